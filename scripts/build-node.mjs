@@ -1,0 +1,27 @@
+// Bundles the plain-Node entry points (CLI, training worker, benchmarks) with
+// esbuild. Every npm package stays external: native addons (better-sqlite3,
+// tfjs-node) and the wasm backend's .wasm files are resolved from node_modules at
+// run time. The Electron main/preload and the renderer are built by electron-vite.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const entries = {
+  kerv: 'src-main/cli/main.ts',
+  'train-worker': 'src-main/service/worker/train-worker.ts',
+  bench: 'bench/run.ts',
+};
+const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+
+await build({
+  entryPoints,
+  outdir: 'out/node',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Bundled ESM still needs require() for the CommonJS packages it imports lazily.
+  banner: { js: "import { createRequire as __kervCreateRequire } from 'node:module'; const require = __kervCreateRequire(import.meta.url);" },
+});

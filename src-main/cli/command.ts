@@ -1,0 +1,47 @@
+// The shape of one `kerv` subcommand. Each lives in cli/commands/<name>.ts and is
+// loaded only when invoked, so `kerv runs list` never pays for loading tfjs.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface CliCommand {
+  name: string;
+  /** One line for `kerv --help`. */
+  summary: string;
+  /** Full text for `kerv <name> --help`. */
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Exit codes scripts can rely on. */
+export const EXIT = {
+  ok: 0,
+  /** The command ran and the outcome was a failure (run failed, diverged, ...). */
+  failed: 1,
+  /** Bad usage: unknown flag, bad value, unknown run or field. */
+  usage: 2,
+  /** Interrupted by the user (Ctrl+C). */
+  interrupted: 130,
+} as const;
+
+/** An error whose message is shown as-is (no stack) and that exits with `code`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: number = EXIT.usage,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** node:util parseArgs, with unknown flags reported as a CliError naming the flag. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new CliError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}

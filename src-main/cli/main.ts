@@ -1,0 +1,52 @@
+// `kerv`: the headless entry point. Subcommands are loaded lazily (see command.ts).
+import { CliError, EXIT, type CliCommand } from './command';
+
+const commands: Record<string, { summary: string; load: () => Promise<{ default: CliCommand }> }> = {
+  train: { summary: 'train one model (flags or --config run.json)', load: () => import('./commands/train') },
+  runs: { summary: 'list | show | rm | resume stored runs', load: () => import('./commands/runs') },
+  sweep: { summary: 'start a grid / random sweep with repeat seeds', load: () => import('./commands/sweep') },
+  compare: { summary: 'compare runs: config diff and metrics', load: () => import('./commands/compare') },
+  export: { summary: 'export a result table (csv, md, latex, json)', load: () => import('./commands/export') },
+  serve: { summary: 'serve the workbench UI over HTTP for a browser', load: () => import('./commands/serve') },
+  datasets: { summary: 'list | download | import datasets', load: () => import('./commands/datasets') },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: kerv <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'kerv <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(mainHelp());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`kerv: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}.`);
+    return EXIT.usage;
+  }
+  const command = (await entry.load()).default;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return EXIT.ok;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof CliError) {
+      console.error(`kerv: ${error.message}`);
+      process.exitCode = error.code;
+    } else {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = EXIT.failed;
+    }
+  },
+);

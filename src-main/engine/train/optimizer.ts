@@ -1,0 +1,127 @@
+// SGD (momentum, Nesterov), Adam and AdamW written out over tf ops, instead of
+// tfjs's optimizers, because the run needs what those lack: a learning rate that
+// changes every step, decoupled weight decay (AdamW: tfjs has none), weight decay
+// applied only to some variables, and a state that a checkpoint can save and
+// restore exactly. The update rules follow PyTorch's torch.optim so that results
+// compare with the published baselines.
+//
+// Weight decay is applied only to variables of rank >= 2 (conv and dense kernels).
+// BatchNorm gamma/beta, biases and the kernel functions' learnable scalars (c,
+// gamma; one per layer or per channel) are rank 0/1 and are not decayed: shrinking
+// them towards 0 does not regularise the function the network computes, it only
+// fights the normalisation (the rule timm and most recipes use: param.ndim <= 1).
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerConfig } from '../../shared/run-config';
+
+/** Anything with a tf.Variable to read and a way to write it (a tfjs LayerVariable, or a tf.Variable wrapper). */
+export interface TrainableVariable {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): unknown;
+  readonly shape: number[];
+}
+
+/** Whether weight decay applies to a variable of this shape (see the file comment). */
+export function isDecayed(shape: readonly number[]): boolean {
+  return shape.length >= 2;
+}
+
+export class TrainOptimizer {
+  /** Number of updates applied so far (Adam's bias correction uses it). */
+  private iterations = 0;
+  /** Per variable: SGD momentum buffer, or Adam's first and second moments. */
+  private readonly slots: tf.Variable[][];
+  private readonly decayed: boolean[];
+
+  constructor(
+    readonly config: OptimizerConfig,
+    private readonly variables: TrainableVariable[],
+  ) {
+    this.decayed = variables.map((v) => isDecayed(v.shape));
+    const slotCount = config.type === 'sgd' ? (config.momentum > 0 ? 1 : 0) : 2;
+    this.slots = variables.map((v) =>
+      Array.from({ length: slotCount }, () => tf.variable(tf.zeros(v.shape), false)),
+    );
+  }
+
+  /**
+   * Applies one update with these gradients (index-aligned with the variables)
+   * at this learning rate. Call inside tf.tidy: the intermediate tensors are not
+   * disposed here.
+   */
+  applyGradients(gradients: tf.Tensor[], learningRate: number): void {
+    if (gradients.length !== this.variables.length) {
+      throw new Error(`applyGradients: ${gradients.length} gradients for ${this.variables.length} variables`);
+    }
+    this.iterations += 1;
+    const c = this.config;
+    const lr = tf.scalar(learningRate);
+    for (let i = 0; i < this.variables.length; i++) {
+      const variable = this.variables[i];
+      const param = variable.read();
+      let grad = gradients[i];
+      const decay = this.decayed[i] && c.weightDecay > 0;
+      if (decay && c.type !== 'adamw') grad = tf.add(grad, tf.mul(param, c.weightDecay)); // coupled L2
+      let update: tf.Tensor;
+      if (c.type === 'sgd') {
+        update = grad;
+        if (c.momentum > 0) {
+          const buf = this.slots[i][0];
+          const newBuf = tf.add(tf.mul(buf, c.momentum), grad);
+          buf.assign(newBuf);
+          update = c.nesterov ? tf.add(grad, tf.mul(newBuf, c.momentum)) : newBuf;
+        }
+        variable.write(tf.sub(param, tf.mul(update, lr)));
+      } else {
+        const [m, v] = this.slots[i];
+        const newM = tf.add(tf.mul(m, c.beta1), tf.mul(grad, 1 - c.beta1));
+        const newV = tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(grad), 1 - c.beta2));
+        m.assign(newM);
+        v.assign(newV);
+        const mHat = tf.div(newM, 1 - c.beta1 ** this.iterations);
+        const vHat = tf.div(newV, 1 - c.beta2 ** this.iterations);
+        update = tf.div(mHat, tf.add(tf.sqrt(vHat), c.epsilon));
+        // AdamW (Loshchilov & Hutter): decay the weights directly, scaled by the rate, not through the gradient.
+        const base = decay && c.type === 'adamw' ? tf.mul(param, tf.sub(1, tf.mul(lr, c.weightDecay))) : param;
+        variable.write(tf.sub(base, tf.mul(update, lr)));
+      }
+    }
+  }
+
+  /** The whole state as named tensors (copies), for a checkpoint. */
+  getWeights(): tf.NamedTensor[] {
+    const named: tf.NamedTensor[] = [{ name: 'iterations', tensor: tf.scalar(this.iterations, 'int32') }];
+    this.slots.forEach((slots, i) =>
+      slots.forEach((slot, j) => named.push({ name: `var${i}/slot${j}`, tensor: slot.clone() })),
+    );
+    return named;
+  }
+
+  /** Restores a state saved by getWeights (same optimiser type and variables). */
+  setWeights(weights: tf.NamedTensor[]): void {
+    const byName = new Map(weights.map((w) => [w.name, w.tensor]));
+    const iterations = byName.get('iterations');
+    if (!iterations) throw new Error('optimizer state: missing "iterations"');
+    const expected = 1 + this.slots.reduce((n, s) => n + s.length, 0);
+    if (weights.length !== expected) {
+      throw new Error(`optimizer state: expected ${expected} tensors for ${this.config.type}, found ${weights.length}`);
+    }
+    this.iterations = iterations.dataSync()[0];
+    this.slots.forEach((slots, i) =>
+      slots.forEach((slot, j) => {
+        const saved = byName.get(`var${i}/slot${j}`);
+        if (!saved || !tf.util.arraysEqual(saved.shape, slot.shape)) {
+          throw new Error(`optimizer state: var${i}/slot${j} missing or of the wrong shape`);
+        }
+        slot.assign(saved);
+      }),
+    );
+  }
+
+  get updatesApplied(): number {
+    return this.iterations;
+  }
+
+  dispose(): void {
+    for (const slots of this.slots) for (const slot of slots) slot.dispose();
+  }
+}

@@ -1,0 +1,34 @@
+// The typed messages between the workbench service and one training worker
+// process. The worker trains exactly one run, then exits; the service keeps the
+// run's state in SQLite, so a worker that dies loses at most the batch in flight.
+import type { RunConfig } from '../../shared/run-config';
+import type { TrainOutcome, TrainProgress } from '../../shared/progress';
+
+/** Service → worker. */
+export type ToWorker =
+  | {
+      type: 'start';
+      runId: number;
+      config: RunConfig;
+      /** Where the engine writes this run's checkpoint (<dataDir>/runs/<id>/checkpoint). */
+      checkpointDir: string;
+      /** The checkpoint to continue from, or null for a fresh start. */
+      resumeFrom: string | null;
+      /** Dataset cache folder (<dataDir>/datasets). */
+      cacheDir: string;
+      appVersion: string;
+    }
+  | { type: 'cancel' };
+
+/** Worker → service. */
+export type FromWorker =
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'outcome'; outcome: TrainOutcome }
+  /** train() threw: the run failed; the message is shown to the user. */
+  | { type: 'error'; message: string; stack?: string };
+
+export function isFromWorker(value: unknown): value is FromWorker {
+  if (!value || typeof value !== 'object') return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'progress' || type === 'outcome' || type === 'error';
+}

@@ -1,0 +1,290 @@
+// The one API contract between the workbench service and every client: Electron's
+// IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
+// renderer's client are all generic over these two maps. Add a request here and
+// every adapter carries it; the types flow to both ends.
+import type { RunConfig, RunConfigInput } from './run-config';
+import type {
+  DatasetInfo,
+  EpochMetrics,
+  RunEnvironment,
+  SampleImage,
+  StepMetrics,
+  TrainSummary,
+} from './progress';
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A row of the runs table: what the list screen and `kerv runs list` show. */
+export interface RunRow {
+  id: number;
+  name: string;
+  status: RunStatus;
+  dataset: string;
+  arch: string;
+  kernel: string;
+  seed: number;
+  configHash: string;
+  groupId: number | null;
+  tags: string[];
+  bestValidationAccuracy: number | null;
+  testAccuracy: number | null;
+  /** Last step written, and the total the run aims for. */
+  step: number;
+  totalSteps: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface RunDetail extends RunRow {
+  config: RunConfig;
+  notes: string;
+  environment: RunEnvironment | null;
+  dataset_info: DatasetInfo | null;
+  parameterCount: number | null;
+  summary: TrainSummary | null;
+  /** Whether a checkpoint exists to resume from. */
+  resumable: boolean;
+}
+
+/** Step metrics in columnar form: one array per field, index-aligned. */
+export interface StepSeries {
+  step: number[];
+  epoch: number[];
+  loss: number[];
+  accuracy: number[];
+  learningRate: number[];
+  imagesPerSecond: number[];
+  wallTimeMs: number[];
+}
+
+export interface RunMetrics {
+  steps: StepSeries;
+  epochs: EpochMetrics[];
+}
+
+export interface RunListQuery {
+  /** Free text matched against name, dataset, arch, kernel and tags. */
+  search?: string;
+  status?: RunStatus[];
+  groupId?: number;
+  sortBy?: 'id' | 'name' | 'status' | 'dataset' | 'arch' | 'kernel' | 'bestValidationAccuracy' | 'durationMs' | 'createdAt';
+  sortDir?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export type ExportFormat = 'csv' | 'markdown' | 'latex' | 'json';
+
+export interface ExportRequest {
+  runIds?: number[];
+  groupIds?: number[];
+  /** Dotted config paths (e.g. "model.kernel.type") or metric names (see the service's column list). */
+  columns?: string[];
+  /** Group rows by these config paths (the seed is always ignored): mean ± std and n. */
+  groupBy?: string[];
+  format: ExportFormat;
+}
+
+export interface ConfigDiffRow {
+  path: string;
+  /** One value per compared run, in the order asked. */
+  values: unknown[];
+}
+
+export interface FlippedSample {
+  sampleIndex: number;
+  image: SampleImage;
+  predictionA: number;
+  predictionB: number;
+}
+
+export interface Comparison {
+  runs: RunRow[];
+  configDiff: ConfigDiffRow[];
+  metrics: Record<number, RunMetrics>;
+  /** Only for exactly two runs: right in A and wrong in B, and the reverse (last common epoch). */
+  flipped: { rightInAOnly: FlippedSample[]; rightInBOnly: FlippedSample[] } | null;
+}
+
+export interface LayerRow {
+  name: string;
+  type: string;
+  outputShape: (number | null)[];
+  params: number;
+  /** The kernel when this layer is a kervolution. */
+  kernel: string | null;
+}
+
+export interface ModelDescription {
+  layers: LayerRow[];
+  totalParams: number;
+  trainableParams: number;
+}
+
+export interface DatasetStatus {
+  name: string;
+  present: boolean;
+  /** Where it was found (cache folder, Debian's /usr/share/datasets, ...). */
+  location: string | null;
+  sizeBytes: number | null;
+}
+
+export interface SystemInfo {
+  appVersion: string;
+  dataDir: string;
+  backends: { name: string; available: boolean; detail: string }[];
+  selectedBackend: string;
+  device: string;
+  concurrency: number;
+}
+
+export interface Settings {
+  dataDir: string;
+  backend: string;
+  concurrency: number;
+}
+
+export interface Preset {
+  id: string;
+  label: string;
+  config: RunConfigInput;
+}
+
+export interface SweepRequest {
+  base: RunConfigInput;
+  /** Dotted config path → values to try; the grid is their cartesian product. */
+  grid: Record<string, unknown[]>;
+  /** When set, draw this many random points of the grid instead of all of it. */
+  randomDraws?: number;
+  /** Every point runs with seeds 0..repeats-1 (offset by base.seed). */
+  repeats?: number;
+  name?: string;
+}
+
+/** Every request: argument and result types. */
+export interface ApiRequests {
+  'system:info': { arg: void; result: SystemInfo };
+  'settings:get': { arg: void; result: Settings };
+  'settings:set': { arg: Partial<Settings>; result: Settings };
+  'config:defaults': { arg: void; result: { config: RunConfig; presets: Preset[] } };
+  'config:validate': { arg: unknown; result: { ok: boolean; issues: { path: string; message: string }[] } };
+  'models:describe': { arg: RunConfigInput; result: ModelDescription };
+  'datasets:list': { arg: void; result: DatasetStatus[] };
+  'datasets:download': { arg: { name: string }; result: DatasetStatus };
+  'datasets:import': { arg: { name: string; path: string }; result: DatasetStatus };
+  'runs:list': { arg: RunListQuery; result: { rows: RunRow[]; total: number } };
+  'runs:get': { arg: { id: number }; result: RunDetail };
+  'runs:metrics': { arg: { id: number; sinceStep?: number }; result: RunMetrics };
+  'runs:samples': { arg: { id: number }; result: SampleImage[] };
+  'runs:start': { arg: { config: RunConfigInput; queue?: boolean }; result: { id: number } };
+  'runs:cancel': { arg: { id: number }; result: void };
+  'runs:resume': { arg: { id: number }; result: void };
+  'runs:rerun': { arg: { id: number }; result: { id: number } };
+  'runs:delete': { arg: { ids: number[] }; result: void };
+  'runs:update': { arg: { id: number; name?: string; tags?: string[]; notes?: string }; result: RunDetail };
+  'runs:log': { arg: { id: number }; result: { level: string; message: string; at: string }[] };
+  'queue:get': { arg: void; result: { ids: number[]; concurrency: number } };
+  'queue:reorder': { arg: { ids: number[] }; result: void };
+  'sweeps:start': { arg: SweepRequest; result: { groupId: number; runIds: number[] } };
+  'compare:get': { arg: { ids: number[] }; result: Comparison };
+  'export:table': { arg: ExportRequest; result: { text: string; mime: string; extension: string } };
+  'export:columns': { arg: void; result: { path: string; label: string }[] };
+}
+
+/** Every pushed event and its payload. */
+export interface ApiEvents {
+  'run:status': { id: number; status: RunStatus; error: string | null };
+  'run:progress': { id: number; steps: StepMetrics[]; epoch: EpochMetrics | null };
+  'run:started': { id: number; totalSteps: number; environment: RunEnvironment };
+  'dataset:progress': { name: string; receivedBytes: number; totalBytes: number | null; phase: string };
+}
+
+export type ApiChannel = keyof ApiRequests;
+export type ApiArg<C extends ApiChannel> = ApiRequests[C]['arg'];
+export type ApiResult<C extends ApiChannel> = ApiRequests[C]['result'];
+export type ApiEventName = keyof ApiEvents;
+
+/** The one error envelope: handlers never throw across a process or network boundary. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { message: string; issues?: { path: string; message: string }[] } };
+
+/** What both the preload bridge and the WebSocket client expose to the renderer. */
+export interface WorkbenchApi {
+  invoke<C extends ApiChannel>(channel: C, arg: ApiArg<C>): Promise<ApiResult<C>>;
+  on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+}
+
+/**
+ * Every request channel, at run time: adapters (the WebSocket server, Electron's
+ * IPC handler) refuse anything else before it reaches the service. A Record keyed
+ * on ApiChannel so adding a request to ApiRequests without listing it here fails
+ * the typecheck.
+ */
+const CHANNEL_TABLE: Record<ApiChannel, true> = {
+  'system:info': true,
+  'settings:get': true,
+  'settings:set': true,
+  'config:defaults': true,
+  'config:validate': true,
+  'models:describe': true,
+  'datasets:list': true,
+  'datasets:download': true,
+  'datasets:import': true,
+  'runs:list': true,
+  'runs:get': true,
+  'runs:metrics': true,
+  'runs:samples': true,
+  'runs:start': true,
+  'runs:cancel': true,
+  'runs:resume': true,
+  'runs:rerun': true,
+  'runs:delete': true,
+  'runs:update': true,
+  'runs:log': true,
+  'queue:get': true,
+  'queue:reorder': true,
+  'sweeps:start': true,
+  'compare:get': true,
+  'export:table': true,
+  'export:columns': true,
+};
+export const API_CHANNELS = Object.keys(CHANNEL_TABLE) as ApiChannel[];
+
+const EVENT_TABLE: Record<ApiEventName, true> = {
+  'run:status': true,
+  'run:progress': true,
+  'run:started': true,
+  'dataset:progress': true,
+};
+export const API_EVENT_NAMES = Object.keys(EVENT_TABLE) as ApiEventName[];
+
+export function isApiChannel(value: unknown): value is ApiChannel {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CHANNEL_TABLE, value);
+}
+
+/** What the WebSocket carries from client to server. */
+export interface WireRequest {
+  id: number;
+  channel: ApiChannel;
+  arg: unknown;
+}
+
+/** What the WebSocket carries from server to client: a response or a pushed event. */
+export type WireMessage =
+  | { kind: 'response'; id: number; envelope: Envelope<unknown> }
+  | { kind: 'event'; event: ApiEventName; payload: unknown };
+
+/**
+ * Calls only the desktop app can make (native dialogs, which need the main
+ * process). The browser UI uses downloads and file inputs instead; the preload
+ * exposes these as window.api.desktop.
+ */
+export interface DesktopBridge {
+  /** Shows a native save dialog and writes `text` to the chosen file; null when cancelled. */
+  saveText(arg: { defaultName: string; text: string; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
+  /** Shows a native open dialog; the chosen file or folder, or null when cancelled. */
+  openPath(arg: { title?: string; directory?: boolean; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
+}

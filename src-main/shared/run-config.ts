@@ -1,0 +1,223 @@
+// The run configuration: one zod schema, with defaults, shared by the engine, the
+// service, the CLI and the UI. The TypeScript types are inferred from the schema so
+// they cannot drift. A bad value is rejected with the field path and the allowed
+// values (see formatConfigError).
+import { z } from 'zod';
+
+export const KERNEL_TYPES = [
+  'linear',
+  'polynomial',
+  'gaussian',
+  'sigmoid',
+  'manhattan',
+  'euclidean',
+  'cosine',
+] as const;
+export type KernelType = (typeof KERNEL_TYPES)[number];
+
+export const ARCHITECTURES = [
+  'mlp',
+  'convnet',
+  'convbn',
+  'resnet-small',
+  'cifar-cnn',
+  'lenet5',
+  'resnet18',
+  'resnet34',
+] as const;
+export type ArchitectureName = (typeof ARCHITECTURES)[number];
+
+export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'image-folder'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export const SCHEDULES = ['constant', 'step', 'cosine', 'one-cycle'] as const;
+export const AUGMENTATIONS = ['auto', 'none', 'crop', 'flip', 'crop-flip'] as const;
+
+/**
+ * A kernel spec. Parameters are numbers in a config; the engine also accepts
+ * tensors (scalar or one per output channel) at the functional-op level.
+ * `learnable` makes c (polynomial, sigmoid) or gamma (gaussian) trainable weights.
+ */
+export const kernelSpecSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('linear') }).strict(),
+  z
+    .object({
+      type: z.literal('polynomial'),
+      c: z.number().min(0).default(1),
+      d: z.number().int().min(1).max(10).default(3),
+      learnable: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('gaussian'),
+      gamma: z.number().positive().default(1),
+      learnable: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('sigmoid'),
+      c: z.number().default(0),
+      learnable: z.boolean().default(false),
+    })
+    .strict(),
+  z.object({ type: z.literal('manhattan') }).strict(),
+  z.object({ type: z.literal('euclidean') }).strict(),
+  z.object({ type: z.literal('cosine') }).strict(),
+]);
+export type KernelSpec = z.infer<typeof kernelSpecSchema>;
+export type KernelSpecInput = z.input<typeof kernelSpecSchema>;
+
+/** Which convolutions of an architecture become kervolutions. */
+export const kervLayersSchema = z.union([
+  z.literal('all'),
+  z.literal('stem'),
+  z.number().int().min(1).describe('the first N convolutions'),
+  z.array(z.number().int().min(0)).describe('indices of convolutions, 0-based'),
+]);
+export type KervLayers = z.infer<typeof kervLayersSchema>;
+
+export const datasetConfigSchema = z
+  .object({
+    name: z.enum(DATASETS).default('fashion-mnist'),
+    /** Folder (or archive) to read from instead of the cache; required for image-folder. */
+    path: z.string().min(1).optional(),
+    /** image-folder only: images are resized to imageSize × imageSize. */
+    imageSize: z.number().int().min(8).max(512).default(32),
+    /** Use only the first N training images (after the seeded shuffle); for quick runs. */
+    trainSubset: z.number().int().min(10).optional(),
+    /** Use only the first N test images. */
+    testSubset: z.number().int().min(10).optional(),
+    /** Fraction of the training set held out for validation (seeded split). */
+    validationFraction: z.number().min(0).max(0.5).default(0.1),
+    /** 'auto' = random crop + horizontal flip for natural images, none for digits and clothing. */
+    augment: z.enum(AUGMENTATIONS).default('auto'),
+    /** Per-channel normalisation with statistics computed on the training split. */
+    normalize: z.boolean().default(true),
+  })
+  .strict();
+export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
+
+export const modelConfigSchema = z
+  .object({
+    arch: z.enum(ARCHITECTURES).default('lenet5'),
+    /** Scales the channel/unit count of every layer (0.25 = a quarter of the width). */
+    widthMultiplier: z.number().positive().max(8).default(1),
+    kernel: kernelSpecSchema.default({ type: 'linear' }),
+    kervLayers: kervLayersSchema.default('all'),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+export const optimizerConfigSchema = z
+  .object({
+    type: z.enum(OPTIMIZERS).default('sgd'),
+    lr: z.number().positive().max(10).default(0.01),
+    momentum: z.number().min(0).max(0.9999).default(0.9),
+    nesterov: z.boolean().default(false),
+    /** L2 penalty for sgd and adam (coupled); decoupled decay for adamw. */
+    weightDecay: z.number().min(0).max(1).default(0),
+    beta1: z.number().min(0).max(0.9999).default(0.9),
+    beta2: z.number().min(0).max(0.99999).default(0.999),
+    epsilon: z.number().positive().default(1e-8),
+  })
+  .strict();
+export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
+
+export const scheduleConfigSchema = z
+  .object({
+    type: z.enum(SCHEDULES).default('constant'),
+    /** Linear warm-up from 0 over this many epochs (fractions allowed). */
+    warmupEpochs: z.number().min(0).default(0),
+    /** step: epochs at which the rate is multiplied by factor. */
+    milestones: z.array(z.number().int().min(1)).default([]),
+    factor: z.number().positive().max(1).default(0.1),
+    /** cosine / one-cycle: the floor of the rate. */
+    minLr: z.number().min(0).default(0),
+  })
+  .strict();
+export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
+
+export const runConfigSchema = z
+  .object({
+    name: z.string().max(200).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    backend: z.enum(BACKENDS).default('auto'),
+    dataset: datasetConfigSchema.default(datasetConfigSchema.parse({})),
+    model: modelConfigSchema.default(modelConfigSchema.parse({})),
+    optimizer: optimizerConfigSchema.default(optimizerConfigSchema.parse({})),
+    schedule: scheduleConfigSchema.default(scheduleConfigSchema.parse({})),
+    epochs: z.number().int().min(1).max(10_000).default(10),
+    batchSize: z.number().int().min(1).max(4096).default(64),
+    /** Clip the global gradient norm to this value; null = no clipping. */
+    gradClipNorm: z.number().positive().nullable().default(null),
+    labelSmoothing: z.number().min(0).max(0.5).default(0),
+    /** How many fixed validation images get top-3 predictions every epoch. */
+    sampleCount: z.number().int().min(0).max(256).default(32),
+  })
+  .strict();
+
+/** A fully-defaulted run config, as stored and as the engine receives it. */
+export type RunConfig = z.infer<typeof runConfigSchema>;
+/** What a user may write: every field optional. */
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    /** One entry per problem: the dotted field path and what is allowed. */
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Describes one zod issue as "field: problem (allowed: ...)". */
+function describeIssue(issue: z.core.$ZodIssue): { path: string; message: string } {
+  const path = issue.path.map(String).join('.') || '(root)';
+  let message = issue.message;
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (issue.code === 'unrecognized_keys') {
+    message = `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  } else if (issue.code === 'invalid_union' && path.endsWith('kernel')) {
+    message = `must be a kernel spec with type one of ${KERNEL_TYPES.join(', ')}`;
+  }
+  return { path, message };
+}
+
+export function formatConfigError(error: z.ZodError): ConfigError {
+  const issues = error.issues.map(describeIssue);
+  const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return new ConfigError(`Invalid run config: ${text}`, issues);
+}
+
+/** Parses and defaults a run config; throws ConfigError naming every bad field. */
+export function parseRunConfig(input: unknown): RunConfig {
+  const result = runConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw formatConfigError(result.error);
+  return result.data;
+}
+
+/** The fully-defaulted config. */
+export function defaultRunConfig(): RunConfig {
+  return parseRunConfig({});
+}
+
+/** Stable JSON (sorted keys) so equal configs hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,150 @@
+// The schema, as an ordered list of migrations. The database's PRAGMA
+// user_version is the number of migrations applied; opening a database runs the
+// missing ones in one transaction each. Never edit a shipped migration: add one.
+//
+// Denormalised columns on runs (dataset, arch, kernel, seed, step, best_val_acc,
+// test_acc, duration_ms, search_text) exist so the runs list filters, sorts and
+// pages over 10,000+ runs from indexes without parsing config JSON.
+export const MIGRATIONS: readonly string[] = [
+  /* 1: initial schema */ `
+  CREATE TABLE groups (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL DEFAULT 'sweep',
+    -- the sweep request (base config, grid, repeats) that produced the group
+    spec_json   TEXT,
+    created_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed','cancelled','interrupted')),
+    config_json     TEXT NOT NULL,
+    config_hash     TEXT NOT NULL,
+    dataset         TEXT NOT NULL,
+    arch            TEXT NOT NULL,
+    kernel          TEXT NOT NULL,
+    seed            INTEGER NOT NULL,
+    group_id        INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+    tags_json       TEXT NOT NULL DEFAULT '[]',
+    notes           TEXT NOT NULL DEFAULT '',
+    -- lower-cased name, dataset, arch, kernel and tags, for the free-text filter
+    search_text     TEXT NOT NULL,
+    -- order among queued runs (smaller starts first); NULL when not queued
+    queue_position  REAL,
+    step            INTEGER NOT NULL DEFAULT 0,
+    total_steps     INTEGER,
+    best_val_acc    REAL,
+    test_acc        REAL,
+    parameter_count INTEGER,
+    summary_json    TEXT,
+    created_at      TEXT NOT NULL,
+    started_at      TEXT,
+    finished_at     TEXT,
+    duration_ms     INTEGER,
+    error           TEXT,
+    -- the run this one re-runs or was imported as, for provenance
+    origin          TEXT
+  );
+  CREATE INDEX runs_status     ON runs (status, id);
+  CREATE INDEX runs_group      ON runs (group_id, id);
+  CREATE INDEX runs_created    ON runs (created_at, id);
+  CREATE INDEX runs_name       ON runs (name, id);
+  CREATE INDEX runs_dataset    ON runs (dataset, id);
+  CREATE INDEX runs_arch       ON runs (arch, id);
+  CREATE INDEX runs_kernel     ON runs (kernel, id);
+  CREATE INDEX runs_best_val   ON runs (best_val_acc, id);
+  CREATE INDEX runs_duration   ON runs (duration_ms, id);
+  CREATE INDEX runs_queue      ON runs (queue_position) WHERE status = 'queued';
+  CREATE INDEX runs_hash       ON runs (config_hash);
+
+  -- reproducibility metadata, one row per run, rewritten on resume
+  CREATE TABLE run_environment (
+    run_id              INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    seed                INTEGER NOT NULL,
+    app_version         TEXT NOT NULL,
+    tfjs_version        TEXT NOT NULL,
+    backend             TEXT NOT NULL,
+    device              TEXT NOT NULL,
+    threads             INTEGER NOT NULL,
+    os                  TEXT NOT NULL,
+    node_version        TEXT NOT NULL,
+    dataset_fingerprint TEXT,
+    dataset_json        TEXT,
+    recorded_at         TEXT NOT NULL
+  );
+
+  CREATE TABLE step_metrics (
+    run_id            INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step              INTEGER NOT NULL,
+    epoch             INTEGER NOT NULL,
+    loss              REAL,
+    accuracy          REAL,
+    learning_rate     REAL,
+    images_per_second REAL,
+    wall_time_ms      REAL,
+    PRIMARY KEY (run_id, step)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE epoch_metrics (
+    run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch           INTEGER NOT NULL,
+    step            INTEGER NOT NULL,
+    train_loss      REAL,
+    train_accuracy  REAL,
+    val_loss        REAL,
+    val_accuracy    REAL,
+    per_class_json  TEXT NOT NULL,
+    confusion_json  TEXT NOT NULL,
+    duration_ms     REAL,
+    wall_time_ms    REAL,
+    PRIMARY KEY (run_id, epoch)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sample_images (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    sample_index  INTEGER NOT NULL,
+    dataset_index INTEGER NOT NULL,
+    label         INTEGER NOT NULL,
+    png           BLOB NOT NULL,
+    PRIMARY KEY (run_id, sample_index)
+  );
+
+  CREATE TABLE sample_predictions (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch         INTEGER NOT NULL,
+    sample_index  INTEGER NOT NULL,
+    predicted     INTEGER NOT NULL,
+    loss          REAL,
+    top_json      TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch, sample_index)
+  ) WITHOUT ROWID;
+
+  -- files on disk that belong to a run (checkpoint folders, exports), by path
+  CREATE TABLE artifacts (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    epoch       INTEGER,
+    step        INTEGER,
+    created_at  TEXT NOT NULL
+  );
+  CREATE INDEX artifacts_run ON artifacts (run_id, kind, id);
+
+  CREATE TABLE run_logs (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    level    TEXT NOT NULL,
+    message  TEXT NOT NULL,
+    at       TEXT NOT NULL
+  );
+  CREATE INDEX run_logs_run ON run_logs (run_id, id);
+
+  CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value_json  TEXT NOT NULL
+  );
+  `,
+];
