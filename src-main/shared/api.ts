@@ -123,6 +123,8 @@ export interface ModelDescription {
   layers: LayerRow[];
   totalParams: number;
   trainableParams: number;
+  /** What the table cannot show, e.g. that an architecture has no convolutions for the kernel to apply to. */
+  notes?: string[];
 }
 
 export interface DatasetStatus {
@@ -193,6 +195,22 @@ export interface ApiRequests {
   'compare:get': { arg: { ids: number[] }; result: Comparison };
   'export:table': { arg: ExportRequest; result: { text: string; mime: string; extension: string } };
   'export:columns': { arg: void; result: { path: string; label: string }[] };
+  /** Full-resolution metric series of the chosen runs as long-format CSV (run_id, run_name, step, epoch, wall_time_ms, metric, value). */
+  'export:series': { arg: { runIds?: number[]; groupIds?: number[] }; result: { text: string; mime: string; extension: string } };
+  /** Writes the runs (config, metadata, metrics, samples, logs, final checkpoint) to one .kervrun file at `path`. */
+  'runs:exportBundle': { arg: { ids: number[]; path: string }; result: { path: string; bytes: number } };
+  /** Imports every run of a .kervrun file as new runs; returns their ids. */
+  'runs:importBundle': { arg: { path: string }; result: { ids: number[] } };
+  /** Sweep groups, newest first, with how many runs each holds. */
+  'groups:list': { arg: void; result: RunGroup[] };
+}
+
+export interface RunGroup {
+  id: number;
+  name: string;
+  kind: string;
+  createdAt: string;
+  runCount: number;
 }
 
 /** Every pushed event and its payload. */
@@ -250,6 +268,10 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'compare:get': true,
   'export:table': true,
   'export:columns': true,
+  'export:series': true,
+  'runs:exportBundle': true,
+  'runs:importBundle': true,
+  'groups:list': true,
 };
 export const API_CHANNELS = Object.keys(CHANNEL_TABLE) as ApiChannel[];
 
@@ -287,4 +309,19 @@ export interface DesktopBridge {
   saveText(arg: { defaultName: string; text: string; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
   /** Shows a native open dialog; the chosen file or folder, or null when cancelled. */
   openPath(arg: { title?: string; directory?: boolean; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
+  /** Commands chosen in the native application menu (File > New Run, File > Export). */
+  onMenu(listener: (command: DesktopMenuCommand) => void): () => void;
+}
+
+export type DesktopMenuCommand = 'new-run' | 'export';
+
+/**
+ * What Electron's preload exposes as window.api. Requests resolve to the raw
+ * envelope (an Error's extra fields, like validation issues, do not survive the
+ * context bridge); the renderer's api.ts unwraps it like the WebSocket client.
+ */
+export interface PreloadBridge {
+  request<C extends ApiChannel>(channel: C, arg: ApiArg<C>): Promise<Envelope<ApiResult<C>>>;
+  on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+  desktop: DesktopBridge;
 }

@@ -45,7 +45,10 @@ export const MIGRATIONS: readonly string[] = [
     duration_ms     INTEGER,
     error           TEXT,
     -- the run this one re-runs or was imported as, for provenance
-    origin          TEXT
+    origin          TEXT,
+    -- pid of the workbench process training the run (while running): a run whose
+    -- owner is gone was orphaned by a crash; one whose owner lives is not ours to touch
+    owner_pid       INTEGER
   );
   CREATE INDEX runs_status     ON runs (status, id);
   CREATE INDEX runs_group      ON runs (group_id, id);

@@ -8,7 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import type { BackendChoice } from '../../shared/run-config';
+import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { RunEnvironment } from '../../shared/progress';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -63,57 +63,83 @@ function gpuName(): string | null {
   }
 }
 
+type Attempt = { selection: Omit<BackendSelection, 'tried'> } | { failure: string };
+
+/** Tries one candidate; a failure carries the reason shown to the user. */
+async function attempt(candidate: Exclude<BackendChoice, 'auto'>): Promise<Attempt> {
+  switch (candidate) {
+    case 'tensorflow-gpu': {
+      const err = tryLoadNode('@tensorflow/tfjs-node-gpu');
+      if (err) return { failure: err };
+      const gpu = gpuName();
+      if (!gpu) return { failure: 'no GPU visible (nvidia-smi)' };
+      if (!(await tf.setBackend('tensorflow'))) return { failure: 'tensorflow backend failed to initialise' };
+      return { selection: { backend: 'tensorflow', device: gpu, threads: os.cpus().length } };
+    }
+    case 'tensorflow': {
+      const err = tryLoadNode('@tensorflow/tfjs-node');
+      if (err) return { failure: err };
+      if (!(await tf.setBackend('tensorflow'))) return { failure: 'tensorflow backend failed to initialise' };
+      return { selection: { backend: 'tensorflow', device: cpuModel(), threads: os.cpus().length } };
+    }
+    case 'wasm': {
+      const err = await tryWasm();
+      if (err) return { failure: err };
+      return { selection: { backend: 'wasm', device: cpuModel(), threads: 1 } };
+    }
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) return { failure: 'cpu backend failed to initialise' };
+      return { selection: { backend: 'cpu', device: cpuModel(), threads: 1 } };
+  }
+}
+
+function detailOf(candidate: BackendChoice, selection: Omit<BackendSelection, 'tried'>): string {
+  if (candidate === 'wasm') return `${selection.device}, single-threaded SIMD`;
+  if (candidate === 'cpu') return `${selection.device}, pure JavaScript (slow reference)`;
+  return selection.device;
+}
+
+function wantedBackend(choice: BackendChoice): BackendChoice {
+  if (choice !== 'auto') return choice;
+  const fromEnv = process.env.KERV_BACKEND;
+  if (fromEnv === undefined || fromEnv === '') return 'auto';
+  if (!(BACKENDS as readonly string[]).includes(fromEnv)) {
+    throw new Error(`KERV_BACKEND must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(fromEnv)}`);
+  }
+  return fromEnv as BackendChoice;
+}
+
 /**
  * Initialises the backend once per process. `choice` comes from the run config;
  * KERV_BACKEND overrides 'auto'. Throws with the reason when a forced backend is
  * unavailable, rather than silently training somewhere else.
  */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendSelection> {
-  const wanted = choice === 'auto' ? ((process.env.KERV_BACKEND as BackendChoice | undefined) ?? 'auto') : choice;
+  const wanted = wantedBackend(choice);
   if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.device !== cpuModel()))) {
+    // Tests switch backends to compare them; come back to the selected one.
+    if (tf.getBackend() !== current.backend) await tf.setBackend(current.backend);
     return current;
   }
   const tried: BackendSelection['tried'] = [];
-  const candidates: BackendChoice[] = wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
-
+  const candidates: Exclude<BackendChoice, 'auto'>[] = wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
+  let selected: BackendSelection | null = null;
   for (const candidate of candidates) {
-    if (candidate === 'tensorflow-gpu') {
-      const err = tryLoadNode('@tensorflow/tfjs-node-gpu');
-      const gpu = err ? null : gpuName();
-      if (!err && gpu && (await tf.setBackend('tensorflow'))) {
-        tried.push({ name: candidate, available: true, detail: gpu });
-        current = { backend: 'tensorflow', device: gpu, threads: os.cpus().length, tried };
-        break;
-      }
-      tried.push({ name: candidate, available: false, detail: err ?? 'no GPU visible (nvidia-smi)' });
-    } else if (candidate === 'tensorflow') {
-      const err = tryLoadNode('@tensorflow/tfjs-node');
-      if (!err && (await tf.setBackend('tensorflow'))) {
-        tried.push({ name: candidate, available: true, detail: cpuModel() });
-        current = { backend: 'tensorflow', device: cpuModel(), threads: os.cpus().length, tried };
-        break;
-      }
-      tried.push({ name: candidate, available: false, detail: err ?? 'tensorflow backend failed to initialise' });
-    } else if (candidate === 'wasm') {
-      const err = await tryWasm();
-      if (!err) {
-        tried.push({ name: candidate, available: true, detail: `${cpuModel()}, single-threaded SIMD` });
-        current = { backend: 'wasm', device: cpuModel(), threads: 1, tried };
-        break;
-      }
-      tried.push({ name: candidate, available: false, detail: err });
-    } else if (candidate === 'cpu') {
-      await tf.setBackend('cpu');
-      tried.push({ name: candidate, available: true, detail: `${cpuModel()}, pure JavaScript (slow reference)` });
-      current = { backend: 'cpu', device: cpuModel(), threads: 1, tried };
-      break;
+    const result = await attempt(candidate);
+    if ('failure' in result) {
+      tried.push({ name: candidate, available: false, detail: result.failure });
+      continue;
     }
+    tried.push({ name: candidate, available: true, detail: detailOf(candidate, result.selection) });
+    selected = { ...result.selection, tried };
+    break;
   }
-  if (!current || (wanted !== 'auto' && current.tried !== tried)) {
+  if (!selected) {
     const reasons = tried.map((t) => `${t.name}: ${t.detail}`).join('; ');
-    throw new Error(`Backend '${wanted}' is not available here (${reasons}). Allowed: ${['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].join(', ')}.`);
+    throw new Error(`Backend '${wanted}' is not available here (${reasons}). Allowed: ${BACKENDS.join(', ')}.`);
   }
   await tf.ready();
+  current = selected;
   return current;
 }
 

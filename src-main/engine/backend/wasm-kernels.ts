@@ -1,3 +1,147 @@
-// Training kernels the wasm backend lacks (Conv2DBackpropFilter) or runs slowly
-// (Conv2DBackpropInput). Filled in by the engine/backend work; see ARCHITECTURE.md.
-export function registerWasmTrainingKernels(): void {}
+// Training kernels for the wasm backend. tfjs-backend-wasm 4.22 has no
+// Conv2DBackpropFilter (so no conv net can train on it), and its
+// Conv2DBackpropInput is a naive loop about 10x slower than the XNNPACK forward
+// conv. Both gradients are rewritten here as forward convolutions, which run on
+// XNNPACK:
+//   input gradient  = conv(dy spread by the stride and padded, filter flipped in
+//                     space with in/out channels swapped)
+//   filter gradient = conv over transposed tensors: x as [inC, h, w, batch] with
+//                     dy as a [outH, outW, batch, outC] "filter" dilated by the
+//                     stride; the batch becomes the contracted channel axis.
+// The kernels call tf ops; inside a kernel the engine records no gradient tape, so
+// they behave exactly like built-in kernels. Every other kernel the training loop
+// needs (Conv2D, MaxPool/MaxPoolGrad, AvgPool/AvgPoolGrad, FusedBatchNorm and the
+// ops of its gradient, matmul, softmax/log-sum-exp, the optimizers' element-wise
+// ops) is present in tfjs-backend-wasm 4.22; test/unit/engine/backend checks a
+// training step against the cpu backend.
+import * as tf from '@tensorflow/tfjs';
+
+type KernelConfig = Parameters<typeof tf.registerKernel>[0];
+type KernelArgs = Parameters<KernelConfig['kernelFunc']>[0];
+type TensorInfo = NonNullable<KernelArgs['inputs'][string]>;
+type ConvAttrs = {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+};
+
+const BACKEND = 'wasm';
+
+/**
+ * A Tensor view of a kernel input, sharing its data. The engine does not count a
+ * wrapper as a reference, so the backend's count is raised here; disposing the
+ * wrapper (by the surrounding tidy) lowers it again and leaves the input alive.
+ */
+function asTensor<R extends tf.Rank>(info: TensorInfo, backend: KernelArgs['backend']): tf.Tensor<R> {
+  (backend as unknown as { incRef(dataId: object): void }).incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>;
+}
+
+function requireNhwc(kernel: string, attrs: ConvAttrs): void {
+  if (attrs.dataFormat === 'NCHW') throw new Error(`${kernel} on wasm supports dataFormat NHWC only, got NCHW`);
+}
+
+/**
+ * Pads (or, for a negative amount, crops) the two spatial axes of an NHWC tensor.
+ * The input-gradient window can reach past the spread dy (crop) or fall short (pad).
+ */
+function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  const padded = tf.pad(t, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]);
+  const [b, h, w, c] = padded.shape;
+  const cropTop = Math.max(-top, 0);
+  const cropLeft = Math.max(-left, 0);
+  const height = h - cropTop - Math.max(-bottom, 0);
+  const width = w - cropLeft - Math.max(-right, 0);
+  if (cropTop === 0 && cropLeft === 0 && height === h && width === w) return padded;
+  return tf.slice(padded, [0, cropTop, cropLeft, 0], [b, height, width, c]);
+}
+
+/** Inserts stride - 1 zero rows/columns between the entries of an NHWC tensor. */
+function spreadByStride(t: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return t;
+  const [b, h, w, c] = t.shape;
+  return (t
+    .reshape([b, h, 1, w, 1, c])
+    .pad([[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
+    .reshape([b, h * sh, w * sw, c])
+    .slice([0, 0, 0, 0], [b, (h - 1) * sh + 1, (w - 1) * sw + 1, c])) as tf.Tensor4D;
+}
+
+/** dx = conv(spread(dy) padded, reverse(filter) with channels swapped), all forward XNNPACK convs. */
+export function conv2dBackpropInputAsForwardConv(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  attrs: ConvAttrs,
+): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return tf.tidy(() => {
+    const spread = spreadByStride(dy, info.strideHeight, info.strideWidth);
+    const { top, left } = info.padInfo;
+    // Output row r of dx reads spread rows r + top − (kh − 1) … r + top; the window
+    // for all inH rows spans inH + kh − 1 rows starting at top − (kh − 1).
+    const padTop = info.filterHeight - 1 - top;
+    const padLeft = info.filterWidth - 1 - left;
+    const padBottom = info.inHeight + info.filterHeight - 1 - padTop - spread.shape[1];
+    const padRight = info.inWidth + info.filterWidth - 1 - padLeft - spread.shape[2];
+    const window = padOrCrop(spread, padTop, padBottom, padLeft, padRight);
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(window, flipped, 1, 'valid');
+  });
+}
+
+/** dw = conv(x as [inC, h, w, batch], dy as [outH, outW, batch, outC] dilated by the stride). */
+export function conv2dBackpropFilterAsForwardConv(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  attrs: ConvAttrs,
+): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return tf.tidy(() => {
+    const { top, bottom, left, right } = info.padInfo;
+    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    const full = tf.conv2d(xT, dyT, 1, pad, 'NHWC', [info.strideHeight, info.strideWidth]);
+    // The padded input may extend past the last tap (valid padding with a stride
+    // that does not divide evenly): keep the kh × kw taps.
+    const [inC, , , outC] = full.shape;
+    const taps = tf.slice(full, [0, 0, 0, 0], [inC, info.filterHeight, info.filterWidth, outC]);
+    return tf.transpose(taps, [1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+const conv2dBackpropInputKernel: KernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+    requireNhwc('Conv2DBackpropInput', a);
+    return tf.tidy(() => conv2dBackpropInputAsForwardConv(asTensor(inputs.dy as TensorInfo, backend), asTensor(inputs.filter as TensorInfo, backend), a.inputShape, a));
+  },
+};
+
+const conv2dBackpropFilterKernel: KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+    requireNhwc('Conv2DBackpropFilter', a);
+    return tf.tidy(() => conv2dBackpropFilterAsForwardConv(asTensor(inputs.x as TensorInfo, backend), asTensor(inputs.dy as TensorInfo, backend), a.filterShape, a));
+  },
+};
+
+let registered = false;
+
+/** Registers (once per process) the wasm training kernels; call before tf.setBackend('wasm'). */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const kernel of [conv2dBackpropInputKernel, conv2dBackpropFilterKernel]) {
+    // The wasm package registers its slow Conv2DBackpropInput on import; replace it.
+    if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);
+    tf.registerKernel(kernel);
+  }
+  registered = true;
+}

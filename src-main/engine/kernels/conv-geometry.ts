@@ -86,13 +86,13 @@ export function convGeometry(
 export function dilateFilter(w: tf.Tensor4D, dilation: Pair): tf.Tensor4D {
   const [dh, dw] = dilation;
   if (dh === 1 && dw === 1) return w;
-  return tf.tidy(() => {
+  return tf.tidy((): tf.Tensor4D => {
     const [kh, kw, i, o] = w.shape;
     const spread = w
       .reshape([kh, 1, kw, 1, i, o])
       .pad([[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]])
       .reshape([kh * dh, kw * dw, i, o]);
-    return spread.slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, i, o]);
+    return spread.slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, i, o]) as tf.Tensor4D;
   });
 }
 

@@ -13,6 +13,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../../shared/run-config';
 
+/** A tensor with a name: what tfjs's weight encoding takes (tf.io.encodeWeights). */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
 /** Anything with a tf.Variable to read and a way to write it (a tfjs LayerVariable, or a tf.Variable wrapper). */
 export interface TrainableVariable {
   read(): tf.Tensor;
@@ -39,7 +45,8 @@ export class TrainOptimizer {
     this.decayed = variables.map((v) => isDecayed(v.shape));
     const slotCount = config.type === 'sgd' ? (config.momentum > 0 ? 1 : 0) : 2;
     this.slots = variables.map((v) =>
-      Array.from({ length: slotCount }, () => tf.variable(tf.zeros(v.shape), false)),
+      // tidy releases the zeros the variable was made from (a variable shares, not owns, its initial tensor).
+      Array.from({ length: slotCount }, () => tf.tidy(() => tf.variable(tf.zeros(v.shape), false))),
     );
   }
 
@@ -88,8 +95,8 @@ export class TrainOptimizer {
   }
 
   /** The whole state as named tensors (copies), for a checkpoint. */
-  getWeights(): tf.NamedTensor[] {
-    const named: tf.NamedTensor[] = [{ name: 'iterations', tensor: tf.scalar(this.iterations, 'int32') }];
+  getWeights(): NamedTensor[] {
+    const named: NamedTensor[] = [{ name: 'iterations', tensor: tf.scalar(this.iterations, 'int32') }];
     this.slots.forEach((slots, i) =>
       slots.forEach((slot, j) => named.push({ name: `var${i}/slot${j}`, tensor: slot.clone() })),
     );
@@ -97,7 +104,7 @@ export class TrainOptimizer {
   }
 
   /** Restores a state saved by getWeights (same optimiser type and variables). */
-  setWeights(weights: tf.NamedTensor[]): void {
+  setWeights(weights: NamedTensor[]): void {
     const byName = new Map(weights.map((w) => [w.name, w.tensor]));
     const iterations = byName.get('iterations');
     if (!iterations) throw new Error('optimizer state: missing "iterations"');

@@ -17,6 +17,8 @@ export type ToWorker =
       /** Dataset cache folder (<dataDir>/datasets). */
       cacheDir: string;
       appVersion: string;
+      /** Backend for a config that says 'auto' (the settings' choice; 'auto' = best available). */
+      defaultBackend: string;
     }
   | { type: 'cancel' };
 

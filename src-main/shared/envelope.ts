@@ -1,6 +1,6 @@
 // Turns a service call into the one error envelope. Shared by the WebSocket
 // server and Electron's IPC handler so both report errors identically.
-import { isApiChannel, type Envelope, type WorkbenchApi } from '../shared/api';
+import { isApiChannel, type Envelope, type WorkbenchApi } from './api';
 
 type Issues = { path: string; message: string }[];
 

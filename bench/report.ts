@@ -1,0 +1,194 @@
+// Turns the measurements into the one markdown table, the target checks (MET /
+// MISSED, computed from the numbers) and the per-op profile of what missed.
+import type { BenchOptions, ConvVariant } from './options';
+import type { EngineResult, KernelTime } from './engine-bench';
+import type { TorchResult, TorchVariant } from './torch-bench';
+import type { DataParallelResult } from './data-parallel';
+import type { MachineInfo } from './machine';
+import type { StoreRow } from './store-section';
+import { MIB } from './stats';
+
+export interface BenchResults {
+  options: BenchOptions;
+  machine: MachineInfo;
+  engine: EngineResult[];
+  torch: TorchResult[];
+  store: StoreRow[];
+  dataParallel: DataParallelResult[];
+  /** Sections or measurements that could not run, with the reason. */
+  failures: { what: string; reason: string }[];
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+  /** Our engine variants the check measured: profiled when it is missed. */
+  variants: ConvVariant[];
+}
+
+/** Kervolution step time ÷ ordinary convolution step time, at most (same backend). */
+export const KERNEL_TIME_LIMITS: Record<Exclude<ConvVariant, 'conv'>, number> = {
+  linear: 1.15,
+  polynomial: 1.15,
+  sigmoid: 1.15,
+  gaussian: 1.5,
+  euclidean: 1.5,
+  cosine: 1.5,
+  manhattan: 4,
+};
+export const MIN_SPEEDUP_OVER_UNFOLD = 10;
+export const MIN_SPEED_VS_TORCH_CONV = 0.5;
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+const mib = (bytes: number) => fmt(bytes / MIB, 0);
+const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
+
+function engineFor(results: BenchResults, variant: ConvVariant): EngineResult | undefined {
+  return results.engine.find((e) => e.variant === variant);
+}
+
+function torchFor(results: BenchResults, variant: TorchVariant, threads: number): TorchResult | undefined {
+  return results.torch.find((t) => t.variant === variant && t.threads === threads);
+}
+
+/** The engine variant a PyTorch row is compared with. */
+function oursFor(results: BenchResults, variant: TorchVariant): EngineResult | undefined {
+  return engineFor(results, variant === 'conv' ? 'conv' : variant === 'unfold-polynomial' ? 'polynomial' : 'gaussian');
+}
+
+export function buildTable(results: BenchResults): string {
+  const { batch } = results.options;
+  const header = [
+    'Section', 'Implementation', 'Variant', 'Threads', 'Median ms (step / query)', 'Images/s (or throughput)',
+    'Time ÷ our conv', 'Our speed ÷ this', 'Peak tensors (MiB)', 'Peak RSS (MiB)',
+  ];
+  const rows: string[][] = [];
+  const conv = engineFor(results, 'conv');
+  for (const e of results.engine) {
+    rows.push([
+      'a. engine', `tfjs ${e.backend} (ours)`, e.stepMs.length < results.options.steps ? `${e.variant} (${e.stepMs.length} step${e.stepMs.length > 1 ? "s" : ""}: slow)` : e.variant, String(e.threads), fmt(e.medianStepMs),
+      fmt((batch * 1000) / e.medianStepMs, 0), conv ? ratio(e.medianStepMs / conv.medianStepMs) : '—', '',
+      mib(e.peakTensorBytes), mib(e.maxRssBytes),
+    ]);
+  }
+  for (const t of results.torch) {
+    const ours = oursFor(results, t.variant);
+    const impl = t.variant === 'conv' ? `PyTorch ${t.torchVersion} nn.Conv2d` : `PyTorch ${t.torchVersion} F.unfold kervolution`;
+    rows.push([
+      'b. torch', impl, t.variant, String(t.threads), fmt(t.medianStepMs), fmt((batch * 1000) / t.medianStepMs, 0),
+      '', ours ? `${ratio(t.medianStepMs / ours.medianStepMs)} (vs our ${ours.variant})` : '—', '—', mib(t.maxRssBytes),
+    ]);
+  }
+  for (const s of results.store) {
+    rows.push(['c. store', 'SQLite store (ours)', s.what, '1', s.medianMs === null ? '' : fmt(s.medianMs, 2), '', '', '', '—', s.maxRssBytes ? mib(s.maxRssBytes) : '—']);
+    if (s.throughput) rows[rows.length - 1][5] = s.throughput;
+  }
+  const oneEngine = results.dataParallel.find((d) => d.workers === 1);
+  for (const d of results.dataParallel) {
+    rows.push([
+      'data-parallel', `${d.workers} wasm worker thread${d.workers > 1 ? 's' : ''}`, d.variant, String(d.workers),
+      fmt(d.medianStepMs), fmt((d.batch * 1000) / d.medianStepMs, 0),
+      conv && d.variant === 'conv' ? ratio(d.medianStepMs / conv.medianStepMs) : '',
+      oneEngine ? `${ratio(oneEngine.medianStepMs / d.medianStepMs)} (vs 1 worker)` : '', '—', '—',
+    ]);
+  }
+  for (const f of results.failures) rows.push(['not measured', f.what, f.reason.replace(/\|/g, '/').split('\n')[0].slice(0, 160), '', '', '', '', '', '', '']);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function checkTargets(results: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const conv = engineFor(results, 'conv');
+  if (conv) {
+    for (const [kernel, limit] of Object.entries(KERNEL_TIME_LIMITS)) {
+      const e = engineFor(results, kernel as ConvVariant);
+      if (!e) continue;
+      const r = e.medianStepMs / conv.medianStepMs;
+      checks.push({ target: `${kernel} step ≤ ${limit}× ordinary conv (${e.backend})`, measured: ratio(r), met: r <= limit, variants: ['conv', e.variant] });
+    }
+  }
+  const matched = results.engine[0]?.threads ?? 1;
+  for (const variant of ['unfold-polynomial', 'unfold-gaussian'] as const) {
+    const ours = oursFor(results, variant);
+    const torchMatched = torchFor(results, variant, matched);
+    if (!ours || !torchMatched) continue;
+    const speedup = torchMatched.medianStepMs / ours.medianStepMs;
+    const others = results.torch
+      .filter((t) => t.variant === variant && t.threads !== matched)
+      .map((t) => `${ratio(t.medianStepMs / ours.medianStepMs)} vs its ${t.threads} threads`);
+    checks.push({
+      target: `${ours.variant} ≥ ${MIN_SPEEDUP_OVER_UNFOLD}× faster than the unfold PyTorch kervolution (${matched} thread${matched > 1 ? 's' : ''} each)`,
+      measured: `${ratio(speedup)}${others.length ? ` (${others.join(', ')})` : ''}`,
+      met: speedup >= MIN_SPEEDUP_OVER_UNFOLD,
+      variants: [ours.variant],
+    });
+  }
+  const torchConv = torchFor(results, 'conv', matched);
+  if (conv && torchConv) {
+    const speed = torchConv.medianStepMs / conv.medianStepMs;
+    const others = results.torch
+      .filter((t) => t.variant === 'conv' && t.threads !== matched)
+      .map((t) => `${ratio(t.medianStepMs / conv.medianStepMs)} vs its ${t.threads} threads`);
+    checks.push({
+      target: `our ${conv.backend} conv ≥ ${MIN_SPEED_VS_TORCH_CONV}× the speed of PyTorch nn.Conv2d (${matched} thread${matched > 1 ? 's' : ''} each)`,
+      measured: `${ratio(speed)}${others.length ? ` (${others.join(', ')})` : ''}`,
+      met: speed >= MIN_SPEED_VS_TORCH_CONV,
+      variants: ['conv'],
+    });
+  }
+  return checks;
+}
+
+function kernelList(kernels: KernelTime[], totalMs: number, top = 8): string {
+  return kernels
+    .slice(0, top)
+    .map((k) => `${k.name} ${fmt(k.ms, 0)} ms (${fmt((100 * k.ms) / Math.max(totalMs, 1e-9), 0)}%, ×${k.calls})`)
+    .join(', ');
+}
+
+/** Per-op breakdown of one profiled step, for the variants that missed a target (or all of them). */
+export function describeProfiles(results: BenchResults, checks: TargetCheck[]): string {
+  const missed = new Set(checks.filter((c) => !c.met).flatMap((c) => c.variants));
+  const shown = results.engine.filter((e) => results.options.profileAll || missed.has(e.variant));
+  if (shown.length === 0) return '';
+  const lines = shown.map((e) => {
+    const p = e.profile;
+    const total = p.forwardMs + p.backwardMs;
+    return [
+      `- **${e.variant}**: profiled step ${fmt(total, 0)} ms of kernel time = forward ${fmt(p.forwardMs, 0)} ms + backward and update ${fmt(p.backwardMs, 0)} ms.`,
+      `  - forward: ${kernelList(p.forwardKernels, total)}`,
+      `  - backward: ${kernelList(p.backwardKernels, total)}`,
+    ].join('\n');
+  });
+  return ['### Where the time goes (one step under tf.profile, kernel wall time by op)', '', ...lines].join('\n');
+}
+
+export function renderReport(results: BenchResults): string {
+  const { options: o, machine: m } = results;
+  const torchVersion = results.torch[0]?.torchVersion ?? 'not run';
+  const e = results.engine[0];
+  const load = (l: number[] | null) => (l ? l.map((v) => v.toFixed(2)).join(' / ') : '—');
+  const checks = checkTargets(results);
+  const parts = [
+    `## ${m.date}${o.quick ? ' (quick: smoke run, not a measurement)' : ''}`,
+    '',
+    `- Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramBytes / 1024 ** 3, 1)} GiB RAM; ${m.os}`,
+    `- Versions: node ${m.node}, tfjs ${m.tfjs}, torch ${torchVersion}; backend ${e ? `${e.backend} (${e.threads} thread${e.threads > 1 ? 's' : ''})` : 'not run'}`,
+    `- Load average (1/5/15 min): ${load(m.loadAtStart)} at start, ${load(m.loadAtEnd)} at end`,
+    `- Reference CNN: batch ${o.batch}, ${o.channels}×${o.imageSize}×${o.imageSize}, conv 3×3 32-64-128 + batch norm + ReLU + max-pool, dense ${o.classes}; SGD momentum 0.9.` +
+      ` Median of ${o.steps} steps after ${o.warmupSteps} warm-up (unfold PyTorch kervolution: ${o.torchKervSteps} after ${o.torchKervWarmupSteps};` +
+      ` a variant whose first step takes over ${o.slowStepMs / 1000} s: fewer, as its row says). One fixed random batch: data loading is not measured.`,
+    '',
+    buildTable(results),
+    '',
+    '### Targets',
+    '',
+    ...(o.quick ? ['_Quick run: sizes too small for the targets to mean anything; listed to exercise the checks._', ''] : []),
+    ...(checks.length ? checks.map((c) => `- ${c.met ? 'MET' : 'MISSED'}: ${c.target}: ${c.measured}`) : ['- none could be checked (sections missing)']),
+  ];
+  const profile = describeProfiles(results, checks);
+  if (profile) parts.push('', profile);
+  return parts.join('\n') + '\n';
+}

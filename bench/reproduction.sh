@@ -1,0 +1,10 @@
+#!/bin/sh
+# Regenerates docs/REPRODUCTION.md with the product itself (see bench/reproduction.ts).
+# Usage: bench/reproduction.sh [--epochs N] [--seeds N] [--train-subset N] [--fresh] ...
+# Takes hours on 2 CPU cores at the defaults (9 LeNet-5 runs + the PyTorch baseline + a ResNet-18).
+set -eu
+cd "$(dirname "$0")/.."
+node scripts/build-node.mjs
+node_modules/.bin/esbuild bench/reproduction.ts --bundle --platform=node --target=node20 --format=esm \
+  --packages=external --log-level=warning --outfile=out/node/reproduction.js
+exec node out/node/reproduction.js "$@"

@@ -1,0 +1,81 @@
+// `kerv export`: a result table (CSV, Markdown, LaTeX, JSON) of chosen runs or
+// groups, optionally one row per config (mean ± std over seeds), or the full
+// metric series in long format.
+import { writeFileSync } from 'node:fs';
+import type { ExportFormat } from '../../shared/api';
+import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { DATA_DIR_HELP, openWorkbench, parseIds, request } from '../workbench-session';
+
+const FORMATS: Record<string, ExportFormat> = { csv: 'csv', md: 'markdown', markdown: 'markdown', latex: 'latex', tex: 'latex', json: 'json' };
+
+const usage = `Usage: kerv export [--runs IDS | --group N[,N]] [options]
+
+  --format F         csv | md | latex | json (default csv)
+  --runs IDS         runs to include, e.g. 1,2,5-7
+  --group N[,N]      every run of these groups (sweeps)
+                     (neither: every completed run)
+  --columns LIST     comma-separated columns: config paths (model.kernel.type,
+                     optimizer.lr, ...) and metrics (bestValidationAccuracy,
+                     finalValidationAccuracy, testAccuracy, testLoss, finalTrainLoss,
+                     finalTrainAccuracy, trainingTimeS, parameterCount, epochs, steps)
+                     and id, name, status, group; --list-columns prints them all
+  --group-by LIST    one row per distinct value of these config paths, metrics as
+                     mean ± std with n; 'config' = every config field but the seed
+  --series           instead of a table: every step and epoch metric as long-format CSV
+  --out FILE         write to FILE instead of standard output
+  --list-columns     print the available columns and exit
+${DATA_DIR_HELP}
+  -h, --help         show this help
+
+Example: kerv export --group 1 --group-by model.kernel.type --format latex --out table.tex`;
+
+const list = (text: string | undefined) => (text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean));
+
+const command: CliCommand = {
+  name: 'export',
+  summary: 'export a result table (csv, md, latex, json)',
+  usage,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      format: { type: 'string' },
+      runs: { type: 'string' },
+      group: { type: 'string' },
+      columns: { type: 'string' },
+      'group-by': { type: 'string' },
+      series: { type: 'boolean' },
+      out: { type: 'string' },
+      'list-columns': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    });
+    const format = FORMATS[values.format ?? 'csv'];
+    if (!format) throw new CliError(`--format: '${values.format}' is not a format (expected csv, md, latex, json)`);
+    const runIds = values.runs !== undefined ? parseIds(values.runs, '--runs') : undefined;
+    const groupIds = values.group !== undefined ? parseIds(values.group, '--group') : undefined;
+    const wb = await openWorkbench(values['data-dir']);
+    try {
+      if (values['list-columns']) {
+        const columns = await wb.invoke('export:columns', undefined);
+        console.log(columns.map((c) => (c.label === c.path ? c.path : `${c.path}  (${c.label})`)).join('\n'));
+        return EXIT.ok;
+      }
+      const { text } = values.series
+        ? await request(() => wb.invoke('export:series', { runIds, groupIds }))
+        : await request(() => wb.invoke('export:table', { runIds, groupIds, columns: list(values.columns), groupBy: list(values['group-by']), format }));
+      if (values.out) {
+        try {
+          writeFileSync(values.out, text);
+        } catch (error) {
+          throw new CliError(`--out: cannot write '${values.out}': ${(error as Error).message}`, EXIT.failed);
+        }
+        console.error(`Wrote ${values.out}.`);
+      } else {
+        process.stdout.write(text);
+      }
+      return EXIT.ok;
+    } finally {
+      await wb.close();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,91 @@
+// `kerv serve`: the workbench UI for a browser. Opens the service on the data
+// folder, serves the renderer bundle and the API over HTTP + WebSocket, prints the
+// URL (with its access token) and runs until SIGINT/SIGTERM, then shuts down
+// cleanly: open sockets closed, running workers stopped by the service, database
+// closed.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { startServer } from '../../server/server';
+import { Workbench } from '../../service/workbench';
+import { resolveDataDir } from '../../service/paths';
+import packageJson from '../../../package.json';
+
+const usage = `Usage: kerv serve [options]
+
+Serves the workbench UI over HTTP for a browser on this machine.
+
+Options:
+  --port <n>        port to listen on (default 5317; 0 picks a free port)
+  --host <addr>     address to bind (default 127.0.0.1). Binding another address
+                    exposes the UI (it can start and delete runs) to that network;
+                    the token in the printed URL is still required.
+  --data-dir <dir>  the data folder (runs database, datasets, checkpoints)
+  --concurrency <n> runs trained at the same time
+  --token <t>       use this access token instead of a random one
+  -h, --help        show this help`;
+
+/** The built renderer: out/renderer beside this bundle's out/node, or the checkout's out/renderer from source. */
+function rendererDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../renderer'), resolve(here, '../../../out/renderer')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  if (!found) throw new CliError(`The UI bundle is not built (looked in ${candidates.join(', ')}); run 'npm run build:renderer' first.`, EXIT.failed);
+  return found;
+}
+
+function parseIntFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} must be an integer from ${min} to ${max}, got '${value}'`);
+  return n;
+}
+
+const serve: CliCommand = {
+  name: 'serve',
+  summary: 'serve the workbench UI over HTTP for a browser',
+  usage,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      concurrency: { type: 'string' },
+      token: { type: 'string' },
+    });
+    const port = parseIntFlag('port', values.port, 0, 65535) ?? 5317;
+    const concurrency = parseIntFlag('concurrency', values.concurrency, 1, 64);
+    if (values.token !== undefined && values.token.length < 16) throw new CliError('--token must be at least 16 characters');
+    const staticDir = rendererDir();
+    const dataDir = resolveDataDir(values['data-dir']);
+
+    const workbench = await Workbench.open({ dataDir, appVersion: packageJson.version, concurrency });
+    let server;
+    try {
+      server = await startServer({ api: workbench, staticDir, host: values.host, port, token: values.token });
+    } catch (error) {
+      await workbench.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new CliError(`port ${port} is in use; pass --port 0 for a free one`, EXIT.failed);
+      throw error;
+    }
+    if (server.host !== '127.0.0.1' && server.host !== 'localhost' && server.host !== '::1') {
+      console.error(`kerv serve: listening on ${server.host}: anyone who can reach it and has the token can use the workbench.`);
+    }
+    console.log(`Kervolution Workbench serving ${dataDir}`);
+    console.log(`Open ${server.url}`);
+
+    const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
+      process.once('SIGINT', () => resolvePromise('SIGINT'));
+      process.once('SIGTERM', () => resolvePromise('SIGTERM'));
+    });
+    console.log(`\n${signal}: shutting down`);
+    await server.close();
+    await workbench.close();
+    // Ctrl+C is how a server is meant to stop: a clean shutdown is a success.
+    return EXIT.ok;
+  },
+};
+
+export default serve;

@@ -1,0 +1,108 @@
+// `kerv sweep`: a grid (or random points of it) over any config fields, each
+// point repeated with several seeds, as one group of queued runs.
+import { parseScalar } from '../../shared/config-paths';
+import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile, type ConfigFlagValues } from '../train-flags';
+import { DATA_DIR_HELP, openWorkbench, request, trainAndWait } from '../workbench-session';
+
+const usage = `Usage: kerv sweep --grid PATH=V1,V2,... [--grid ...] [options] [config flags]
+
+Queues one run per grid point and seed, as one group, then trains them here and
+waits (one line per run and epoch; Ctrl+C interrupts, exit 130). The runs of the
+group export together: kerv export --group N --group-by config.
+
+  --base FILE        the base run config (JSON); config flags of 'kerv train'
+                     (--arch, --epochs, --kernel, ...) override its fields
+  --grid PATH=VALUES a grid axis: a dotted config path and comma-separated values,
+                     e.g. model.kernel.type=linear,polynomial,gaussian or
+                     optimizer.lr=0.1,0.01 (a JSON array also works: PATH=[...]).
+                     Repeat --grid for more axes: the grid is their product.
+  --random N         train N random points of the grid instead of all of it
+  --repeats N        seeds per point: base seed, +1, ... (default 1)
+  --name TEXT        the group's name and the runs' name prefix
+  --concurrency N    runs trained at the same time (default: the saved setting, 1)
+  --detach           only queue the runs (the next workbench to open the folder trains them)
+  --dry-run          print the runs the sweep would create, and create none
+${DATA_DIR_HELP}
+  -h, --help         show this help
+
+Example (the kernel ablation, 3 seeds each):
+  kerv sweep --base run.json --grid model.kernel.type=linear,polynomial,gaussian --repeats 3
+
+Exit codes: 0 all runs completed, 1 a run failed, 2 bad usage or config, 130 interrupted.`;
+
+/** "model.kernel.type=linear,polynomial" → ['model.kernel.type', ['linear', 'polynomial']]. */
+export function parseGridAxis(text: string): [string, unknown[]] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new CliError(`--grid: '${text}' should be PATH=V1,V2,... (e.g. model.kernel.type=linear,gaussian)`);
+  const path = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1).trim();
+  if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)*$/.test(path)) throw new CliError(`--grid: '${path}' is not a dotted config path`);
+  let values: unknown[];
+  if (raw.startsWith('[')) {
+    const parsed = parseScalar(raw);
+    if (!Array.isArray(parsed)) throw new CliError(`--grid ${path}: '${raw}' is not a JSON array`);
+    values = parsed;
+  } else {
+    values = raw.split(',').map((v) => v.trim()).filter((v) => v !== '').map(parseScalar);
+  }
+  if (values.length === 0) throw new CliError(`--grid ${path}: no values`);
+  return [path, values];
+}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be an integer ≥ 1, got '${value}'`);
+  return n;
+}
+
+const command: CliCommand = {
+  name: 'sweep',
+  summary: 'start a grid / random sweep with repeat seeds',
+  usage,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      ...CONFIG_FLAG_OPTIONS,
+      base: { type: 'string' },
+      grid: { type: 'string', multiple: true },
+      random: { type: 'string' },
+      repeats: { type: 'string' },
+      'sweep-name': { type: 'string' },
+      concurrency: { type: 'string' },
+      detach: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    });
+    if (!values.grid || values.grid.length === 0) throw new CliError('kerv sweep needs at least one --grid PATH=V1,V2,... (see kerv sweep --help)');
+    const grid = Object.fromEntries(values.grid.map(parseGridAxis));
+    const base = buildRunConfig(values.base ? readConfigFile(values.base) : {}, values as ConfigFlagValues);
+    const sweep = {
+      base,
+      grid,
+      randomDraws: positiveInt('random', values.random),
+      repeats: positiveInt('repeats', values.repeats) ?? 1,
+      name: values['sweep-name'] ?? values.name,
+    };
+    const wb = await openWorkbench(values['data-dir'], { concurrency: positiveInt('concurrency', values.concurrency) });
+    try {
+      if (values['dry-run']) {
+        const { expandSweep } = await import('../../service/sweep');
+        const points = await request(async () => expandSweep(sweep));
+        for (const p of points) console.log(p.name);
+        console.log(`${points.length} run${points.length === 1 ? '' : 's'} (dry run: nothing queued).`);
+        return EXIT.ok;
+      }
+      const { groupId, runIds } = await request(() => wb.invoke('sweeps:start', sweep));
+      console.log(`Group ${groupId}: queued ${runIds.length} run${runIds.length === 1 ? '' : 's'} (${runIds[0]}–${runIds[runIds.length - 1]}).`);
+      if (values.detach) return EXIT.ok;
+      const code = await trainAndWait(wb, runIds);
+      if (code !== EXIT.interrupted) console.log(`Export: kerv export --group ${groupId} --group-by config --format md`);
+      return code;
+    } finally {
+      await wb.close();
+    }
+  },
+};
+
+export default command;

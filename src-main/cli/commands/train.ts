@@ -1,0 +1,221 @@
+// `kerv train`: one run in this process, with a progress bar, no database.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
+import type { RunConfig } from '../../shared/run-config';
+import { train } from '../../engine/train/train';
+import { readCheckpointState } from '../../engine/train/checkpoint';
+import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { ProgressBar } from '../progress-bar';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile } from '../train-flags';
+
+const usage = `Usage: kerv train [options]
+
+Trains one model and prints its progress; exit code 0 on success, 1 when the run
+fails or diverges, 2 for a bad option, 130 when interrupted (Ctrl+C: the run stops
+after the current step and keeps a checkpoint to --resume from).
+
+Config (flags override --config; every value is checked against the run-config schema):
+  --config FILE          run config JSON (fields as in the UI's "export config")
+  --name TEXT
+  --dataset NAME         mnist | fashion-mnist | cifar10 | image-folder   (default fashion-mnist)
+  --data-path DIR        read the dataset from here (required for image-folder)
+  --image-size N         image-folder: resize to N×N
+  --augment MODE         auto | none | crop | flip | crop-flip
+  --train-subset N       use only N training images
+  --test-subset N        use only N test images
+  --val-fraction F       held-out validation fraction, 0..0.5 (default 0.1)
+  --arch NAME            mlp | convnet | convbn | resnet-small | cifar-cnn | lenet5 | resnet18 | resnet34
+  --width F              width multiplier (default 1)
+  --kernel TYPE          linear | polynomial | gaussian | sigmoid | manhattan | euclidean | cosine
+  --kernel-c C  --kernel-d D  --kernel-gamma G  --kernel-learnable
+  --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
+  --epochs N  --batch-size N  --seed N
+  --optimizer NAME       sgd | adam | adamw
+  --lr F  --momentum F  --nesterov  --weight-decay F
+  --schedule NAME        constant | step | cosine | one-cycle
+  --warmup EPOCHS  --min-lr F  --milestones E1,E2
+  --label-smoothing F    0..0.5
+  --clip NORM            clip the global gradient norm ("none" to disable)
+  --samples N            fixed validation images with top-3 predictions per epoch
+  --backend NAME         auto | tensorflow-gpu | tensorflow | wasm | cpu (or env KERV_BACKEND)
+
+Run:
+  --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR
+  --resume DIR           continue from a checkpoint (its config; flags such as --epochs override)
+  --cache-dir DIR        dataset cache (default $KERV_CACHE_DIR or ~/.cache/kerv/datasets)
+  --summary-json FILE    write the outcome, summary and per-epoch metrics as JSON
+`;
+
+const RUN_FLAG_OPTIONS = {
+  config: { type: 'string' },
+  'checkpoint-dir': { type: 'string' },
+  resume: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'summary-json': { type: 'string' },
+} as const;
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : join(os.homedir(), '.cache', 'kerv', 'datasets');
+}
+
+const percent = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
+const fixed = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const count = (v: number) => v.toLocaleString('en-US');
+
+export function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${Math.round(s - m * 60)}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+function describeRun(config: RunConfig): string {
+  const k = config.model.kernel;
+  const kernelParams = Object.entries(k)
+    .filter(([key]) => key !== 'type')
+    .map(([key, v]) => `${key}=${String(v)}`)
+    .join(' ');
+  const kernel = kernelParams ? `${k.type} ${kernelParams}` : k.type;
+  const o = config.optimizer;
+  return `${config.dataset.name}, ${config.model.arch} ×${config.model.widthMultiplier} (${kernel}), ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${o.type} lr ${o.lr} (${config.schedule.type}), seed ${config.seed}`;
+}
+
+/** Turns progress messages into terminal output and keeps what the summary JSON needs. */
+class TrainPrinter {
+  readonly epochs: EpochMetrics[] = [];
+  environment: RunEnvironment | null = null;
+  dataset: DatasetInfo | null = null;
+  parameterCount: number | null = null;
+  private stepsPerEpoch = 0;
+  private readonly bar = new ProgressBar(process.stdout);
+
+  constructor(private readonly config: RunConfig) {}
+
+  handle = (p: TrainProgress): void => {
+    switch (p.type) {
+      case 'started': {
+        this.environment = p.environment;
+        this.dataset = p.dataset;
+        this.parameterCount = p.parameterCount;
+        this.stepsPerEpoch = p.stepsPerEpoch;
+        const e = p.environment;
+        console.log(`Backend: ${e.backend} on ${e.device}, ${e.threads} thread${e.threads === 1 ? '' : 's'} (tfjs ${e.tfjsVersion})`);
+        console.log(`Model: ${this.config.model.arch}, ${count(p.parameterCount)} parameters`);
+        const d = p.dataset;
+        console.log(`Data: ${d.name} ${d.inputShape.join('×')}, ${count(d.trainSize)} train / ${count(d.validationSize)} validation / ${count(d.testSize)} test, ${p.stepsPerEpoch} steps per epoch (fingerprint ${d.fingerprint})`);
+        break;
+      }
+      case 'steps': {
+        const last = p.steps[p.steps.length - 1];
+        const inEpoch = last.step - (last.epoch - 1) * this.stepsPerEpoch;
+        this.bar.update({
+          label: `Epoch ${last.epoch}/${this.config.epochs}`,
+          done: inEpoch,
+          total: this.stepsPerEpoch,
+          detail: `loss ${last.loss.toFixed(4)}  acc ${(last.accuracy * 100).toFixed(1)}%  ${Math.round(last.imagesPerSecond)} img/s`,
+        });
+        break;
+      }
+      case 'epoch': {
+        this.bar.end();
+        const m = p.metrics;
+        this.epochs.push(m);
+        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${percent(m.validationAccuracy)}`;
+        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${percent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
+        break;
+      }
+      case 'checkpoint':
+        console.log(`Checkpoint: ${p.path}`);
+        break;
+      case 'log':
+        this.bar.end();
+        (p.level === 'info' ? console.log : console.error)(`${p.level === 'info' ? '' : `${p.level}: `}${p.message}`);
+        break;
+      case 'completed': {
+        const s = p.summary;
+        console.log(
+          `Done: test accuracy ${percent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${percent(s.bestValidationAccuracy)}, ` +
+            `final train loss ${fixed(s.finalTrainLoss)}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
+        );
+        break;
+      }
+    }
+  };
+
+  finish(): void {
+    this.bar.end();
+  }
+}
+
+async function resolveResume(resume: string | undefined, checkpointDir: string | undefined): Promise<{ base: Record<string, unknown> | null; checkpointDir?: string }> {
+  if (!resume) return { base: null, checkpointDir };
+  let found: Awaited<ReturnType<typeof readCheckpointState>>;
+  try {
+    found = await readCheckpointState(resume);
+  } catch (error) {
+    throw new CliError(`--resume: ${(error as Error).message.replace(/^resumeFrom: /, '')}`);
+  }
+  // --resume DIR continues writing checkpoints where they were, unless told otherwise.
+  const dir = checkpointDir ?? (resolve(found.path) === resolve(resume) ? dirname(found.path) : resume);
+  return { base: found.state.config as unknown as Record<string, unknown>, checkpointDir: dir };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { ...CONFIG_FLAG_OPTIONS, ...RUN_FLAG_OPTIONS });
+  const resumed = await resolveResume(values.resume, values['checkpoint-dir']);
+  const base = values.config ? readConfigFile(values.config) : (resumed.base ?? {});
+  const config = buildRunConfig(base, values);
+  const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir();
+
+  console.log(`kerv train: ${describeRun(config)}`);
+  const printer = new TrainPrinter(config);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl+C: stop now
+    printer.finish();
+    console.error('Interrupted: stopping after the current step (Ctrl+C again to quit at once).');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let outcome: TrainOutcome;
+  try {
+    outcome = await train(config, {
+      onProgress: printer.handle,
+      signal: controller.signal,
+      checkpointDir: resumed.checkpointDir,
+      resumeFrom: values.resume,
+      cacheDir,
+    });
+  } catch (error) {
+    printer.finish();
+    throw new CliError(`train failed: ${(error as Error).message}`, EXIT.failed);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  printer.finish();
+
+  if (values['summary-json']) {
+    const file = resolve(values['summary-json']);
+    mkdirSync(dirname(file), { recursive: true });
+    const summary = outcome.status === 'completed' ? outcome.summary : null;
+    writeFileSync(
+      file,
+      JSON.stringify({ outcome, summary, config, environment: printer.environment, dataset: printer.dataset, parameterCount: printer.parameterCount, epochs: printer.epochs }, null, 2),
+    );
+  }
+  if (outcome.status === 'diverged') {
+    console.error(`Diverged: ${outcome.reason}.`);
+    return EXIT.failed;
+  }
+  if (outcome.status === 'cancelled') {
+    console.error(`Cancelled at epoch ${outcome.epoch}, step ${outcome.step}.${resumed.checkpointDir ? ` Resume with: kerv train --resume ${resumed.checkpointDir}` : ''}`);
+    return EXIT.interrupted;
+  }
+  return EXIT.ok;
+}
+
+const command: CliCommand = { name: 'train', summary: 'train one model (flags or --config run.json)', usage, run };
+export default command;

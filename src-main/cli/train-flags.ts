@@ -1,0 +1,150 @@
+// `kerv train` flags → a run config input. Flags override a --config file field by
+// field; everything is then validated by parseRunConfig, so a bad value is reported
+// with the config field it belongs to and what is allowed (exit code 2).
+import { readFileSync } from 'node:fs';
+import { CliError, EXIT } from './command';
+import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
+
+type Json = Record<string, unknown>;
+
+/** node:util parseArgs options of every config flag: all strings, converted below. */
+export const CONFIG_FLAG_OPTIONS = {
+  name: { type: 'string' },
+  dataset: { type: 'string' },
+  'data-path': { type: 'string' },
+  'image-size': { type: 'string' },
+  augment: { type: 'string' },
+  arch: { type: 'string' },
+  width: { type: 'string' },
+  kernel: { type: 'string' },
+  'kernel-c': { type: 'string' },
+  'kernel-d': { type: 'string' },
+  'kernel-gamma': { type: 'string' },
+  'kernel-learnable': { type: 'boolean' },
+  'kerv-layers': { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  momentum: { type: 'string' },
+  nesterov: { type: 'boolean' },
+  'weight-decay': { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  'min-lr': { type: 'string' },
+  milestones: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  'train-subset': { type: 'string' },
+  'test-subset': { type: 'string' },
+  'val-fraction': { type: 'string' },
+  'label-smoothing': { type: 'string' },
+  clip: { type: 'string' },
+  samples: { type: 'string' },
+} as const;
+
+export type ConfigFlagValues = { [K in keyof typeof CONFIG_FLAG_OPTIONS]?: (typeof CONFIG_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** A number when the text is one; otherwise the text itself, so the schema reports the field as "expected number". */
+function numeric(text: string): number | string {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  return trimmed !== '' && Number.isFinite(value) ? value : text;
+}
+
+/** all | stem | N (the first N) | i,j,k (indices). */
+export function parseKervLayers(text: string): unknown {
+  if (text === 'all' || text === 'stem') return text;
+  if (text.includes(',')) return text.split(',').map((part) => numeric(part));
+  return numeric(text);
+}
+
+function setPath(target: Json, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+/** Flag name → config path and value conversion. */
+const FIELD_FLAGS: [keyof ConfigFlagValues, string, (v: string) => unknown][] = [
+  ['name', 'name', (v) => v],
+  ['dataset', 'dataset.name', (v) => v],
+  ['data-path', 'dataset.path', (v) => v],
+  ['image-size', 'dataset.imageSize', numeric],
+  ['augment', 'dataset.augment', (v) => v],
+  ['train-subset', 'dataset.trainSubset', numeric],
+  ['test-subset', 'dataset.testSubset', numeric],
+  ['val-fraction', 'dataset.validationFraction', numeric],
+  ['arch', 'model.arch', (v) => v],
+  ['width', 'model.widthMultiplier', numeric],
+  ['kerv-layers', 'model.kervLayers', parseKervLayers],
+  ['epochs', 'epochs', numeric],
+  ['batch-size', 'batchSize', numeric],
+  ['lr', 'optimizer.lr', numeric],
+  ['optimizer', 'optimizer.type', (v) => v],
+  ['momentum', 'optimizer.momentum', numeric],
+  ['weight-decay', 'optimizer.weightDecay', numeric],
+  ['schedule', 'schedule.type', (v) => v],
+  ['warmup', 'schedule.warmupEpochs', numeric],
+  ['min-lr', 'schedule.minLr', numeric],
+  ['milestones', 'schedule.milestones', (v) => v.split(',').map(numeric)],
+  ['seed', 'seed', numeric],
+  ['backend', 'backend', (v) => v],
+  ['label-smoothing', 'labelSmoothing', numeric],
+  ['clip', 'gradClipNorm', (v) => (v === 'none' ? null : numeric(v))],
+  ['samples', 'sampleCount', numeric],
+];
+
+export function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`--config: cannot read '${file}': ${(error as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed as Json;
+  } catch (error) {
+    throw new CliError(`--config: '${file}' is not a run config (a JSON object): ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The run config from a base (a --config file or a checkpoint's config), the
+ * environment (KERV_BACKEND, between the file and the flags) and the flags.
+ */
+export function buildRunConfig(base: Json, flags: ConfigFlagValues, env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const input = structuredClone(base);
+  if (env.KERV_BACKEND) setPath(input, ['backend'], env.KERV_BACKEND);
+  for (const [flag, path, convert] of FIELD_FLAGS) {
+    const value = flags[flag];
+    if (typeof value === 'string') setPath(input, path.split('.'), convert(value));
+  }
+  if (flags.nesterov) setPath(input, ['optimizer', 'nesterov'], true);
+  applyKernelFlags(input, flags);
+  try {
+    return parseRunConfig(input);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+}
+
+/** --kernel replaces the kernel; --kernel-c/-d/-gamma/-learnable set its parameters (on the file's kernel when --kernel is absent). */
+function applyKernelFlags(input: Json, flags: ConfigFlagValues): void {
+  const params: Json = {};
+  if (flags['kernel-c'] !== undefined) params.c = numeric(flags['kernel-c']);
+  if (flags['kernel-d'] !== undefined) params.d = numeric(flags['kernel-d']);
+  if (flags['kernel-gamma'] !== undefined) params.gamma = numeric(flags['kernel-gamma']);
+  if (flags['kernel-learnable']) params.learnable = true;
+  if (flags.kernel === undefined && Object.keys(params).length === 0) return;
+  const model = (input.model ?? {}) as Json;
+  const previous = typeof model.kernel === 'object' && model.kernel !== null ? (model.kernel as Json) : {};
+  const kernel = flags.kernel !== undefined ? { type: flags.kernel, ...params } : { type: previous.type ?? 'linear', ...previous, ...params };
+  setPath(input, ['model', 'kernel'], kernel);
+}

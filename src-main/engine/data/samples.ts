@@ -1,0 +1,17 @@
+// The fixed sample set a run shows with its predictions every epoch.
+import type { SampleImage } from '../../shared/progress';
+import { encodeImagePng } from './png';
+import type { PreparedData } from './prepare';
+
+export function sampleImages(prepared: PreparedData, count: number): SampleImage[] {
+  const data = prepared.sampleSplit;
+  return prepared.sampleIndices(count).map((position, sampleIndex) => {
+    const item = data.indices[position];
+    return {
+      sampleIndex,
+      datasetIndex: position,
+      label: data.source.labels[item],
+      pngBase64: encodeImagePng(data.source, prepared.inputShape, item),
+    };
+  });
+}

@@ -1,0 +1,20 @@
+// The engine's public surface: what the service and the worker import.
+export { kervConv2d, integerPower, COSINE_EPSILON } from './kernels/kerv-conv2d';
+export type { KervConv2dOptions, KervKernel, KernelParam } from './kernels/kerv-conv2d';
+export { MANHATTAN_CHUNK_ELEMENTS } from './kernels/manhattan-conv2d';
+export { KervConv2D, kervConv2dLayer, defaultKernelInitializer } from './layers/kerv-conv2d-layer';
+export type { KervConv2DArgs } from './layers/kerv-conv2d-layer';
+export type { Initializer, InitializerIdentifier } from './layers/initializers';
+export { initBackend, describeEnvironment } from './backend/select-backend';
+export type { BackendSelection } from './backend/select-backend';
+export { buildModel, buildSpec, describeModel, describeConfig } from './models/build-model';
+export type { ModelData } from './models/build-model';
+export { kernelize, countConvolutions, selectConvolutions, indexedConvolutions } from './models/kernelize';
+export type { KernelizeOptions } from './models/kernelize';
+export { ARCHITECTURE_BUILDERS } from './models/architectures/index';
+export { materialize } from './models/materialize';
+export type { ArchitectureSpec, ArchitectureBuilder, ArchNode, BuildOptions, ConvNode } from './models/spec';
+export { kervVarianceScale, kervBiasOffset } from './models/kerv-init';
+export { train, learningRateAt, TrainOptimizer, isDecayed, crossEntropyLoss, perExampleCrossEntropy, batchAccuracy, makeTrainStep, clipByGlobalNorm, evaluate, predictSamples } from './train/index';
+export { saveCheckpoint, loadCheckpoint, readCheckpointState, findCheckpoint, fileSystemSaveHandler } from './train/index';
+export type { TrainOptions, ScheduleContext, NamedTensor, TrainableVariable, TrainStep, StepOptions, EvaluationResult, CheckpointState, LoadedCheckpoint } from './train/index';

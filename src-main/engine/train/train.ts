@@ -1,0 +1,288 @@
+// train(): one run, from a config to an outcome, reporting progress as it goes.
+// A custom loop rather than model.fit: per-step learning rates, AdamW, gradient
+// clipping, batched metric reads, exact checkpoints and resume, divergence and
+// cancellation as outcomes. The order of events is the contract with the service:
+// started → (steps* → epoch → checkpoint?)* → completed, with log messages anywhere.
+import * as tf from '@tensorflow/tfjs';
+import { performance } from 'node:perf_hooks';
+import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
+import { canonicalJson, type RunConfig } from '../../shared/run-config';
+import { describeEnvironment, initBackend } from '../backend/select-backend';
+import { buildModel } from '../models/build-model';
+import { Rng } from '../random';
+import { loadCheckpoint, restoreModelWeights, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
+import { evaluate, predictSamples } from './evaluate';
+import { TrainOptimizer } from './optimizer';
+import { loadRunData, type RunData } from './run-data';
+import { learningRateAt } from './schedule';
+import { withSeededMathRandom } from './seeded-random';
+import { makeTrainStep, trainableVariables } from './step';
+import { StepBuffer } from './step-buffer';
+import packageJson from '../../../package.json';
+
+export interface TrainOptions {
+  onProgress: (progress: TrainProgress) => void;
+  /** Abort to cancel: the run stops after the current step with outcome 'cancelled'. */
+  signal?: AbortSignal;
+  /** Where epoch checkpoints go (see checkpoint.ts); none are written without it. */
+  checkpointDir?: string;
+  /** A checkpoint folder (or a checkpointDir: its latest epoch) to continue from. */
+  resumeFrom?: string;
+  /** Dataset cache folder (see engine/data). */
+  cacheDir: string;
+  /** How often step metrics are read and reported; default 250 ms. */
+  progressIntervalMs?: number;
+  /** Reported in the run environment; default: this package's version. */
+  appVersion?: string;
+}
+
+/** The Rng labels: each consumer of randomness gets its own stream, so adding one never shifts another. */
+const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops' } as const;
+
+/** Fields of the config a resumed run may change: more epochs, a new name, another backend. */
+const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend']);
+
+function checkResumable(saved: RunConfig, config: RunConfig): void {
+  const differing = Object.keys({ ...saved, ...config }).filter(
+    (key) =>
+      !RESUMABLE_CHANGES.has(key) &&
+      canonicalJson((saved as Record<string, unknown>)[key]) !== canonicalJson((config as Record<string, unknown>)[key]),
+  );
+  if (differing.length > 0) {
+    throw new Error(`resumeFrom: the checkpoint was trained with a different config (${differing.join(', ')} differ); only ${[...RESUMABLE_CHANGES].join(', ')} may change on resume`);
+  }
+}
+
+/** The epoch's train loss/accuracy: means over its steps, weighted by batch size. */
+class EpochAccumulator {
+  lossSum = 0;
+  accuracySum = 0;
+  images = 0;
+  add(loss: number, accuracy: number, images: number): void {
+    this.lossSum += loss * images;
+    this.accuracySum += accuracy * images;
+    this.images += images;
+  }
+  get loss(): number {
+    return this.images > 0 ? this.lossSum / this.images : NaN;
+  }
+  get accuracy(): number {
+    return this.images > 0 ? this.accuracySum / this.images : NaN;
+  }
+}
+
+export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
+  const emit = opts.onProgress;
+  const intervalMs = opts.progressIntervalMs ?? 250;
+  const selection = await initBackend(config.backend);
+  const environment = describeEnvironment(selection, opts.appVersion ?? packageJson.version);
+  const data = await loadRunData(config, opts.cacheDir);
+  const checkpoint = opts.resumeFrom ? await loadCheckpoint(opts.resumeFrom) : null;
+  const model = withSeededMathRandom(Rng.derive(config.seed, RNG_LABELS.init), () =>
+    buildModel(config.model, { inputShape: data.info.inputShape, numClasses: data.numClasses }),
+  );
+  const optimizer = new TrainOptimizer(config.optimizer, trainableVariables(model));
+  try {
+    if (checkpoint) {
+      try {
+        checkResumable(checkpoint.state.config, config);
+        restoreModelWeights(model, checkpoint.weights);
+        optimizer.setWeights(checkpoint.optimizer);
+      } finally {
+        tf.dispose([...checkpoint.weights, ...checkpoint.optimizer.map((o) => o.tensor)]);
+      }
+    }
+    return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint });
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+interface RunContext {
+  config: RunConfig;
+  opts: TrainOptions;
+  emit: (p: TrainProgress) => void;
+  intervalMs: number;
+  environment: RunEnvironment;
+  data: RunData;
+  model: tf.LayersModel;
+  optimizer: TrainOptimizer;
+  /** The checkpoint resumed from; its tensors are already in the model and optimiser. */
+  checkpoint: LoadedCheckpoint | null;
+}
+
+async function runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint }: RunContext): Promise<TrainOutcome> {
+  const stepsPerEpoch = data.stepsPerEpoch;
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const saved = checkpoint?.state;
+  const dataRng = saved ? new Rng(saved.dataRng) : Rng.derive(config.seed, RNG_LABELS.data);
+  const opsRng = saved ? new Rng(saved.opsRng) : Rng.derive(config.seed, RNG_LABELS.ops);
+  /** Epochs completed. */
+  let epoch = saved?.epoch ?? 0;
+  let step = saved?.step ?? 0;
+  /** Batches of the epoch in progress already trained (non-zero only when resuming mid-epoch). */
+  let resumeBatch = saved?.batchInEpoch ?? 0;
+  let bestValidationAccuracy = saved?.bestValidationAccuracy ?? null;
+  let lastEpochTrain = { loss: saved?.lastTrainLoss ?? NaN, accuracy: saved?.lastTrainAccuracy ?? NaN };
+  let lastValidationAccuracy: number | null = saved?.lastValidationAccuracy ?? null;
+  if (saved) {
+    if (step !== epoch * stepsPerEpoch + resumeBatch || resumeBatch >= stepsPerEpoch) {
+      throw new Error(`resumeFrom: checkpoint step ${step} does not fit epoch ${epoch} with ${stepsPerEpoch} steps per epoch: the data differ from the checkpointed run`);
+    }
+  }
+  const wallOffsetMs = saved?.wallTimeMs ?? 0;
+  const startMs = performance.now();
+  const wallTimeMs = () => wallOffsetMs + (performance.now() - startMs);
+  const parameterCount = model.countParams();
+
+  emit({
+    type: 'started',
+    environment,
+    dataset: data.info,
+    parameterCount,
+    stepsPerEpoch,
+    totalSteps,
+    startStep: step,
+    samples: data.sampleImages,
+  });
+  if (checkpoint) emit({ type: 'log', level: 'info', message: `Resumed from ${checkpoint.path} at epoch ${epoch + 1}, step ${step}.` });
+
+  const trainStep = makeTrainStep(model, optimizer, { labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClipNorm });
+  const buffer = new StepBuffer(() => performance.now());
+  const scheduleContext = { baseLr: config.optimizer.lr, stepsPerEpoch, totalSteps };
+
+  const writeCheckpoint = async (state: Omit<CheckpointState, 'format' | 'version' | 'savedAt' | 'config' | 'opsRng' | 'wallTimeMs' | 'bestValidationAccuracy' | 'lastTrainLoss' | 'lastTrainAccuracy' | 'lastValidationAccuracy'>) => {
+    if (!opts.checkpointDir) return;
+    const optimizerState = optimizer.getWeights();
+    try {
+      const path = await saveCheckpoint(opts.checkpointDir, model, optimizerState, {
+        ...state,
+        opsRng: opsRng.getState(),
+        wallTimeMs: wallTimeMs(),
+        bestValidationAccuracy,
+        lastTrainLoss: lastEpochTrain.loss,
+        lastTrainAccuracy: lastEpochTrain.accuracy,
+        lastValidationAccuracy,
+        config,
+      });
+      emit({ type: 'checkpoint', epoch: state.epoch, step: state.step, path });
+    } finally {
+      tf.dispose(optimizerState.map((o) => o.tensor));
+    }
+  };
+
+  try {
+    while (epoch < config.epochs) {
+      const epochNumber = epoch + 1;
+      const accumulator = new EpochAccumulator();
+      const partial = resumeBatch > 0 ? saved?.partialEpoch : null;
+      if (partial) accumulator.add(partial.lossSum / Math.max(1, partial.images), partial.accuracySum / Math.max(1, partial.images), partial.images);
+      const epochStartMs = performance.now() - (partial?.durationMs ?? 0);
+      // The epoch draws its order from dataRng right here; keeping the state from
+      // before that draw lets a mid-epoch checkpoint replay the same epoch.
+      const epochRngState = dataRng.getState();
+      const epochBatches = data.trainEpoch(dataRng);
+      let lastFlushMs = performance.now();
+      buffer.restartWindow();
+
+      const flush = async (): Promise<TrainOutcome | null> => {
+        const { steps, images, nonFinite } = await buffer.flush();
+        lastFlushMs = performance.now();
+        steps.forEach((s, i) => accumulator.add(s.loss, s.accuracy, images[i]));
+        if (steps.length > 0) emit({ type: 'steps', steps });
+        if (nonFinite) {
+          const what = Number.isNaN(nonFinite.loss) ? 'NaN' : 'infinite';
+          const reason = `loss became ${what} at step ${nonFinite.step} (epoch ${nonFinite.epoch})`;
+          emit({ type: 'log', level: 'error', message: `Training diverged: ${reason}. Try a lower learning rate or gradient clipping.` });
+          return { status: 'diverged', reason, epoch: nonFinite.epoch, step: nonFinite.step };
+        }
+        // Let timers, signals and IPC in: the wasm backend computes synchronously.
+        await new Promise((resolve) => setImmediate(resolve));
+        return null;
+      };
+
+      for (const batch of epochBatches.from(resumeBatch)) {
+        if (opts.signal?.aborted) break;
+        const learningRate = learningRateAt(step, config.schedule, scheduleContext);
+        const x = tf.tensor4d(batch.x, batch.shape);
+        const y = tf.tensor1d(batch.y, 'int32');
+        const metrics = withSeededMathRandom(opsRng, () => trainStep(x, y, learningRate));
+        x.dispose();
+        y.dispose();
+        step += 1;
+        buffer.push({ metrics, step, epoch: epochNumber, learningRate, images: batch.y.length, wallTimeMs: wallTimeMs() });
+        if (performance.now() - lastFlushMs >= intervalMs) {
+          const stopped = await flush();
+          if (stopped) return stopped;
+        }
+      }
+      resumeBatch = 0;
+      const stopped = await flush();
+      if (stopped) return stopped;
+      const batchInEpoch = step - epoch * stepsPerEpoch;
+      if (opts.signal?.aborted && batchInEpoch < stepsPerEpoch) {
+        // Cancelled mid-epoch: keep the progress (the data order of this epoch is
+        // replayable from epochRngState), unless no step of it was taken.
+        if (batchInEpoch > 0) {
+          await writeCheckpoint({
+            epoch,
+            step,
+            batchInEpoch,
+            dataRng: epochRngState,
+            partialEpoch: { lossSum: accumulator.lossSum, accuracySum: accumulator.accuracySum, images: accumulator.images, durationMs: performance.now() - epochStartMs },
+          });
+        }
+        emit({ type: 'log', level: 'warn', message: `Cancelled in epoch ${epochNumber} after step ${step}.` });
+        return { status: 'cancelled', epoch: epochNumber, step };
+      }
+
+      lastEpochTrain = { loss: accumulator.loss, accuracy: accumulator.accuracy };
+      const validation = data.info.validationSize > 0 ? await evaluate(model, data.evalBatches('validation'), data.numClasses) : null;
+      const perClassSource = validation ?? (await evaluate(model, data.evalBatches('test'), data.numClasses));
+      const samplePredictions = await predictSamples(model, data.sampleBatch);
+      epoch = epochNumber;
+      lastValidationAccuracy = validation?.accuracy ?? null;
+      if (validation && (bestValidationAccuracy === null || validation.accuracy > bestValidationAccuracy)) {
+        bestValidationAccuracy = validation.accuracy;
+      }
+      const metrics: EpochMetrics = {
+        epoch,
+        step,
+        trainLoss: lastEpochTrain.loss,
+        trainAccuracy: lastEpochTrain.accuracy,
+        validationLoss: validation?.loss ?? null,
+        validationAccuracy: validation?.accuracy ?? null,
+        perClassAccuracy: perClassSource.perClassAccuracy,
+        confusion: perClassSource.confusion,
+        samplePredictions,
+        durationMs: performance.now() - epochStartMs,
+        wallTimeMs: wallTimeMs(),
+      };
+      emit({ type: 'epoch', metrics });
+      await writeCheckpoint({ epoch, step, batchInEpoch: 0, dataRng: dataRng.getState(), partialEpoch: null });
+      if (opts.signal?.aborted && epoch < config.epochs) {
+        emit({ type: 'log', level: 'warn', message: `Cancelled at the end of epoch ${epoch} (step ${step}).` });
+        return { status: 'cancelled', epoch, step };
+      }
+    }
+
+    const test = await evaluate(model, data.evalBatches('test'), data.numClasses);
+    const summary: TrainSummary = {
+      epochs: epoch,
+      steps: step,
+      finalTrainLoss: lastEpochTrain.loss,
+      finalTrainAccuracy: lastEpochTrain.accuracy,
+      bestValidationAccuracy,
+      finalValidationAccuracy: lastValidationAccuracy,
+      testLoss: test.count > 0 ? test.loss : null,
+      testAccuracy: test.count > 0 ? test.accuracy : null,
+      parameterCount,
+      trainingTimeMs: wallTimeMs(),
+    };
+    emit({ type: 'completed', summary });
+    return { status: 'completed', summary };
+  } finally {
+    buffer.dispose();
+  }
+}

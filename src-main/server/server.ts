@@ -1,0 +1,224 @@
+// `kerv serve`: the HTTP + WebSocket adapter of the API contract. It serves the
+// same renderer bundle Electron loads, and carries {id, channel, arg} requests
+// over one WebSocket, answering each with an Envelope and pushing every service
+// event to every connected tab.
+//
+// Security model (the UI can start CPU-heavy work and delete runs, so it must not
+// be reachable by other users or other web pages):
+// - binds 127.0.0.1 unless `host` says otherwise;
+// - a random token is printed in the URL (http://127.0.0.1:PORT/?token=...). The
+//   first load with the right token sets an HttpOnly, SameSite=Strict cookie and
+//   redirects to `/`, so the token leaves the address bar and history; every later
+//   request (static files and the WebSocket upgrade) must carry that cookie or the
+//   token as a query parameter, otherwise 401;
+// - WebSocket upgrades from another origin are refused even with the cookie
+//   (cross-site WebSocket hijacking);
+// - a Content-Security-Policy allows only the app's own scripts.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { API_EVENT_NAMES, type WireMessage, type WorkbenchApi } from '../shared/api';
+import { invokeToEnvelope } from '../shared/envelope';
+import { readStaticFile } from './static-files';
+
+export const TOKEN_COOKIE = 'kerv_token';
+export const WS_PATH = '/ws';
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export interface ServeOptions {
+  api: WorkbenchApi;
+  /** The built renderer (out/renderer). */
+  staticDir: string;
+  /** 127.0.0.1 unless deliberately exposed. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Fixed token (tests, scripts); a random one otherwise. */
+  token?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // Svelte and ECharts set style attributes at run time.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+function sameToken(given: string | null | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieValue(request: IncomingMessage, name: string): string | null {
+  const header = request.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return null;
+}
+
+function requestUrl(request: IncomingMessage): URL {
+  return new URL(request.url ?? '/', 'http://localhost');
+}
+
+function isAuthorized(request: IncomingMessage, token: string): boolean {
+  return sameToken(requestUrl(request).searchParams.get('token'), token) || sameToken(cookieValue(request, TOKEN_COOKIE), token);
+}
+
+/** A browser sends Origin on WebSocket upgrades; it must be this server itself. */
+function isSameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true; // not a browser (scripts, tests)
+  return origin === `http://${request.headers.host}`;
+}
+
+function baseHeaders(): Record<string, string> {
+  return {
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    // The token may be in the URL on the first load; never leak it.
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cache-Control': 'no-store',
+  };
+}
+
+function refuse(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { ...baseHeaders(), 'Content-Type': 'text/plain; charset=utf-8' });
+  response.end(text);
+}
+
+async function handleHttp(request: IncomingMessage, response: ServerResponse, options: { token: string; staticDir: string }) {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed');
+  const url = requestUrl(request);
+  const queryToken = url.searchParams.get('token');
+  if (!isAuthorized(request, options.token)) {
+    return refuse(response, 401, 'Unauthorized: open the URL with the token that `kerv serve` printed.');
+  }
+  if (queryToken !== null) {
+    // Trade the token in the URL for a cookie and drop it from the address bar.
+    url.searchParams.delete('token');
+    response.writeHead(302, {
+      ...baseHeaders(),
+      'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(options.token)}; HttpOnly; SameSite=Strict; Path=/`,
+      Location: url.pathname + (url.search || ''),
+    });
+    return response.end();
+  }
+  const file = await readStaticFile(options.staticDir, url.pathname);
+  if (!file) return refuse(response, 404, 'Not found');
+  response.writeHead(200, { ...baseHeaders(), 'Content-Type': file.contentType, 'Content-Length': String(file.body.length) });
+  response.end(request.method === 'HEAD' ? undefined : file.body);
+}
+
+function send(socket: WebSocket, message: WireMessage): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+}
+
+/** One WebSocket message: validates the frame, calls the service, answers with an envelope. */
+async function handleMessage(api: WorkbenchApi, socket: WebSocket, data: string): Promise<void> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    socket.close(1007, 'Messages must be JSON');
+    return;
+  }
+  const frame = parsed as { id?: unknown; channel?: unknown; arg?: unknown } | null;
+  if (!frame || typeof frame !== 'object' || !Number.isSafeInteger(frame.id)) {
+    socket.close(1008, 'Messages must be {id, channel, arg} with an integer id');
+    return;
+  }
+  const envelope = await invokeToEnvelope(api, frame.channel, frame.arg);
+  send(socket, { kind: 'response', id: frame.id as number, envelope });
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const host = options.host ?? '127.0.0.1';
+  const sockets = new Set<WebSocket>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  const server: Server = createServer((request, response) => {
+    handleHttp(request, response, { token, staticDir: options.staticDir }).catch((error: unknown) => {
+      if (!response.headersSent) refuse(response, 500, (error as Error).message);
+      else response.destroy();
+    });
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const reject = (status: string) => {
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    };
+    if (requestUrl(request).pathname !== WS_PATH) return reject('404 Not Found');
+    if (!isAuthorized(request, token)) return reject('401 Unauthorized');
+    if (!isSameOrigin(request)) return reject('403 Forbidden');
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    sockets.add(ws);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return ws.close(1003, 'Text frames only');
+      void handleMessage(options.api, ws, data.toString());
+    });
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('error', () => sockets.delete(ws));
+  });
+
+  // One subscription per event for the whole server, fanned out to every tab.
+  const unsubscribe = API_EVENT_NAMES.map((event) =>
+    options.api.on(event, (payload) => {
+      const message = JSON.stringify({ kind: 'event', event, payload } satisfies WireMessage);
+      for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message);
+    }),
+  );
+
+  await new Promise<void>((resolvePromise, rejectPromise) => {
+    server.once('error', rejectPromise);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', rejectPromise);
+      resolvePromise();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}/?token=${token}`,
+    port,
+    host,
+    token,
+    async close() {
+      for (const off of unsubscribe) off();
+      for (const ws of sockets) ws.close(1001, 'Server shutting down');
+      wss.close();
+      await new Promise<void>((resolvePromise) => {
+        server.close(() => resolvePromise());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

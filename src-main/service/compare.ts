@@ -1,0 +1,62 @@
+// Side-by-side comparison of runs: which config fields differ, their metric
+// series (aligned by step; the UI can re-map by epoch or wall time), and for two
+// runs the sample images one got right and the other wrong.
+import type { Comparison, FlippedSample } from '../shared/api';
+import { diffConfigs } from '../shared/config-paths';
+import type { SampleImage } from '../shared/progress';
+import { toRunRow, type Store } from '../store/store';
+
+/** Right in A and wrong in B (and the reverse) at one epoch, given each run's predictions. */
+export function flippedSamples(
+  samples: SampleImage[],
+  predictionsA: Map<number, number>,
+  predictionsB: Map<number, number>,
+): { rightInAOnly: FlippedSample[]; rightInBOnly: FlippedSample[] } {
+  const rightInAOnly: FlippedSample[] = [];
+  const rightInBOnly: FlippedSample[] = [];
+  for (const image of samples) {
+    const a = predictionsA.get(image.sampleIndex);
+    const b = predictionsB.get(image.sampleIndex);
+    if (a === undefined || b === undefined) continue;
+    const flipped = { sampleIndex: image.sampleIndex, image, predictionA: a, predictionB: b };
+    if (a === image.label && b !== image.label) rightInAOnly.push(flipped);
+    else if (b === image.label && a !== image.label) rightInBOnly.push(flipped);
+  }
+  return { rightInAOnly, rightInBOnly };
+}
+
+/** Whether two runs saw the same sample images (same dataset, split and seed): otherwise flips mean nothing. */
+function sameSamples(a: SampleImage[], b: SampleImage[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((s, i) => s.datasetIndex === b[i].datasetIndex && s.label === b[i].label);
+}
+
+export function compareRuns(store: Store, ids: number[]): Comparison {
+  if (ids.length < 2) throw new Error(`Compare needs at least two runs (got ${ids.length}).`);
+  const runs = ids.map((id) => {
+    const run = store.runs.get(id);
+    if (!run) throw new Error(`Run ${id} does not exist.`);
+    return run;
+  });
+  const metrics = Object.fromEntries(ids.map((id) => [id, store.metrics.metrics(id)]));
+  let flipped: Comparison['flipped'] = null;
+  if (ids.length === 2) {
+    const [a, b] = ids;
+    const samplesA = store.metrics.samples(a);
+    const samplesB = store.metrics.samples(b);
+    const epochsB = new Set(store.metrics.epochNumbersWithPredictions(b));
+    const common = store.metrics.epochNumbersWithPredictions(a).filter((e) => epochsB.has(e));
+    if (common.length > 0 && sameSamples(samplesA, samplesB)) {
+      const epoch = common[common.length - 1];
+      flipped = flippedSamples(samplesA, store.metrics.predictionsAt(a, epoch), store.metrics.predictionsAt(b, epoch));
+    } else {
+      flipped = { rightInAOnly: [], rightInBOnly: [] };
+    }
+  }
+  return {
+    runs: runs.map(toRunRow),
+    configDiff: diffConfigs(runs.map((r) => r.config)),
+    metrics,
+    flipped,
+  };
+}

@@ -1,0 +1,187 @@
+// Builds result tables from stored runs: chosen config fields and final/best
+// metrics per run, or per group of runs that share a config up to the seed
+// (mean ± std over the repeats, and n). Formatting lives in shared/table-format.
+import type { ExportRequest } from '../shared/api';
+import { diffConfigs, flattenConfig, getPath } from '../shared/config-paths';
+import { canonicalJson, defaultRunConfig, KERNEL_TYPES, runConfigSchema, type RunConfig } from '../shared/run-config';
+import { aggregate, type Cell, type Table, type TableColumn } from '../shared/table-format';
+import type { TrainSummary } from '../shared/progress';
+
+/** What the export needs to know about one run. */
+export interface ExportRun {
+  id: number;
+  name: string;
+  status: string;
+  groupId: number | null;
+  config: RunConfig;
+  step: number;
+  durationMs: number | null;
+  bestValidationAccuracy: number | null;
+  testAccuracy: number | null;
+  parameterCount: number | null;
+  summary: TrainSummary | null;
+  lastEpoch: { epoch: number; trainLoss: number | null; trainAccuracy: number | null; validationLoss: number | null; validationAccuracy: number | null } | null;
+}
+
+interface MetricColumn {
+  label: string;
+  digits?: number;
+  value: (r: ExportRun) => number | null;
+}
+
+/** Metrics a table can show; accuracies are fractions in [0, 1]. */
+export const METRIC_COLUMNS: Record<string, MetricColumn> = {
+  bestValidationAccuracy: { label: 'best val acc', digits: 4, value: (r) => r.bestValidationAccuracy },
+  finalValidationAccuracy: {
+    label: 'final val acc',
+    digits: 4,
+    value: (r) => r.summary?.finalValidationAccuracy ?? r.lastEpoch?.validationAccuracy ?? null,
+  },
+  testAccuracy: { label: 'test acc', digits: 4, value: (r) => r.testAccuracy },
+  testLoss: { label: 'test loss', digits: 4, value: (r) => r.summary?.testLoss ?? null },
+  finalTrainLoss: { label: 'final train loss', digits: 4, value: (r) => r.summary?.finalTrainLoss ?? r.lastEpoch?.trainLoss ?? null },
+  finalTrainAccuracy: {
+    label: 'final train acc',
+    digits: 4,
+    value: (r) => r.summary?.finalTrainAccuracy ?? r.lastEpoch?.trainAccuracy ?? null,
+  },
+  trainingTimeS: {
+    label: 'training time (s)',
+    digits: 1,
+    value: (r) => (r.summary ? r.summary.trainingTimeMs / 1000 : r.durationMs !== null ? r.durationMs / 1000 : null),
+  },
+  parameterCount: { label: 'parameters', digits: 0, value: (r) => r.summary?.parameterCount ?? r.parameterCount },
+  epochs: { label: 'epochs', digits: 0, value: (r) => r.summary?.epochs ?? r.lastEpoch?.epoch ?? null },
+  steps: { label: 'steps', digits: 0, value: (r) => r.step },
+};
+
+/** Per-run fields (not aggregatable). */
+const RUN_COLUMNS: Record<string, { label: string; value: (r: ExportRun) => Cell }> = {
+  id: { label: 'run', value: (r) => r.id },
+  name: { label: 'name', value: (r) => r.name },
+  status: { label: 'status', value: (r) => r.status },
+  group: { label: 'group', value: (r) => r.groupId },
+};
+
+export const DEFAULT_COLUMNS = [
+  'id',
+  'name',
+  'dataset.name',
+  'model.arch',
+  'model.kernel.type',
+  'seed',
+  'bestValidationAccuracy',
+  'finalValidationAccuracy',
+  'testAccuracy',
+  'trainingTimeS',
+  'parameterCount',
+];
+
+/** Every config path a table can use: the defaulted config plus the parameters of every kernel type. */
+export function configPaths(): string[] {
+  const paths = new Set(Object.keys(flattenConfig(defaultRunConfig())));
+  for (const type of KERNEL_TYPES) {
+    const config = runConfigSchema.parse({ model: { kernel: { type } } });
+    for (const path of Object.keys(flattenConfig(config))) paths.add(path);
+  }
+  paths.delete('name');
+  return [...paths].sort();
+}
+
+export function exportColumns(): { path: string; label: string }[] {
+  return [
+    ...Object.entries(RUN_COLUMNS).map(([path, c]) => ({ path, label: c.label })),
+    ...Object.entries(METRIC_COLUMNS).map(([path, c]) => ({ path, label: c.label })),
+    ...configPaths().map((path) => ({ path, label: path })),
+  ];
+}
+
+/** The special group-by key: every config field except the seed (and the free-text name). */
+export const GROUP_BY_CONFIG = 'config';
+
+function checkPaths(paths: string[], what: string, allowed: Set<string>): void {
+  const unknown = paths.filter((p) => !allowed.has(p));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Unknown ${what} ${unknown.map((u) => `'${u}'`).join(', ')}: use a config path (e.g. model.kernel.type, optimizer.lr) or one of ${[
+        ...Object.keys(RUN_COLUMNS),
+        ...Object.keys(METRIC_COLUMNS),
+      ].join(', ')}.`,
+    );
+  }
+}
+
+function configValue(run: ExportRun, path: string): Cell {
+  const v = getPath(run.config, path);
+  if (v === undefined || v === null) return null;
+  return typeof v === 'object' ? JSON.stringify(v) : (v as Cell);
+}
+
+function withoutSeed(config: RunConfig): unknown {
+  const { seed: _seed, name: _name, ...rest } = config;
+  return rest;
+}
+
+export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest, 'columns' | 'groupBy'>): Table {
+  const allowedConfig = new Set(configPaths());
+  const columns = request.columns && request.columns.length > 0 ? request.columns : DEFAULT_COLUMNS;
+  checkPaths(columns, 'column(s)', new Set([...allowedConfig, ...Object.keys(RUN_COLUMNS), ...Object.keys(METRIC_COLUMNS)]));
+  const groupBy = request.groupBy ?? [];
+  checkPaths(
+    groupBy.filter((g) => g !== GROUP_BY_CONFIG && g !== 'seed'),
+    'group-by field(s)',
+    allowedConfig,
+  );
+
+  const columnOf = (key: string): TableColumn => {
+    const metric = METRIC_COLUMNS[key];
+    if (metric) return { key, label: metric.label, numeric: true, digits: metric.digits };
+    const run = RUN_COLUMNS[key];
+    if (run) return { key, label: run.label, numeric: key === 'id' || key === 'group' };
+    const sample = runs.map((r) => getPath(r.config, key)).find((v) => v !== undefined && v !== null);
+    return { key, label: key, numeric: typeof sample === 'number' };
+  };
+
+  if (groupBy.length === 0) {
+    const cols = columns.map(columnOf);
+    const rows = runs.map((r) =>
+      columns.map((key): Cell => {
+        if (METRIC_COLUMNS[key]) return METRIC_COLUMNS[key].value(r);
+        if (RUN_COLUMNS[key]) return RUN_COLUMNS[key].value(r);
+        return configValue(r, key);
+      }),
+    );
+    return { columns: cols, rows };
+  }
+
+  // Grouped: the key columns first (for 'config', the fields that differ between groups), then the
+  // requested config fields (a value, or 'mixed' when it varies inside a group), then aggregated metrics, then n.
+  const byConfig = groupBy.includes(GROUP_BY_CONFIG);
+  const explicitKeys = groupBy.filter((g) => g !== GROUP_BY_CONFIG && g !== 'seed');
+  const keyOf = (r: ExportRun) =>
+    byConfig ? canonicalJson(withoutSeed(r.config)) : canonicalJson(explicitKeys.map((p) => getPath(r.config, p) ?? null));
+  const groups = new Map<string, ExportRun[]>();
+  for (const r of runs) {
+    const key = keyOf(r);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const keyPaths = byConfig
+    ? [...new Set([...explicitKeys, ...diffConfigs(runs.map((r) => withoutSeed(r.config))).map((d) => d.path)])]
+    : explicitKeys;
+  const otherConfig = columns.filter((c) => !METRIC_COLUMNS[c] && !RUN_COLUMNS[c] && c !== 'seed' && !keyPaths.includes(c));
+  const metrics = columns.filter((c) => METRIC_COLUMNS[c]);
+  const cols = [...keyPaths.map(columnOf), ...otherConfig.map(columnOf), ...metrics.map(columnOf), { key: 'n', label: 'n', numeric: true }];
+  const rows: Cell[][] = [];
+  for (const members of groups.values()) {
+    const first = members[0];
+    const row: Cell[] = keyPaths.map((p) => configValue(first, p));
+    for (const p of otherConfig) {
+      const values = new Set(members.map((m) => canonicalJson(configValue(m, p))));
+      row.push(values.size === 1 ? configValue(first, p) : 'mixed');
+    }
+    for (const m of metrics) row.push(aggregate(members.map((r) => METRIC_COLUMNS[m].value(r))));
+    row.push(members.length);
+    rows.push(row);
+  }
+  return { columns: cols, rows };
+}

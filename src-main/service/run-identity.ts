@@ -1,0 +1,18 @@
+// How a run is named and identified.
+import { createHash } from 'node:crypto';
+import { canonicalJson, type RunConfig } from '../shared/run-config';
+
+/** sha256 of the canonical config (sorted keys), without the free-text name: equal settings, equal hash. */
+export function configHash(config: RunConfig): string {
+  const { name: _name, ...settings } = config;
+  return createHash('sha256').update(canonicalJson(settings)).digest('hex');
+}
+
+/** "lenet5 polynomial fashion-mnist seed 0" when the config has no name. */
+export function defaultRunName(config: RunConfig): string {
+  return `${config.model.arch} ${config.model.kernel.type} ${config.dataset.name} seed ${config.seed}`;
+}
+
+export function unknownRun(id: number): Error {
+  return new Error(`Run ${id} does not exist.`);
+}

@@ -1,0 +1,275 @@
+// The run queue and the worker processes. Queued runs start in queue order, up to
+// `concurrency` at a time, each in its own process. Everything a worker reports
+// is buffered for the current event-loop turn and written in one transaction,
+// then pushed to subscribers. A worker that dies without an outcome fails its run
+// with the reason (signal or exit code) and the last step written; the other runs
+// go on.
+import { mkdirSync } from 'node:fs';
+import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
+import type { EpochMetrics, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
+import { TransitionError, type Store } from '../store/store';
+import { resumeCheckpoint } from './checkpoints';
+import type { DataPaths } from './paths';
+import type { FromWorker } from './worker/messages';
+import type { WorkerHandle, WorkerLauncher } from './worker/launcher';
+
+export type Emit = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => void;
+
+export interface SchedulerOptions {
+  store: Store;
+  paths: DataPaths;
+  launcher: WorkerLauncher;
+  appVersion: string;
+  emit: Emit;
+  concurrency: number;
+  /** Backend for runs whose config says 'auto' (the settings' choice). */
+  defaultBackend: () => string;
+  /** How long a cancelled worker may take to stop on its own before it is killed. */
+  cancelGraceMs?: number;
+  /** On close, how long workers get to checkpoint and stop before they are killed (default 5 s). */
+  stopGraceMs?: number;
+}
+
+interface ActiveRun {
+  id: number;
+  handle: WorkerHandle;
+  pending: TrainProgress[];
+  flushQueued: boolean;
+  /** Set once the run's final state is written; later exits and messages are ignored. */
+  settled: boolean;
+  cancelRequested: boolean;
+  /** Set when the service itself stops the worker (close): the run becomes interrupted. */
+  stopping: boolean;
+  timers: NodeJS.Timeout[];
+  exited: Promise<void>;
+}
+
+export class RunScheduler {
+  private readonly active = new Map<number, ActiveRun>();
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+  /** Off until start(): a CLI command that only reads or enqueues never spawns a worker. */
+  private enabled = false;
+  concurrency: number;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.concurrency = o.concurrency;
+  }
+
+  runningIds(): number[] {
+    return [...this.active.keys()];
+  }
+
+  isActive(id: number): boolean {
+    return this.active.has(id);
+  }
+
+  /** Lets the queue run from now on, and starts what fits. */
+  start(): void {
+    this.enabled = true;
+    this.pump();
+  }
+
+  /** Starts queued runs while there is room (once the queue is started). */
+  pump(): void {
+    if (this.closed || !this.enabled) return;
+    while (this.active.size < this.concurrency) {
+      const next = this.o.store.runs.queuedIds().find((id) => !this.active.has(id));
+      if (next === undefined) break;
+      this.launchRun(next);
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Resolves when nothing is queued or running (the CLI waits on this). */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.notifyIfIdle();
+    });
+  }
+
+  private notifyIfIdle(): void {
+    if (this.active.size > 0) return;
+    if (!this.closed && this.o.store.runs.queuedIds().length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    waiters.forEach((w) => w());
+  }
+
+  private setStatus(id: number, to: RunStatus, error: string | null = null): void {
+    const { store, emit } = this.o;
+    const run = store.runs.get(id);
+    if (!run || run.status === to) return;
+    store.runs.transition(id, to, { error });
+    emit('run:status', { id, status: to, error });
+  }
+
+  private launchRun(id: number): void {
+    const { store, paths, launcher } = this.o;
+    const run = store.runs.get(id)!;
+    const checkpointDir = paths.checkpointDir(id);
+    let handle: WorkerHandle;
+    try {
+      // Claim the run first: another workbench on the same folder may have started it a moment ago.
+      this.setStatus(id, 'running');
+    } catch (error) {
+      if (error instanceof TransitionError) return;
+      throw error;
+    }
+    try {
+      mkdirSync(checkpointDir, { recursive: true });
+      mkdirSync(paths.datasetsDir, { recursive: true });
+      // A resumed run's step was set to its checkpoint's; a fresh run's is 0 and finds none.
+      const resumeFrom = resumeCheckpoint(checkpointDir, run.step)?.path ?? null;
+      handle = launcher.launch();
+      handle.send({
+        type: 'start',
+        runId: id,
+        config: run.config,
+        checkpointDir,
+        resumeFrom,
+        cacheDir: paths.datasetsDir,
+        appVersion: this.o.appVersion,
+        defaultBackend: this.o.defaultBackend(),
+      });
+    } catch (error) {
+      // Could not even start (no worker bundle, unwritable folder): the run fails, the queue goes on.
+      this.setStatus(id, 'failed', `could not start the training process: ${(error as Error).message}`);
+      return;
+    }
+    let onExited!: () => void;
+    const active: ActiveRun = {
+      id,
+      handle,
+      pending: [],
+      flushQueued: false,
+      settled: false,
+      cancelRequested: false,
+      stopping: false,
+      timers: [],
+      exited: new Promise((resolve) => (onExited = resolve)),
+    };
+    this.active.set(id, active);
+    handle.onMessage((msg) => this.onMessage(active, msg));
+    handle.onExit((code, signal) => {
+      this.onExit(active, code, signal);
+      onExited();
+    });
+  }
+
+  private onMessage(run: ActiveRun, msg: FromWorker): void {
+    if (run.settled) return;
+    if (msg.type === 'progress') {
+      run.pending.push(msg.progress);
+      if (!run.flushQueued) {
+        run.flushQueued = true;
+        setImmediate(() => this.flush(run));
+      }
+    } else if (msg.type === 'outcome') {
+      this.flush(run);
+      this.settleWithOutcome(run, msg.outcome);
+    } else {
+      this.flush(run);
+      this.settle(run, 'failed', msg.message);
+    }
+  }
+
+  /** Writes the buffered progress in one transaction, then tells subscribers. */
+  private flush(run: ActiveRun): void {
+    run.flushQueued = false;
+    const batch = run.pending;
+    if (batch.length === 0) return;
+    run.pending = [];
+    try {
+      this.o.store.writeProgress(run.id, batch);
+    } catch (error) {
+      // The database refused the write (disk full, read-only): stop this run rather than train on unrecorded.
+      run.handle.kill();
+      this.settle(run, 'failed', `could not record progress: ${(error as Error).message}`);
+      return;
+    }
+    const steps: StepMetrics[] = [];
+    let epoch: EpochMetrics | null = null;
+    for (const p of batch) {
+      if (p.type === 'started') this.o.emit('run:started', { id: run.id, totalSteps: p.totalSteps, environment: p.environment });
+      else if (p.type === 'steps') steps.push(...p.steps);
+      else if (p.type === 'epoch') epoch = p.metrics;
+    }
+    if (steps.length > 0 || epoch) this.o.emit('run:progress', { id: run.id, steps, epoch });
+  }
+
+  private settleWithOutcome(run: ActiveRun, outcome: TrainOutcome): void {
+    if (outcome.status === 'completed') this.settle(run, 'completed', null);
+    else if (outcome.status === 'cancelled' && run.stopping && !run.cancelRequested) {
+      // Stopped because the workbench closed, not by the user: resumable, and it says why.
+      this.settle(run, 'interrupted', `the workbench stopped while the run was training, at step ${outcome.step}`);
+    } else if (outcome.status === 'cancelled') this.settle(run, 'cancelled', null);
+    else this.settle(run, 'failed', `training diverged at step ${outcome.step} (epoch ${outcome.epoch}): ${outcome.reason}`);
+  }
+
+  /** Writes the run's final state once, and makes sure its process goes away. */
+  private settle(run: ActiveRun, status: RunStatus, error: string | null): void {
+    if (run.settled) return;
+    run.settled = true;
+    try {
+      this.setStatus(run.id, status, error);
+    } catch (writeError) {
+      // Even the status could not be written (disk full): the next open marks it interrupted.
+      this.o.emit('run:status', { id: run.id, status, error: `${error ?? ''} (not saved: ${(writeError as Error).message})`.trim() });
+    }
+    // A worker that reported its outcome exits by itself; one that does not within 5 s is killed.
+    run.timers.push(setTimeout(() => run.handle.kill(), 5000).unref());
+  }
+
+  private onExit(run: ActiveRun, code: number | null, signal: string | null): void {
+    run.timers.forEach(clearTimeout);
+    this.active.delete(run.id);
+    if (!run.settled) {
+      this.flush(run);
+      const step = this.o.store.runs.get(run.id)?.step ?? 0;
+      if (run.stopping) {
+        this.settle(run, 'interrupted', `the workbench stopped while the run was training, at step ${step}`);
+      } else if (run.cancelRequested) {
+        this.settle(run, 'cancelled', null);
+      } else {
+        const how = signal ? `was killed (${signal})` : code === 0 ? 'exited without reporting an outcome' : `exited with code ${code}`;
+        this.settle(run, 'failed', `worker process ${how} at step ${step}`);
+      }
+    }
+    this.pump();
+  }
+
+  /** Cancels a queued run at once, or asks a running one to stop (killed after the grace period). */
+  cancel(id: number): void {
+    const run = this.active.get(id);
+    if (!run || run.settled) {
+      // Queued (or already finished: then the transition check explains why it cannot be cancelled).
+      this.setStatus(id, 'cancelled');
+      this.pump();
+      return;
+    }
+    if (run.cancelRequested) return;
+    run.cancelRequested = true;
+    run.handle.send({ type: 'cancel' });
+    run.timers.push(setTimeout(() => run.handle.kill(), this.o.cancelGraceMs ?? 10_000).unref());
+  }
+
+  /**
+   * Stops every worker and starts nothing more. Each is asked to stop first (the
+   * engine then checkpoints where it is, so little is trained twice) and killed
+   * after the grace period; their runs become interrupted and resumable.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const runs = [...this.active.values()];
+    for (const run of runs) {
+      run.stopping = true;
+      if (run.settled) continue;
+      run.handle.send({ type: 'cancel' });
+      run.timers.push(setTimeout(() => run.handle.kill(), this.o.stopGraceMs ?? 5000));
+    }
+    await Promise.all(runs.map((r) => r.exited));
+    this.notifyIfIdle();
+  }
+}

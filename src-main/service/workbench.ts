@@ -1,0 +1,453 @@
+// The workbench service: the one implementation of the API contract
+// (shared/api.ts). Electron's IPC handler, `kerv serve` and the CLI are thin
+// adapters over Workbench.invoke / Workbench.on. Plain Node: no Electron here.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import type {
+  ApiArg,
+  ApiChannel,
+  ApiEventName,
+  ApiEvents,
+  ApiRequests,
+  ApiResult,
+  ModelDescription,
+  RunDetail,
+  Settings,
+  SystemInfo,
+} from '../shared/api';
+import { DATASETS, defaultRunConfig, parseRunConfig, type DatasetName, type RunConfig } from '../shared/run-config';
+import { TABLE_FORMATS } from '../shared/table-format';
+import { Store } from '../store/store';
+import { exportBundle, importBundle } from './bundle';
+import { discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
+import { compareRuns } from './compare';
+import { buildExportTable, exportColumns, type ExportRun } from './export-table';
+import { formatSeriesCsv } from './export-series';
+import { dataPaths, type DataPaths } from './paths';
+import { PRESETS } from './presets';
+import { parseRequest } from './requests';
+import { RunScheduler } from './scheduler';
+import { expandSweep } from './sweep';
+import { configHash, defaultRunName, unknownRun } from './run-identity';
+import { forkLauncher, type WorkerLauncher } from './worker/launcher';
+
+export interface WorkbenchOptions {
+  dataDir: string;
+  appVersion: string;
+  /** Runs trained at once; default: the saved setting, else 1. Not saved. */
+  concurrency?: number;
+  /** How run processes start; default: child_process.fork of out/node/train-worker.js. */
+  launcher?: WorkerLauncher;
+  /** better_sqlite3.node built for the running ABI (the Electron adapter passes Electron's). */
+  nativeBinding?: string;
+  /** Database size cap in pages (PRAGMA max_page_count): a quota, and how tests simulate a full disk. */
+  maxPageCount?: number;
+  /** How long a cancelled worker may take to stop before it is killed (ms, default 10 s). */
+  cancelGraceMs?: number;
+  /** On close, how long running workers get to checkpoint and stop before they are killed (ms, default 5 s). */
+  stopGraceMs?: number;
+  /** Start queued runs (default true). The CLI's read-only commands open with false and never spawn a worker. */
+  startQueue?: boolean;
+}
+
+type Handlers = { [C in ApiChannel]: (arg: ApiRequests[C]['arg']) => Promise<ApiRequests[C]['result']> | ApiRequests[C]['result'] };
+type Listener = (payload: never) => void;
+
+const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted']);
+const DOWNLOADABLE = DATASETS.filter((d) => d !== 'image-folder');
+
+export class Workbench {
+  readonly paths: DataPaths;
+  private readonly listeners = new Map<ApiEventName, Set<Listener>>();
+  private readonly scheduler: RunScheduler;
+  private readonly handlers: Handlers;
+  private systemInfo: Promise<SystemInfo> | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly store: Store,
+    private readonly options: WorkbenchOptions,
+    /** Run ids found 'running' at open (a previous process died): now interrupted. */
+    readonly recoveredRunIds: number[],
+  ) {
+    this.paths = dataPaths(options.dataDir);
+    const saved = store.settings();
+    this.scheduler = new RunScheduler({
+      store,
+      paths: this.paths,
+      launcher: options.launcher ?? forkLauncher(),
+      appVersion: options.appVersion,
+      emit: (event, payload) => this.emit(event, payload),
+      concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
+      defaultBackend: () => this.settings().backend,
+      cancelGraceMs: options.cancelGraceMs,
+      stopGraceMs: options.stopGraceMs,
+    });
+    this.handlers = this.createHandlers();
+  }
+
+  /**
+   * Opens (creating if needed) the data folder and its database. Runs that a
+   * previous process left 'running' become 'interrupted' (resumable), then the
+   * queue starts.
+   */
+  static async open(o: WorkbenchOptions): Promise<Workbench> {
+    const paths = dataPaths(o.dataDir);
+    try {
+      mkdirSync(paths.root, { recursive: true });
+    } catch (error) {
+      throw new Error(`Cannot create the data folder ${paths.root}: ${(error as Error).message}. Choose another with --data-dir or KERV_DATA_DIR.`);
+    }
+    const store = Store.open({ file: paths.database, nativeBinding: o.nativeBinding, maxPageCount: o.maxPageCount });
+    let recovered: number[];
+    try {
+      recovered = store.transaction(() => store.runs.interruptOrphans('the workbench process stopped while the run was training', isProcessAlive), 'recover');
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    const workbench = new Workbench(store, o, recovered);
+    if (o.startQueue !== false) workbench.scheduler.start();
+    return workbench;
+  }
+
+  /** Handles one request: validates the argument, then runs it. Throws Error (ConfigError carries issues). */
+  async invoke<C extends ApiChannel>(channel: C, arg: ApiArg<C>): Promise<ApiResult<C>> {
+    if (this.closed) throw new Error('The workbench is closed.');
+    const handler = this.handlers[channel] as ((a: unknown) => Promise<ApiResult<C>> | ApiResult<C>) | undefined;
+    if (!handler) throw new Error(`Unknown request '${String(channel)}'.`);
+    const parsed = parseRequest(channel, arg);
+    return await handler(parsed);
+  }
+
+  on<E extends ApiEventName>(event: E, listener: (p: ApiEvents[E]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener);
+    return () => set.delete(listener as Listener);
+  }
+
+  private emit<E extends ApiEventName>(event: E, payload: ApiEvents[E]): void {
+    for (const listener of this.listeners.get(event) ?? []) {
+      try {
+        (listener as (p: ApiEvents[E]) => void)(payload);
+      } catch (error) {
+        // A failing subscriber (a closed socket) must not stop the run being recorded.
+        console.error(`workbench: a '${event}' listener threw: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Lets the queue run (after open with startQueue: false) and starts what fits. */
+  startQueue(): void {
+    this.scheduler.start();
+  }
+
+  /** Resolves when nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    return this.scheduler.whenIdle();
+  }
+
+  /** Stops running workers (their runs become interrupted and resumable) and closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.scheduler.close();
+    this.listeners.clear();
+    this.store.close();
+  }
+
+  // ---- settings ----
+
+  private settings(): Settings {
+    const saved = this.store.settings();
+    return {
+      dataDir: this.paths.root,
+      backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
+      concurrency: this.scheduler.concurrency,
+    };
+  }
+
+  // ---- runs ----
+
+  private requireRun(id: number) {
+    const run = this.store.runs.get(id);
+    if (!run) throw unknownRun(id);
+    return run;
+  }
+
+  private detail(id: number): RunDetail {
+    const run = this.requireRun(id);
+    const env = this.store.runs.getEnvironment(id);
+    const { origin: _origin, ...rest } = run;
+    return {
+      ...rest,
+      environment: env?.environment ?? null,
+      dataset_info: env?.dataset ?? null,
+      resumable: RESUMABLE.has(run.status) && resumeCheckpoint(this.paths.checkpointDir(id), run.step) !== null,
+    };
+  }
+
+  /** Creates a queued run; `first` puts it at the front of the queue. */
+  private createRun(config: RunConfig, extra: { name?: string; groupId?: number | null; origin?: string; first?: boolean } = {}): number {
+    const id = this.store.transaction(() => {
+      const newId = this.store.runs.insert({
+        name: extra.name ?? config.name ?? defaultRunName(config),
+        config,
+        configHash: configHash(config),
+        groupId: extra.groupId ?? null,
+        origin: extra.origin ?? null,
+      });
+      if (extra.first) this.store.runs.reorderQueue([newId]);
+      return newId;
+    });
+    this.emit('run:status', { id, status: 'queued', error: null });
+    return id;
+  }
+
+  private resume(id: number): void {
+    const run = this.requireRun(id);
+    if (!RESUMABLE.has(run.status)) {
+      throw new Error(`Run ${id} is ${run.status}; only failed, cancelled or interrupted runs can be resumed.`);
+    }
+    const checkpointDir = this.paths.checkpointDir(id);
+    const checkpoint = resumeCheckpoint(checkpointDir, this.store.metrics.lastStep(id));
+    const fromStep = checkpoint?.step ?? 0;
+    this.store.transaction(() => {
+      // The curve continues from the checkpoint: steps recorded after it are trained again, so they go.
+      this.store.metrics.truncateAfter(id, fromStep);
+      this.store.runs.setProgressFields(id, { step: fromStep, bestValidationAccuracy: this.store.metrics.bestValidationAccuracy(id) });
+      this.store.runs.transition(id, 'queued');
+      this.store.runs.log(
+        id,
+        'info',
+        checkpoint
+          ? `resume requested from the checkpoint at step ${fromStep} (epoch ${checkpoint.epoch})`
+          : 'resume requested: no usable checkpoint, restarting from step 0',
+      );
+    });
+    discardCheckpointsAfter(checkpointDir, fromStep);
+    this.emit('run:status', { id, status: 'queued', error: null });
+    this.scheduler.pump();
+  }
+
+  private deleteRuns(ids: number[]): void {
+    for (const id of ids) {
+      const run = this.requireRun(id);
+      if (run.status === 'running') throw new Error(`Run ${id} is running; cancel it before deleting it.`);
+    }
+    this.store.transaction(() => this.store.runs.delete(ids));
+    for (const id of ids) rmSync(this.paths.runDir(id), { recursive: true, force: true });
+  }
+
+  /** The runs an export or bundle covers: explicit ids, then every run of the groups; unknown ids are errors. */
+  private selectRuns(runIds: number[] = [], groupIds: number[] = []): number[] {
+    for (const id of runIds) this.requireRun(id);
+    for (const g of groupIds) if (!this.store.runs.group(g)) throw new Error(`Group ${g} does not exist.`);
+    const ids = [...new Set([...runIds, ...this.store.runs.idsInGroups(groupIds)])];
+    if (runIds.length === 0 && groupIds.length === 0) {
+      return this.store.runs.idsWithStatus('completed');
+    }
+    return ids;
+  }
+
+  private exportRun(id: number): ExportRun {
+    const run = this.requireRun(id);
+    return { ...run, lastEpoch: this.store.metrics.lastEpoch(id) };
+  }
+
+  // ---- datasets and models (the engine, loaded on first use so list/show commands stay light) ----
+
+  private async datasetList() {
+    const { datasetStatus } = await import('../engine/data/index');
+    return Promise.all(DOWNLOADABLE.map((name) => datasetStatus(name, this.paths.datasetsDir)));
+  }
+
+  private checkDatasetName(name: string): DatasetName {
+    if (!(DOWNLOADABLE as readonly string[]).includes(name)) {
+      throw new Error(`Unknown dataset '${name}'; expected one of ${DOWNLOADABLE.join(', ')} (image folders are read in place via dataset.path).`);
+    }
+    return name as DatasetName;
+  }
+
+  private async describeModel(input: unknown): Promise<ModelDescription> {
+    const config = parseRunConfig(input);
+    const { describeConfig } = await import('../engine/models/build-model');
+    return describeConfig(config.model, modelData(config));
+  }
+
+  private async probeSystem(): Promise<SystemInfo> {
+    const { initBackend } = await import('../engine/backend/select-backend');
+    const selection = await initBackend('auto');
+    const backends = [...selection.tried];
+    if (!backends.some((b) => b.name === 'cpu')) backends.push({ name: 'cpu', available: true, detail: 'pure JavaScript (slow reference)' });
+    for (const name of ['tensorflow-gpu', 'tensorflow', 'wasm']) {
+      if (!backends.some((b) => b.name === name)) backends.push({ name, available: false, detail: 'not tried: a preferred backend was available' });
+    }
+    return {
+      appVersion: this.options.appVersion,
+      dataDir: this.paths.root,
+      backends,
+      selectedBackend: selection.backend,
+      device: selection.device,
+      concurrency: this.scheduler.concurrency,
+    };
+  }
+
+  private createHandlers(): Handlers {
+    return {
+      'system:info': async () => ({ ...(await (this.systemInfo ??= this.probeSystem())), concurrency: this.scheduler.concurrency }),
+      'settings:get': () => this.settings(),
+      'settings:set': (arg) => {
+        if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
+          throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
+        }
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency });
+        if (arg.concurrency !== undefined) {
+          this.scheduler.concurrency = arg.concurrency;
+          this.scheduler.pump();
+        }
+        return this.settings();
+      },
+      'config:defaults': () => ({ config: defaultRunConfig(), presets: PRESETS }),
+      'config:validate': (arg) => {
+        try {
+          parseRunConfig(arg);
+          return { ok: true, issues: [] };
+        } catch (error) {
+          const issues = (error as { issues?: { path: string; message: string }[] }).issues;
+          if (!issues) throw error;
+          return { ok: false, issues };
+        }
+      },
+      'models:describe': (arg) => this.describeModel(arg),
+      'datasets:list': () => this.datasetList(),
+      'datasets:download': async ({ name }) => {
+        const { downloadDataset } = await import('../engine/data/index');
+        return downloadDataset(this.checkDatasetName(name), {
+          cacheDir: this.paths.datasetsDir,
+          onProgress: (p) => this.emit('dataset:progress', { name: p.name, receivedBytes: p.receivedBytes, totalBytes: p.totalBytes, phase: p.phase }),
+        });
+      },
+      'datasets:import': async ({ name, path }) => {
+        const { importDataset } = await import('../engine/data/index');
+        return importDataset(this.checkDatasetName(name), path, {
+          cacheDir: this.paths.datasetsDir,
+          onProgress: (p) => this.emit('dataset:progress', { name: p.name, receivedBytes: p.receivedBytes, totalBytes: p.totalBytes, phase: p.phase }),
+        });
+      },
+      'runs:list': (query) => this.store.read(() => this.store.runs.list(query ?? {})),
+      'runs:get': ({ id }) => this.detail(id),
+      'runs:metrics': ({ id, sinceStep }) => {
+        this.requireRun(id);
+        return this.store.read(() => this.store.metrics.metrics(id, sinceStep ?? 0));
+      },
+      'runs:samples': ({ id }) => {
+        this.requireRun(id);
+        return this.store.metrics.samples(id);
+      },
+      'runs:start': ({ config, queue }) => {
+        const id = this.createRun(parseRunConfig(config), { first: queue === false });
+        this.scheduler.pump();
+        return { id };
+      },
+      'runs:cancel': ({ id }) => {
+        this.requireRun(id);
+        this.scheduler.cancel(id);
+      },
+      'runs:resume': ({ id }) => this.resume(id),
+      'runs:rerun': ({ id }) => {
+        const run = this.requireRun(id);
+        const newId = this.createRun(run.config, { name: `${run.name} (re-run)`, groupId: run.groupId, origin: `re-run of run ${id}` });
+        this.scheduler.pump();
+        return { id: newId };
+      },
+      'runs:delete': ({ ids }) => this.deleteRuns(ids),
+      'runs:update': ({ id, name, tags, notes }) => {
+        this.requireRun(id);
+        this.store.transaction(() => this.store.runs.update(id, { name, tags, notes }));
+        return this.detail(id);
+      },
+      'runs:log': ({ id }) => {
+        this.requireRun(id);
+        return this.store.runs.logs(id);
+      },
+      'runs:exportBundle': ({ ids, path }) => {
+        ids.forEach((id) => this.requireRun(id));
+        return exportBundle(this.store, ids, path, (id) => this.paths.checkpointDir(id));
+      },
+      'runs:importBundle': ({ path }) => {
+        const ids = importBundle(this.store, this.paths, path);
+        for (const id of ids) {
+          const run = this.store.runs.get(id)!;
+          this.emit('run:status', { id, status: run.status, error: run.error });
+        }
+        return { ids };
+      },
+      'queue:get': () => ({ ids: this.store.runs.queuedIds(), concurrency: this.scheduler.concurrency }),
+      'queue:reorder': ({ ids }) => {
+        this.store.transaction(() => this.store.runs.reorderQueue(ids));
+      },
+      'sweeps:start': (request) => {
+        const points = expandSweep(request);
+        const axes = Object.keys(request.grid).join(', ') || 'seeds';
+        const { groupId, runIds } = this.store.transaction(() => {
+          const gid = this.store.runs.createGroup(request.name ?? `sweep over ${axes}`, 'sweep', request);
+          const ids = points.map((p) =>
+            this.store.runs.insert({ name: p.name || defaultRunName(p.config), config: p.config, configHash: configHash(p.config), groupId: gid }),
+          );
+          return { groupId: gid, runIds: ids };
+        });
+        for (const id of runIds) this.emit('run:status', { id, status: 'queued', error: null });
+        this.scheduler.pump();
+        return { groupId, runIds };
+      },
+      'groups:list': () => this.store.runs.groups(),
+      'compare:get': ({ ids }) => {
+        ids.forEach((id) => this.requireRun(id));
+        return compareRuns(this.store, ids);
+      },
+      'export:table': (request) => {
+        const ids = this.selectRuns(request.runIds, request.groupIds);
+        const table = buildExportTable(ids.map((id) => this.exportRun(id)), request);
+        const format = TABLE_FORMATS[request.format];
+        return { text: format.format(table), mime: format.mime, extension: format.extension };
+      },
+      'export:series': ({ runIds, groupIds }) => {
+        const ids = this.selectRuns(runIds, groupIds);
+        const text = formatSeriesCsv(ids.map((id) => ({ id, name: this.requireRun(id).name, metrics: this.store.metrics.metrics(id) })));
+        return { text, mime: 'text/csv', extension: 'csv' };
+      },
+      'export:columns': () => exportColumns(),
+    };
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Input shape and class count the model preview needs, without loading the dataset. */
+function modelData(config: RunConfig): { inputShape: [number, number, number]; numClasses: number } {
+  switch (config.dataset.name) {
+    case 'mnist':
+    case 'fashion-mnist':
+      return { inputShape: [28, 28, 1], numClasses: 10 };
+    case 'cifar10':
+      return { inputShape: [32, 32, 3], numClasses: 10 };
+    case 'image-folder': {
+      const path = config.dataset.path;
+      if (!path || !existsSync(path) || !statSync(path).isDirectory()) {
+        throw new Error(`dataset.path: an image-folder dataset needs an existing folder with one sub-folder per class (got ${path ?? 'none'}).`);
+      }
+      const classes = readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).length;
+      const size = config.dataset.imageSize;
+      return { inputShape: [size, size, 3], numClasses: Math.max(classes, 2) };
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The entry of one training process (bundled to out/node/train-worker.js). It
+// waits for a 'start' message, trains that one run with the engine, forwards
+// every progress message as it comes (the engine already batches steps per
+// ~250 ms tick), reports the outcome and exits. It runs under child_process.fork
+// (process.send) or Electron's utilityProcess (process.parentPort); either way
+// it exits when the service goes away, so no orphan keeps a CPU busy.
+import type { FromWorker, ToWorker } from './messages';
+
+interface ParentPort {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
+function send(msg: FromWorker): Promise<void> {
+  if (parentPort) {
+    parentPort.postMessage(msg);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(msg, undefined, {}, () => resolve());
+  });
+}
+
+function onMessage(fn: (msg: ToWorker) => void): void {
+  if (parentPort) parentPort.on('message', (e) => fn(e.data as ToWorker));
+  else process.on('message', (m) => fn(m as ToWorker));
+}
+
+const controller = new AbortController();
+let started = false;
+
+async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  // 'auto' in the config defers to the settings' backend choice, which select-backend reads from KERV_BACKEND.
+  if (msg.defaultBackend && msg.defaultBackend !== 'auto' && !process.env.KERV_BACKEND) process.env.KERV_BACKEND = msg.defaultBackend;
+  try {
+    const { train } = await import('../../engine/train/train');
+    const outcome = await train(msg.config, {
+      onProgress: (progress) => void send({ type: 'progress', progress }),
+      signal: controller.signal,
+      checkpointDir: msg.checkpointDir,
+      resumeFrom: msg.resumeFrom ?? undefined,
+      cacheDir: msg.cacheDir,
+      appVersion: msg.appVersion,
+    });
+    await send({ type: 'outcome', outcome });
+    process.exit(0);
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    await send({ type: 'error', message: e.message, stack: e.stack });
+    process.exit(1);
+  }
+}
+
+onMessage((msg) => {
+  if (msg.type === 'start' && !started) {
+    started = true;
+    void run(msg);
+  } else if (msg.type === 'cancel') {
+    controller.abort();
+  }
+});
+
+// The service died (kill -9) or closed the channel: stop now. The run's state is
+// in the database; the next open marks it interrupted and resumable.
+if (!parentPort) process.on('disconnect', () => process.exit(1));

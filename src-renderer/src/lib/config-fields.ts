@@ -1,0 +1,163 @@
+// The new-run form, as data: every run-config field with how it is edited. The
+// enums come from the shared schema so the form cannot offer a value the service
+// would refuse.
+import {
+  ARCHITECTURES,
+  AUGMENTATIONS,
+  BACKENDS,
+  DATASETS,
+  KERNEL_TYPES,
+  OPTIMIZERS,
+  SCHEDULES,
+  kernelSpecSchema,
+  type KernelType,
+} from '../../../src-main/shared/run-config';
+
+export type FieldKind = 'number' | 'integer' | 'optional-integer' | 'nullable-number' | 'select' | 'boolean' | 'text' | 'integer-list' | 'kerv-layers';
+
+export interface FieldSpec {
+  path: string;
+  label: string;
+  kind: FieldKind;
+  options?: readonly string[];
+  hint?: string;
+  /** Shown only when this returns true for the current config. */
+  when?: (config: Record<string, unknown>) => boolean;
+  /** Can be swept over in sweep mode. */
+  sweepable?: boolean;
+}
+
+export interface FieldGroup {
+  title: string;
+  fields: FieldSpec[];
+}
+
+const kernelType = (config: Record<string, unknown>) => ((config.model as { kernel?: { type?: string } })?.kernel?.type ?? 'linear') as KernelType;
+const optimizerType = (config: Record<string, unknown>) => (config.optimizer as { type?: string })?.type;
+const scheduleType = (config: Record<string, unknown>) => (config.schedule as { type?: string })?.type;
+
+export const FIELD_GROUPS: FieldGroup[] = [
+  {
+    title: 'Run',
+    fields: [
+      { path: 'name', label: 'Name', kind: 'text', hint: 'optional' },
+      { path: 'seed', label: 'Seed', kind: 'integer', sweepable: true },
+      { path: 'backend', label: 'Backend', kind: 'select', options: BACKENDS },
+      { path: 'epochs', label: 'Epochs', kind: 'integer', sweepable: true },
+      { path: 'batchSize', label: 'Batch size', kind: 'integer', sweepable: true },
+      { path: 'gradClipNorm', label: 'Gradient clip norm', kind: 'nullable-number', hint: 'empty = no clipping' },
+      { path: 'labelSmoothing', label: 'Label smoothing', kind: 'number', sweepable: true },
+      { path: 'sampleCount', label: 'Sample images', kind: 'integer', hint: 'fixed validation images shown with predictions' },
+    ],
+  },
+  {
+    title: 'Dataset',
+    fields: [
+      { path: 'dataset.name', label: 'Dataset', kind: 'select', options: DATASETS, sweepable: true },
+      { path: 'dataset.path', label: 'Path', kind: 'text', hint: 'folder for image-folder; empty = cache', when: (c) => (c.dataset as { name?: string })?.name === 'image-folder' },
+      { path: 'dataset.imageSize', label: 'Image size', kind: 'integer', when: (c) => (c.dataset as { name?: string })?.name === 'image-folder' },
+      { path: 'dataset.trainSubset', label: 'Train subset', kind: 'optional-integer', hint: 'first N training images; empty = all', sweepable: true },
+      { path: 'dataset.testSubset', label: 'Test subset', kind: 'optional-integer', hint: 'empty = all' },
+      { path: 'dataset.validationFraction', label: 'Validation fraction', kind: 'number' },
+      { path: 'dataset.augment', label: 'Augmentation', kind: 'select', options: AUGMENTATIONS, sweepable: true },
+      { path: 'dataset.normalize', label: 'Normalize', kind: 'boolean' },
+    ],
+  },
+  {
+    title: 'Model',
+    fields: [
+      { path: 'model.arch', label: 'Architecture', kind: 'select', options: ARCHITECTURES, sweepable: true },
+      { path: 'model.widthMultiplier', label: 'Width multiplier', kind: 'number', sweepable: true },
+      { path: 'model.kervLayers', label: 'Kervolution layers', kind: 'kerv-layers', hint: "'all', 'stem', first N, or indices like 0,2" },
+      { path: 'model.kernel.type', label: 'Kernel', kind: 'select', options: KERNEL_TYPES, sweepable: true },
+      { path: 'model.kernel.c', label: 'c', kind: 'number', when: (c) => ['polynomial', 'sigmoid'].includes(kernelType(c)), sweepable: true },
+      { path: 'model.kernel.d', label: 'Degree d', kind: 'integer', when: (c) => kernelType(c) === 'polynomial', sweepable: true },
+      { path: 'model.kernel.gamma', label: 'γ (gamma)', kind: 'number', when: (c) => kernelType(c) === 'gaussian', sweepable: true },
+      { path: 'model.kernel.learnable', label: 'Learnable parameters', kind: 'boolean', when: (c) => ['polynomial', 'gaussian', 'sigmoid'].includes(kernelType(c)) },
+    ],
+  },
+  {
+    title: 'Optimizer',
+    fields: [
+      { path: 'optimizer.type', label: 'Optimizer', kind: 'select', options: OPTIMIZERS, sweepable: true },
+      { path: 'optimizer.lr', label: 'Learning rate', kind: 'number', sweepable: true },
+      { path: 'optimizer.momentum', label: 'Momentum', kind: 'number', when: (c) => optimizerType(c) === 'sgd', sweepable: true },
+      { path: 'optimizer.nesterov', label: 'Nesterov', kind: 'boolean', when: (c) => optimizerType(c) === 'sgd' },
+      { path: 'optimizer.weightDecay', label: 'Weight decay', kind: 'number', sweepable: true },
+      { path: 'optimizer.beta1', label: 'β1', kind: 'number', when: (c) => optimizerType(c) !== 'sgd' },
+      { path: 'optimizer.beta2', label: 'β2', kind: 'number', when: (c) => optimizerType(c) !== 'sgd' },
+      { path: 'optimizer.epsilon', label: 'ε', kind: 'number', when: (c) => optimizerType(c) !== 'sgd' },
+    ],
+  },
+  {
+    title: 'Schedule',
+    fields: [
+      { path: 'schedule.type', label: 'Schedule', kind: 'select', options: SCHEDULES, sweepable: true },
+      { path: 'schedule.warmupEpochs', label: 'Warm-up epochs', kind: 'number' },
+      { path: 'schedule.milestones', label: 'Milestones', kind: 'integer-list', hint: 'epochs, e.g. 30, 60', when: (c) => scheduleType(c) === 'step' },
+      { path: 'schedule.factor', label: 'Factor', kind: 'number', when: (c) => scheduleType(c) === 'step' },
+      { path: 'schedule.minLr', label: 'Minimum rate', kind: 'number', when: (c) => scheduleType(c) === 'cosine' || scheduleType(c) === 'one-cycle' },
+    ],
+  },
+];
+
+export const ALL_FIELDS = FIELD_GROUPS.flatMap((g) => g.fields);
+export const FIELD_PATHS = ALL_FIELDS.map((f) => f.path);
+export const SWEEPABLE_FIELDS = ALL_FIELDS.filter((f) => f.sweepable);
+
+/** A kernel spec of the given type with the schema's own defaults for its parameters. */
+export function defaultKernel(type: KernelType): Record<string, unknown> {
+  return kernelSpecSchema.parse({ type }) as Record<string, unknown>;
+}
+
+/** What the form shows for a config value. */
+export function toInputText(kind: FieldKind, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (kind === 'integer-list' || (kind === 'kerv-layers' && Array.isArray(value))) return (value as unknown[]).join(', ');
+  return String(value);
+}
+
+/**
+ * What the config gets for what was typed. Text that is not a number is passed
+ * on as text so the service's validation names the field and what it expects,
+ * rather than the form silently dropping it.
+ */
+export function fromInputText(kind: FieldKind, text: string): unknown {
+  const trimmed = text.trim();
+  const asNumber = (t: string) => (t !== '' && Number.isFinite(Number(t)) ? Number(t) : t);
+  switch (kind) {
+    case 'number':
+    case 'integer':
+      return asNumber(trimmed);
+    case 'optional-integer':
+      return trimmed === '' ? undefined : asNumber(trimmed);
+    case 'nullable-number':
+      return trimmed === '' ? null : asNumber(trimmed);
+    case 'text':
+      return trimmed === '' ? undefined : text;
+    case 'integer-list':
+      return trimmed === '' ? [] : trimmed.split(/[\s,]+/).filter(Boolean).map(asNumber);
+    case 'kerv-layers':
+      if (trimmed === 'all' || trimmed === 'stem') return trimmed;
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      if (/^\[?[\d\s,]*\]?$/.test(trimmed)) return trimmed.replace(/[[\]]/g, '').split(/[\s,]+/).filter(Boolean).map(Number);
+      return trimmed;
+    default:
+      return text;
+  }
+}
+
+/** Parses "0.1, 0.01" into sweep values of the field's kind. */
+export function parseSweepValues(field: FieldSpec, text: string): unknown[] {
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+    .map((t) => (field.kind === 'boolean' ? t === 'true' : field.kind === 'select' ? t : fromInputText(field.kind, t)));
+}
+
+/** Runs a sweep starts: the grid's size (or the random draws) times the repeats. */
+export function sweepRunCount(grid: Record<string, unknown[]>, repeats: number, randomDraws?: number): number {
+  const size = Object.values(grid).reduce((n, values) => n * Math.max(1, values.length), 1);
+  return (randomDraws ? Math.min(randomDraws, size) : size) * Math.max(1, repeats);
+}

@@ -1,0 +1,153 @@
+// ECharts options for training curves, built as plain data so they can be tested
+// without a DOM. Step series are smoothed (EMA, the raw curve kept faint behind)
+// and downsampled to what a chart can show; epoch series are drawn as points.
+import type { EpochMetrics, } from '../../../src-main/shared/progress';
+import type { StepSeries } from '../../../src-main/shared/api';
+import { emaSmooth } from './smoothing';
+import { downsample } from './downsample';
+
+export type XAxisMode = 'step' | 'epoch' | 'wall';
+
+export interface CurveSettings {
+  smoothing: number;
+  logScale: boolean;
+  xAxis: XAxisMode;
+  /** Most points drawn per line. */
+  maxPoints?: number;
+}
+
+export interface CurveInput {
+  /** Legend label; one entry per run on the compare screen. */
+  label: string;
+  steps: StepSeries;
+  epochs: EpochMetrics[];
+}
+
+export const PALETTE = ['#2f6fb0', '#d9822b', '#3a9a5b', '#b8405e', '#7a5bb5', '#6b7a8f', '#c4a000', '#1f9aa8'];
+
+function stepX(steps: StepSeries, mode: XAxisMode): number[] {
+  if (mode === 'wall') return steps.wallTimeMs.map((ms) => ms / 1000);
+  if (mode === 'epoch') {
+    // Fractional epoch: position of the step inside its epoch.
+    const perEpoch = new Map<number, { first: number; count: number }>();
+    steps.epoch.forEach((e, i) => {
+      const entry = perEpoch.get(e);
+      if (entry) entry.count++;
+      else perEpoch.set(e, { first: i, count: 1 });
+    });
+    return steps.epoch.map((e, i) => {
+      const { first, count } = perEpoch.get(e)!;
+      return e - 1 + (i - first + 1) / count;
+    });
+  }
+  return steps.step.slice();
+}
+
+function epochX(epoch: EpochMetrics, mode: XAxisMode): number {
+  if (mode === 'wall') return epoch.wallTimeMs / 1000;
+  if (mode === 'epoch') return epoch.epoch;
+  return epoch.step;
+}
+
+export const X_AXIS_LABEL: Record<XAxisMode, string> = { step: 'step', epoch: 'epoch', wall: 'wall time (s)' };
+
+type Metric = 'loss' | 'accuracy';
+
+/** One chart: the train metric per step plus the validation metric per epoch, for every input. */
+export function curveOption(inputs: readonly CurveInput[], metric: Metric, settings: CurveSettings): Record<string, unknown> {
+  const maxPoints = settings.maxPoints ?? 1500;
+  const series: Record<string, unknown>[] = [];
+  inputs.forEach((input, k) => {
+    const color = PALETTE[k % PALETTE.length];
+    const prefix = inputs.length > 1 ? `${input.label} ` : '';
+    const xs = stepX(input.steps, settings.xAxis);
+    const raw = input.steps[metric];
+    const smooth = emaSmooth(raw, settings.smoothing);
+    if (settings.smoothing > 0) {
+      series.push({
+        name: `${prefix}train (raw)`,
+        type: 'line',
+        showSymbol: false,
+        silent: true,
+        lineStyle: { width: 1, opacity: 0.25, color },
+        itemStyle: { color },
+        data: downsample(xs, raw, maxPoints),
+      });
+    }
+    series.push({
+      name: `${prefix}train`,
+      type: 'line',
+      showSymbol: false,
+      lineStyle: { width: 1.5, color },
+      itemStyle: { color },
+      data: downsample(xs, smooth, maxPoints),
+    });
+    const validation = input.epochs
+      .map((e) => [epochX(e, settings.xAxis), metric === 'loss' ? e.validationLoss : e.validationAccuracy] as const)
+      .filter((p): p is readonly [number, number] => p[1] !== null && Number.isFinite(p[1]));
+    series.push({
+      name: `${prefix}validation`,
+      type: 'line',
+      symbol: 'circle',
+      symbolSize: 6,
+      lineStyle: { width: 1.5, type: 'dashed', color },
+      itemStyle: { color },
+      data: validation.map(([x, y]) => [x, y]),
+    });
+  });
+  return {
+    animation: false,
+    grid: { left: 56, right: 16, top: 28, bottom: 36 },
+    // The faint raw curves stay out of the legend: they share the smoothed curve's colour.
+    legend: { top: 0, right: 0, textStyle: { fontSize: 11 }, itemWidth: 14, itemHeight: 8, data: series.map((s) => s.name as string).filter((name) => !name.endsWith('(raw)')) },
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toPrecision(4) : String(v)) },
+    xAxis: { type: 'value', name: X_AXIS_LABEL[settings.xAxis], nameLocation: 'middle', nameGap: 22, min: 'dataMin', max: 'dataMax', splitLine: { show: false } },
+    yAxis: {
+      type: settings.logScale ? 'log' : 'value',
+      name: metric,
+      nameTextStyle: { align: 'left' },
+      scale: true,
+      ...(metric === 'accuracy' && !settings.logScale ? { max: 1 } : {}),
+    },
+    series,
+  };
+}
+
+/** A single per-step scalar (learning rate, images/s). */
+export function scalarOption(steps: StepSeries, field: 'learningRate' | 'imagesPerSecond', settings: Pick<CurveSettings, 'xAxis'>): Record<string, unknown> {
+  const xs = stepX(steps, settings.xAxis);
+  return {
+    animation: false,
+    grid: { left: 56, right: 16, top: 28, bottom: 36 },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'value', name: X_AXIS_LABEL[settings.xAxis], nameLocation: 'middle', nameGap: 22, min: 'dataMin', max: 'dataMax', splitLine: { show: false } },
+    yAxis: { type: 'value', name: field === 'learningRate' ? 'learning rate' : 'images/s', scale: true },
+    series: [{ type: 'line', showSymbol: false, lineStyle: { width: 1.5, color: PALETTE[0] }, data: downsample(xs, steps[field], 800) }],
+  };
+}
+
+/** Pixel insets of the confusion heatmap's grid (the e2e test clicks cells by position). */
+export const CONFUSION_GRID = { left: 104, right: 16, top: 10, bottom: 70 };
+
+/** Confusion matrix heatmap: rows = true class (top to bottom), columns = predicted. */
+export function confusionOption(confusion: number[][], classNames: readonly string[]): Record<string, unknown> {
+  const k = confusion.length;
+  const names = classNames.length === k ? classNames : confusion.map((_, i) => String(i));
+  const data: [number, number, number][] = [];
+  let max = 0;
+  confusion.forEach((row, t) =>
+    row.forEach((count, p) => {
+      data.push([p, t, count]);
+      max = Math.max(max, count);
+    }),
+  );
+  return {
+    animation: false,
+    grid: { left: CONFUSION_GRID.left, right: CONFUSION_GRID.right, top: CONFUSION_GRID.top, bottom: CONFUSION_GRID.bottom },
+    tooltip: { formatter: (p: { value: [number, number, number] }) => `true ${names[p.value[1]]} → predicted ${names[p.value[0]]}: ${p.value[2]}` },
+    xAxis: { type: 'category', data: names, name: 'predicted', nameLocation: 'middle', nameGap: 55, axisLabel: { rotate: 40, fontSize: 10 }, splitArea: { show: true } },
+    yAxis: { type: 'category', data: names, inverse: true, name: 'true', nameLocation: 'middle', nameGap: 84, nameRotate: 90, axisLabel: { fontSize: 10 }, splitArea: { show: true } },
+    visualMap: { min: 0, max: Math.max(1, max), show: false, inRange: { color: ['#f4f7fb', '#2f6fb0'] } },
+    series: [{ type: 'heatmap', data, label: { show: k <= 12, fontSize: 10 }, emphasis: { itemStyle: { borderColor: '#222', borderWidth: 1 } } }],
+  };
+}

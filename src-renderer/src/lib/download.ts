@@ -1,0 +1,27 @@
+// Saving files: a native save dialog in the desktop app, a browser download otherwise.
+import { desktop } from './api';
+
+export async function saveText(defaultName: string, text: string, mime: string): Promise<string | null> {
+  if (desktop) {
+    const extension = defaultName.split('.').pop() ?? 'txt';
+    const { path } = await desktop.saveText({ defaultName, text, filters: [{ name: extension.toUpperCase(), extensions: [extension] }] });
+    return path;
+  }
+  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  try {
+    saveUrl(defaultName, url);
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+  return defaultName;
+}
+
+/** Downloads a data: or blob: URL (chart images). */
+export function saveUrl(fileName: string, url: string): void {
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = fileName;
+  document.body.appendChild(anchor);
+  anchor.click();
+  anchor.remove();
+}

@@ -1,0 +1,57 @@
+// How numbers, durations and dates read in tables: fixed widths, units always shown.
+
+export function formatPercent(fraction: number | null | undefined, digits = 2): string {
+  if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
+  return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** 1234 → "1,234"; 1.2e6 → "1.20M". */
+export function formatCount(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A short, precision-appropriate rendering of a metric (loss, learning rate). */
+export function formatNumber(n: number | null | undefined, significant = 4): string {
+  if (n === null || n === undefined) return '—';
+  if (!Number.isFinite(n)) return String(n);
+  if (n === 0) return '0';
+  const abs = Math.abs(n);
+  if (abs < 1e-3 || abs >= 1e6) return n.toExponential(significant - 1);
+  return Number(n.toPrecision(significant)).toString();
+}
+
+/** 75_000 → "1m 15s"; 3_723_000 → "1h 02m". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 60) return ms < 10_000 && ms % 1000 !== 0 ? `${(ms / 1000).toFixed(1)}s` : `${totalSeconds}s`;
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, '0')}m`;
+  return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+}
+
+/** ISO timestamp → "2026-11-23 14:05" in local time; tables stay sortable by eye. */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Any config value as one table cell. */
+export function formatValue(value: unknown): string {
+  if (value === undefined) return '—';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return formatNumber(value, 6);
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export function formatShape(shape: readonly (number | null)[]): string {
+  return `(${shape.map((d) => (d === null ? 'N' : String(d))).join(', ')})`;
+}

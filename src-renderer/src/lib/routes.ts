@@ -1,0 +1,58 @@
+// Hash routes: they work the same from Electron's file:// page and from a
+// `kerv serve` URL, and make every screen linkable (#/runs/12).
+
+export type Route =
+  | { name: 'new'; cloneFrom: number | null }
+  | { name: 'runs' }
+  | { name: 'run'; id: number }
+  | { name: 'compare'; ids: number[] }
+  | { name: 'export'; ids: number[] }
+  | { name: 'settings' };
+
+function ids(params: URLSearchParams): number[] {
+  return (params.get('ids') ?? '')
+    .split(',')
+    .map((s) => Number(s))
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+export function parseRoute(hash: string): Route {
+  const [path, query = ''] = hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query);
+  const parts = path.split('/').filter(Boolean);
+  switch (parts[0]) {
+    case 'new': {
+      const clone = Number(params.get('clone'));
+      return { name: 'new', cloneFrom: Number.isSafeInteger(clone) && clone > 0 ? clone : null };
+    }
+    case 'runs': {
+      const id = Number(parts[1]);
+      return parts[1] !== undefined && Number.isSafeInteger(id) && id > 0 ? { name: 'run', id } : { name: 'runs' };
+    }
+    case 'compare':
+      return { name: 'compare', ids: ids(params) };
+    case 'export':
+      return { name: 'export', ids: ids(params) };
+    case 'settings':
+      return { name: 'settings' };
+    default:
+      return { name: 'runs' };
+  }
+}
+
+export function routeHash(route: Route): string {
+  switch (route.name) {
+    case 'new':
+      return route.cloneFrom ? `#/new?clone=${route.cloneFrom}` : '#/new';
+    case 'runs':
+      return '#/runs';
+    case 'run':
+      return `#/runs/${route.id}`;
+    case 'compare':
+      return `#/compare?ids=${route.ids.join(',')}`;
+    case 'export':
+      return route.ids.length ? `#/export?ids=${route.ids.join(',')}` : '#/export';
+    case 'settings':
+      return '#/settings';
+  }
+}

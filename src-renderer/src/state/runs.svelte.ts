@@ -1,0 +1,144 @@
+// The runs table: one page of rows from the service (server-side paging, so
+// 10,000 runs cost one page), the query that produced it, and the selection,
+// which survives paging and re-sorting because it is kept by id.
+import type { RunListQuery, RunRow, RunStatus } from '../../../src-main/shared/api';
+import { api } from '../lib/api';
+import { experimentKey } from '../lib/grouping';
+import { toasts } from './toasts.svelte';
+
+export const PAGE_SIZE = 100;
+
+type SortKey = NonNullable<RunListQuery['sortBy']>;
+
+class RunsState {
+  rows = $state<RunRow[]>([]);
+  total = $state(0);
+  loading = $state(false);
+  search = $state('');
+  status = $state<RunStatus | ''>('');
+  sortBy = $state<SortKey>('id');
+  sortDir = $state<'asc' | 'desc'>('desc');
+  page = $state(0);
+  selected = $state<Set<number>>(new Set());
+  /** Last row clicked, for shift-click ranges. */
+  anchor = $state<number | null>(null);
+  /** Experiment key per run id (configs never change once stored), fetched only while grouping. */
+  experimentKeys = $state<Record<number, string>>({});
+  private generation = 0;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  pageCount = $derived(Math.max(1, Math.ceil(this.total / PAGE_SIZE)));
+
+  async load() {
+    const generation = ++this.generation;
+    this.loading = true;
+    try {
+      const result = await api.invoke('runs:list', {
+        search: this.search.trim() || undefined,
+        status: this.status ? [this.status] : undefined,
+        sortBy: this.sortBy,
+        sortDir: this.sortDir,
+        limit: PAGE_SIZE,
+        offset: this.page * PAGE_SIZE,
+      });
+      // A slower, older query must not overwrite a newer one.
+      if (generation !== this.generation) return;
+      this.rows = result.rows;
+      this.total = result.total;
+      if (this.page > 0 && this.page >= this.pageCount) {
+        this.page = this.pageCount - 1;
+        void this.load();
+      }
+    } catch (error) {
+      toasts.error(error);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  /** Loads the configs of the rows on this page that have no experiment key yet. */
+  async loadExperimentKeys() {
+    const missing = this.rows.filter((r) => this.experimentKeys[r.id] === undefined).map((r) => r.id);
+    if (missing.length === 0) return;
+    const details = await Promise.allSettled(missing.map((id) => api.invoke('runs:get', { id })));
+    const next = { ...this.experimentKeys };
+    details.forEach((result, i) => {
+      if (result.status === 'fulfilled') next[missing[i]] = experimentKey(result.value.config as unknown as Record<string, unknown>);
+    });
+    this.experimentKeys = next;
+  }
+
+  /** Coalesces bursts of status events into one reload. */
+  refreshSoon(delayMs = 300) {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.load();
+    }, delayMs);
+  }
+
+  sort(key: SortKey) {
+    if (this.sortBy === key) this.sortDir = this.sortDir === 'asc' ? 'desc' : 'asc';
+    else {
+      this.sortBy = key;
+      this.sortDir = key === 'name' || key === 'dataset' || key === 'arch' || key === 'kernel' ? 'asc' : 'desc';
+    }
+    this.page = 0;
+    void this.load();
+  }
+
+  setPage(page: number) {
+    this.page = Math.min(Math.max(0, page), this.pageCount - 1);
+    void this.load();
+  }
+
+  click(id: number, modifiers: { shift: boolean; toggle: boolean }) {
+    const next = new Set(this.selected);
+    if (modifiers.shift && this.anchor !== null) {
+      const ids = this.rows.map((r) => r.id);
+      const [a, b] = [ids.indexOf(this.anchor), ids.indexOf(id)].sort((x, y) => x - y);
+      if (a >= 0) for (const rid of ids.slice(a, b + 1)) next.add(rid);
+    } else if (modifiers.toggle) {
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      this.anchor = id;
+    } else {
+      next.clear();
+      next.add(id);
+      this.anchor = id;
+    }
+    this.selected = next;
+  }
+
+  toggle(id: number) {
+    this.click(id, { shift: false, toggle: true });
+  }
+
+  selectPage(all: boolean) {
+    const next = new Set(this.selected);
+    for (const row of this.rows) {
+      if (all) next.add(row.id);
+      else next.delete(row.id);
+    }
+    this.selected = next;
+  }
+
+  clearSelection() {
+    this.selected = new Set();
+  }
+
+  async deleteSelected() {
+    const ids = [...this.selected];
+    if (ids.length === 0) return;
+    try {
+      await api.invoke('runs:delete', { ids });
+      this.selected = new Set();
+      toasts.show(`Deleted ${ids.length} run${ids.length === 1 ? '' : 's'}`);
+    } catch (error) {
+      toasts.error(error);
+    }
+    await this.load();
+  }
+}
+
+export const runs = new RunsState();

@@ -1,0 +1,109 @@
+// `kerv train` as a user runs it: the bundled CLI (out/node/kerv.js, built by the
+// global setup) in a child process, on a real Fashion-MNIST subset.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, KERV_CACHE_DIR: join(tmp, 'cache'), ...extra };
+  if (extra.KERV_BACKEND === undefined) delete env.KERV_BACKEND;
+  return env;
+}
+
+function kerv(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, ['out/node/kerv.js', 'train', ...args], { encoding: 'utf8', env: childEnv(env), timeout: 300_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('kerv train', () => {
+  it('trains a convnet on a Fashion-MNIST subset, prints progress and writes the summary JSON', () => {
+    const summaryFile = join(tmp, 'summary.json');
+    const checkpoints = join(tmp, 'checkpoints');
+    // The file sets the arch, seed and optimiser; flags override its subset and epochs.
+    const configFile = join(tmp, 'run.json');
+    writeFileSync(configFile, JSON.stringify({ seed: 3, epochs: 4, model: { arch: 'convnet' }, dataset: { trainSubset: 5000 }, optimizer: { type: 'adamw', lr: 0.003, weightDecay: 0.01 } }));
+    const { code, stdout, stderr } = kerv([
+      '--config', configFile, '--dataset', 'fashion-mnist', '--train-subset', '2000', '--test-subset', '500',
+      '--epochs', '1', '--backend', 'wasm', '--checkpoint-dir', checkpoints, '--summary-json', summaryFile,
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^kerv train: fashion-mnist, convnet ×1 \(linear\), 1 epoch, batch 64, adamw lr 0.003 \(cosine\), seed 3$/m);
+    expect(stdout).toMatch(/^Backend: wasm on .+, 1 thread/m);
+    expect(stdout).toMatch(/^Model: convnet, [\d,]+ parameters$/m);
+    expect(stdout).toMatch(/2,000 train \/ 256 validation \/ 500 test, 32 steps per epoch/);
+    // Not a terminal: one progress line per ~10%, ending at 100%.
+    const progress = stdout.split('\n').filter((l) => l.startsWith('Epoch 1/1 '));
+    expect(progress.length).toBeGreaterThanOrEqual(5);
+    expect(progress.at(-1)).toMatch(/^Epoch 1\/1 100% 32\/32 {2}loss \d+\.\d{4} {2}acc [\d.]+% {2}\d+ img\/s$/);
+    expect(stdout).toMatch(/^Epoch 1\/1: train loss \d\.\d{4} acc [\d.]+% \| val loss \d\.\d{4} acc [\d.]+% \| [\d.]+ s$/m);
+    expect(stdout).toMatch(/^Done: test accuracy [\d.]+% \(loss \d\.\d{4}\)/m);
+    expect(readdirSync(checkpoints)).toEqual(['step-00000032']);
+
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    expect(summary.outcome.status).toBe('completed');
+    expect(summary.summary.steps).toBe(32);
+    expect(summary.summary.testAccuracy).toBeGreaterThan(0.5); // 10 classes: chance is 0.1
+    expect(summary.config.model.arch).toBe('convnet');
+    expect(summary.config.seed).toBe(3);
+    expect(summary.config.epochs).toBe(1);
+    expect(summary.config.optimizer).toMatchObject({ type: 'adamw', lr: 0.003, weightDecay: 0.01 });
+    expect(summary.environment.backend).toBe('wasm');
+    expect(summary.epochs).toHaveLength(1);
+    expect(summary.epochs[0].confusion).toHaveLength(10);
+  });
+
+  it('rejects a bad flag value with exit code 2, naming the field and the allowed values', () => {
+    const bad = kerv(['--optimizer', 'adamax']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('optimizer.type: must be one of "sgd", "adam", "adamw"');
+    const notNumber = kerv(['--lr', 'fast']);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toMatch(/optimizer\.lr: .*expected number/);
+    const env = kerv([], { KERV_BACKEND: 'quantum' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/backend: must be one of "auto", .*"wasm"/);
+  });
+
+  it('exits 1 with the reason when the run diverges', () => {
+    const { code, stderr } = kerv([
+      '--arch', 'mlp', '--train-subset', '320', '--test-subset', '100', '--batch-size', '16',
+      '--epochs', '2', '--lr', '10', '--momentum', '0.99', '--clip', 'none', '--backend', 'wasm',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Diverged: loss became (NaN|infinite) at step \d+ \(epoch \d\)/);
+  });
+
+  it('Ctrl+C stops after the current step with exit code 130 and keeps a checkpoint to resume from', async () => {
+    const checkpoints = join(tmp, 'interrupted');
+    const child = spawn(
+      process.execPath,
+      ['out/node/kerv.js', 'train', '--arch', 'lenet5', '--train-subset', '3000', '--test-subset', '100', '--epochs', '1', '--backend', 'wasm', '--checkpoint-dir', checkpoints],
+      { env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (/^Epoch 1\/1 /m.test(stdout) && !child.killed) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv train --resume /);
+    const saved = readdirSync(checkpoints);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatch(/^step-\d{8}-partial$/);
+
+    const resumed = kerv(['--resume', checkpoints, '--test-subset', '100']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^Resumed from .+ at epoch 1, step \d+\.$/m);
+    expect(resumed.stdout).toMatch(/^Done: test accuracy/m);
+  });
+});

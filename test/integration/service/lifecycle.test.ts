@@ -1,0 +1,164 @@
+// The run lifecycle through the public API, with real worker processes training
+// real (tiny) models on the real Fashion-MNIST files.
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { contiguous, openTestBench, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
+
+let bench: TestBench | undefined;
+afterEach(async () => {
+  await bench?.dispose();
+  bench = undefined;
+});
+
+describe('run lifecycle', () => {
+  it('trains a run queued → running → completed and records metrics, samples and metadata', async () => {
+    bench = await openTestBench();
+    const { wb, events } = bench;
+    const { id } = await wb.invoke('runs:start', { config: tinyConfig({ epochs: 2, seed: 3 }) });
+    expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
+
+    expect(events['run:status'].filter((e) => e.id === id).map((e) => e.status)).toEqual(['queued', 'running', 'completed']);
+    const started = events['run:started'].find((e) => e.id === id)!;
+    expect(started.environment.backend).toBe('wasm');
+
+    const detail = await wb.invoke('runs:get', { id });
+    expect(detail.status).toBe('completed');
+    expect(detail.step).toBe(started.totalSteps);
+    expect(detail.testAccuracy).toBeGreaterThan(0.1);
+    expect(detail.bestValidationAccuracy).toBeGreaterThan(0.1);
+    expect(detail.parameterCount).toBeGreaterThan(1000);
+    expect(detail.environment!.appVersion).toBe('0.0.0-test');
+    expect(detail.dataset_info!.fingerprint).toMatch(/\w+/);
+    expect(detail.seed).toBe(3);
+    expect(detail.resumable).toBe(false);
+
+    const metrics = await wb.invoke('runs:metrics', { id });
+    expect(contiguous(metrics.steps.step)).toBe(true);
+    expect(metrics.steps.step.length).toBe(started.totalSteps);
+    expect(metrics.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(metrics.epochs[1].confusion).toHaveLength(10);
+    expect(metrics.epochs[1].samplePredictions).toHaveLength(8);
+    // Every step the UI saw live is the step stored.
+    const pushed = events['run:progress'].filter((e) => e.id === id).flatMap((e) => e.steps.map((s) => s.step));
+    expect(pushed).toEqual(metrics.steps.step);
+    expect(await wb.invoke('runs:samples', { id })).toHaveLength(8);
+    expect((await wb.invoke('runs:log', { id })).some((l) => l.message.includes('started on wasm'))).toBe(true);
+  });
+
+  it('starts queued runs in queue order, one at a time, after reorder and cancel', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { wb, events } = bench;
+    const ids: number[] = [];
+    for (let seed = 0; seed < 4; seed++) ids.push((await wb.invoke('runs:start', { config: tinyConfig({ seed }) })).id);
+    const [a, b, c, d] = ids;
+    await wb.invoke('queue:reorder', { ids: [c, a] });
+    await wb.invoke('runs:cancel', { id: b });
+    expect(await wb.invoke('queue:get', undefined)).toEqual({ ids: [c, a, d], concurrency: 1 });
+
+    let running = 0;
+    let maxRunning = 0;
+    wb.on('run:status', (e) => {
+      if (e.status === 'running') maxRunning = Math.max(maxRunning, ++running);
+      else if (e.status !== 'queued') running--;
+    });
+    wb.startQueue();
+    await wb.whenIdle();
+    const starts = events['run:status'].filter((e) => e.status === 'running').map((e) => e.id);
+    expect(starts).toEqual([c, a, d]);
+    expect(maxRunning).toBe(1);
+    expect((await wb.invoke('runs:get', { id: b })).status).toBe('cancelled');
+    expect((await wb.invoke('runs:list', { status: ['completed'] })).total).toBe(3);
+  });
+
+  it('trains two runs at once with concurrency 2', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { wb } = bench;
+    await wb.invoke('settings:set', { concurrency: 2 });
+    const a = (await wb.invoke('runs:start', { config: tinyConfig() })).id;
+    const b = (await wb.invoke('runs:start', { config: tinyConfig({ seed: 1 }) })).id;
+    let bothRunning = false;
+    wb.on('run:status', () => {
+      if (wb.store.runs.get(a)!.status === 'running' && wb.store.runs.get(b)!.status === 'running') bothRunning = true;
+    });
+    wb.startQueue();
+    await wb.whenIdle();
+    expect(bothRunning).toBe(true);
+    expect([wb.store.runs.get(a)!.status, wb.store.runs.get(b)!.status]).toEqual(['completed', 'completed']);
+    expect((await wb.invoke('settings:get', undefined)).concurrency).toBe(2);
+  });
+
+  it('cancels a running run, resumes it from its checkpoint, and the curve has every step once', async () => {
+    bench = await openTestBench();
+    const { wb } = bench;
+    const { id } = await wb.invoke('runs:start', { config: slowerConfig({ epochs: 3 }) });
+    // Cancel in the middle of epoch 2 (after epoch 1's checkpoint).
+    await waitForProgress(wb, id, (e) => e.steps.some((s) => s.epoch === 2));
+    await wb.invoke('runs:cancel', { id });
+    expect(await waitForStatus(wb, id, ['cancelled', 'completed', 'failed'])).toBe('cancelled');
+    const cancelled = await wb.invoke('runs:get', { id });
+    expect(cancelled.resumable).toBe(true);
+    expect(cancelled.step).toBeGreaterThan(0);
+
+    await wb.invoke('runs:resume', { id });
+    expect(await waitForStatus(wb, id, ['completed', 'failed', 'cancelled'])).toBe('completed');
+    const detail = await wb.invoke('runs:get', { id });
+    const metrics = await wb.invoke('runs:metrics', { id });
+    expect(contiguous(metrics.steps.step)).toBe(true);
+    expect(metrics.steps.step.length).toBe(detail.totalSteps);
+    expect(metrics.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    // Wall time never goes backwards across the resume.
+    expect(metrics.steps.wallTimeMs.every((t, i, all) => i === 0 || t >= all[i - 1])).toBe(true);
+    const statuses = bench.events['run:status'].filter((e) => e.id === id).map((e) => e.status);
+    expect(statuses).toEqual(['queued', 'running', 'cancelled', 'queued', 'running', 'completed']);
+  });
+
+  it('closing the workbench mid-run stops the worker; the run is interrupted and resumes with every step once', async () => {
+    bench = await openTestBench();
+    const { id } = await bench.wb.invoke('runs:start', { config: slowerConfig() });
+    await waitForProgress(bench.wb, id, (e) => e.steps.some((s) => s.epoch === 2));
+    const wb = await bench.reopen({ startQueue: false });
+    const run = await wb.invoke('runs:get', { id });
+    expect(run.status).toBe('interrupted');
+    expect(run.error).toMatch(/^the workbench stopped while the run was training, at step \d+$/);
+    expect(run.resumable).toBe(true);
+    expect(wb.recoveredRunIds).toEqual([]);
+    await wb.invoke('runs:resume', { id });
+    wb.startQueue();
+    expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
+    const steps = (await wb.invoke('runs:metrics', { id })).steps.step;
+    expect(contiguous(steps)).toBe(true);
+    expect(steps.length).toBe((await wb.invoke('runs:get', { id })).totalSteps);
+  });
+
+  it('re-runs a run as a new run with the same config, and deletes runs with their files', async () => {
+    bench = await openTestBench();
+    const { wb } = bench;
+    const { id } = await wb.invoke('runs:start', { config: tinyConfig({ seed: 5 }) });
+    await waitForStatus(wb, id, ['completed', 'failed']);
+    const re = await wb.invoke('runs:rerun', { id });
+    await waitForStatus(wb, re.id, ['completed', 'failed']);
+    const [first, second] = [await wb.invoke('runs:get', { id }), await wb.invoke('runs:get', { id: re.id })];
+    expect(second.configHash).toBe(first.configHash);
+    expect(second.config).toEqual(first.config);
+    // Same seed, same data, same engine: the same result.
+    expect(second.testAccuracy).toBe(first.testAccuracy);
+
+    expect(existsSync(wb.paths.runDir(id))).toBe(true);
+    await wb.invoke('runs:delete', { ids: [id] });
+    expect(existsSync(wb.paths.runDir(id))).toBe(false);
+    await expect(wb.invoke('runs:get', { id })).rejects.toThrow(`Run ${id} does not exist.`);
+  });
+
+  it('fails a run whose training throws with the engine’s message, and rejects bad requests naming the field', async () => {
+    bench = await openTestBench();
+    const { wb } = bench;
+    const { id } = await wb.invoke('runs:start', { config: tinyConfig({ dataset: { name: 'image-folder', path: '/nonexistent/images' } }) });
+    expect(await waitForStatus(wb, id, ['failed', 'completed'])).toBe('failed');
+    expect((await wb.invoke('runs:get', { id })).error).toMatch(/nonexistent/);
+
+    await expect(wb.invoke('runs:start', { config: { model: { arch: 'vgg' } } as never })).rejects.toThrow(/model\.arch: must be one of/);
+    await expect(wb.invoke('runs:get', { id: 0 } as never)).rejects.toThrow(/id/);
+    await expect(wb.invoke('runs:resume', { id: 999 })).rejects.toThrow('Run 999 does not exist.');
+    await expect(wb.invoke('runs:cancel', { id })).rejects.toThrow(/is failed; it cannot become cancelled/);
+  });
+});

@@ -1,0 +1,93 @@
+// The API requests that need no training: settings, config, model preview,
+// datasets, sweeps (queued only), groups, exports and validation errors.
+import { afterEach, describe, expect, it } from 'vitest';
+import { API_CHANNELS } from '../../../src-main/shared/api';
+import { openTestBench, tinyConfig, type TestBench } from './helpers';
+
+let bench: TestBench | undefined;
+afterEach(async () => {
+  await bench?.dispose();
+  bench = undefined;
+});
+
+describe('workbench requests', () => {
+  it('answers every channel of the contract (none is missing a handler)', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const handlers = (bench.wb as unknown as { handlers: Record<string, unknown> }).handlers;
+    expect(Object.keys(handlers).sort()).toEqual([...API_CHANNELS].sort());
+  });
+
+  it('settings persist across reopen; the data folder cannot change while open', async () => {
+    bench = await openTestBench({ startQueue: false });
+    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1 });
+    await bench.wb.invoke('settings:set', { backend: 'wasm', concurrency: 3 });
+    const wb = await bench.reopen();
+    expect(await wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'wasm', concurrency: 3 });
+    await expect(wb.invoke('settings:set', { concurrency: 0 })).rejects.toThrow(/concurrency/);
+    await expect(wb.invoke('settings:set', { dataDir: '/elsewhere' })).rejects.toThrow(/data folder is chosen when the workbench starts/);
+  });
+
+  it('config defaults, presets that validate, and validation issues naming the field', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { config, presets } = await bench.wb.invoke('config:defaults', undefined);
+    expect(config.model.arch).toBe('lenet5');
+    for (const preset of presets) expect(await bench.wb.invoke('config:validate', preset.config)).toEqual({ ok: true, issues: [] });
+    const bad = await bench.wb.invoke('config:validate', { optimizer: { lr: -1 }, epochs: 0 });
+    expect(bad.ok).toBe(false);
+    expect(bad.issues.map((i) => i.path).sort()).toEqual(['epochs', 'optimizer.lr']);
+  });
+
+  it('describes a model from a config (layers, kernel, parameter count)', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const d = await bench.wb.invoke('models:describe', { model: { arch: 'lenet5', kernel: { type: 'polynomial' } } });
+    expect(d.totalParams).toBeGreaterThan(10_000);
+    expect(d.layers.some((l) => l.kernel !== null && /poly/i.test(l.kernel))).toBe(true);
+    await expect(bench.wb.invoke('models:describe', { dataset: { name: 'image-folder', path: '/nope' } })).rejects.toThrow(/dataset\.path/);
+  });
+
+  it('lists datasets and finds Fashion-MNIST in the system folder', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const list = await bench.wb.invoke('datasets:list', undefined);
+    expect(list.map((d) => d.name)).toEqual(['mnist', 'fashion-mnist', 'cifar10']);
+    const fashion = list.find((d) => d.name === 'fashion-mnist')!;
+    expect(fashion.present).toBe(true);
+    expect(fashion.location).toMatch(/^\/usr\/share\/datasets/);
+    await expect(bench.wb.invoke('datasets:download', { name: 'imagenet' })).rejects.toThrow(/Unknown dataset 'imagenet'/);
+  });
+
+  it('a sweep queues its runs as one group; the group exports and lists', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { wb } = bench;
+    const { groupId, runIds } = await wb.invoke('sweeps:start', {
+      base: tinyConfig({ model: { arch: 'convnet', widthMultiplier: 0.25 } }),
+      grid: { 'model.kernel.type': ['linear', 'polynomial', 'gaussian'] },
+      repeats: 3,
+      name: 'kernel ablation',
+    });
+    expect(runIds).toHaveLength(9);
+    expect((await wb.invoke('queue:get', undefined)).ids).toEqual(runIds);
+    expect(await wb.invoke('groups:list', undefined)).toEqual([
+      expect.objectContaining({ id: groupId, name: 'kernel ablation', kind: 'sweep', runCount: 9 }),
+    ]);
+    const listed = await wb.invoke('runs:list', { groupId, sortBy: 'id', sortDir: 'asc' });
+    expect(listed.rows.map((r) => [r.kernel, r.seed])).toEqual(
+      ['linear', 'polynomial', 'gaussian'].flatMap((k) => [0, 1, 2].map((s) => [k, s])),
+    );
+    const table = await wb.invoke('export:table', { groupIds: [groupId], groupBy: ['model.kernel.type'], columns: ['bestValidationAccuracy'], format: 'json' });
+    const parsed = JSON.parse(table.text);
+    expect(parsed.rows.map((r: { n: number }) => r.n)).toEqual([3, 3, 3]);
+    expect(table).toMatchObject({ mime: 'application/json', extension: 'json' });
+    await expect(wb.invoke('export:table', { groupIds: [99], format: 'csv' })).rejects.toThrow('Group 99 does not exist.');
+    await expect(wb.invoke('sweeps:start', { base: {}, grid: { 'model.kernel.type': [] } })).rejects.toThrow(/grid/);
+  });
+
+  it('updates name, tags and notes; rejects unknown fields in a request', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { wb } = bench;
+    const { id } = await wb.invoke('runs:start', { config: tinyConfig() });
+    const updated = await wb.invoke('runs:update', { id, name: 'baseline', tags: ['paper'], notes: 'first try' });
+    expect([updated.name, updated.tags, updated.notes]).toEqual(['baseline', ['paper'], 'first try']);
+    await expect(wb.invoke('runs:update', { id, colour: 'red' } as never)).rejects.toThrow(/colour/);
+    await expect(wb.invoke('runs:list', { sortBy: 'loss' } as never)).rejects.toThrow(/sortBy/);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { buildTable, checkTargets, renderReport, type BenchResults } from '../../../bench/report';
+import { parseBenchOptions } from '../../../bench/options';
+import type { EngineResult } from '../../../bench/engine-bench';
+import type { TorchResult } from '../../../bench/torch-bench';
+import type { ConvVariant } from '../../../bench/options';
+
+function engine(variant: ConvVariant, medianStepMs: number): EngineResult {
+  return {
+    variant, backend: 'wasm', device: 'test CPU', threads: 1, stepMs: [medianStepMs], medianStepMs,
+    peakTensorBytes: 10 * 1024 * 1024, residentTensorBytes: 0, rssBytes: 0, maxRssBytes: 200 * 1024 * 1024,
+    profile: { forwardMs: 1, backwardMs: 2, forwardKernels: [{ name: 'Conv2D', ms: 1, calls: 3 }], backwardKernels: [{ name: 'Tile', ms: 2, calls: 3 }] },
+    finalLoss: 2.3,
+  };
+}
+
+function torch(variant: TorchResult['variant'], threads: number, medianStepMs: number): TorchResult {
+  return { variant, threads, torchVersion: '1.13', stepMs: [medianStepMs], medianStepMs, maxRssBytes: 1, finalLoss: 2.3 };
+}
+
+function results(engineRows: EngineResult[], torchRows: TorchResult[]): BenchResults {
+  return {
+    options: parseBenchOptions([], {}),
+    machine: { cpuModel: 'test CPU', cores: 2, ramBytes: 2 ** 30, os: 'test', node: '20', tfjs: '4.22.0', loadAtStart: [0, 0, 0], loadAtEnd: [0, 0, 0], date: '2026-01-01T00:00:00Z' },
+    engine: engineRows,
+    torch: torchRows,
+    store: [],
+    dataParallel: [],
+    failures: [{ what: 'store', reason: 'no store-bench | here' }],
+  };
+}
+
+describe('bench report', () => {
+  it('judges each kernel against its own limit relative to the ordinary convolution', () => {
+    const checks = checkTargets(results([engine('conv', 100), engine('polynomial', 114), engine('sigmoid', 116), engine('manhattan', 390)], []));
+    const byKernel = Object.fromEntries(checks.map((c) => [c.target.split(' ')[0], c.met]));
+    expect(byKernel).toEqual({ polynomial: true, sigmoid: false, manhattan: true });
+  });
+
+  it('compares with PyTorch at the thread count of our backend and mentions the others', () => {
+    const checks = checkTargets(
+      results([engine('conv', 200), engine('polynomial', 210), engine('gaussian', 250)], [
+        torch('conv', 1, 150), torch('conv', 2, 90), torch('unfold-polynomial', 1, 2100), torch('unfold-gaussian', 1, 2000),
+      ]),
+    );
+    const speed = checks.find((c) => c.target.includes('nn.Conv2d'))!;
+    expect(speed.met).toBe(true); // 150 / 200 = 0.75 ≥ 0.5
+    expect(speed.measured).toContain('0.45× vs its 2 threads');
+    expect(checks.find((c) => c.target.startsWith('polynomial ≥'))!.met).toBe(true); // 10×
+    expect(checks.find((c) => c.target.startsWith('gaussian ≥'))!.met).toBe(false); // 8×
+  });
+
+  it('prints one markdown table with a row per measurement and keeps pipes out of cells', () => {
+    const table = buildTable(results([engine('conv', 100), engine('gaussian', 160)], [torch('unfold-gaussian', 1, 3200)]));
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(2 + 4);
+    expect(new Set(lines.map((l) => l.split(' | ').length)).size).toBe(1);
+    expect(table).toContain('| 1.60× |');
+    expect(table).toContain('20.00× (vs our gaussian)');
+  });
+
+  it('profiles the variants of a missed target in the report', () => {
+    const report = renderReport(results([engine('conv', 100), engine('cosine', 200)], []));
+    expect(report).toContain('MISSED: cosine step ≤ 1.5× ordinary conv (wasm): 2.00×');
+    expect(report).toContain('**cosine**');
+    expect(report).toContain('Tile');
+  });
+});

@@ -1,0 +1,60 @@
+// The wasm Conv2DBackpropInput / Conv2DBackpropFilter replacements must agree with
+// tfjs's own cpu kernels for every stride / padding combination a model can hit,
+// including strides that do not divide the input evenly.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../../src-main/engine/backend/select-backend';
+import { maxRelativeError, randomValues, runOn } from './backend-helpers';
+
+type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  strides: [number, number];
+  pad: Pad;
+}
+
+const cases: Case[] = [
+  { name: '3×3 stride 1 same', x: [2, 6, 6, 3], w: [3, 3, 3, 4], strides: [1, 1], pad: 'same' },
+  { name: '3×3 stride 1 valid', x: [2, 6, 5, 3], w: [3, 3, 3, 4], strides: [1, 1], pad: 'valid' },
+  { name: '3×3 stride 2 same, odd input', x: [2, 7, 7, 2], w: [3, 3, 2, 3], strides: [2, 2], pad: 'same' },
+  { name: '3×3 stride 2 valid, leftover row', x: [1, 8, 8, 2], w: [3, 3, 2, 3], strides: [2, 2], pad: 'valid' },
+  { name: '2×2 stride 2 same, even input', x: [2, 6, 6, 2], w: [2, 2, 2, 3], strides: [2, 2], pad: 'same' },
+  { name: '1×1 stride 2 valid (resnet shortcut)', x: [2, 6, 6, 4], w: [1, 1, 4, 5], strides: [2, 2], pad: 'valid' },
+  { name: '5×3 mixed strides 1×2 same', x: [1, 7, 9, 2], w: [5, 3, 2, 2], strides: [1, 2], pad: 'same' },
+  { name: '3×3 stride 2 explicit padding', x: [1, 6, 6, 2], w: [3, 3, 2, 2], strides: [2, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+];
+
+describe('wasm conv2d gradient kernels', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('replace Conv2DBackpropInput and add Conv2DBackpropFilter on wasm', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
+  });
+
+  for (const c of cases) {
+    it(`match the cpu kernels: ${c.name}`, async () => {
+      const xValues = randomValues(c.x.reduce((a, b) => a * b), 1);
+      const wValues = randomValues(c.w.reduce((a, b) => a * b), 2);
+      const compute = (): tf.Tensor[] => {
+        const x = tf.tensor4d(xValues, c.x);
+        const w = tf.tensor4d(wValues, c.w);
+        const y = tf.conv2d(x, w, c.strides, c.pad);
+        // A non-uniform upstream gradient, so a misplaced dy entry shows.
+        const dy = tf.tensor(randomValues(y.size, 3), y.shape) as tf.Tensor4D;
+        const dx = tf.conv2dTranspose(dy, w, c.x, c.strides, c.pad as 'same');
+        const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad), dy)))([x, w]);
+        return [dx, gx, gw];
+      };
+      const [wasm, cpu] = [await runOn('wasm', compute), await runOn('cpu', compute)];
+      expect(maxRelativeError(wasm[0], cpu[0])).toBeLessThan(1e-4);
+      expect(maxRelativeError(wasm[1], cpu[1])).toBeLessThan(1e-4);
+      expect(maxRelativeError(wasm[2], cpu[2])).toBeLessThan(1e-4);
+    });
+  }
+});

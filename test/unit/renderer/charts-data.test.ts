@@ -1,0 +1,122 @@
+// The pure functions under the run-detail and compare charts.
+import { describe, expect, it } from 'vitest';
+import { emaSmooth } from '../../../src-renderer/src/lib/smoothing';
+import { downsample, lttbIndices } from '../../../src-renderer/src/lib/downsample';
+import { curveOption, confusionOption } from '../../../src-renderer/src/lib/curves';
+import { appendSteps, emptySeries, runProgress } from '../../../src-renderer/src/lib/progress';
+import type { StepSeries } from '../../../src-main/shared/api';
+
+function series(n: number, loss: (i: number) => number = (i) => 1 / (i + 1)): StepSeries {
+  const s = emptySeries();
+  for (let i = 0; i < n; i++) {
+    s.step.push(i + 1);
+    s.epoch.push(Math.floor(i / 10) + 1);
+    s.loss.push(loss(i));
+    s.accuracy.push(i / n);
+    s.learningRate.push(0.01);
+    s.imagesPerSecond.push(1000);
+    s.wallTimeMs.push((i + 1) * 100);
+  }
+  return s;
+}
+
+describe('emaSmooth', () => {
+  it('is debiased: a constant series stays constant from the first point', () => {
+    expect(emaSmooth([2, 2, 2, 2], 0.9).map((v) => +v.toFixed(12))).toEqual([2, 2, 2, 2]);
+  });
+  it('damps a jump gradually and follows it eventually', () => {
+    const out = emaSmooth([0, 0, 0, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10], 0.6);
+    expect(out[3]).toBeGreaterThan(0);
+    expect(out[3]).toBeLessThan(10);
+    expect(out.at(-1)).toBeCloseTo(10, 3);
+  });
+  it('weight 0 returns the input, and NaN does not poison later points', () => {
+    expect(emaSmooth([1, 5, 3], 0)).toEqual([1, 5, 3]);
+    const out = emaSmooth([1, NaN, 1], 0.5);
+    expect(out[1]).toBeNaN();
+    expect(out[2]).toBeCloseTo(1);
+  });
+  it('rejects a weight outside [0, 1)', () => {
+    expect(() => emaSmooth([1], 1)).toThrow(/\[0, 1\)/);
+  });
+});
+
+describe('LTTB downsampling', () => {
+  it('keeps everything under the threshold', () => {
+    expect(lttbIndices([1, 2, 3], [1, 2, 3], 10)).toEqual([0, 1, 2]);
+  });
+  it('keeps the first, the last and a spike among 10,000 points', () => {
+    const xs = Array.from({ length: 10_000 }, (_, i) => i);
+    const ys = xs.map((i) => (i === 5_123 ? 100 : Math.sin(i / 500)));
+    const kept = lttbIndices(xs, ys, 200);
+    expect(kept).toHaveLength(200);
+    expect(kept[0]).toBe(0);
+    expect(kept.at(-1)).toBe(9_999);
+    expect(kept).toContain(5_123);
+    expect([...kept].sort((a, b) => a - b)).toEqual(kept);
+    expect(downsample(xs, ys, 200)[0]).toEqual([0, 0]);
+  });
+});
+
+describe('curveOption', () => {
+  it('draws the smoothed train curve over a faint raw one, and validation per epoch', () => {
+    const option = curveOption([{ label: 'a', steps: series(30), epochs: [{ epoch: 1, step: 10, validationLoss: 0.5, validationAccuracy: 0.8 } as never] }], 'loss', {
+      smoothing: 0.6,
+      logScale: false,
+      xAxis: 'step',
+    }) as { series: { name: string; data: number[][] }[] };
+    expect(option.series.map((s) => s.name)).toEqual(['train (raw)', 'train', 'validation']);
+    expect(option.series[0].data[0]).toEqual([1, 1]);
+    expect(option.series[1].data[1][1]).not.toBe(option.series[0].data[1][1]);
+    expect(option.series[2].data).toEqual([[10, 0.5]]);
+  });
+  it('uses a log axis when asked, labels runs when comparing, and maps the x axis', () => {
+    const inputs = [
+      { label: '#1', steps: series(20), epochs: [] },
+      { label: '#2', steps: series(20), epochs: [] },
+    ];
+    const option = curveOption(inputs, 'loss', { smoothing: 0, logScale: true, xAxis: 'wall' }) as {
+      yAxis: { type: string };
+      xAxis: { name: string };
+      series: { name: string; data: number[][] }[];
+    };
+    expect(option.yAxis.type).toBe('log');
+    expect(option.xAxis.name).toBe('wall time (s)');
+    expect(option.series.map((s) => s.name)).toEqual(['#1 train', '#1 validation', '#2 train', '#2 validation']);
+    expect(option.series[0].data[0][0]).toBeCloseTo(0.1);
+    const byEpoch = curveOption(inputs, 'loss', { smoothing: 0, logScale: false, xAxis: 'epoch' }) as { series: { data: number[][] }[] };
+    expect(byEpoch.series[0].data[9][0]).toBeCloseTo(1);
+    expect(byEpoch.series[0].data[0][0]).toBeCloseTo(0.1);
+  });
+  it('puts true classes on rows and predictions on columns of the confusion heatmap', () => {
+    const option = confusionOption(
+      [
+        [5, 1],
+        [2, 7],
+      ],
+      ['cat', 'dog'],
+    ) as { series: { data: number[][] }[]; yAxis: { data: string[] } };
+    expect(option.yAxis.data).toEqual(['cat', 'dog']);
+    // [predicted, true, count]
+    expect(option.series[0].data).toContainEqual([1, 0, 1]);
+    expect(option.series[0].data).toContainEqual([0, 1, 2]);
+  });
+});
+
+describe('run progress', () => {
+  it('estimates the time left from the recent pace', () => {
+    const steps = series(100);
+    const progress = runProgress(steps, 200);
+    expect(progress.fraction).toBe(0.5);
+    // 100 ms per step, 100 steps left.
+    expect(progress.etaMs).toBeCloseTo(10_000);
+    expect(runProgress(emptySeries(), null)).toMatchObject({ step: 0, fraction: null, etaMs: null });
+  });
+  it('appends pushed steps once, even when a reload already has them', () => {
+    const base = series(3);
+    const pushed = [2, 3, 4].map((step) => ({ step, epoch: 1, loss: 1, accuracy: 0, learningRate: 0.1, imagesPerSecond: 1, wallTimeMs: step }));
+    const merged = appendSteps(base, pushed);
+    expect(merged.step).toEqual([1, 2, 3, 4]);
+    expect(appendSteps(merged, pushed)).toBe(merged);
+  });
+});
