@@ -42,6 +42,7 @@ export const MIN_SPEED_VS_TORCH_CONV = 0.5;
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 const mib = (bytes: number) => fmt(bytes / MIB, 0);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
 
 function engineFor(results: BenchResults, variant: ConvVariant): EngineResult | undefined {
@@ -67,7 +68,7 @@ export function buildTable(results: BenchResults): string {
   const conv = engineFor(results, 'conv');
   for (const e of results.engine) {
     rows.push([
-      'a. engine', `tfjs ${e.backend} (ours)`, e.stepMs.length < results.options.steps ? `${e.variant} (${e.stepMs.length} step${e.stepMs.length > 1 ? "s" : ""}: slow)` : e.variant, String(e.threads), fmt(e.medianStepMs),
+      'a. engine', `tfjs ${e.backend} (ours)`, e.stepMs.length < results.options.steps ? `${e.variant} (${plural(e.stepMs.length, 'step')}: slow)` : e.variant, String(e.threads), fmt(e.medianStepMs),
       fmt((batch * 1000) / e.medianStepMs, 0), conv ? ratio(e.medianStepMs / conv.medianStepMs) : '—', '',
       mib(e.peakTensorBytes), mib(e.maxRssBytes),
     ]);
@@ -178,7 +179,7 @@ export function renderReport(results: BenchResults): string {
     `- Versions: node ${m.node}, tfjs ${m.tfjs}, torch ${torchVersion}; backend ${e ? `${e.backend} (${e.threads} thread${e.threads > 1 ? 's' : ''})` : 'not run'}`,
     `- Load average (1/5/15 min): ${load(m.loadAtStart)} at start, ${load(m.loadAtEnd)} at end`,
     `- Reference CNN: batch ${o.batch}, ${o.channels}×${o.imageSize}×${o.imageSize}, conv 3×3 32-64-128 + batch norm + ReLU + max-pool, dense ${o.classes}; SGD momentum 0.9.` +
-      ` Median of ${o.steps} steps after ${o.warmupSteps} warm-up (unfold PyTorch kervolution: ${o.torchKervSteps} after ${o.torchKervWarmupSteps};` +
+      ` Median of ${plural(o.steps, 'step')} after ${o.warmupSteps} warm-up (unfold PyTorch kervolution: ${o.torchKervSteps} after ${o.torchKervWarmupSteps};` +
       ` a variant whose first step takes over ${o.slowStepMs / 1000} s: fewer, as its row says). One fixed random batch: data loading is not measured.`,
     '',
     buildTable(results),

@@ -141,7 +141,9 @@ interface TorchSummary {
   finalTestAccuracyStd: number;
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(2)}`;
+/** Accuracy as a fraction with 4 decimals, the way `kerv export` prints it, so the tables compare directly. */
+const acc = (v: number) => v.toFixed(4);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function meanStd(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
@@ -152,9 +154,9 @@ function meanStd(values: number[]): { mean: number; std: number } {
 function torchTable(summary: TorchSummary): string {
   const rows = summary.testAccuracyPerEpoch[0].map((_, epoch) => {
     const { mean, std } = meanStd(summary.testAccuracyPerEpoch.map((run) => run[epoch]));
-    return `| ${epoch + 1} | ${pct(mean)} ± ${pct(std)} | ${summary.testAccuracyPerEpoch.map((run) => pct(run[epoch])).join(' / ')} |`;
+    return `| ${epoch + 1} | ${acc(mean)} ± ${acc(std)} | ${summary.testAccuracyPerEpoch.map((run) => acc(run[epoch])).join(' / ')} |`;
   });
-  return ['| Epoch | Test accuracy % (mean ± std) | Per seed |', '| ---: | ---: | --- |', ...rows].join('\n');
+  return ['| Epoch | Test acc (mean ± std) | Per seed |', '| ---: | ---: | --- |', ...rows].join('\n');
 }
 
 /** The sweep of the LeNet-5 comparison: flags of `kerv sweep`. */
@@ -200,28 +202,28 @@ async function main(): Promise<void> {
   if (o.fresh) rmSync(o.dataDir, { recursive: true, force: true });
   mkdirSync(o.dataDir, { recursive: true });
 
-  const lenetGroup = await timed(`kerv sweep (LeNet-5 × 3 kernels × ${o.seeds} seeds, ${o.epochs} epochs)`, () => sweep(o, lenetSweepArgs(o)));
+  const lenetGroup = await timed(`kerv sweep (LeNet-5 × 3 kernels × ${plural(o.seeds, 'seed')}, ${plural(o.epochs, 'epoch')})`, () => sweep(o, lenetSweepArgs(o)));
   const lenetTable = await kerv(o, ['export', '--group', String(lenetGroup), '--format', 'md', '--group-by', 'model.kernel.type']);
 
   let torchSection = '_PyTorch baseline skipped (--skip-torch)._';
   if (!o.skipTorch) {
     const args = [resolve('bench/torch_lenet5.py'), '--epochs', String(o.epochs), '--seeds', Array.from({ length: o.seeds }, (_, i) => i).join(',')];
     if (o.trainSubset) args.push('--train-subset', String(o.trainSubset));
-    const stdout = await timed(`PyTorch LeNet-5 (${o.seeds} seeds, ${o.epochs} epochs)`, () => {
+    const stdout = await timed(`PyTorch LeNet-5 (${plural(o.seeds, 'seed')}, ${plural(o.epochs, 'epoch')})`, () => {
       log(`${o.python} ${args.join(' ')}`);
       return run(o.python, args, true);
     });
     const summary = (JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { summary: TorchSummary }).summary;
     torchSection = [
-      `${summary.framework}, LeNet-5, the same recipe (bench/torch_lenet5.py: architecture, initialisation, SGD lr 0.01 momentum 0.9, batch 64, ${summary.epochs} epochs, 10% held out, per-channel normalisation), seeds ${summary.seeds.join(', ')}:`,
+      `${summary.framework}, LeNet-5, the same recipe (bench/torch_lenet5.py: architecture, initialisation, SGD lr 0.01 momentum 0.9, batch 64, ${plural(summary.epochs, 'epoch')}, 10% held out, per-channel normalisation), seeds ${summary.seeds.join(', ')}:`,
       '',
       torchTable(summary),
       '',
-      `Final test accuracy: **${pct(summary.finalTestAccuracyMean)} ± ${pct(summary.finalTestAccuracyStd)} %**.`,
+      `Final test accuracy: **${acc(summary.finalTestAccuracyMean)} ± ${acc(summary.finalTestAccuracyStd)}** (compare with the \`linear\` row above).`,
     ].join('\n');
   }
 
-  const resnetGroup = await timed(`kerv sweep (ResNet-18 ×${o.resnetWidth} width, ${o.resnetKernel}, ${o.resnetEpochs} epochs)`, () =>
+  const resnetGroup = await timed(`kerv sweep (ResNet-18 ×${o.resnetWidth} width, ${o.resnetKernel}, ${plural(o.resnetEpochs, 'epoch')})`, () =>
     sweep(o, resnetSweepArgs(o)),
   );
   const seriesCsv = await kerv(o, ['export', '--group', String(resnetGroup), '--series']);
@@ -253,7 +255,7 @@ async function main(): Promise<void> {
     o.trainSubset ? `\n> **Pipeline check only**: trained on ${o.trainSubset} images (--train-subset), so the accuracies below are not a reproduction.\n` : '',
     '## LeNet-5 × kernel on Fashion-MNIST',
     '',
-    `\`kerv sweep\`: LeNet-5, kernel ∈ {linear, polynomial, gaussian} in every convolution, seeds 0–${o.seeds - 1}, ${o.epochs} epochs, the run-config defaults otherwise. ` +
+    `\`kerv sweep\`: LeNet-5, kernel ∈ {linear, polynomial, gaussian} in every convolution, ${o.seeds === 1 ? 'seed 0' : `seeds 0–${o.seeds - 1}`}, ${plural(o.epochs, 'epoch')}, the run-config defaults otherwise. ` +
       '`kerv export --group N --format md --group-by model.kernel.type` (mean ± std over seeds):',
     '',
     lenetTable.trim(),
@@ -264,7 +266,7 @@ async function main(): Promise<void> {
     '',
     `## Kervolutional ResNet-18 (width ×${o.resnetWidth})`,
     '',
-    `${o.resnetKernel} kernel in every convolution, ${o.resnetEpochs} epochs on ${Math.min(o.resnetTrainSubset, o.trainSubset ?? Infinity)} Fashion-MNIST training images ` +
+    `${o.resnetKernel} kernel in every convolution, ${plural(o.resnetEpochs, 'epoch')} on ${Math.min(o.resnetTrainSubset, o.trainSubset ?? Infinity)} Fashion-MNIST training images ` +
       '(validation: 2% held out; test: 1000 images), to keep it to minutes on a CPU; drawn from `kerv export --group N --series` (long-format CSV).',
     '',
     `![ResNet-18 loss curve](${relative(dirname(o.out), svgPath)})`,

@@ -19,6 +19,10 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // Chunks shared between entry points load lazily, so `kerv runs list` does not
+  // pay for loading TensorFlow.js.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   packages: 'external',
   sourcemap: true,
   logLevel: 'warning',

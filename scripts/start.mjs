@@ -12,11 +12,13 @@
 // build (the CLI and tests need it). For Electron, a copy is rebuilt for
 // Electron's ABI into out/native/electron/ with @electron/rebuild (once; it needs
 // Electron's headers, i.e. the same internet access as the binary) and the main
-// process passes it to better-sqlite3 as nativeBinding. node_modules is untouched.
+// process passes it to better-sqlite3 as nativeBinding. node_modules is untouched
+// (the rebuild happens in a temporary folder outside the checkout).
 import { spawn, spawnSync } from 'node:child_process';
 import console from 'node:console';
 import process from 'node:process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -82,9 +84,10 @@ if (electron) {
 function ensureElectronSqlite() {
   const target = join('out/native/electron/better_sqlite3.node');
   if (existsSync(target)) return;
-  const buildRoot = join('out/native/build');
+  // Built outside the repository: @electron/rebuild also walks up to the nearest
+  // project root, and must never touch this checkout's node_modules (Node's ABI).
+  const buildRoot = mkdtempSync(join(tmpdir(), 'kerv-electron-sqlite-'));
   const copy = join(buildRoot, 'node_modules/better-sqlite3');
-  rmSync(buildRoot, { recursive: true, force: true });
   mkdirSync(dirname(copy), { recursive: true });
   cpSync(dirname(require.resolve('better-sqlite3/package.json')), copy, { recursive: true, filter: (src) => !src.includes(`${join('build', 'Release', 'obj')}`) });
   // @electron/rebuild rebuilds the dependencies a package.json declares.
@@ -99,6 +102,7 @@ function ensureElectronSqlite() {
   );
   const built = join(copy, 'build/Release/better_sqlite3.node');
   if (result.status !== 0 || !existsSync(built)) {
+    rmSync(buildRoot, { recursive: true, force: true });
     console.error('Could not build better-sqlite3 for Electron; the app will fail to open its database. See the output above.');
     return;
   }

@@ -182,6 +182,7 @@ export interface ApiRequests {
   'runs:get': { arg: { id: number }; result: RunDetail };
   'runs:metrics': { arg: { id: number; sinceStep?: number }; result: RunMetrics };
   'runs:samples': { arg: { id: number }; result: SampleImage[] };
+  /** Queues a run (validated config). `queue: false` puts it at the front of the queue instead of the back. */
   'runs:start': { arg: { config: RunConfigInput; queue?: boolean }; result: { id: number } };
   'runs:cancel': { arg: { id: number }; result: void };
   'runs:resume': { arg: { id: number }; result: void };

@@ -73,7 +73,7 @@ describe('kerv train', () => {
   it('exits 1 with the reason when the run diverges', () => {
     const { code, stderr } = kerv([
       '--arch', 'mlp', '--train-subset', '320', '--test-subset', '100', '--batch-size', '16',
-      '--epochs', '2', '--lr', '10', '--momentum', '0.99', '--clip', 'none', '--backend', 'wasm',
+      '--epochs', '2', '--optimizer', 'sgd', '--lr', '10', '--momentum', '0.99', '--schedule', 'constant', '--clip', 'none', '--backend', 'wasm',
     ]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/Diverged: loss became (NaN|infinite) at step \d+ \(epoch \d\)/);

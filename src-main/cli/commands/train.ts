@@ -1,11 +1,11 @@
 // `kerv train`: one run in this process, with a progress bar, no database.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import type { RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
+import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile } from '../train-flags';
@@ -44,7 +44,9 @@ Config (flags override --config; every value is checked against the run-config s
 Run:
   --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR
   --resume DIR           continue from a checkpoint (its config; flags such as --epochs override)
-  --cache-dir DIR        dataset cache (default $KERV_CACHE_DIR or ~/.cache/kerv/datasets)
+  --cache-dir DIR        dataset cache (default $KERV_CACHE_DIR, else the workbench's
+                         <data folder>/datasets, so the app and the CLI share downloads)
+  --data-dir DIR         the workbench data folder (default $KERV_DATA_DIR or ~/.local/share/kerv)
   --summary-json FILE    write the outcome, summary and per-epoch metrics as JSON
 `;
 
@@ -53,11 +55,13 @@ const RUN_FLAG_OPTIONS = {
   'checkpoint-dir': { type: 'string' },
   resume: { type: 'string' },
   'cache-dir': { type: 'string' },
+  'data-dir': { type: 'string' },
   'summary-json': { type: 'string' },
 } as const;
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : join(os.homedir(), '.cache', 'kerv', 'datasets');
+/** The dataset cache: the workbench's own, so a dataset downloaded in the app serves `kerv train` too. */
+export function defaultCacheDir(dataDirFlag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : dataPaths(resolveDataDir(dataDirFlag, env)).datasetsDir;
 }
 
 const percent = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
@@ -65,10 +69,10 @@ const fixed = (v: number | null, digits = 4) => (v === null || !Number.isFinite(
 const count = (v: number) => v.toLocaleString('en-US');
 
 export function formatDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${Math.round(s - m * 60)}s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000); // round once, so 119.6 s reads "2m 0s", not "1m 60s"
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m ${seconds % 60}s`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
@@ -168,7 +172,7 @@ async function run(argv: string[]): Promise<number> {
   const resumed = await resolveResume(values.resume, values['checkpoint-dir']);
   const base = values.config ? readConfigFile(values.config) : (resumed.base ?? {});
   const config = buildRunConfig(base, values);
-  const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir();
+  const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir(values['data-dir']);
 
   console.log(`kerv train: ${describeRun(config)}`);
   const printer = new TrainPrinter(config);

@@ -19,8 +19,9 @@ export interface ConvLayerArgs {
 /**
  * The filter initialiser for a convolution carrying this kernel (null = linear):
  * He for linear convolutions, the kernel-aware generalisation of He for
- * kervolutions (see kerv-init.ts). Every convolution here feeds a ReLU, with or
- * without batch norm between, so He is the right base. The layer's own default
+ * kervolutions (see kerv-init.ts). All convolutions but LeNet-5's feed a ReLU,
+ * with or without batch norm between, so He is the right base (LeNet-5's tanh
+ * layers were measured with it, see lenet5()). The layer's own default
  * (glorot scaled by the kernel's gain) suits a KervConv2D used alone; these
  * architectures pass this one explicitly so linear and kernelized convolutions in
  * one network start on the same footing.

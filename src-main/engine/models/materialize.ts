@@ -45,7 +45,7 @@ function layerFor(node: LeafNode): tf.layers.Layer {
         name: node.name,
         units: node.units,
         activation: node.activation,
-        // He for ReLU layers; Glorot for the logits, whose outputs stay near 0 at the start.
+        // He for ReLU layers; Glorot for tanh layers (its derivation) and for the logits.
         kernelInitializer: node.activation === 'relu' ? 'heNormal' : 'glorotUniform',
       });
     case 'dropout':

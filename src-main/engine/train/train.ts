@@ -147,6 +147,10 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
     samples: data.sampleImages,
   });
   if (checkpoint) emit({ type: 'log', level: 'info', message: `Resumed from ${checkpoint.path} at epoch ${epoch + 1}, step ${step}.` });
+  if (saved && saved.config.epochs !== config.epochs && (config.schedule.type === 'cosine' || config.schedule.type === 'one-cycle')) {
+    // These schedules are shaped by the run's length: more epochs re-stretch the curve from here on.
+    emit({ type: 'log', level: 'warn', message: `epochs changed from ${saved.config.epochs} to ${config.epochs}: the ${config.schedule.type} learning-rate schedule now spans ${totalSteps} steps, so the rate does not continue the checkpointed run's curve.` });
+  }
 
   const trainStep = makeTrainStep(model, optimizer, { labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClipNorm });
   const buffer = new StepBuffer(() => performance.now());

@@ -36,6 +36,9 @@ export function defaultWorkerScript(): string {
 }
 
 function wrapChild(child: ChildProcess): WorkerHandle {
+  // An unhandled 'error' (failed spawn, a send racing the exit) would crash the service;
+  // the 'exit' that follows tells the scheduler what became of the run.
+  child.on('error', (error) => console.error(`training worker ${child.pid ?? '(not started)'}: ${error.message}`));
   return {
     pid: child.pid,
     send(msg) {

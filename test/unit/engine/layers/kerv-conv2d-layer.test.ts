@@ -122,6 +122,18 @@ describe('KervConv2D layer', () => {
     expect(!(withGlorot < 1e6)).toBe(true);
   });
 
+  it('keeps glorotUniform where no shrinking is needed: non-polynomial kernels and d = 1', () => {
+    const scaleOf = (kernel: KernelSpecInput) => {
+      const config = kervConv2dLayer({ filters: 2, kernelSize: 3, kernel }).getConfig().kernelInitializer as { config: { scale: number; mode: string } };
+      return [config.config.scale, config.config.mode];
+    };
+    expect(scaleOf({ type: 'gaussian' })).toEqual([1, 'fanAvg']);
+    expect(scaleOf({ type: 'polynomial', d: 1 })).toEqual([1, 'fanAvg']);
+    const [defaultScale] = scaleOf({ type: 'polynomial' });
+    expect(defaultScale).toBeGreaterThan(1 / 100);
+    expect(defaultScale).toBeLessThan(1 / 30);
+  });
+
   it('rejects bad arguments with messages naming the field', () => {
     expect(() => kervConv2dLayer({ filters: 0, kernelSize: 3, kernel: { type: 'linear' } })).toThrow(/filters must be a positive integer/);
     expect(() => kervConv2dLayer({ filters: 2, kernelSize: 3, kernel: { type: 'polynomial', d: 0 } })).toThrow(/kernel\.d/);
