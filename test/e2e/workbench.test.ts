@@ -46,6 +46,8 @@ describe('workbench UI in Chromium', () => {
 
   /** The whole screen: the app scrolls inside <main>, so the viewport grows to its content for the picture. */
   async function shot(name: string) {
+    // Transient notices (a previous scenario's toasts) are not part of the screen.
+    for (const toast of await page.locator('.toast').all()) await toast.click().catch(() => {});
     const height = await page.evaluate(() => Math.max(960, Math.ceil(document.querySelector('main')!.scrollHeight)));
     await page.setViewportSize({ width: 1440, height: Math.min(height, 4000) });
     await page.waitForTimeout(200); // charts resize on the next frame
@@ -151,6 +153,7 @@ describe('workbench UI in Chromium', () => {
     await page.waitForTimeout(300);
     await shot('run-detail');
     await page.evaluate(() => document.querySelector('main')!.scrollTo(0, 0));
+    for (const toast of await page.locator('.toast').all()) await toast.click().catch(() => {});
     await page.screenshot({ path: join(ROOT, 'docs', 'screenshot-run-detail.png') });
     // Checked last so a broken preview does not hide whether training works.
     expect(preview, 'the architecture preview (models:describe)').toBe('shown');

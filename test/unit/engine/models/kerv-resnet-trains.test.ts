@@ -9,12 +9,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { buildModel } from '../../../../src-main/engine/models/build-model';
+import { Rng } from '../../../../src-main/engine/random';
+import { withSeededMathRandom } from '../../../../src-main/engine/train/seeded-random';
 import { modelConfigSchema } from '../../../../src-main/shared/run-config';
 import { fashionSample } from './fashion-sample';
 
-const STEPS = 30;
+const STEPS = 50;
 const BATCH = 16;
-// Chance is ln(10) ≈ 2.30; measured here the last 8 steps averaged about 1.5.
+// Chance is ln(10) ≈ 2.30; measured here (seeds 0, 1, 2) the last 8 of 50 steps averaged 1.28–1.34.
 const LAST_LOSS_BELOW = 1.9;
 
 beforeAll(async () => {
@@ -23,9 +25,12 @@ beforeAll(async () => {
 
 describe('ResNet-18 with a cubic polynomial kervolution in every convolution', () => {
   it('trains: the loss leaves ln(10) and falls well below it', () => {
-    const model = buildModel(
-      modelConfigSchema.parse({ arch: 'resnet18', widthMultiplier: 0.125, kernel: { type: 'polynomial', c: 1, d: 3 }, kervLayers: 'all' }),
-      { inputShape: [28, 28, 1], numClasses: 10 },
+    // Seeded initialisation: the test must give the same losses on every run.
+    const model = withSeededMathRandom(new Rng(0), () =>
+      buildModel(
+        modelConfigSchema.parse({ arch: 'resnet18', widthMultiplier: 0.125, kernel: { type: 'polynomial', c: 1, d: 3 }, kervLayers: 'all' }),
+        { inputShape: [28, 28, 1], numClasses: 10 },
+      ),
     );
     expect(model.layers.filter((l) => l.getClassName() === 'KervConv2D')).toHaveLength(17);
     const { x, labels } = fashionSample(STEPS * BATCH);
@@ -36,6 +41,7 @@ describe('ResNet-18 with a cubic polynomial kervolution in every convolution', (
       const [xb, yb] = [x.slice(step * BATCH, BATCH), y.slice(step * BATCH, BATCH)];
       const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
       losses.push(loss.dataSync()[0]);
+
       tf.dispose([xb, yb, loss]);
     }
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;

@@ -1,0 +1,162 @@
+// Both manhattan implementations — the direct JS loops ('direct', used on wasm/cpu)
+// and the chunked tf ops ('tf-ops', used on GPU / native backends) — against the
+// float64 patch-by-patch reference: values and gradients (central differences) for
+// strides {1, 2} × padding {valid, same} × dilation {1, 2}, plus an asymmetric
+// geometry. 5 output channels exercise the direct path's 4-channel blocks and
+// its remainder loop.
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../../src-main/engine/backend/select-backend';
+import { convGeometry } from '../../../../src-main/engine/kernels/conv-geometry';
+import { kervConv2d } from '../../../../src-main/engine/kernels/kerv-conv2d';
+import { manhattanChunkedConv2d } from '../../../../src-main/engine/kernels/manhattan-chunked';
+import {
+  forceManhattanPath,
+  manhattanPath,
+  MANHATTAN_PATHS,
+  type ManhattanPath,
+} from '../../../../src-main/engine/kernels/manhattan-conv2d';
+import { maxRelativeError, randomValues } from '../backend/backend-helpers';
+import { referenceKervConv2d, type RefOptions } from './reference';
+
+const X_SHAPE = [2, 5, 6, 2] as const;
+const W_SHAPE = [3, 3, 2, 5] as const;
+const VALUE_TOLERANCE = 1e-5;
+const GRADIENT_TOLERANCE = 2e-3;
+const H = 1e-6;
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const xValues = Float64Array.from(randomValues(size(X_SHAPE), 31));
+const wValues = Float64Array.from(randomValues(size(W_SHAPE), 32)).map((v) => v * 0.6);
+
+type Geometry = Omit<RefOptions, 'kernel'>;
+const geometries: Geometry[] = [];
+for (const s of [1, 2]) for (const padding of ['valid', 'same'] as const) for (const d of [1, 2]) geometries.push({ strides: [s, s], padding, dilation: [d, d] });
+geometries.push({ strides: [1, 2], padding: 'same', dilation: [2, 1] });
+
+const label = (g: Geometry) => `strides ${g.strides.join('×')}, ${g.padding}, dilation ${g.dilation.join('×')}`;
+
+function referenceLoss(g: Geometry, r: Float64Array): number {
+  const y = referenceKervConv2d(xValues, X_SHAPE, wValues, W_SHAPE, { kernel: { type: 'manhattan' }, ...g }).values;
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) loss += y[i] * r[i];
+  return loss;
+}
+
+/** Central differences of f over every entry of `values` (mutated and restored in place). */
+function numericGradient(values: Float64Array, f: () => number): Float64Array {
+  const grad = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const keep = values[i];
+    values[i] = keep + H;
+    const plus = f();
+    values[i] = keep - H;
+    const minus = f();
+    values[i] = keep;
+    grad[i] = (plus - minus) / (2 * H);
+  }
+  return grad;
+}
+
+/** y, dx and dw of Σ kervConv2d(x, w) ⊙ r on the current backend and path. */
+function valuesAndGradients(x: ArrayLike<number>, w: ArrayLike<number>, g: Geometry, r: ArrayLike<number>, outShape: number[]): Float32Array[] {
+  const results = tf.tidy(() => {
+    const xT = tf.tensor4d(Float32Array.from(x), [...X_SHAPE]);
+    const wT = tf.tensor4d(Float32Array.from(w), [...W_SHAPE]);
+    const rT = tf.tensor(Float32Array.from(r), outShape);
+    const op = (a: tf.Tensor, b: tf.Tensor) => kervConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { kernel: { type: 'manhattan' }, ...g });
+    const y = op(xT, wT);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a, b), rT)))([xT, wT]);
+    return [y, dx, dw];
+  });
+  const arrays = results.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(results);
+  return arrays;
+}
+
+describe('manhattan kervolution, both implementations, against the float64 reference', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+  afterEach(() => forceManhattanPath(null));
+
+  for (const path of MANHATTAN_PATHS) {
+    for (const g of geometries) {
+      it(`${path}: values and gradients, ${label(g)}`, () => {
+        forceManhattanPath(path);
+        const expected = referenceKervConv2d(xValues, X_SHAPE, wValues, W_SHAPE, { kernel: { type: 'manhattan' }, ...g });
+        const r = Float64Array.from(randomValues(size(expected.shape), 33));
+        const [y, dx, dw] = valuesAndGradients(xValues, wValues, g, r, expected.shape);
+        expect(maxRelativeError(y, expected.values)).toBeLessThanOrEqual(VALUE_TOLERANCE);
+        const f = () => referenceLoss(g, r);
+        expect(maxRelativeError(dx, numericGradient(xValues, f))).toBeLessThan(GRADIENT_TOLERANCE);
+        expect(maxRelativeError(dw, numericGradient(wValues, f))).toBeLessThan(GRADIENT_TOLERANCE);
+      });
+    }
+  }
+
+  it('both paths agree where patch values equal filter taps (sign(0) = 0) and where the upstream gradient is 0', () => {
+    // Every input pixel carries filter 0's centre tap, so p − w is exactly 0 on
+    // many elements; the upstream gradient is 0 for channels 0–3 on the first image,
+    // which the direct path skips as a block.
+    const g: Geometry = { strides: [1, 1], padding: 'same', dilation: [1, 1] };
+    const centre = [0, 1].map((c) => wValues[((1 * 3 + 1) * 2 + c) * 5]);
+    const x = Float64Array.from({ length: size(X_SHAPE) }, (_, i) => centre[i % 2]);
+    const outShape = [2, 5, 6, 5];
+    const r = Float64Array.from(randomValues(size(outShape), 34)).map((v, i) => (i < 5 * 6 * 5 && i % 5 < 4 ? 0 : v));
+    const runOn = (path: ManhattanPath) => {
+      forceManhattanPath(path);
+      return valuesAndGradients(x, wValues, g, r, outShape);
+    };
+    const direct = runOn('direct');
+    const tfOps = runOn('tf-ops');
+    for (let i = 0; i < 3; i++) expect(maxRelativeError(direct[i], tfOps[i])).toBeLessThan(1e-5);
+  });
+
+  it('direct path also runs on the pure-JS cpu backend', async () => {
+    const g = geometries[5];
+    const expected = referenceKervConv2d(xValues, X_SHAPE, wValues, W_SHAPE, { kernel: { type: 'manhattan' }, ...g });
+    const r = Float64Array.from(randomValues(size(expected.shape), 35));
+    await tf.setBackend('cpu');
+    try {
+      expect(manhattanPath()).toBe('direct');
+      const [y, dx, dw] = valuesAndGradients(xValues, wValues, g, r, expected.shape);
+      forceManhattanPath('tf-ops');
+      const [yOps, dxOps, dwOps] = valuesAndGradients(xValues, wValues, g, r, expected.shape);
+      expect(maxRelativeError(y, expected.values)).toBeLessThanOrEqual(VALUE_TOLERANCE);
+      expect(maxRelativeError(dx, dxOps)).toBeLessThan(1e-5);
+      expect(maxRelativeError(dw, dwOps)).toBeLessThan(1e-5);
+    } finally {
+      await initBackend('wasm');
+    }
+  });
+
+  it('chooses the direct loops on wasm and cpu, and rejects an unknown forced path', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    expect(manhattanPath()).toBe('direct');
+    forceManhattanPath('tf-ops');
+    expect(manhattanPath()).toBe('tf-ops');
+    forceManhattanPath(null);
+    expect(manhattanPath()).toBe('direct');
+    expect(() => forceManhattanPath('simd' as ManhattanPath)).toThrow(/manhattan path must be one of direct, tf-ops or null, got "simd"/);
+  });
+
+  it('tf-ops path gives the same values and gradients when split into many small chunks', () => {
+    const g = convGeometry(X_SHAPE, W_SHAPE, [2, 2], 'same', [1, 1]);
+    const run = (chunkElements: number) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(Float32Array.from(xValues), [...X_SHAPE]);
+        const w = tf.tensor4d(Float32Array.from(wValues), [...W_SHAPE]);
+        const op = (a: tf.Tensor, b: tf.Tensor) => manhattanChunkedConv2d(a as tf.Tensor4D, b as tf.Tensor4D, g, chunkElements);
+        const y = op(x, w);
+        const r = tf.tensor(Float32Array.from(randomValues(y.size, 36)), y.shape);
+        const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a, b), r)))([x, w]);
+        return [y, gx, gw];
+      });
+    const whole = run(1 << 22);
+    // 3 × 3 outputs per plane: a budget of 10 forces one image, one input and one output channel per chunk.
+    const chunked = run(10);
+    for (let i = 0; i < 3; i++) expect(maxRelativeError(chunked[i].dataSync(), whole[i].dataSync())).toBeLessThan(1e-5);
+    tf.dispose([...whole, ...chunked]);
+  });
+});
