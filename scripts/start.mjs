@@ -22,10 +22,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { setup } from './setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 process.chdir(root);
+
+// First run on a fresh clone: install the npm dependencies (see setup.mjs).
+setup();
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;

@@ -101,6 +101,15 @@ function registerIpc(service: Workbench): void {
     return { path: result.filePath };
   });
 
+  // Where the service should write a file it produces itself (a run bundle): the path only.
+  ipcMain.handle('dialog:choose-save-path', async (event, raw: unknown) => {
+    if (!fromAppPage(event) || !mainWindow) return { path: null };
+    const arg = raw as { defaultName?: unknown; filters?: { name: string; extensions: string[] }[] };
+    if (typeof arg?.defaultName !== 'string') throw new Error('dialog:choose-save-path needs a {defaultName} string');
+    const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: Array.isArray(arg.filters) ? arg.filters : undefined });
+    return { path: result.canceled || !result.filePath ? null : result.filePath };
+  });
+
   ipcMain.handle('dialog:open', async (event, raw: unknown) => {
     if (!fromAppPage(event) || !mainWindow) return { path: null };
     const arg = (raw ?? {}) as { title?: string; directory?: boolean; filters?: { name: string; extensions: string[] }[] };

@@ -20,6 +20,7 @@ const bridge: PreloadBridge = {
   },
   desktop: {
     saveText: (arg) => ipcRenderer.invoke('dialog:save', arg),
+    choosePath: (arg) => ipcRenderer.invoke('dialog:choose-save-path', arg),
     openPath: (arg) => ipcRenderer.invoke('dialog:open', arg),
     onMenu(listener) {
       const handler = (_e: IpcRendererEvent, command: DesktopMenuCommand) => listener(command);

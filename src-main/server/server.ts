@@ -14,6 +14,9 @@
 // - WebSocket upgrades from another origin are refused even with the cookie
 //   (cross-site WebSocket hijacking);
 // - a Content-Security-Policy allows only the app's own scripts.
+//
+// Besides the page and the socket, one HTTP route carries run bundles (files the
+// browser uploads or downloads; see bundle-routes.ts), behind the same token.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +24,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_EVENT_NAMES, type WireMessage, type WorkbenchApi } from '../shared/api';
 import { invokeToEnvelope } from '../shared/envelope';
+import { handleBundleRoute } from './bundle-routes';
 import { readStaticFile } from './static-files';
 
 export const TOKEN_COOKIE = 'kerv_token';
@@ -109,13 +113,15 @@ function refuse(response: ServerResponse, status: number, text: string): void {
   response.end(text);
 }
 
-async function handleHttp(request: IncomingMessage, response: ServerResponse, options: { token: string; staticDir: string }) {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed');
+async function handleHttp(request: IncomingMessage, response: ServerResponse, options: { token: string; staticDir: string; api: WorkbenchApi }) {
   const url = requestUrl(request);
-  const queryToken = url.searchParams.get('token');
   if (!isAuthorized(request, options.token)) {
+    request.resume();
     return refuse(response, 401, 'Unauthorized: open the URL with the token that `kerv serve` printed.');
   }
+  if (await handleBundleRoute(request, response, url, { api: options.api, headers: baseHeaders(), sameOrigin: isSameOrigin(request) })) return;
+  if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed');
+  const queryToken = url.searchParams.get('token');
   if (queryToken !== null) {
     // Trade the token in the URL for a cookie and drop it from the address bar.
     url.searchParams.delete('token');
@@ -161,7 +167,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
   const server: Server = createServer((request, response) => {
-    handleHttp(request, response, { token, staticDir: options.staticDir }).catch((error: unknown) => {
+    handleHttp(request, response, { token, staticDir: options.staticDir, api: options.api }).catch((error: unknown) => {
       if (!response.headersSent) refuse(response, 500, (error as Error).message);
       else response.destroy();
     });

@@ -51,7 +51,8 @@ export const METRIC_COLUMNS: Record<string, MetricColumn> = {
     value: (r) => (r.summary ? r.summary.trainingTimeMs / 1000 : r.durationMs !== null ? r.durationMs / 1000 : null),
   },
   parameterCount: { label: 'parameters', digits: 0, value: (r) => r.summary?.parameterCount ?? r.parameterCount },
-  epochs: { label: 'epochs', digits: 0, value: (r) => r.summary?.epochs ?? r.lastEpoch?.epoch ?? null },
+  // Not 'epochs': that is the config path (epochs planned); a cancelled run trained fewer.
+  epochsTrained: { label: 'epochs trained', digits: 0, value: (r) => r.summary?.epochs ?? r.lastEpoch?.epoch ?? null },
   steps: { label: 'steps', digits: 0, value: (r) => r.step },
 };
 
@@ -88,6 +89,10 @@ export function configPaths(): string[] {
   return [...paths].sort();
 }
 
+/**
+ * Every column a table can show. Metric and per-run names must not collide with
+ * a config path: one name, one column (a duplicate is caught by the tests).
+ */
 export function exportColumns(): { path: string; label: string }[] {
   return [
     ...Object.entries(RUN_COLUMNS).map(([path, c]) => ({ path, label: c.label })),

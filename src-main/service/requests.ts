@@ -30,7 +30,10 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       search: z.string().optional(),
       status: z.array(z.enum(RUN_STATUSES)).optional(),
       groupId: id.optional(),
-      sortBy: z.enum(['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt']).optional(),
+      experimentHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (RunRow.experimentHash)').optional(),
+      sortBy: z
+        .enum(['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt', 'experimentHash'])
+        .optional(),
       sortDir: z.enum(['asc', 'desc']).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
       offset: z.number().int().min(0).optional(),

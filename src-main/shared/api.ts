@@ -25,6 +25,11 @@ export interface RunRow {
   kernel: string;
   seed: number;
   configHash: string;
+  /**
+   * sha256 of the canonical config without name and seed: the experiment a run
+   * repeats. Runs that differ only in seed share it ("group by config").
+   */
+  experimentHash: string;
   groupId: number | null;
   tags: string[];
   bestValidationAccuracy: number | null;
@@ -71,7 +76,10 @@ export interface RunListQuery {
   search?: string;
   status?: RunStatus[];
   groupId?: number;
-  sortBy?: 'id' | 'name' | 'status' | 'dataset' | 'arch' | 'kernel' | 'bestValidationAccuracy' | 'durationMs' | 'createdAt';
+  /** Only the repeats of one experiment (RunRow.experimentHash). */
+  experimentHash?: string;
+  /** 'experimentHash' keeps the repeats of an experiment next to each other across pages. */
+  sortBy?: 'id' | 'name' | 'status' | 'dataset' | 'arch' | 'kernel' | 'bestValidationAccuracy' | 'durationMs' | 'createdAt' | 'experimentHash';
   sortDir?: 'asc' | 'desc';
   limit?: number;
   offset?: number;
@@ -308,6 +316,8 @@ export type WireMessage =
 export interface DesktopBridge {
   /** Shows a native save dialog and writes `text` to the chosen file; null when cancelled. */
   saveText(arg: { defaultName: string; text: string; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
+  /** Shows a native save dialog and returns the chosen path without writing it (the service writes the file); null when cancelled. */
+  choosePath(arg: { defaultName: string; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
   /** Shows a native open dialog; the chosen file or folder, or null when cancelled. */
   openPath(arg: { title?: string; directory?: boolean; filters?: { name: string; extensions: string[] }[] }): Promise<{ path: string | null }>;
   /** Commands chosen in the native application menu (File > New Run, File > Export). */

@@ -5,7 +5,25 @@
 // Denormalised columns on runs (dataset, arch, kernel, seed, step, best_val_acc,
 // test_acc, duration_ms, search_text) exist so the runs list filters, sorts and
 // pages over 10,000+ runs from indexes without parsing config JSON.
-export const MIGRATIONS: readonly string[] = [
+//
+// A migration is SQL, or a function for steps SQL cannot do alone (hashing every
+// stored config); either runs inside the migration's transaction.
+import type { RunConfig } from '../shared/run-config';
+import type { Db } from './database';
+import { experimentHash } from './experiment-hash';
+
+export type Migration = string | ((db: Db) => void);
+
+/** 2: runs.experiment_hash (the config without name and seed, for "group by config"), backfilled and indexed. */
+function addExperimentHash(db: Db): void {
+  db.exec(`ALTER TABLE runs ADD COLUMN experiment_hash TEXT NOT NULL DEFAULT ''`);
+  const rows = db.prepare('SELECT id, config_json FROM runs').all() as { id: number; config_json: string }[];
+  const update = db.prepare('UPDATE runs SET experiment_hash = ? WHERE id = ?');
+  for (const row of rows) update.run(experimentHash(JSON.parse(row.config_json) as RunConfig), row.id);
+  db.exec('CREATE INDEX runs_experiment ON runs (experiment_hash, id)');
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   /* 1: initial schema */ `
   CREATE TABLE groups (
     id          INTEGER PRIMARY KEY,
@@ -150,4 +168,5 @@ export const MIGRATIONS: readonly string[] = [
     value_json  TEXT NOT NULL
   );
   `,
+  addExperimentHash,
 ];

@@ -3,6 +3,7 @@ import type { RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
 import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progress';
 import type { RunConfig } from '../shared/run-config';
 import type { Db } from './database';
+import { experimentHash } from './experiment-hash';
 
 /** The transitions a run may take; anything else is a bug or a stale request. */
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
@@ -46,6 +47,7 @@ interface RunDbRow {
   status: RunStatus;
   config_json: string;
   config_hash: string;
+  experiment_hash: string;
   dataset: string;
   arch: string;
   kernel: string;
@@ -112,6 +114,7 @@ const SORT_COLUMNS: Record<NonNullable<RunListQuery['sortBy']>, string> = {
   bestValidationAccuracy: 'best_val_acc',
   durationMs: 'duration_ms',
   createdAt: 'created_at',
+  experimentHash: 'experiment_hash',
 };
 
 const NULLABLE_SORT = new Set<RunListQuery['sortBy']>(['bestValidationAccuracy', 'durationMs']);
@@ -134,6 +137,7 @@ function toStoredRun(row: RunDbRow): StoredRun {
     kernel: row.kernel,
     seed: row.seed,
     configHash: row.config_hash,
+    experimentHash: row.experiment_hash,
     groupId: row.group_id,
     tags: JSON.parse(row.tags_json) as string[],
     bestValidationAccuracy: row.best_val_acc,
@@ -159,7 +163,7 @@ export function toRunRow(run: StoredRun): RunRow {
   return row;
 }
 
-const LIST_COLUMNS = `id, name, status, config_json, config_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
+const LIST_COLUMNS = `id, name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
   queue_position, step, total_steps, best_val_acc, test_acc, parameter_count, summary_json, created_at, started_at,
   finished_at, duration_ms, error, origin`;
 
@@ -171,15 +175,16 @@ export class RunStore {
     const status = run.status ?? 'queued';
     const info = this.db
       .prepare(
-        `INSERT INTO runs (name, status, config_json, config_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
+        `INSERT INTO runs (name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
            search_text, queue_position, created_at, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         run.name,
         status,
         JSON.stringify(run.config),
         run.configHash,
+        experimentHash(run.config),
         run.config.dataset.name,
         run.config.model.arch,
         run.config.model.kernel.type,
@@ -218,6 +223,10 @@ export class RunStore {
     if (query.groupId !== undefined) {
       where.push('group_id = ?');
       params.push(query.groupId);
+    }
+    if (query.experimentHash !== undefined) {
+      where.push('experiment_hash = ?');
+      params.push(query.experimentHash);
     }
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const sortBy = query.sortBy ?? 'id';

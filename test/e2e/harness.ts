@@ -2,16 +2,42 @@
 // folder (the real service, real worker processes, real SQLite, the real
 // Fashion-MNIST files) and Debian's Chromium through playwright-core.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import WebSocket from 'ws';
+import type { ApiArg, ApiChannel, ApiResult, WireMessage } from '../../src-main/shared/api';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const RESULTS = join(ROOT, 'test-results', 'e2e');
 
-/** The renderer bundle the server serves; built once if this checkout has none. */
+/** What the renderer bundle is built from: its sources, the shared contract it imports, and the build config. */
+const RENDERER_INPUTS = ['src-renderer', 'src-main/shared', 'vite.renderer.config.ts'];
+
+/** The newest modification time (ms) of a file, or of any file under a folder. */
+export function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = info.mtimeMs; // a deleted file changes its folder
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    newest = Math.max(newest, newestMtime(join(path, entry)));
+  }
+  return newest;
+}
+
+/** Whether out/renderer is missing or older than anything it is built from. */
+export function rendererIsStale(): boolean {
+  const built = join(ROOT, 'out/renderer/index.html');
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  return RENDERER_INPUTS.some((input) => newestMtime(join(ROOT, input)) > builtAt);
+}
+
+/** The renderer bundle the server serves; (re)built when missing or older than its sources. */
 export function ensureRendererBuilt(): void {
-  if (existsSync(join(ROOT, 'out/renderer/index.html'))) return;
+  if (!rendererIsStale()) return;
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',
@@ -70,4 +96,28 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** One request to the running server over its WebSocket (with the token), as a script would: checks what the UI did. */
+export async function apiCall<C extends ApiChannel>(serve: ServeProcess, channel: C, arg: ApiArg<C>): Promise<ApiResult<C>> {
+  const ws = new WebSocket(`${serve.origin.replace('http', 'ws')}/ws?token=${serve.token}`);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const reply = new Promise<WireMessage>((resolve) => {
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as WireMessage;
+        if (message.kind === 'response' && message.id === 1) resolve(message);
+      });
+    });
+    ws.send(JSON.stringify({ id: 1, channel, arg: arg ?? null }));
+    const message = await reply;
+    if (message.kind !== 'response') throw new Error('unreachable');
+    if (!message.envelope.ok) throw new Error(`${channel}: ${message.envelope.error.message}`);
+    return message.envelope.value as ApiResult<C>;
+  } finally {
+    ws.close();
+  }
 }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { RunEnvironment } from '../../shared/progress';
+import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 const require = createRequire(import.meta.url);
@@ -116,6 +117,8 @@ function wantedBackend(choice: BackendChoice): BackendChoice {
  */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendSelection> {
   const wanted = wantedBackend(choice);
+  // Gradients are registered per kernel, for every backend at once (batchnorm-gradient.ts).
+  registerBroadcastingBatchNormGradient();
   if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.device !== cpuModel()))) {
     // Tests switch backends to compare them; come back to the selected one.
     if (tf.getBackend() !== current.backend) await tf.setBackend(current.backend);

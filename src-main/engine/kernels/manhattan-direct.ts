@@ -1,7 +1,7 @@
 // Manhattan kervolution −‖p − w_o‖₁ as direct loops over typed arrays, for the
 // CPU-side backends (wasm, cpu). There tf ops pay a dispatch, an allocation and a
 // full pass over memory per chunk, which made the chunked path (manhattan-chunked.ts)
-// ~50× slower than an ordinary convolution; a loop that keeps one receptive field
+// 30–50× slower than an ordinary convolution; a loop that keeps one receptive field
 // in L1 and the (transposed) filters in L2 touches every value once per use.
 //
 // Layout: the patch of an output pixel is gathered once into a contiguous buffer

@@ -1,7 +1,7 @@
 // The manhattan pixel kernels (see manhattan-pixel-kernels.ts) in WebAssembly SIMD:
 // four float32 lanes per instruction, ~4× the plain-JS loops, which is what brings
 // manhattan near an ordinary (XNNPACK SIMD) convolution on the wasm backend.
-// The module is ~250 bytes, assembled below from named opcodes (no toolchain
+// The module is 373 bytes, assembled below from named opcodes (no toolchain
 // needed at build time) and compiled synchronously once. Equivalent WAT:
 //
 //   (func $forward (param $patch $wT $out $rowBytes $outC i32) (local $t i32) (local $acc v128)
@@ -32,7 +32,6 @@
 import { paddedLength, type PixelKernels } from './manhattan-pixel-kernels';
 
 const I32 = 0x7f;
-const F32 = 0x7d;
 const V128 = 0x7b;
 
 const op = {
@@ -144,9 +143,9 @@ const body = (locals: [number, number][], code: number[]) => {
   return [...unsignedLeb(content.length), ...content];
 };
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const funcType = (params: number) => [0x60, params, ...new Array<number>(params).fill(I32), 0];
-  return Uint8Array.from([
+  return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([funcType(5), funcType(7)])),
     ...section(3, vector([[0], [1]])),

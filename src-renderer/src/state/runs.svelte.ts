@@ -3,7 +3,6 @@
 // which survives paging and re-sorting because it is kept by id.
 import type { RunListQuery, RunRow, RunStatus } from '../../../src-main/shared/api';
 import { api } from '../lib/api';
-import { experimentKey } from '../lib/grouping';
 import { toasts } from './toasts.svelte';
 
 export const PAGE_SIZE = 100;
@@ -19,11 +18,11 @@ class RunsState {
   sortBy = $state<SortKey>('id');
   sortDir = $state<'asc' | 'desc'>('desc');
   page = $state(0);
+  /** The page the rows on screen belong to: the pager's range follows the rows, not the request in flight. */
+  shownPage = $state(0);
   selected = $state<Set<number>>(new Set());
   /** Last row clicked, for shift-click ranges. */
   anchor = $state<number | null>(null);
-  /** Experiment key per run id (configs never change once stored), fetched only while grouping. */
-  experimentKeys = $state<Record<number, string>>({});
   private generation = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -31,6 +30,7 @@ class RunsState {
 
   async load() {
     const generation = ++this.generation;
+    const page = this.page;
     this.loading = true;
     try {
       const result = await api.invoke('runs:list', {
@@ -39,11 +39,12 @@ class RunsState {
         sortBy: this.sortBy,
         sortDir: this.sortDir,
         limit: PAGE_SIZE,
-        offset: this.page * PAGE_SIZE,
+        offset: page * PAGE_SIZE,
       });
       // A slower, older query must not overwrite a newer one.
       if (generation !== this.generation) return;
       this.rows = result.rows;
+      this.shownPage = page;
       this.total = result.total;
       if (this.page > 0 && this.page >= this.pageCount) {
         this.page = this.pageCount - 1;
@@ -54,18 +55,6 @@ class RunsState {
     } finally {
       if (generation === this.generation) this.loading = false;
     }
-  }
-
-  /** Loads the configs of the rows on this page that have no experiment key yet. */
-  async loadExperimentKeys() {
-    const missing = this.rows.filter((r) => this.experimentKeys[r.id] === undefined).map((r) => r.id);
-    if (missing.length === 0) return;
-    const details = await Promise.allSettled(missing.map((id) => api.invoke('runs:get', { id })));
-    const next = { ...this.experimentKeys };
-    details.forEach((result, i) => {
-      if (result.status === 'fulfilled') next[missing[i]] = experimentKey(result.value.config as unknown as Record<string, unknown>);
-    });
-    this.experimentKeys = next;
   }
 
   /** Coalesces bursts of status events into one reload. */

@@ -7,7 +7,8 @@ import { renderConfigDiff } from '../../../src-renderer/src/lib/config-diff';
 import { summarize, formatMeanStd } from '../../../src-renderer/src/lib/stats';
 import { joinSamples, sortSamples, samplesInCell, epochAt } from '../../../src-renderer/src/lib/samples';
 import { parseRoute, routeHash, type Route } from '../../../src-renderer/src/lib/routes';
-import { groupRuns, experimentKey, experimentKeysFromDiff } from '../../../src-renderer/src/lib/grouping';
+import { groupRuns } from '../../../src-renderer/src/lib/grouping';
+import { experimentHash } from '../../../src-main/store/experiment-hash';
 import { defaultRunConfig, runConfigSchema } from '../../../src-main/shared/run-config';
 import { flatten as flattenConfig } from '../../../src-renderer/src/lib/config-paths';
 
@@ -165,22 +166,14 @@ describe('routes and groups', () => {
     expect(parseRoute('#/compare?ids=1,x,-2,3')).toEqual({ name: 'compare', ids: [1, 3] });
     expect(parseRoute('')).toEqual({ name: 'runs' });
   });
-  it('groups runs whose configs differ only in name and seed, with the spread of their best accuracy', () => {
+  it('groups runs by their stored experiment hash (name and seed ignored), with the spread of their best accuracy', () => {
     const config = (seed: number, lr: number, name: string) => ({ ...defaultRunConfig(), name, seed, optimizer: { ...defaultRunConfig().optimizer, lr } });
-    expect(experimentKey(config(0, 0.1, 'a'))).toBe(experimentKey(config(5, 0.1, 'b')));
-    expect(experimentKey(config(0, 0.1, 'a'))).not.toBe(experimentKey(config(0, 0.2, 'a')));
-    const keys: Record<number, string> = { 1: experimentKey(config(0, 0.1, 'x')), 2: experimentKey(config(0, 0.2, 'x')), 3: experimentKey(config(1, 0.1, 'y')) };
-    const row = (id: number, acc: number) => ({ id, bestValidationAccuracy: acc }) as never;
-    const groups = groupRuns([row(1, 0.8), row(2, 0.5), row(3, 0.9), row(4, 0.1)], (r) => keys[(r as { id: number }).id]);
+    // The hash the store writes for every run: equal up to name and seed.
+    expect(experimentHash(config(0, 0.1, 'a'))).toBe(experimentHash(config(5, 0.1, 'b')));
+    expect(experimentHash(config(0, 0.1, 'a'))).not.toBe(experimentHash(config(0, 0.2, 'a')));
+    const row = (id: number, acc: number, c: ReturnType<typeof config>) => ({ id, bestValidationAccuracy: acc, experimentHash: experimentHash(c) }) as never;
+    const groups = groupRuns([row(1, 0.8, config(0, 0.1, 'x')), row(2, 0.5, config(0, 0.2, 'x')), row(3, 0.9, config(1, 0.1, 'y')), row(4, 0.1, config(0, 0.3, 'z'))]);
     expect(groups.map((g) => g.rows.map((r) => r.id))).toEqual([[1, 3], [2], [4]]);
     expect(groups[0].bestValidation!.mean).toBeCloseTo(0.85);
-  });
-  it('derives experiment keys of compared runs from their config diff, ignoring name and seed', () => {
-    const keys = experimentKeysFromDiff([7, 8, 9], [
-      { path: 'seed', values: [0, 1, 0] },
-      { path: 'optimizer.lr', values: [0.1, 0.1, 0.2] },
-    ]);
-    expect(keys.get(7)).toBe(keys.get(8));
-    expect(keys.get(7)).not.toBe(keys.get(9));
   });
 });

@@ -74,4 +74,14 @@ describe('export table', () => {
     const paths = exportColumns().map((c) => c.path);
     expect(paths).toEqual(expect.arrayContaining(['model.kernel.gamma', 'model.kernel.d', 'optimizer.lr', 'testAccuracy', 'id']));
   });
+
+  it('names every column once, so a picked column means one thing', () => {
+    const paths = exportColumns().map((c) => c.path);
+    const repeated = paths.filter((p, i) => paths.indexOf(p) !== i);
+    expect(repeated).toEqual([]);
+    // The planned epochs (config) and the epochs a run actually trained are two columns.
+    const table = buildExportTable([run({ epochs: 5 }, 0.9, 0.9)], { columns: ['epochs', 'epochsTrained'] });
+    expect(table.columns.map((c) => c.label)).toEqual(['epochs', 'epochs trained']);
+    expect(table.rows[0]).toEqual([5, 2]);
+  });
 });

@@ -7,6 +7,8 @@ import type { RunStatus } from '../../../src-main/shared/api';
 import type { EpochMetrics, StepMetrics, TrainProgress } from '../../../src-main/shared/progress';
 import { parseRunConfig, type RunConfigInput } from '../../../src-main/shared/run-config';
 import { Store, StoreError, TransitionError, canTransition } from '../../../src-main/store/store';
+import { MIGRATIONS } from '../../../src-main/store/migrations';
+import { experimentHash } from '../../../src-main/store/experiment-hash';
 
 let dir: string;
 let store: Store;
@@ -61,13 +63,52 @@ afterEach(() => {
 
 describe('schema', () => {
   it('migrates a new file to the current version in WAL mode, and reopens without migrating again', () => {
-    expect(store.schemaVersion()).toBe(1);
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length);
     addRun(store);
     store.close();
     store = Store.open({ file: join(dir, 'db.sqlite') });
-    expect(store.schemaVersion()).toBe(1);
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length);
     expect(store.runs.list().total).toBe(1);
     expect(store.integrityCheck()).toBe('ok');
+  });
+
+  it('upgrades a version-1 database: every old run gets its experiment hash, indexed', () => {
+    const file = join(dir, 'v1.sqlite');
+    const v1 = new Database(file);
+    v1.exec(MIGRATIONS[0] as string);
+    v1.pragma('user_version = 1');
+    const configs = [
+      parseRunConfig({ seed: 0 }),
+      parseRunConfig({ seed: 7, name: 'repeat' }),
+      parseRunConfig({ seed: 0, optimizer: { lr: 0.5 } }),
+    ];
+    const insert = v1.prepare(
+      `INSERT INTO runs (name, status, config_json, config_hash, dataset, arch, kernel, seed, search_text, created_at)
+       VALUES (?, 'completed', ?, 'h', ?, ?, ?, ?, '', '2026-01-01T00:00:00.000Z')`,
+    );
+    for (const [i, c] of configs.entries()) insert.run(`old ${i}`, JSON.stringify(c), c.dataset.name, c.model.arch, c.model.kernel.type, c.seed);
+    v1.close();
+
+    const upgraded = Store.open({ file });
+    try {
+      expect(upgraded.schemaVersion()).toBe(2);
+      const rows = upgraded.runs.list({ sortBy: 'id', sortDir: 'asc' }).rows;
+      expect(rows.map((r) => r.experimentHash)).toEqual(configs.map(experimentHash));
+      // Seeds and names differ, the experiment does not; another learning rate is another experiment.
+      expect(rows[0].experimentHash).toBe(rows[1].experimentHash);
+      expect(rows[2].experimentHash).not.toBe(rows[0].experimentHash);
+      expect(rows[0].experimentHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(upgraded.runs.list({ experimentHash: rows[0].experimentHash }).rows.map((r) => r.name).sort()).toEqual(['old 0', 'old 1']);
+      // A run added after the upgrade joins the same experiment.
+      const later = upgraded.runs.insert({ name: 'new', config: parseRunConfig({ seed: 3 }), configHash: 'h' });
+      expect(upgraded.runs.get(later)!.experimentHash).toBe(rows[0].experimentHash);
+    } finally {
+      upgraded.close();
+    }
+    const check = new Database(file, { readonly: true });
+    const plan = check.prepare(`EXPLAIN QUERY PLAN SELECT id FROM runs WHERE experiment_hash = ? ORDER BY id`).all('x') as { detail: string }[];
+    check.close();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/runs_experiment/);
   });
 
   it('refuses a file that is not a database with a clear error', async () => {
@@ -171,6 +212,11 @@ describe('runs list', () => {
     expect(store.runs.list({ status: ['failed'] }).total).toBe(4);
     expect(store.runs.list({ status: ['queued', 'completed'] }).total).toBe(8);
     expect(store.runs.list({ groupId: group }).total).toBe(6);
+    // Seeds differ, so only the kernel splits the runs into experiments; sorting by it keeps repeats together.
+    const polynomial = store.runs.get(ids[0])!.experimentHash;
+    expect(store.runs.list({ experimentHash: polynomial }).rows.map((r) => r.id).sort((a, b) => a - b)).toEqual([ids[0], ids[3], ids[6], ids[9]]);
+    const byExperiment = store.runs.list({ sortBy: 'experimentHash', limit: 100 }).rows.map((r) => r.kernel);
+    expect(byExperiment.join(' ')).toMatch(/^(polynomial ){4}(linear ?){8}$|^(linear ){8}(polynomial ?){4}$/);
 
     const byAcc = store.runs.list({ sortBy: 'bestValidationAccuracy', sortDir: 'desc', limit: 100 }).rows;
     expect(byAcc.slice(0, 8).map((r) => r.bestValidationAccuracy)).toEqual([0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0]);

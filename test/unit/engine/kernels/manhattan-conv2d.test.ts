@@ -1,9 +1,11 @@
-// Both manhattan implementations — the direct JS loops ('direct', used on wasm/cpu)
-// and the chunked tf ops ('tf-ops', used on GPU / native backends) — against the
+// Every manhattan implementation — the direct loops with wasm SIMD ('wasm-simd', used
+// on wasm/cpu) or plain-JS ('js') inner loops, and the chunked tf ops ('tf-ops', used
+// on GPU / native backends) — against the
 // float64 patch-by-patch reference: values and gradients (central differences) for
 // strides {1, 2} × padding {valid, same} × dilation {1, 2}, plus an asymmetric
 // geometry. 5 output channels exercise the direct path's 4-channel blocks and
-// its remainder loop.
+// its remainder loop; 2 input channels make the patch length (18) no multiple of 4,
+// which the SIMD rows pad.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
@@ -74,7 +76,7 @@ function valuesAndGradients(x: ArrayLike<number>, w: ArrayLike<number>, g: Geome
   return arrays;
 }
 
-describe('manhattan kervolution, both implementations, against the float64 reference', () => {
+describe('manhattan kervolution, every implementation, against the float64 reference', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });
@@ -95,10 +97,10 @@ describe('manhattan kervolution, both implementations, against the float64 refer
     }
   }
 
-  it('both paths agree where patch values equal filter taps (sign(0) = 0) and where the upstream gradient is 0', () => {
+  it('all paths agree where patch values equal filter taps (sign(0) = 0) and where the upstream gradient is 0', () => {
     // Every input pixel carries filter 0's centre tap, so p − w is exactly 0 on
     // many elements; the upstream gradient is 0 for channels 0–3 on the first image,
-    // which the direct path skips as a block.
+    // which the direct paths skip.
     const g: Geometry = { strides: [1, 1], padding: 'same', dilation: [1, 1] };
     const centre = [0, 1].map((c) => wValues[((1 * 3 + 1) * 2 + c) * 5]);
     const x = Float64Array.from({ length: size(X_SHAPE) }, (_, i) => centre[i % 2]);
@@ -108,21 +110,48 @@ describe('manhattan kervolution, both implementations, against the float64 refer
       forceManhattanPath(path);
       return valuesAndGradients(x, wValues, g, r, outShape);
     };
-    const direct = runOn('direct');
     const tfOps = runOn('tf-ops');
-    for (let i = 0; i < 3; i++) expect(maxRelativeError(direct[i], tfOps[i])).toBeLessThan(1e-5);
+    for (const path of ['wasm-simd', 'js'] as const) {
+      const direct = runOn(path);
+      for (let i = 0; i < 3; i++) expect(maxRelativeError(direct[i], tfOps[i]), path).toBeLessThan(1e-5);
+    }
   });
 
-  it('direct path also runs on the pure-JS cpu backend', async () => {
+  it('wasm-simd grows its memory for a wide layer (buffers > one 64 KiB page) and matches the js loops', () => {
+    const xShape = [1, 4, 3, 32];
+    const wShape = [3, 3, 32, 64];
+    const wide = { x: randomValues(size(xShape), 37), w: randomValues(size(wShape), 38).map((v) => v * 0.5) };
+    const r = randomValues(2 * 1 * 64, 39);
+    const run = (path: ManhattanPath) => {
+      forceManhattanPath(path);
+      const results = tf.tidy(() => {
+        const x = tf.tensor4d(wide.x, xShape as [number, number, number, number]);
+        const w = tf.tensor4d(wide.w, wShape as [number, number, number, number]);
+        const op = (a: tf.Tensor, b: tf.Tensor) => kervConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { kernel: { type: 'manhattan' } });
+        const rT = tf.tensor4d(r, [1, 2, 1, 64]);
+        return [op(x, w), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a, b), rT)))([x, w])];
+      });
+      const arrays = results.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(results);
+      return arrays;
+    };
+    const simd = run('wasm-simd');
+    const js = run('js');
+    const expected = referenceKervConv2d(wide.x, xShape, wide.w, wShape, { kernel: { type: 'manhattan' }, strides: [1, 1], padding: 'valid', dilation: [1, 1] });
+    expect(maxRelativeError(simd[0], expected.values)).toBeLessThanOrEqual(VALUE_TOLERANCE);
+    for (let i = 0; i < 3; i++) expect(maxRelativeError(simd[i], js[i])).toBeLessThan(1e-5);
+  });
+
+  it('the direct loops also run on the pure-JS cpu backend', async () => {
     const g = geometries[5];
     const expected = referenceKervConv2d(xValues, X_SHAPE, wValues, W_SHAPE, { kernel: { type: 'manhattan' }, ...g });
     const r = Float64Array.from(randomValues(size(expected.shape), 35));
     await tf.setBackend('cpu');
     try {
-      expect(manhattanPath()).toBe('direct');
+      expect(manhattanPath()).toBe('wasm-simd');
       const [y, dx, dw] = valuesAndGradients(xValues, wValues, g, r, expected.shape);
       forceManhattanPath('tf-ops');
-      const [yOps, dxOps, dwOps] = valuesAndGradients(xValues, wValues, g, r, expected.shape);
+      const [, dxOps, dwOps] = valuesAndGradients(xValues, wValues, g, r, expected.shape);
       expect(maxRelativeError(y, expected.values)).toBeLessThanOrEqual(VALUE_TOLERANCE);
       expect(maxRelativeError(dx, dxOps)).toBeLessThan(1e-5);
       expect(maxRelativeError(dw, dwOps)).toBeLessThan(1e-5);
@@ -131,14 +160,14 @@ describe('manhattan kervolution, both implementations, against the float64 refer
     }
   });
 
-  it('chooses the direct loops on wasm and cpu, and rejects an unknown forced path', () => {
+  it('chooses the SIMD loops on wasm, and rejects an unknown forced path', () => {
     expect(tf.getBackend()).toBe('wasm');
-    expect(manhattanPath()).toBe('direct');
+    expect(manhattanPath()).toBe('wasm-simd');
     forceManhattanPath('tf-ops');
     expect(manhattanPath()).toBe('tf-ops');
     forceManhattanPath(null);
-    expect(manhattanPath()).toBe('direct');
-    expect(() => forceManhattanPath('simd' as ManhattanPath)).toThrow(/manhattan path must be one of direct, tf-ops or null, got "simd"/);
+    expect(manhattanPath()).toBe('wasm-simd');
+    expect(() => forceManhattanPath('simd' as ManhattanPath)).toThrow(/manhattan path must be one of wasm-simd, js, tf-ops or null, got "simd"/);
   });
 
   it('tf-ops path gives the same values and gradients when split into many small chunks', () => {
@@ -156,7 +185,8 @@ describe('manhattan kervolution, both implementations, against the float64 refer
     const whole = run(1 << 22);
     // 3 × 3 outputs per plane: a budget of 10 forces one image, one input and one output channel per chunk.
     const chunked = run(10);
-    for (let i = 0; i < 3; i++) expect(maxRelativeError(chunked[i].dataSync(), whole[i].dataSync())).toBeLessThan(1e-5);
+    // Only the float32 summation order differs: a misplaced chunk would be off by O(1).
+    for (let i = 0; i < 3; i++) expect(maxRelativeError(chunked[i].dataSync(), whole[i].dataSync())).toBeLessThan(1e-4);
     tf.dispose([...whole, ...chunked]);
   });
 });

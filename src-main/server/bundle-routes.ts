@@ -1,0 +1,119 @@
+// Run bundles over HTTP, for the browser UI: the service reads and writes
+// .kervrun files by path (runs:exportBundle / runs:importBundle), which a web page
+// cannot name, so the server stands in with a temporary file:
+//   GET  /api/bundle?ids=1,2  → the bundle as a download (attachment)
+//   POST /api/bundle          → the request body is a bundle; answers an Envelope {ids}
+// Both sit behind the same token check as everything else (server.ts); the POST
+// also refuses other origins, like the WebSocket upgrade, so no other page can
+// make the workbench import runs.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Envelope, WorkbenchApi } from '../shared/api';
+
+export const BUNDLE_PATH = '/api/bundle';
+/** Uploads larger than this are refused before any byte is written (checkpoints of big models fit well below). */
+export const MAX_BUNDLE_UPLOAD_BYTES = 2 * 1024 ** 3;
+
+export interface BundleRouteContext {
+  api: WorkbenchApi;
+  /** Headers every response carries (CSP, no-store, ...). */
+  headers: Record<string, string>;
+  /** Whether the request comes from this server's own page (or is not from a browser at all). */
+  sameOrigin: boolean;
+}
+
+function sendJson(response: ServerResponse, status: number, headers: Record<string, string>, envelope: Envelope<unknown>): void {
+  const body = JSON.stringify(envelope);
+  response.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  response.end(body);
+}
+
+function fail(response: ServerResponse, status: number, headers: Record<string, string>, message: string): void {
+  sendJson(response, status, headers, { ok: false, error: { message } });
+}
+
+/** "1,2,3" → [1, 2, 3]; null when the parameter is missing or holds anything but positive integers. */
+export function parseBundleIds(text: string | null): number[] | null {
+  if (!text) return null;
+  const parts = text.split(',');
+  if (!parts.every((p) => /^[1-9]\d{0,15}$/.test(p.trim()))) return null;
+  return [...new Set(parts.map((p) => Number(p.trim())))];
+}
+
+/** A temporary folder for one request's bundle, removed whatever happens. */
+async function withTempFile<T>(fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'kerv-bundle-'));
+  try {
+    return await fn(join(dir, 'runs.kervrun'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function download(url: URL, response: ServerResponse, context: BundleRouteContext): Promise<void> {
+  const ids = parseBundleIds(url.searchParams.get('ids'));
+  if (!ids) return fail(response, 400, context.headers, "Query parameter 'ids' must list run ids, e.g. ?ids=1,2.");
+  await withTempFile(async (file) => {
+    try {
+      await context.api.invoke('runs:exportBundle', { ids, path: file });
+    } catch (error) {
+      return fail(response, 400, context.headers, (error as Error).message);
+    }
+    const { size } = await stat(file);
+    const name = ids.length === 1 ? `run-${ids[0]}.kervrun` : `runs-${ids.slice(0, 5).join('-')}${ids.length > 5 ? '-more' : ''}.kervrun`;
+    response.writeHead(200, {
+      ...context.headers,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(size),
+      'Content-Disposition': `attachment; filename="${name}"`,
+    });
+    await pipeline(createReadStream(file), response);
+  });
+}
+
+async function upload(request: IncomingMessage, response: ServerResponse, context: BundleRouteContext): Promise<void> {
+  if (!context.sameOrigin) return fail(response, 403, context.headers, 'Refused: bundles can only be uploaded from the workbench page itself.');
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > MAX_BUNDLE_UPLOAD_BYTES) {
+    request.resume();
+    return fail(response, 413, context.headers, `The bundle is ${declared} bytes; at most ${MAX_BUNDLE_UPLOAD_BYTES} are accepted.`);
+  }
+  await withTempFile(async (file) => {
+    let received = 0;
+    const limited = async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        received += chunk.length;
+        if (received > MAX_BUNDLE_UPLOAD_BYTES) throw new Error(`The bundle exceeds ${MAX_BUNDLE_UPLOAD_BYTES} bytes.`);
+        yield chunk;
+      }
+    };
+    try {
+      await pipeline(request, limited, createWriteStream(file));
+    } catch (error) {
+      return fail(response, 413, context.headers, (error as Error).message);
+    }
+    if (received === 0) return fail(response, 400, context.headers, 'The request body is empty: send the .kervrun file as the body.');
+    try {
+      const result = await context.api.invoke('runs:importBundle', { path: file });
+      sendJson(response, 200, context.headers, { ok: true, value: result });
+    } catch (error) {
+      fail(response, 400, context.headers, (error as Error).message);
+    }
+  });
+}
+
+/** Handles /api/bundle; false when the request is for another path. */
+export async function handleBundleRoute(request: IncomingMessage, response: ServerResponse, url: URL, context: BundleRouteContext): Promise<boolean> {
+  if (url.pathname !== BUNDLE_PATH) return false;
+  if (request.method === 'GET') await download(url, response, context);
+  else if (request.method === 'POST') await upload(request, response, context);
+  else {
+    response.writeHead(405, { ...context.headers, Allow: 'GET, POST', 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end('Method not allowed');
+  }
+  return true;
+}

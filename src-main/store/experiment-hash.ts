@@ -1,0 +1,13 @@
+// The experiment a run belongs to: its settings without the free-text name and
+// the seed, so the repeats of one configuration (a sweep's seeds, a re-run with
+// another seed) share one hash. The store derives it from the stored config, like
+// the other denormalised columns, and the migration that added it backfills old
+// rows with this same function.
+import { createHash } from 'node:crypto';
+import { canonicalJson, type RunConfig } from '../shared/run-config';
+
+/** sha256 (hex) of the canonical config (sorted keys) without `name` and `seed`. */
+export function experimentHash(config: RunConfig): string {
+  const { name: _name, seed: _seed, ...settings } = config;
+  return createHash('sha256').update(canonicalJson(settings)).digest('hex');
+}
