@@ -68,6 +68,11 @@ describe('managing runs in Chromium', () => {
   });
 
   const queueIds = async () => (await apiCall(serve, 'queue:get', undefined)).ids;
+  /** Presses a key on the focused queue row once the panel shows the service's order (a move in flight is finished). */
+  const pressInQueue = async (key: string) => {
+    await page.waitForSelector('[data-testid="queue"] ol[aria-busy="false"]');
+    await page.keyboard.press(key);
+  };
   const shownOrder = async () => (await page.locator('[data-testid="queue"] li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-queue-id')))));
 
   it('moves queued runs up and down with the buttons and Alt+↑/↓', async () => {
@@ -85,12 +90,13 @@ describe('managing runs in Chromium', () => {
 
     // The keyboard: the focus stays on the moved run, so the key can be pressed again.
     await page.focus(`[data-queue-id="${a}"]`);
-    await page.keyboard.press('Alt+ArrowDown');
+    await pressInQueue('Alt+ArrowDown');
     await expect.poll(queueIds).toEqual([c, a, b]);
     await expect.poll(shownOrder).toEqual([c, a, b]);
-    await page.keyboard.press('Alt+ArrowDown');
+    await pressInQueue('Alt+ArrowDown');
     await expect.poll(queueIds).toEqual([c, b, a]);
-    await page.keyboard.press('Alt+ArrowUp');
+    await expect.poll(shownOrder).toEqual([c, b, a]);
+    await pressInQueue('Alt+ArrowUp');
     await expect.poll(queueIds).toEqual([c, a, b]);
     await expect.poll(shownOrder).toEqual([c, a, b]);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-queue-id'))).toBe(String(a));

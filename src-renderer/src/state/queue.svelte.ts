@@ -29,7 +29,7 @@ class QueueState {
     }
   }
 
-  /** Moves a queued run `delta` places (-1 up, +1 down); resolves once the service has the new order. */
+  /** Moves a queued run `delta` places (-1 up, +1 down); resolves once the panel shows the new order. */
   async move(id: number, delta: number) {
     const order = moveInQueue(
       this.rows.map((r) => r.id),
@@ -43,10 +43,10 @@ class QueueState {
     } catch (error) {
       // Typically a run started (left the queue) meanwhile: show why and the queue as it is now.
       toasts.error(error);
-    } finally {
-      this.busy = false;
-      await this.load();
     }
+    // Busy until the new order is on screen: a second move must start from it, not from the old rows.
+    await this.load();
+    this.busy = false;
   }
 }
 
