@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 // The layers of the product are visible in the folder names; these rules keep
 // the direction of imports: shared <- engine <- service <- {server, cli, electron},
@@ -10,6 +11,11 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'out/', 'dist/', 'test-results/', '**/*.svelte', 'bench/**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // Build scripts, the bin shim and configs run in Node.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -3,16 +3,17 @@ default, so docs/REPRODUCTION.md can put the two side by side.
 
 The recipe, as read from the engine (keep in step with it):
   src-main/engine/models/architectures/plain.ts  lenet5: 6@5x5 conv ('same' padding
-      on 28x28 inputs) -> ReLU -> 2x2 max-pool -> 16@5x5 conv ('valid') -> ReLU ->
-      2x2 max-pool -> flatten -> 120 ReLU -> 84 ReLU -> 10 logits; every layer has a bias.
+      on 28x28 inputs) -> tanh -> 2x2 max-pool -> 16@5x5 conv ('valid') -> tanh ->
+      2x2 max-pool -> flatten -> 120 tanh -> 84 tanh -> 10 logits; every layer has a bias.
   src-main/engine/models/conv-layer.ts  conv weights: He normal (variance 2/fan_in,
       truncated at 2 std as tfjs' varianceScaling 'normal'); biases zero.
-  src-main/engine/models/materialize.ts  dense: He normal for ReLU layers, Glorot
-      uniform for the logits; biases zero.
-  src-main/shared/run-config.ts  defaults: SGD lr 0.01, momentum 0.9, no Nesterov, no
-      weight decay, constant rate, batch 64, 10 epochs, 10% of the training set held
-      out for validation (seeded), per-channel normalisation with the training
-      split's mean and std, no augmentation for clothing, no label smoothing.
+  src-main/engine/models/materialize.ts  dense: Glorot uniform for tanh layers and
+      for the logits; biases zero.
+  src-main/shared/run-config.ts  defaults: Adam lr 0.002 (betas 0.9/0.999, eps 1e-8),
+      no weight decay, a cosine schedule per step from lr to 0 over the whole run, no
+      warm-up, batch 64 (last batch partial), 10% of the training set held out for
+      validation (seeded), per-channel normalisation with the training split's mean
+      and std, no augmentation for clothing, no label smoothing.
 The held-out split and the shuffles are seeded with numpy / torch, so the images in
 each split differ from the engine's (its own PRNG); the distribution is the same.
 
@@ -74,19 +75,20 @@ class LeNet5(nn.Module):
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
         self.fc2 = nn.Linear(120, 84)
         self.logits = nn.Linear(84, classes)
-        for layer in (self.conv1, self.conv2, self.fc1, self.fc2):
+        for layer in (self.conv1, self.conv2):
             he_normal_truncated_(layer.weight)
             nn.init.zeros_(layer.bias)
-        nn.init.xavier_uniform_(self.logits.weight)
-        nn.init.zeros_(self.logits.bias)
+        for layer in (self.fc1, self.fc2, self.logits):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
     def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.max_pool2d(torch.tanh(self.conv1(x)), 2)
+        x = F.max_pool2d(torch.tanh(self.conv2(x)), 2)
         # The engine flattens NHWC; the order of features does not change the function class.
         x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
+        x = torch.tanh(self.fc1(x))
+        x = torch.tanh(self.fc2(x))
         return self.logits(x)
 
 
@@ -121,7 +123,10 @@ def train_seed(seed, data, args):
 
     torch.manual_seed(seed)
     model = LeNet5()
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=False, weight_decay=0.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    steps_per_epoch = math.ceil(len(xs) / args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
+    step_index = 0
     history = []
     generator = torch.Generator().manual_seed(seed)
     for epoch in range(1, args.epochs + 1):
@@ -130,6 +135,11 @@ def train_seed(seed, data, args):
         total_loss, seen = 0.0, 0
         for i in range(0, len(xs), args.batch_size):
             idx = perm[i:i + args.batch_size]
+            # The engine's cosine schedule: lr -> 0 over steps 0 .. total_steps - 1.
+            progress = min(1.0, step_index / max(1, total_steps - 1))
+            for group in optimizer.param_groups:
+                group["lr"] = 0.5 * args.lr * (1 + math.cos(math.pi * progress))
+            step_index += 1
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(xs[idx]), ys[idx])
             loss.backward()
@@ -155,8 +165,7 @@ def main():
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--lr", type=float, default=0.002)
     parser.add_argument("--validation-fraction", type=float, default=0.1)
     parser.add_argument("--train-subset", type=int, default=0, help="train on the first N images of the training split (quick runs)")
     parser.add_argument("--threads", type=int, default=1)
@@ -173,10 +182,11 @@ def main():
             "dataset": "fashion-mnist",
             "epochs": args.epochs,
             "batchSize": args.batch_size,
-            "optimizer": {"type": "sgd", "lr": args.lr, "momentum": args.momentum},
+            "optimizer": {"type": "adam", "lr": args.lr, "schedule": "cosine"},
             "trainSubset": args.train_subset or None,
             "seeds": seeds,
             "testAccuracyPerEpoch": [[row["testAccuracy"] for row in run] for run in runs],
+            "validationAccuracyPerEpoch": [[row["validationAccuracy"] for row in run] for run in runs],
             "finalTestAccuracyMean": statistics.mean(final),
             "finalTestAccuracyStd": statistics.stdev(final) if len(final) > 1 else 0.0,
         }

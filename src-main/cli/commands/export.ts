@@ -17,7 +17,7 @@ const usage = `Usage: kerv export [--runs IDS | --group N[,N]] [options]
   --columns LIST     comma-separated columns: config paths (model.kernel.type,
                      optimizer.lr, ...) and metrics (bestValidationAccuracy,
                      finalValidationAccuracy, testAccuracy, testLoss, finalTrainLoss,
-                     finalTrainAccuracy, trainingTimeS, parameterCount, epochs, steps)
+                     finalTrainAccuracy, trainingTimeS, parameterCount, epochsTrained, steps)
                      and id, name, status, group; --list-columns prints them all
   --group-by LIST    one row per distinct value of these config paths, metrics as
                      mean ± std with n; 'config' = every config field but the seed

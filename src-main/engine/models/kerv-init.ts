@@ -20,7 +20,11 @@
 // For the default polynomial (c = 1, d = 3) this gives a ≈ 0.088 (vs He's 2): the
 // kervolution starts in its near-linear regime, f(z) − 1 ≈ 3z (3² · 0.088 ≈ 0.8,
 // close to He's unit slope), so the backward pass keeps its scale too.
+import * as tf from '@tensorflow/tfjs';
 import type { KernelSpec } from '../../shared/run-config';
+import { KervConv2D } from '../layers/kerv-conv2d-layer';
+import type { Initializer } from '../layers/initializers';
+import { FlatTemplate } from '../layers/template-init';
 
 type Response = (z: number) => number;
 
@@ -94,4 +98,73 @@ export function kervBiasOffset(kernel: KernelSpec | null): number {
   const f = kernelResponse(kernel);
   const offset = f ? f(0) : 0;
   return offset === 0 ? 0 : -offset;
+}
+
+const DISTANCE_KERNELS = new Set(['gaussian', 'euclidean', 'manhattan']);
+
+/**
+ * The filter initialiser for the distance kernels (see layers/template-init.ts):
+ * flat templates at the input's scale; null for every other kernel.
+ */
+export function distanceTemplateInitializer(kernel: KernelSpec | null): Initializer | null {
+  if (kernel === null || !DISTANCE_KERNELS.has(kernel.type)) return null;
+  return new FlatTemplate({ levelStd: Number(process.env.KT_LEVEL ?? 1), jitterStd: Number(process.env.KT_JIT ?? 0) });
+}
+
+function isDistanceKervolution(layer: tf.layers.Layer): layer is KervConv2D {
+  return layer instanceof KervConv2D && DISTANCE_KERNELS.has(layer.kernelSpec.type);
+}
+
+/** outC patches of x [N, H, W, C] at random valid positions, as a filter [kh, kw, C, outC]. */
+function samplePatches(x: tf.Tensor4D, layer: KervConv2D, random: () => number): tf.Tensor4D {
+  const [kh, kw] = layer.kernelSize;
+  const [dh, dw] = layer.dilationRate;
+  const [n, h, w] = x.shape;
+  const spanH = (kh - 1) * dh + 1;
+  const spanW = (kw - 1) * dw + 1;
+  if (h < spanH || w < spanW) throw new Error(`layer ${layer.name}: input ${h}×${w} smaller than its ${spanH}×${spanW} filter`);
+  return tf.tidy(() => {
+    const patches: tf.Tensor[] = [];
+    for (let o = 0; o < layer.filters; o++) {
+      const b = Math.floor(random() * n);
+      const i = Math.floor(random() * (h - spanH + 1));
+      const j = Math.floor(random() * (w - spanW + 1));
+      const window = tf.slice(x, [b, i, j, 0], [1, spanH, spanW, -1]);
+      const taps = tf.stridedSlice(window, [0, 0, 0, 0], [1, spanH, spanW, x.shape[3]], [1, dh, dw, 1]);
+      patches.push(tf.reshape(taps, [kh, kw, x.shape[3], 1]));
+    }
+    return tf.concat(patches, 3) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Data-dependent start for the distance kervolutions: each filter becomes a real
+ * patch of the layer's input on the batch x, layer by layer in graph order (so a
+ * later layer samples what the already-initialised earlier ones produce).
+ * Returns the names of the layers it set.
+ */
+export function initDistanceTemplatesFromData(model: tf.LayersModel, x: tf.Tensor4D, random: () => number = Math.random): string[] {
+  const done: string[] = [];
+  for (const layer of model.layers) {
+    if (!isDistanceKervolution(layer)) continue;
+    const probe = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+    const input = probe.predict(x) as tf.Tensor4D;
+    const templates = samplePatches(input, layer, random);
+    const [, ...rest] = layer.getWeights();
+    layer.setWeights([templates, ...rest]);
+    if (process.env.KT_CENTER && layer.useBias) {
+      const weights = layer.getWeights();
+      const out = tf.tidy(() => {
+        const zeroBias = weights.map((w, k) => (k === 1 ? tf.zerosLike(w) : w));
+        layer.setWeights(zeroBias);
+        const y = layer.apply(input) as tf.Tensor4D;
+        return tf.neg(tf.mean(y, [0, 1, 2]));
+      });
+      layer.setWeights(weights.map((w, k) => (k === 1 ? out : w)));
+      out.dispose();
+    }
+    tf.dispose([input, templates]);
+    done.push(layer.name);
+  }
+  return done;
 }

@@ -9,6 +9,8 @@ import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSu
 import { canonicalJson, type RunConfig } from '../../shared/run-config';
 import { describeEnvironment, initBackend } from '../backend/select-backend';
 import { buildModel } from '../models/build-model';
+import { initDistanceTemplatesFromData } from '../models/kerv-init';
+import { gatherBatch } from '../data/batches';
 import { Rng } from '../random';
 import { loadCheckpoint, restoreModelWeights, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
 import { evaluate, predictSamples } from './evaluate';
@@ -91,6 +93,12 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
       } finally {
         tf.dispose([...checkpoint.weights, ...checkpoint.optimizer.map((o) => o.tensor)]);
       }
+    }
+    if (!checkpoint && process.env.KT_DATA) {
+      const b = gatherBatch(data.prepared, data.prepared.train, Array.from({ length: 256 }, (_, i) => i));
+      const xb = tf.tensor4d(b.x, b.shape);
+      console.error('templates', initDistanceTemplatesFromData(model, xb));
+      xb.dispose();
     }
     return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint });
   } finally {
