@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelSpec } from '../../shared/run-config';
 import type { Initializer } from '../layers/initializers';
 import { kervConv2dLayer } from '../layers/kerv-conv2d-layer';
-import { distanceTemplateInitializer, kervBiasOffset, kervVarianceScale } from './kerv-init';
+import { kervBiasOffset, kervVarianceScale } from './kerv-init';
 
 export interface ConvLayerArgs {
   name: string;
@@ -27,8 +27,6 @@ export interface ConvLayerArgs {
  * one network start on the same footing.
  */
 export function convInitializer(kernel: KernelSpec | null): Initializer {
-  const template = distanceTemplateInitializer(kernel);
-  if (template) return template;
   return tf.initializers.varianceScaling({ scale: kervVarianceScale(kernel), mode: 'fanIn', distribution: 'normal' });
 }
 

@@ -9,7 +9,7 @@ import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSu
 import { canonicalJson, type RunConfig } from '../../shared/run-config';
 import { describeEnvironment, initBackend } from '../backend/select-backend';
 import { buildModel } from '../models/build-model';
-import { initDistanceTemplatesFromData } from '../models/kerv-init';
+import { hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
 import { gatherBatch } from '../data/batches';
 import { Rng } from '../random';
 import { loadCheckpoint, restoreModelWeights, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
@@ -39,7 +39,7 @@ export interface TrainOptions {
 }
 
 /** The Rng labels: each consumer of randomness gets its own stream, so adding one never shifts another. */
-const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops' } as const;
+const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops', templates: 'train:kerv-templates' } as const;
 
 /** Fields of the config a resumed run may change: more epochs, a new name, another backend. */
 const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend']);
@@ -93,17 +93,30 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
       } finally {
         tf.dispose([...checkpoint.weights, ...checkpoint.optimizer.map((o) => o.tensor)]);
       }
-    }
-    if (!checkpoint && process.env.KT_DATA) {
-      const b = gatherBatch(data.prepared, data.prepared.train, Array.from({ length: 256 }, (_, i) => i));
-      const xb = tf.tensor4d(b.x, b.shape);
-      console.error('templates', initDistanceTemplatesFromData(model, xb));
-      xb.dispose();
+    } else if (hasDistanceKervolution(model)) {
+      // Their filters start as patches of the data; a resumed run has its own.
+      initFromTrainingBatch(model, data, config.seed);
     }
     return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint });
   } finally {
     optimizer.dispose();
     model.dispose();
+  }
+}
+
+/** Training images the distance kervolutions draw their starting templates from (see kerv-init.ts). */
+const TEMPLATE_BATCH = 256;
+
+/** Data-dependent start of the gaussian/euclidean/manhattan kervolutions, on the first training images, seeded. */
+function initFromTrainingBatch(model: tf.LayersModel, data: RunData, seed: number): void {
+  const count = Math.min(TEMPLATE_BATCH, data.prepared.train.count);
+  const batch = gatherBatch(data.prepared, data.prepared.train, Array.from({ length: count }, (_, i) => i));
+  const x = tf.tensor4d(batch.x, batch.shape);
+  const rng = Rng.derive(seed, RNG_LABELS.templates);
+  try {
+    initDistanceKervolutions(model, x, () => rng.next());
+  } finally {
+    x.dispose();
   }
 }
 
