@@ -1,6 +1,7 @@
 // Draws loss curves as a standalone SVG (GitHub renders it inline in markdown):
 // axes with round-number ticks, labels, one polyline per series, a legend. Pure
 // string building, no DOM, so it runs in a script and is easy to test.
+import { parseCsv } from '../src-main/shared/table-format';
 
 export interface CurveSeries {
   label: string;
@@ -100,8 +101,7 @@ export function renderLossCurveSvg(series: CurveSeries[], options: CurveChartOpt
  * epoch, wall_time_ms, metric, value) and returns one series per run for a metric.
  */
 export function seriesFromLongCsv(csv: string, metric: string): CurveSeries[] {
-  const lines = csv.trim().split(/\r?\n/);
-  const header = parseCsvLine(lines[0] ?? '');
+  const [header = [], ...rows] = parseCsv(csv.trim());
   const col = (name: string) => {
     const i = header.indexOf(name);
     if (i < 0) throw new Error(`series CSV: no '${name}' column (header: ${header.join(', ')})`);
@@ -109,8 +109,7 @@ export function seriesFromLongCsv(csv: string, metric: string): CurveSeries[] {
   };
   const [runName, runId, step, metricCol, value] = [col('run_name'), col('run_id'), col('step'), col('metric'), col('value')];
   const byRun = new Map<string, CurveSeries>();
-  for (const line of lines.slice(1)) {
-    const cells = parseCsvLine(line);
+  for (const cells of rows) {
     if (cells[metricCol] !== metric) continue;
     const key = cells[runId];
     const entry = byRun.get(key) ?? { label: cells[runName] || `run ${key}`, x: [], y: [] };
@@ -119,27 +118,4 @@ export function seriesFromLongCsv(csv: string, metric: string): CurveSeries[] {
     byRun.set(key, entry);
   }
   return [...byRun.values()];
-}
-
-/** One CSV line (RFC 4180 quoting). */
-export function parseCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
 }

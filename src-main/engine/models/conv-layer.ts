@@ -6,15 +6,10 @@ import type { KernelSpec } from '../../shared/run-config';
 import type { Initializer } from '../layers/initializers';
 import { kervConv2dLayer } from '../layers/kerv-conv2d-layer';
 import { kervBiasOffset, kervVarianceScale } from './kerv-init';
+import type { ConvNode } from './spec';
 
-export interface ConvLayerArgs {
-  name: string;
-  filters: number;
-  kernelSize: number;
-  strides: number;
-  padding: 'same' | 'valid';
-  useBias: boolean;
-}
+/** The fields of an architecture's conv node that shape the layer itself. */
+export type ConvLayerArgs = Pick<ConvNode, 'name' | 'filters' | 'kernelSize' | 'strides' | 'padding' | 'useBias'>;
 
 /**
  * The filter initialiser for a convolution carrying this kernel (null = linear):

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { niceTicks, parseCsvLine, renderLossCurveSvg, seriesFromLongCsv } from '../../../bench/loss-curve-svg';
+import { niceTicks, renderLossCurveSvg, seriesFromLongCsv } from '../../../bench/loss-curve-svg';
 
 describe('loss curve SVG', () => {
   it('chooses round ticks that cover the range', () => {
@@ -20,7 +20,6 @@ describe('loss curve SVG', () => {
       { label: 'resnet, poly', x: [1, 2], y: [2.5, 2] },
       { label: 'other', x: [1], y: [3] },
     ]);
-    expect(parseCsvLine('a,"b ""c""",d')).toEqual(['a', 'b "c"', 'd']);
   });
 
   it('draws a polyline per series with escaped labels', () => {

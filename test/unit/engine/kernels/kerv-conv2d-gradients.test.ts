@@ -7,12 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { kervConv2d, type KervKernel } from '../../../../src-main/engine/kernels/kerv-conv2d';
 import { maxRelativeError, randomValues } from '../backend/backend-helpers';
-import { referenceKervConv2d, type RefKernel, type RefOptions } from './reference';
+import { numericGradient, referenceKervConv2d, type RefKernel, type RefOptions } from './reference';
 
 const X_SHAPE = [2, 5, 6, 2] as const;
 const W_SHAPE = [3, 3, 2, 3] as const;
 const TOLERANCE = 2e-3;
-const H = 1e-6;
 
 const xValues = Float64Array.from(randomValues(X_SHAPE.reduce((a: number, b: number) => a * b, 1), 21));
 const wValues = Float64Array.from(randomValues(W_SHAPE.reduce((a: number, b: number) => a * b, 1), 22)).map((v) => v * 0.6);
@@ -31,21 +30,6 @@ function referenceLoss(x: Float64Array, w: Float64Array, kernel: RefKernel, g: G
   let loss = 0;
   for (let i = 0; i < y.length; i++) loss += y[i] * r[i];
   return loss;
-}
-
-/** Central differences of f over every entry of `values` (mutated and restored in place). */
-function numericGradient(values: Float64Array, f: () => number): Float64Array {
-  const grad = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const keep = values[i];
-    values[i] = keep + H;
-    const plus = f();
-    values[i] = keep - H;
-    const minus = f();
-    values[i] = keep;
-    grad[i] = (plus - minus) / (2 * H);
-  }
-  return grad;
 }
 
 interface GradCase {

@@ -19,13 +19,12 @@ import {
   type ManhattanPath,
 } from '../../../../src-main/engine/kernels/manhattan-conv2d';
 import { maxRelativeError, randomValues } from '../backend/backend-helpers';
-import { referenceKervConv2d, type RefOptions } from './reference';
+import { numericGradient, referenceKervConv2d, type RefOptions } from './reference';
 
 const X_SHAPE = [2, 5, 6, 2] as const;
 const W_SHAPE = [3, 3, 2, 5] as const;
 const VALUE_TOLERANCE = 1e-5;
 const GRADIENT_TOLERANCE = 2e-3;
-const H = 1e-6;
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const xValues = Float64Array.from(randomValues(size(X_SHAPE), 31));
@@ -43,21 +42,6 @@ function referenceLoss(g: Geometry, r: Float64Array): number {
   let loss = 0;
   for (let i = 0; i < y.length; i++) loss += y[i] * r[i];
   return loss;
-}
-
-/** Central differences of f over every entry of `values` (mutated and restored in place). */
-function numericGradient(values: Float64Array, f: () => number): Float64Array {
-  const grad = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const keep = values[i];
-    values[i] = keep + H;
-    const plus = f();
-    values[i] = keep - H;
-    const minus = f();
-    values[i] = keep;
-    grad[i] = (plus - minus) / (2 * H);
-  }
-  return grad;
 }
 
 /** y, dx and dw of Σ kervConv2d(x, w) ⊙ r on the current backend and path. */

@@ -102,3 +102,18 @@ export function referenceKervConv2d(
   }
   return { values: out, shape: [batch, rows.out, cols.out, outC] };
 }
+
+/** Central differences of f over every entry of `values` (mutated and restored in place). */
+export function numericGradient(values: Float64Array, f: () => number, h = 1e-6): Float64Array {
+  const grad = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const keep = values[i];
+    values[i] = keep + h;
+    const plus = f();
+    values[i] = keep - h;
+    const minus = f();
+    values[i] = keep;
+    grad[i] = (plus - minus) / (2 * h);
+  }
+  return grad;
+}
