@@ -4,7 +4,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { ApiArg, ApiChannel, ApiResult, WireMessage } from '../../src-main/shared/api';
 
@@ -96,6 +96,19 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * A desktop-sized page on the workbench, with downloads allowed; page errors are
+ * collected into `pageErrors` so each test file can assert the UI threw none.
+ */
+export async function openWorkbench(browser: Browser, serve: ServeProcess, pageErrors: string[]): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(serve.url);
+  await page.waitForSelector('nav.sidebar');
+  return { context, page };
 }
 
 /** One request to the running server over its WebSocket (with the token), as a script would: checks what the UI did. */

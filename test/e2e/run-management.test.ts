@@ -17,7 +17,7 @@ import { dataPaths } from '../../src-main/service/paths';
 import { configHash } from '../../src-main/service/run-identity';
 import { parseRunConfig, type RunConfigInput } from '../../src-main/shared/run-config';
 import { recordRun } from '../integration/server/recorded-run';
-import { apiCall, ensureRendererBuilt, launchChromium, startServe, RESULTS, type ServeProcess } from './harness';
+import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
 
 const tiny = (name: string, epochs = 1): RunConfigInput => ({
   name,
@@ -54,11 +54,7 @@ describe('managing runs in Chromium', () => {
     store.close();
     serve = await startServe(dataDir);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(serve.url);
-    await page.waitForSelector('nav.sidebar');
+    ({ page } = await openWorkbench(browser, serve, pageErrors));
   }, 180_000);
 
   afterAll(async () => {

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { CONFUSION_GRID } from '../../src-renderer/src/lib/curves';
-import { ensureRendererBuilt, launchChromium, startServe, RESULTS, ROOT, type ServeProcess } from './harness';
+import { ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, ROOT, type ServeProcess } from './harness';
 
 const STEP_TIMEOUT = 90_000;
 
@@ -18,7 +18,6 @@ describe('workbench UI in Chromium', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-'));
   let serve: ServeProcess;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let firstRunId = 0;
   let secondRunId = 0;
@@ -29,11 +28,7 @@ describe('workbench UI in Chromium', () => {
     ensureRendererBuilt();
     serve = await startServe(dataDir);
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(serve.url);
-    await page.waitForSelector('nav.sidebar');
+    ({ page } = await openWorkbench(browser, serve, pageErrors));
   }, 180_000);
 
   afterAll(async () => {
