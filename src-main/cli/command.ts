@@ -45,3 +45,17 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
     throw new CliError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
 }
+
+/**
+ * An optional integer flag: undefined when absent, else an integer in [min, max],
+ * or a CliError that names the flag and the allowed range.
+ */
+export function intFlag(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new CliError(`--${name} must be an integer ${range}, got '${value}'`);
+  }
+  return n;
+}

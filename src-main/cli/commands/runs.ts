@@ -1,6 +1,6 @@
 // `kerv runs`: list, show, remove, resume, and move runs between machines.
 import { RUN_STATUSES, type RunListQuery, type RunRow, type RunStatus } from '../../shared/api';
-import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request, trainAndWait } from '../workbench-session';
 
 const SORT_KEYS = ['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt'] as const;
@@ -56,13 +56,6 @@ function parseStatuses(text: string): RunStatus[] {
     if (!(RUN_STATUSES as readonly string[]).includes(s)) throw new CliError(`--status: '${s}' is not a status (expected ${RUN_STATUSES.join(', ')})`);
     return s as RunStatus;
   });
-}
-
-function intFlag(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer ≥ ${min}, got '${value}'`);
-  return n;
 }
 
 async function list(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { startServer } from '../../server/server';
 import { Workbench } from '../../service/workbench';
 import { resolveDataDir } from '../../service/paths';
@@ -35,13 +35,6 @@ function rendererDir(): string {
   return found;
 }
 
-function parseIntFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} must be an integer from ${min} to ${max}, got '${value}'`);
-  return n;
-}
-
 const serve: CliCommand = {
   name: 'serve',
   summary: 'serve the workbench UI over HTTP for a browser',
@@ -54,8 +47,8 @@ const serve: CliCommand = {
       concurrency: { type: 'string' },
       token: { type: 'string' },
     });
-    const port = parseIntFlag('port', values.port, 0, 65535) ?? 5317;
-    const concurrency = parseIntFlag('concurrency', values.concurrency, 1, 64);
+    const port = intFlag('port', values.port, 0, 65535) ?? 5317;
+    const concurrency = intFlag('concurrency', values.concurrency, 1, 64);
     if (values.token !== undefined && values.token.length < 16) throw new CliError('--token must be at least 16 characters');
     const staticDir = rendererDir();
     const dataDir = resolveDataDir(values['data-dir']);

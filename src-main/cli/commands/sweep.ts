@@ -1,7 +1,7 @@
 // `kerv sweep`: a grid (or random points of it) over any config fields, each
 // point repeated with several seeds, as one group of queued runs.
 import { parseScalar } from '../../shared/config-paths';
-import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile, type ConfigFlagValues } from '../train-flags';
 import { DATA_DIR_HELP, openWorkbench, request, trainAndWait } from '../workbench-session';
 
@@ -50,13 +50,6 @@ export function parseGridAxis(text: string): [string, unknown[]] {
   return [path, values];
 }
 
-function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be an integer ≥ 1, got '${value}'`);
-  return n;
-}
-
 const command: CliCommand = {
   name: 'sweep',
   summary: 'start a grid / random sweep with repeat seeds',
@@ -80,11 +73,11 @@ const command: CliCommand = {
     const sweep = {
       base,
       grid,
-      randomDraws: positiveInt('random', values.random),
-      repeats: positiveInt('repeats', values.repeats) ?? 1,
+      randomDraws: intFlag('random', values.random, 1),
+      repeats: intFlag('repeats', values.repeats, 1) ?? 1,
       name: values['sweep-name'] ?? values.name,
     };
-    const wb = await openWorkbench(values['data-dir'], { concurrency: positiveInt('concurrency', values.concurrency) });
+    const wb = await openWorkbench(values['data-dir'], { concurrency: intFlag('concurrency', values.concurrency, 1) });
     try {
       if (values['dry-run']) {
         const { expandSweep } = await import('../../service/sweep');
