@@ -92,6 +92,24 @@ export interface TrainSummary {
   trainingTimeMs: number;
 }
 
+/**
+ * Named scalar series sampled while a run trains: how a researcher finds out why
+ * a network does not learn, and what the run costs the machine. Names are
+ * slash-separated paths whose first segment is the family (TensorBoard's
+ * convention), so a view can ask for one family at a time:
+ *   kernel/<layer>/<param>             learnable kernel parameter (c, d, gamma), scalar
+ *   kernel/<layer>/<param>/{mean,min,max}  the same, one value per output channel
+ *   weight_norm/<layer>, grad_norm/<layer>  L2 norms of a layer's weights / gradients
+ *   activation/<layer>/{mean,std}       statistics of a layer's output
+ *   system/{cpu_percent,rss_mb,gpu_mb}  the training process (gpu_mb: GPU memory in use)
+ */
+export interface ScalarSample {
+  /** Global step, 1-based, the values were taken at. */
+  step: number;
+  wallTimeMs: number;
+  values: Record<string, number>;
+}
+
 export type TrainProgress =
   | {
       type: 'started';
@@ -105,6 +123,7 @@ export type TrainProgress =
       samples: SampleImage[];
     }
   | { type: 'steps'; steps: StepMetrics[] }
+  | { type: 'scalars'; samples: ScalarSample[] }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'checkpoint'; epoch: number; step: number; path: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
