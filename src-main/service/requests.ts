@@ -3,7 +3,7 @@
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
 import { RUN_STATUSES, type ApiChannel } from '../shared/api';
-import { ConfigError } from '../shared/run-config';
+import { BACKENDS, ConfigError, DAWN_BACKENDS } from '../shared/run-config';
 
 const id = z.number().int().positive();
 const ids = z.array(id);
@@ -15,7 +15,9 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'settings:set': z
     .object({
       dataDir: z.string().min(1).optional(),
-      backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+      backend: z.enum(BACKENDS).optional(),
+      webgpuAdapter: z.string().max(200).optional(),
+      webgpuBackend: z.enum(['', ...DAWN_BACKENDS]).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
     })
     .strict(),

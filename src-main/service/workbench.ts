@@ -14,7 +14,7 @@ import type {
   Settings,
   SystemInfo,
 } from '../shared/api';
-import { DATASETS, defaultRunConfig, parseRunConfig, type DatasetName, type RunConfig } from '../shared/run-config';
+import { BACKENDS, DATASETS, defaultRunConfig, parseRunConfig, type BackendChoice, type DatasetName, type RunConfig } from '../shared/run-config';
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
@@ -78,7 +78,10 @@ export class Workbench {
       appVersion: options.appVersion,
       emit: (event, payload) => this.emit(event, payload),
       concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
-      defaultBackend: () => this.settings().backend,
+      backendSettings: () => {
+        const { backend, webgpuAdapter, webgpuBackend } = this.settings();
+        return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
+      },
       cancelGraceMs: options.cancelGraceMs,
       stopGraceMs: options.stopGraceMs,
     });
@@ -162,7 +165,9 @@ export class Workbench {
     const saved = this.store.settings();
     return {
       dataDir: this.paths.root,
-      backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
+      backend: (BACKENDS as readonly unknown[]).includes(saved.backend) ? (saved.backend as BackendChoice) : 'auto',
+      webgpuAdapter: typeof saved.webgpuAdapter === 'string' ? saved.webgpuAdapter : '',
+      webgpuBackend: typeof saved.webgpuBackend === 'string' ? saved.webgpuBackend : '',
       concurrency: this.scheduler.concurrency,
     };
   }
@@ -280,7 +285,7 @@ export class Workbench {
     const selection = await initBackend('auto');
     const backends = [...selection.tried];
     if (!backends.some((b) => b.name === 'cpu')) backends.push({ name: 'cpu', available: true, detail: 'pure JavaScript (slow reference)' });
-    for (const name of ['tensorflow-gpu', 'tensorflow', 'wasm']) {
+    for (const name of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']) {
       if (!backends.some((b) => b.name === name)) backends.push({ name, available: false, detail: 'not tried: a preferred backend was available' });
     }
     return {
@@ -301,7 +306,7 @@ export class Workbench {
         if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
           throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
         }
-        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency });
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, webgpuAdapter: arg.webgpuAdapter, webgpuBackend: arg.webgpuBackend });
         if (arg.concurrency !== undefined) {
           this.scheduler.concurrency = arg.concurrency;
           this.scheduler.pump();

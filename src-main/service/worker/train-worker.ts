@@ -33,8 +33,6 @@ const controller = new AbortController();
 let started = false;
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  // 'auto' in the config defers to the settings' backend choice, which select-backend reads from KERV_BACKEND.
-  if (msg.defaultBackend && msg.defaultBackend !== 'auto' && !process.env.KERV_BACKEND) process.env.KERV_BACKEND = msg.defaultBackend;
   try {
     const { train } = await import('../../engine/train/train');
     const outcome = await train(msg.config, {
@@ -44,6 +42,8 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       resumeFrom: msg.resumeFrom ?? undefined,
       cacheDir: msg.cacheDir,
       appVersion: msg.appVersion,
+      // 'auto' in the config defers to the settings' backend choice (KERV_BACKEND, when set, wins over it).
+      backend: { defaultBackend: msg.defaultBackend, webgpu: msg.webgpu },
     });
     await send({ type: 'outcome', outcome });
     process.exit(0);
