@@ -114,12 +114,27 @@ export async function probeWebGpu(options: WebGpuOptions): Promise<{ adapter: We
   }
 }
 
+/**
+ * navigator.gpu = Dawn. Node 20 has no navigator; Node 21+ (Electron's utility
+ * process) has one without gpu, which takes the property like any object.
+ */
+function installNavigatorGpu(dawnGpu: GPU): void {
+  const holder = globalThis as { navigator?: { gpu?: GPU } };
+  if (holder.navigator) {
+    try {
+      Object.defineProperty(holder.navigator, 'gpu', { value: dawnGpu, configurable: true, writable: true });
+    } catch {
+      // a non-extensible navigator: replaced below
+    }
+    if (holder.navigator.gpu === dawnGpu) return;
+  }
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawnGpu }, configurable: true, writable: true });
+}
+
 /** Starts tfjs's webgpu backend on the adapter probeWebGpu found. Returns the failure, or null. */
 export async function startWebGpuBackend(): Promise<string | null> {
   if (!gpu) return 'WebGPU was not probed';
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav) nav.gpu = gpu;
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  installNavigatorGpu(gpu);
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) return 'tfjs-backend-webgpu did not register (navigator.gpu missing when it loaded)';
   try {
