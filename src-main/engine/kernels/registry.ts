@@ -4,6 +4,7 @@ import { kernelDeclaration, type KernelSpec, type KernelType } from '../../share
 import { cosine } from './cosine';
 import { euclidean } from './euclidean';
 import { gaussian } from './gaussian';
+import { laplacian } from './laplacian';
 import type { KernelImplementation, KernelParam, KervInitialisation, KervTerms, Reparametrisation } from './kernel-implementation';
 import { linear } from './linear';
 import { manhattan } from './manhattan';
@@ -18,6 +19,7 @@ const IMPLEMENTATIONS: { [T in KernelType]: KernelImplementation<T> } = {
   manhattan,
   euclidean,
   cosine,
+  laplacian,
 };
 
 /** An implementation seen without its type parameter, for code that handles any kernel. */

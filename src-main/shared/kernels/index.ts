@@ -9,12 +9,13 @@ import { cosine } from './cosine';
 import { describeRange, type KernelDeclaration, type KernelParamDeclaration } from './define';
 import { euclidean } from './euclidean';
 import { gaussian } from './gaussian';
+import { laplacian } from './laplacian';
 import { linear } from './linear';
 import { manhattan } from './manhattan';
 import { polynomial } from './polynomial';
 import { sigmoid } from './sigmoid';
 
-export const KERNELS = [linear, polynomial, gaussian, sigmoid, manhattan, euclidean, cosine] as const;
+export const KERNELS = [linear, polynomial, gaussian, sigmoid, manhattan, euclidean, cosine, laplacian] as const;
 
 export type KernelType = (typeof KERNELS)[number]['type'];
 export const KERNEL_TYPES = KERNELS.map((k) => k.type) as [KernelType, ...KernelType[]];
