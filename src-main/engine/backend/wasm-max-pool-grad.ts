@@ -37,6 +37,10 @@ export function maxPoolGradNonOverlapping(
   [outH, outW]: readonly [number, number],
 ): void {
   const rowStride = inW * channels;
+  if (poolH === 2 && poolW === 2) {
+    maxPoolGrad2x2(x, dy, dx, batch, inH, rowStride, channels, outH, outW);
+    return;
+  }
   // Offsets of the window's pixels from its top-left one, in row-major order.
   const window = new Int32Array(poolH * poolW);
   for (let wy = 0; wy < poolH; wy++) for (let wx = 0; wx < poolW; wx++) window[wy * poolW + wx] = wy * rowStride + wx * channels;
@@ -51,13 +55,46 @@ export function maxPoolGradNonOverlapping(
           let best = x[at];
           for (let t = 1; t < taps; t++) {
             const i = corner + window[t] + c;
-            // Strictly greater (NaN never is): ties keep the first position, as tfjs's cpu backend does.
-            if (x[i] > best || best !== best) {
+            // Strictly greater: ties keep the first position, as tfjs's cpu backend does.
+            if (x[i] > best) {
               best = x[i];
               at = i;
             }
           }
           dx[at] = dy[g];
+        }
+      }
+    }
+  }
+}
+
+/** The 2×2 case, unrolled and without branches on the data (which are unpredictable). */
+function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, batch: number, inH: number, rowStride: number, channels: number, outH: number, outW: number): void {
+  let g = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const top = (b * inH + 2 * oy) * rowStride;
+      for (let ox = 0; ox < outW; ox++) {
+        const i0 = top + 2 * ox * channels;
+        const i1 = i0 + channels;
+        const i2 = i0 + rowStride;
+        const i3 = i2 + channels;
+        for (let c = 0; c < channels; c++, g++) {
+          const v0 = x[i0 + c];
+          const v1 = x[i1 + c];
+          const v2 = x[i2 + c];
+          const v3 = x[i3 + c];
+          // Strictly greater: ties keep the first position, as tfjs's cpu backend does.
+          const top1 = v1 > v0;
+          const topMax = top1 ? v1 : v0;
+          const bottom3 = v3 > v2;
+          const bottomMax = bottom3 ? v3 : v2;
+          const lower = bottomMax > topMax;
+          const d = dy[g];
+          dx[i0 + c] = !lower && !top1 ? d : 0;
+          dx[i1 + c] = !lower && top1 ? d : 0;
+          dx[i2 + c] = lower && !bottom3 ? d : 0;
+          dx[i3 + c] = lower && bottom3 ? d : 0;
         }
       }
     }
@@ -80,6 +117,7 @@ const maxPoolGradKernel = (original: KernelConfig): KernelConfig => ({
     const out = backend.makeOutput([...input.shape], 'float32');
     // Views after the allocation, which may have grown (and detached) the heap.
     const dx = backend.typedArrayFromHeap(out);
+    // Pixels past the last whole window get no gradient (the 2×2 pass writes every pixel of its windows).
     dx.fill(0);
     maxPoolGradNonOverlapping(backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), dx, input.shape, [info.filterHeight, info.filterWidth], [info.outHeight, info.outWidth]);
     return out;
