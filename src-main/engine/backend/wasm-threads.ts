@@ -22,16 +22,6 @@ import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import os from 'node:os';
 import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
 
-/** The cores this process may use (cgroup/affinity aware where Node knows it). */
-export function availableCores(): number {
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-}
-
-/** A config's thread count: a number as given, 'auto' as the cores the run is given (default: all). */
-export function resolveThreads(threads: number | 'auto', coreShare: number = availableCores()): number {
-  return threads === 'auto' ? Math.max(1, Math.floor(coreShare)) : threads;
-}
-
 /** The main script, sent to a worker as text behind this prefix instead of a blob: URL. */
 const INLINE_SCRIPT = 'kerv-inline-script:';
 

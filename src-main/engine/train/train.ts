@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
 import { canonicalJson, type RunConfig } from '../../shared/run-config';
 import { describeEnvironment, initBackend } from '../backend/select-backend';
-import { resolveThreads } from '../backend/wasm-threads';
+import { resolveThreads } from '../backend/cores';
 import { buildModel } from '../models/build-model';
 import { hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
 import { gatherBatch } from '../data/batches';

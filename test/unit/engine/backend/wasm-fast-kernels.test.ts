@@ -67,7 +67,7 @@ describe('wasm MaxPoolGrad', () => {
     const x = tf.tensor4d(xValues, xShape);
     const y = tf.maxPool(x, pool, strides, pad);
     const dy = tf.tensor(randomValues(y.size, 5), y.shape);
-    return [tf.grad((input: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(input, pool, strides, pad), dy)))(x)];
+    return [tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, pool, strides, pad), dy)))(x)];
   };
 
   const cases: { name: string; x: [number, number, number, number]; pool: [number, number]; strides: [number, number]; pad: 'valid' | 'same' }[] = [
