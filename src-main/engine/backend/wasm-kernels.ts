@@ -133,12 +133,15 @@ const conv2dBackpropFilterKernel: KernelConfig = {
   },
 };
 
+/** What registerWasmTrainingKernels installs on the wasm backend. */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [conv2dBackpropInputKernel, conv2dBackpropFilterKernel];
+
 let registered = false;
 
 /** Registers (once per process) the wasm training kernels; call before tf.setBackend('wasm'). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  for (const kernel of [conv2dBackpropInputKernel, conv2dBackpropFilterKernel]) {
+  for (const kernel of WASM_TRAINING_KERNELS) {
     // The wasm package registers its slow Conv2DBackpropInput on import; replace it.
     if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);
     tf.registerKernel(kernel);
