@@ -18,6 +18,12 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       dataDir: z.string().min(1).optional(),
       backend: z.enum(BACKENDS).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
+      redisUrl: z
+        .string()
+        .max(2000)
+        .regex(/^rediss?:\/\/\S+$/, 'a Redis URL: redis://[user:password@]host[:port][/db], or rediss://… for TLS')
+        .nullable()
+        .optional(),
     })
     .strict(),
   'config:defaults': z.unknown(),
@@ -54,6 +60,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'runs:exportBundle': z.object({ ids: ids.min(1), path: z.string().min(1) }).strict(),
   'runs:importBundle': z.object({ path: z.string().min(1) }).strict(),
   'queue:get': z.unknown(),
+  'cluster:status': z.unknown(),
   'queue:reorder': z.object({ ids }).strict(),
   'sweeps:start': z
     .object({
