@@ -9,6 +9,7 @@ import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
 import type { EpochMetrics, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
 import { TransitionError, type Store } from '../store/store';
 import { resumeCheckpoint } from './checkpoints';
+import { availableCores, coreShare } from '../engine/backend/cores';
 import type { DataPaths } from './paths';
 import type { FromWorker } from './worker/messages';
 import type { WorkerHandle, WorkerLauncher } from './worker/launcher';
@@ -178,6 +179,7 @@ export class RunScheduler {
         cacheDir: paths.datasetsDir,
         appVersion: this.o.appVersion,
         defaultBackend: this.o.defaultBackend(),
+        coreShare: coreShare(availableCores(), this.concurrency),
       });
     } catch (error) {
       // Could not even start (no worker bundle, unwritable folder): the run fails, the queue goes on.
