@@ -28,6 +28,7 @@ const KERNELS: { type: (typeof KERNEL_TYPES)[number]; param?: number[]; make: (p
   { type: 'manhattan', make: () => ({ type: 'manhattan' }) },
   { type: 'euclidean', make: () => ({ type: 'euclidean' }) },
   { type: 'cosine', make: () => ({ type: 'cosine' }) },
+  { type: 'laplacian', param: [0.1, 0.3, 0.6], make: (gamma) => ({ type: 'laplacian', gamma: gamma as tf.Tensor }) },
 ];
 
 /** y and the gradients of Σ y ⊙ R with respect to x, w and the parameter. */

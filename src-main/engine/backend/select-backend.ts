@@ -16,6 +16,7 @@ import type { RunEnvironment } from '../../shared/progress';
 import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { probeWebGpu, startWebGpuBackend, webGpuOptionsFrom, type WebGpuOptions } from './webgpu';
+import { startWasmBackend } from './wasm-threads';
 
 const require = createRequire(import.meta.url);
 
@@ -29,8 +30,13 @@ export interface BackendSelection {
   notes: string[];
 }
 
-/** How a process chooses: what 'auto' in a run config means here, and Dawn's options. */
+/** How a process chooses: what 'auto' in a run config means here, wasm's threads and Dawn's options. */
 export interface BackendOptions {
+  /**
+   * Threads for the wasm backend (default 1). It takes effect when wasm first
+   * starts in this process; later calls report the count it started with.
+   */
+  threads?: number;
   /** The backend for a config that says 'auto' (the workbench settings' default); KERV_BACKEND wins over it. */
   defaultBackend?: BackendChoice;
   /** Dawn's adapter and native API; KERV_WEBGPU_ADAPTER / KERV_WEBGPU_BACKEND fill what is not given. */
@@ -57,14 +63,23 @@ function tryLoadNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node')
   }
 }
 
-async function tryWasm(): Promise<string | null> {
+/** Threads the wasm backend was started with: fixed for the life of the process (see wasm-threads.ts). */
+let wasmThreads: number | null = null;
+
+async function tryWasm(threads: number): Promise<{ threads: number } | { failure: string }> {
   try {
+    if (wasmThreads !== null) {
+      const ok = await tf.setBackend('wasm');
+      return ok ? { threads: wasmThreads } : { failure: 'wasm backend failed to initialise' };
+    }
     setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
     registerWasmTrainingKernels();
-    const ok = await tf.setBackend('wasm');
-    return ok ? null : 'wasm backend failed to initialise';
+    const started = await startWasmBackend(threads);
+    if (!started.ok) return { failure: 'wasm backend failed to initialise' };
+    wasmThreads = started.threads;
+    return { threads: started.threads };
   } catch (error) {
-    return (error as Error).message;
+    return { failure: (error as Error).message };
   }
 }
 
@@ -116,9 +131,9 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, auto: boolean,
       return { selection: { backend: 'tensorflow', device: cpuModel(), threads: os.cpus().length } };
     }
     case 'wasm': {
-      const err = await tryWasm();
-      if (err) return { failure: err };
-      return { selection: { backend: 'wasm', device: cpuModel(), threads: 1 } };
+      const started = await tryWasm(options.threads ?? 1);
+      if ('failure' in started) return started;
+      return { selection: { backend: 'wasm', device: cpuModel(), threads: started.threads } };
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) return { failure: 'cpu backend failed to initialise' };
@@ -127,7 +142,7 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, auto: boolean,
 }
 
 function detailOf(candidate: BackendChoice, selection: Omit<BackendSelection, 'tried' | 'notes'>): string {
-  if (candidate === 'wasm') return `${selection.device}, single-threaded SIMD`;
+  if (candidate === 'wasm') return `${selection.device}, ${selection.threads === 1 ? 'single-threaded SIMD' : `SIMD, ${selection.threads} threads`}`;
   if (candidate === 'cpu') return `${selection.device}, pure JavaScript (slow reference)`;
   return selection.device;
 }

@@ -9,6 +9,7 @@ import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSu
 import { canonicalJson, type RunConfig } from '../../shared/run-config';
 import { describeEnvironment, initBackend, type BackendOptions } from '../backend/select-backend';
 import { gpuFaultPromise, gpuMemoryMb } from '../backend/webgpu';
+import { resolveThreads } from '../backend/cores';
 import { buildModel } from '../models/build-model';
 import { hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
 import { gatherBatch } from '../data/batches';
@@ -37,15 +38,17 @@ export interface TrainOptions {
   progressIntervalMs?: number;
   /** Reported in the run environment; default: this package's version. */
   appVersion?: string;
-  /** What 'auto' means in this process (the settings' default backend) and Dawn's options. */
-  backend?: BackendOptions;
+  /** What 'auto' means in this process (the settings' default backend) and Dawn's options (threads come from the config). */
+  backend?: Omit<BackendOptions, 'threads'>;
+  /** The cores this run is given, which a config's `threads: 'auto'` uses; default: all of this machine's. */
+  coreShare?: number;
 }
 
 /** The Rng labels: each consumer of randomness gets its own stream, so adding one never shifts another. */
 const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops', templates: 'train:kerv-templates' } as const;
 
-/** Fields of the config a resumed run may change: more epochs, a new name, another backend. */
-const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend']);
+/** Fields of the config a resumed run may change: more epochs, a new name, another backend or thread count. */
+const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend', 'threads']);
 
 function checkResumable(saved: RunConfig, config: RunConfig): void {
   const differing = Object.keys({ ...saved, ...config }).filter(
@@ -79,7 +82,7 @@ class EpochAccumulator {
 export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
   const emit = opts.onProgress;
   const intervalMs = opts.progressIntervalMs ?? 250;
-  const selection = await initBackend(config.backend, opts.backend);
+  const selection = await initBackend(config.backend, { ...opts.backend, threads: resolveThreads(config.threads, opts.coreShare) });
   const environment = describeEnvironment(selection, opts.appVersion ?? packageJson.version);
   for (const note of selection.notes) emit({ type: 'log', level: 'warn', message: note });
   const data = await loadRunData(config, opts.cacheDir);

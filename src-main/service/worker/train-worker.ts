@@ -4,6 +4,7 @@
 // ~250 ms tick), reports the outcome and exits. It runs under child_process.fork
 // (process.send) or Electron's utilityProcess (process.parentPort); either way
 // it exits when the service goes away, so no orphan keeps a CPU busy.
+import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { FromWorker, ToWorker } from './messages';
 
 interface ParentPort {
@@ -29,6 +30,12 @@ function onMessage(fn: (msg: ToWorker) => void): void {
   else process.on('message', (m) => fn(m as ToWorker));
 }
 
+/** The default backend sent by the service (a setting, or a cluster job's field): one of BACKENDS. */
+function backendChoice(name: string): BackendChoice {
+  if (!(BACKENDS as readonly string[]).includes(name)) throw new Error(`default backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(name)}`);
+  return name as BackendChoice;
+}
+
 const controller = new AbortController();
 let started = false;
 
@@ -43,7 +50,8 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       cacheDir: msg.cacheDir,
       appVersion: msg.appVersion,
       // 'auto' in the config defers to the settings' backend choice (KERV_BACKEND, when set, wins over it).
-      backend: { defaultBackend: msg.defaultBackend, webgpu: msg.webgpu },
+      backend: { defaultBackend: backendChoice(msg.defaultBackend), webgpu: msg.webgpu },
+      coreShare: msg.coreShare,
     });
     await send({ type: 'outcome', outcome });
     process.exit(0);
