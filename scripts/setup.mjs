@@ -154,7 +154,7 @@ class Progress {
   draw(changed) {
     const line = `kerv:   ${this.phase}… ${clock(Date.now() - this.started)}`;
     if (this.out.isTTY) this.out.write(`\r\x1b[K${line}`);
-    else if (changed || Date.now() - this.lastPrinted >= 30_000) this.out.write(`${line}\n`);
+    else if (changed || Date.now() - this.lastPrinted >= 29_000) this.out.write(`${line}\n`);
     this.lastPrinted = Date.now();
   }
   stop() {
