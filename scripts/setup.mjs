@@ -126,7 +126,7 @@ export function phaseOf(line) {
   if (banner) {
     const pkg = banner[1];
     if (pkg === 'better-sqlite3') return 'building better-sqlite3 (a prebuilt binary if one downloads, else SQLite compiles from source: minutes)';
-    if (pkg === 'electron') return "unpacking Electron's binary";
+    if (pkg === 'electron') return "running Electron's postinstall (it fetches the binary unless this install skips it)";
     if (pkg.startsWith('@tensorflow/tfjs-node')) return `fetching libtensorflow for the optional ${pkg} (skipped where it cannot download)`;
     return `running ${pkg}'s ${banner[2]} script`;
   }
