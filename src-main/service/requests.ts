@@ -2,8 +2,9 @@
 // socket, the CLI) may send anything, so each argument is parsed before use and a
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
-import { RUN_STATUSES, type ApiChannel } from '../shared/api';
-import { ConfigError } from '../shared/run-config';
+import { RUN_SORT_KEYS, RUN_STATUSES, type ApiChannel } from '../shared/api';
+import { BACKENDS, ConfigError } from '../shared/run-config';
+import { EXPORT_FORMATS } from '../shared/table-format';
 
 const id = z.number().int().positive();
 const ids = z.array(id);
@@ -15,8 +16,14 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'settings:set': z
     .object({
       dataDir: z.string().min(1).optional(),
-      backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+      backend: z.enum(BACKENDS).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
+      redisUrl: z
+        .string()
+        .max(2000)
+        .regex(/^rediss?:\/\/\S+$/, 'a Redis URL: redis://[user:password@]host[:port][/db], or rediss://… for TLS')
+        .nullable()
+        .optional(),
     })
     .strict(),
   'config:defaults': z.unknown(),
@@ -31,9 +38,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       status: z.array(z.enum(RUN_STATUSES)).optional(),
       groupId: id.optional(),
       experimentHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (RunRow.experimentHash)').optional(),
-      sortBy: z
-        .enum(['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt', 'experimentHash'])
-        .optional(),
+      sortBy: z.enum(RUN_SORT_KEYS).optional(),
       sortDir: z.enum(['asc', 'desc']).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
       offset: z.number().int().min(0).optional(),
@@ -55,6 +60,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'runs:exportBundle': z.object({ ids: ids.min(1), path: z.string().min(1) }).strict(),
   'runs:importBundle': z.object({ path: z.string().min(1) }).strict(),
   'queue:get': z.unknown(),
+  'cluster:status': z.unknown(),
   'queue:reorder': z.object({ ids }).strict(),
   'sweeps:start': z
     .object({
@@ -73,7 +79,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       groupIds: ids.optional(),
       columns: z.array(z.string()).optional(),
       groupBy: z.array(z.string()).optional(),
-      format: z.enum(['csv', 'markdown', 'latex', 'json']),
+      format: z.enum(EXPORT_FORMATS),
     })
     .strict(),
   'export:series': z.object({ runIds: ids.optional(), groupIds: ids.optional() }).strict(),

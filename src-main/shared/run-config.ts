@@ -3,6 +3,7 @@
 // they cannot drift. A bad value is rejected with the field path and the allowed
 // values (see formatConfigError).
 import { z } from 'zod';
+import { DATASETS } from './datasets';
 
 export const KERNEL_TYPES = [
   'linear',
@@ -27,8 +28,8 @@ export const ARCHITECTURES = [
 ] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
-export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'image-folder'] as const;
-export type DatasetName = (typeof DATASETS)[number];
+// The datasets are declared in shared/datasets.ts (one table: names, labels, shapes).
+export { DATASETS, type DatasetName } from './datasets';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -152,6 +153,12 @@ export const runConfigSchema = z
     name: z.string().max(200).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
     backend: z.enum(BACKENDS).default('auto'),
+    /**
+     * CPU threads the run computes on (the wasm backend's XNNPACK pool); 'auto' =
+     * every core the run is given (all of the machine's, or the queue's share of
+     * them). The results do not depend on it, up to float rounding.
+     */
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
     dataset: datasetConfigSchema.default(datasetConfigSchema.parse({})),
     model: modelConfigSchema.default(modelConfigSchema.parse({})),
     optimizer: optimizerConfigSchema.default(optimizerConfigSchema.parse({})),
