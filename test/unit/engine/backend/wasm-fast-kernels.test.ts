@@ -1,5 +1,5 @@
-// The wasm Sum / Mean (leading axes) and MaxPoolGrad (non-overlapping windows)
-// replacements must agree with tfjs's own cpu kernels, including the cases they
+// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows) and
+// Tanh replacements must agree with tfjs's own cpu kernels, including the cases they
 // hand back to the wasm package's kernels, and ties in a pooling window (ReLU
 // zeros), where the gradient must go to the first maximum only.
 import * as tf from '@tensorflow/tfjs';
@@ -92,5 +92,26 @@ describe('wasm MaxPoolGrad', () => {
     expect(Array.from(wasm)).toEqual(Array.from(cpu));
     // Each window passes on exactly one gradient value per channel.
     expect(wasm.filter((v) => v !== 0).length).toBeLessThanOrEqual((2 * 6 * 6 * 4) / 4);
+  });
+});
+
+describe('wasm Tanh', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('matches the cpu kernel within 1e-6 absolutely, from tiny to saturated inputs, and its gradient too', async () => {
+    const values = Float32Array.from(randomValues(4096, 13), (v, i) => v * [1e-6, 1e-3, 0.5, 3, 30][i % 5]);
+    const compute = () => {
+      const x = tf.tensor1d(values);
+      return [tf.tanh(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tanh(t), x)))(x)];
+    };
+    const [wasm, cpu] = [await runOn('wasm', compute), await runOn('cpu', compute)];
+    for (let k = 0; k < 2; k++) {
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - cpu[k][i]));
+      expect(worst).toBeLessThan(1e-6);
+    }
+    expect(wasm[0].every((v) => v >= -1 && v <= 1)).toBe(true);
   });
 });
