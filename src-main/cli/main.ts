@@ -11,6 +11,9 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   datasets: { summary: 'list | download | import datasets', load: () => import('./commands/datasets') },
 };
 
+/** Errors whose message is the whole story (a stack trace would only hide it). */
+const USER_FACING_ERRORS = new Set(['StoreError', 'ConfigError', 'LimitError', 'PathError', 'UntrustedInputError', 'TransitionError', 'DatasetError']);
+
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -44,6 +47,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof CliError) {
       console.error(`kerv: ${error.message}`);
       process.exitCode = error.code;
+    } else if (error instanceof Error && USER_FACING_ERRORS.has(error.name)) {
+      // Bad input or a storage problem the user can act on: the sentence, not a stack trace.
+      console.error(`kerv: ${error.message}`);
+      process.exitCode = EXIT.failed;
     } else {
       console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       process.exitCode = EXIT.failed;
