@@ -5,6 +5,7 @@
 import type { SweepRequest } from '../shared/api';
 import { getPath, setPath } from '../shared/config-paths';
 import { checkLimit } from '../shared/limits';
+import { parseServiceRunConfig } from './run-validation';
 import { isPrototypeKey } from '../shared/untrusted-json';
 import { ConfigError, defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../shared/run-config';
 
@@ -133,7 +134,7 @@ export function expandSweep(request: SweepRequest): SweepPoint[] {
   for (const values of points) {
     let config: RunConfig;
     try {
-      config = parseRunConfig(applyValues(request.base, values));
+      config = parseServiceRunConfig(applyValues(request.base, values));
     } catch (error) {
       if (error instanceof ConfigError) {
         throw new ConfigError(`Sweep point {${describePoint(values)}}: ${error.message}`, error.issues);

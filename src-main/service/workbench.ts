@@ -26,6 +26,7 @@ import { buildExportTable, exportColumns, type ExportRun } from './export-table'
 import { formatSeriesCsv } from './export-series';
 import { dataPaths, type DataPaths } from './paths';
 import { PRESETS } from './presets';
+import { parseServiceRunConfig } from './run-validation';
 import { parseRequest } from './requests';
 import { RunScheduler } from './scheduler';
 import { expandSweep } from './sweep';
@@ -340,7 +341,7 @@ export class Workbench {
       'config:defaults': () => ({ config: defaultRunConfig(), presets: PRESETS }),
       'config:validate': (arg) => {
         try {
-          parseRunConfig(arg);
+          parseServiceRunConfig(arg);
           return { ok: true, issues: [] };
         } catch (error) {
           const issues = (error as { issues?: { path: string; message: string }[] }).issues;
@@ -375,7 +376,7 @@ export class Workbench {
         return this.store.metrics.samples(id);
       },
       'runs:start': ({ config, queue }) => {
-        const id = this.createRun(parseRunConfig(config), { first: queue === false });
+        const id = this.createRun(parseServiceRunConfig(config), { first: queue === false });
         this.scheduler.pump();
         return { id };
       },
