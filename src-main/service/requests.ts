@@ -29,6 +29,12 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       dataDir: path.optional(),
       backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
+      redisUrl: z
+        .string()
+        .max(2000)
+        .regex(/^rediss?:\/\/\S+$/, 'a Redis URL: redis://[user:password@]host[:port][/db], or rediss://… for TLS')
+        .nullable()
+        .optional(),
     })
     .strict(),
   'config:defaults': noArgument,
@@ -67,6 +73,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'runs:exportBundle': z.object({ ids: ids.min(1), path }).strict(),
   'runs:importBundle': z.object({ path }).strict(),
   'queue:get': noArgument,
+  'cluster:status': noArgument,
   'queue:reorder': z.object({ ids }).strict(),
   'sweeps:start': z
     .object({

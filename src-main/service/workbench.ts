@@ -2,7 +2,8 @@
 // (shared/api.ts). Electron's IPC handler, `kerv serve` and the CLI are thin
 // adapters over Workbench.invoke / Workbench.on. Plain Node: no Electron here.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import os from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { confinePath } from '../engine/safe-files';
 import type {
   ApiArg,
@@ -11,6 +12,7 @@ import type {
   ApiEvents,
   ApiRequests,
   ApiResult,
+  ClusterStatus,
   ModelDescription,
   RunDetail,
   Settings,
@@ -21,6 +23,9 @@ import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
 import { chooseResumeCheckpoint, discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
+import type { ClusterCoordinator } from './cluster/coordinator';
+import type { ClusterWorker } from './cluster/cluster-worker';
+import { maskRedisUrl } from './cluster/redis';
 import { compareRuns } from './compare';
 import { buildExportTable, exportColumns, type ExportRun } from './export-table';
 import { formatSeriesCsv } from './export-series';
@@ -50,6 +55,15 @@ export interface WorkbenchOptions {
   stopGraceMs?: number;
   /** Start queued runs (default true). The CLI's read-only commands open with false and never spawn a worker. */
   startQueue?: boolean;
+  /**
+   * The cluster's Redis (redis://… or rediss://…): queued runs then go to the cluster's
+   * workers. Undefined: the saved setting; null: none (everything trains here).
+   */
+  redisUrl?: string | null;
+  /** With a cluster, whether this machine trains too (as a worker with `concurrency` slots; default true). */
+  clusterLocalWorker?: boolean;
+  /** With a cluster: how long a dead worker's runs wait before another worker takes them (ms, default 30 s). */
+  clusterStallTimeoutMs?: number;
 }
 
 type Handlers = { [C in ApiChannel]: (arg: ApiRequests[C]['arg']) => Promise<ApiRequests[C]['result']> | ApiRequests[C]['result'] };
@@ -67,6 +81,10 @@ export class Workbench {
   /** Paths adapters granted (grantPath), with how many grants hold each. */
   private readonly grantedPaths = new Map<string, number>();
   private closed = false;
+  private coordinator: ClusterCoordinator | null = null;
+  private localWorker: ClusterWorker | null = null;
+  /** Why the configured cluster is not in use (unreachable, wrong password), in words. */
+  private clusterError: string | null = null;
 
   private constructor(
     readonly store: Store,
@@ -103,16 +121,77 @@ export class Workbench {
       throw new Error(`Cannot create the data folder ${paths.root}: ${(error as Error).message}. Choose another with --data-dir or KERV_DATA_DIR.`);
     }
     const store = Store.open({ file: paths.database, nativeBinding: o.nativeBinding, maxPageCount: o.maxPageCount });
+    const redisUrl = o.redisUrl === undefined ? savedRedisUrl(store) : o.redisUrl;
     let recovered: number[];
     try {
-      recovered = store.transaction(() => store.runs.interruptOrphans('the workbench process stopped while the run was training', isProcessAlive), 'recover');
+      // Runs the cluster trains are not orphans of this process: their workers go on without it.
+      // Only a workbench that trains without a cluster takes them back (interrupted, resumable here).
+      const keepClusterRuns = Boolean(redisUrl) || o.startQueue === false;
+      const trainedElsewhere = new Set(keepClusterRuns ? store.cluster.openRuns().map((r) => r.runId) : []);
+      recovered = store.transaction(() => {
+        const ids = store.runs.interruptOrphans('the workbench process stopped while the run was training', isProcessAlive, trainedElsewhere);
+        ids.forEach((id) => store.cluster.close(id));
+        return ids;
+      }, 'recover');
     } catch (error) {
       store.close();
       throw error;
     }
     const workbench = new Workbench(store, o, recovered);
+    if (redisUrl && o.startQueue !== false) await workbench.connectCluster(redisUrl);
     if (o.startQueue !== false) workbench.scheduler.start();
     return workbench;
+  }
+
+  /**
+   * Becomes the coordinator of the cluster on that Redis: ingests what the workers
+   * reported meanwhile, hands queued runs over, and (unless told otherwise) lets
+   * this machine train as one of the workers. When Redis cannot be used the error
+   * is kept for the UI (and logged) and everything trains here, as without one.
+   */
+  private async connectCluster(redisUrl: string): Promise<void> {
+    const { ClusterCoordinator } = await import('./cluster/coordinator');
+    try {
+      this.coordinator = await ClusterCoordinator.connect({
+        redisUrl,
+        store: this.store,
+        paths: this.paths,
+        emit: (event, payload) => this.emit(event, payload),
+        appVersion: this.options.appVersion,
+        defaultBackend: () => this.settings().backend,
+        onChange: () => this.scheduler.pump(),
+      });
+    } catch (error) {
+      this.clusterError = (error as Error).message;
+      console.error(`kerv: the cluster is not available, runs train on this machine: ${this.clusterError}`);
+      return;
+    }
+    this.scheduler.setPlacement(this.coordinator);
+    if (this.options.clusterLocalWorker === false) return;
+    const { ClusterWorker } = await import('./cluster/cluster-worker');
+    const worker = new ClusterWorker({
+      redisUrl,
+      name: os.hostname(),
+      concurrency: this.scheduler.concurrency,
+      workDir: join(this.paths.root, 'cluster-worker'),
+      datasetsDir: this.paths.datasetsDir,
+      launcher: this.options.launcher ?? forkLauncher(),
+      appVersion: this.options.appVersion,
+      stallTimeoutMs: this.options.clusterStallTimeoutMs,
+      log: (line) => console.error(line),
+    });
+    try {
+      await worker.start();
+      this.localWorker = worker;
+    } catch (error) {
+      console.error(`kerv: this machine does not train for the cluster: ${(error as Error).message}`);
+    }
+  }
+
+  private async clusterStatus(): Promise<ClusterStatus> {
+    if (this.coordinator) return this.coordinator.status();
+    const url = this.options.redisUrl === undefined ? savedRedisUrl(this.store) : this.options.redisUrl;
+    return { redisUrl: maskOptional(url), connected: false, error: this.clusterError, workers: [] };
   }
 
   /** Handles one request: validates the argument, then runs it. Throws Error (ConfigError carries issues). */
@@ -174,6 +253,9 @@ export class Workbench {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // This machine's cluster runs checkpoint and go back to the queue; the others keep training.
+    await this.localWorker?.close();
+    await this.coordinator?.close();
     await this.scheduler.close();
     this.listeners.clear();
     this.store.close();
@@ -187,6 +269,7 @@ export class Workbench {
       dataDir: this.paths.root,
       backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
       concurrency: this.scheduler.concurrency,
+      redisUrl: maskOptional(savedRedisUrl(this.store)),
     };
   }
 
@@ -207,6 +290,7 @@ export class Workbench {
       environment: env?.environment ?? null,
       dataset_info: env?.dataset ?? null,
       resumable: RESUMABLE.has(run.status) && resumeCheckpoint(this.paths.checkpointDir(id), run.step) !== null,
+      ranOn: this.store.cluster.worker(id),
     };
   }
 
@@ -331,7 +415,7 @@ export class Workbench {
         if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
           throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
         }
-        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency });
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl });
         if (arg.concurrency !== undefined) {
           this.scheduler.concurrency = arg.concurrency;
           this.scheduler.pump();
@@ -448,8 +532,17 @@ export class Workbench {
         return { text, mime: 'text/csv', extension: 'csv' };
       },
       'export:columns': () => exportColumns(),
+      'cluster:status': () => this.clusterStatus(),
     };
   }
+}
+
+const maskOptional = (url: string | null) => (url ? maskRedisUrl(url) : null);
+
+/** The Redis URL saved in the settings, if any. */
+function savedRedisUrl(store: Store): string | null {
+  const value = store.settings().redisUrl;
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** Whether a process with this pid exists (signal 0 checks without signalling). */

@@ -152,6 +152,12 @@ export const runConfigSchema = z
     name: z.string().max(200).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
     backend: z.enum(BACKENDS).default('auto'),
+    /**
+     * CPU threads the run computes on (the wasm backend's XNNPACK pool); 'auto' =
+     * every core the run is given (all of the machine's, or the queue's share of
+     * them). The results do not depend on it, up to float rounding.
+     */
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
     dataset: datasetConfigSchema.default(datasetConfigSchema.parse({})),
     model: modelConfigSchema.default(modelConfigSchema.parse({})),
     optimizer: optimizerConfigSchema.default(optimizerConfigSchema.parse({})),

@@ -24,7 +24,7 @@ function addExperimentHash(db: Db): void {
 }
 
 /**
- * 3: run numbers are never reused. `runs.id` is a plain INTEGER PRIMARY KEY, which
+ * 4: run numbers are never reused. `runs.id` is a plain INTEGER PRIMARY KEY, which
  * hands out max(id)+1, so deleting the newest run gave its number to the next one
  * and notes citing "#13" then pointed at another experiment. AUTOINCREMENT would
  * need the table (and every table referencing it) rebuilt; a one-row counter does
@@ -184,5 +184,22 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   `,
   addExperimentHash,
+  /* 3: the cluster's bookkeeping (service/cluster): which runs it holds, the fencing attempt, the last stream entry ingested */ `
+  CREATE TABLE cluster_runs (
+    run_id     INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    -- how many times the run was handed to the cluster (a resumed run gets a new job)
+    dispatch   INTEGER NOT NULL,
+    -- 1 while the cluster holds the run (queued there or training); 0 once its outcome is ingested
+    open       INTEGER NOT NULL,
+    -- the newest attempt whose messages are accepted: older ones come from a worker that lost the run
+    attempt    INTEGER NOT NULL DEFAULT 0,
+    -- the machine that trains (or last trained) the run
+    worker     TEXT
+  );
+  CREATE TABLE cluster_state (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  );
+  `,
   neverReuseRunIds,
 ];

@@ -3,6 +3,7 @@
 // single transaction.
 import type { TrainProgress } from '../shared/progress';
 import { describeStorageError, openDatabase, StoreError, type Db, type OpenDatabaseOptions } from './database';
+import { ClusterStore } from './cluster-store';
 import { MetricStore } from './metric-store';
 import type { RunStatus } from '../shared/api';
 import { nowIso, RunStore, type UnsavedEnds } from './run-store';
@@ -12,6 +13,7 @@ export class Store {
   readonly metrics: MetricStore;
   /** Ends of runs the database refused to write (disk full): shown by every read, written at the first chance. */
   private readonly unsavedEnds: UnsavedEnds = new Map();
+  readonly cluster: ClusterStore;
 
   private constructor(
     private readonly db: Db,
@@ -19,6 +21,7 @@ export class Store {
   ) {
     this.runs = new RunStore(db, this.unsavedEnds);
     this.metrics = new MetricStore(db);
+    this.cluster = new ClusterStore(db);
   }
 
   /**
@@ -169,4 +172,5 @@ export class Store {
 
 export { StoreError } from './database';
 export type { OpenDatabaseOptions } from './database';
+export type { ClusterRun } from './cluster-store';
 export { TransitionError, canTransition, toRunRow, type StoredRun, type Artifact, type Group } from './run-store';

@@ -25,7 +25,10 @@ Options:
                     address are accepted; add the names clients use after commas,
                     e.g. --host 0.0.0.0,gpu-box,gpu-box.lab
   --data-dir <dir>  the data folder (runs database, datasets, checkpoints)
-  --concurrency <n> runs trained at the same time
+  --concurrency <n> runs trained at the same time (on this machine)
+  --redis <url>     coordinate a cluster through this Redis (default $KERV_REDIS_URL,
+                    else the saved setting): queued runs go to 'kerv worker' machines
+  --no-local-worker with --redis: this machine only coordinates, it trains nothing
   --token <t>       use this access token instead of a random one
   -h, --help        show this help`;
 
@@ -49,6 +52,8 @@ const serve: CliCommand = {
       'data-dir': { type: 'string' },
       concurrency: { type: 'string' },
       token: { type: 'string' },
+      redis: { type: 'string' },
+      'no-local-worker': { type: 'boolean' },
     });
     const port = intFlag('port', values.port, 0, 65535) ?? 5317;
     const concurrency = intFlag('concurrency', values.concurrency, 1, 64);
@@ -56,7 +61,14 @@ const serve: CliCommand = {
     const staticDir = rendererDir();
     const dataDir = resolveDataDir(values['data-dir']);
 
-    const workbench = await Workbench.open({ dataDir, appVersion: packageJson.version, concurrency });
+    const redisUrl = values.redis ?? process.env.KERV_REDIS_URL;
+    const workbench = await Workbench.open({
+      dataDir,
+      appVersion: packageJson.version,
+      concurrency,
+      redisUrl,
+      clusterLocalWorker: !values['no-local-worker'],
+    });
     let server;
     try {
       const [bindHost, ...hostNames] = (values.host ?? '').split(',').map((h) => h.trim()).filter(Boolean);
@@ -72,6 +84,8 @@ const serve: CliCommand = {
     }
     console.log(`Kervolution Workbench serving ${dataDir}`);
     console.log(`Open ${server.url}`);
+    const cluster = await workbench.invoke('cluster:status', undefined);
+    if (cluster.connected) console.log(`Coordinating the cluster on ${cluster.redisUrl}`);
 
     const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
       process.once('SIGINT', () => resolvePromise('SIGINT'));

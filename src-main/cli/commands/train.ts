@@ -40,6 +40,7 @@ Config (flags override --config; every value is checked against the run-config s
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
   --backend NAME         auto | tensorflow-gpu | tensorflow | wasm | cpu (or env KERV_BACKEND)
+  --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
 
 Run:
   --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR

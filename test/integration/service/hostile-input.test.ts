@@ -243,7 +243,7 @@ describe('finding 11: clear errors instead of raw ones', () => {
   });
 
   it('kervLayers out of range (0,7 on lenet5, 2 convolutions) is refused before a run exists, naming the field and the range', async () => {
-    const config = { model: { arch: 'lenet5', kernel: { type: 'polynomial' }, kervLayers: [0, 7] } };
+    const config = { model: { arch: 'lenet5' as const, kernel: { type: 'polynomial' as const }, kervLayers: [0, 7] } };
     const before = await runCount();
     const error = (await wb.invoke('runs:start', { config }).catch((e: Error) => e)) as Error & { issues: { path: string; message: string }[] };
     expect(error.issues).toEqual([{ path: 'model.kervLayers', message: 'lenet5 has 2 convolutions (indices 0-1); index 7 is out of range' }]);

@@ -19,10 +19,12 @@ describe('workbench requests', () => {
 
   it('settings persist across reopen; the data folder cannot change while open', async () => {
     bench = await openTestBench({ startQueue: false });
-    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1 });
-    await bench.wb.invoke('settings:set', { backend: 'wasm', concurrency: 3 });
-    const wb = await bench.reopen();
-    expect(await wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'wasm', concurrency: 3 });
+    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1, redisUrl: null });
+    await bench.wb.invoke('settings:set', { backend: 'wasm', concurrency: 3, redisUrl: 'redis://worker:s3cret@cluster-host:6380/2' });
+    const wb = await bench.reopen({ redisUrl: null });
+    // The password never travels back to the UI.
+    expect(await wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'wasm', concurrency: 3, redisUrl: 'redis://worker:***@cluster-host:6380/2' });
+    await expect(wb.invoke('settings:set', { redisUrl: 'http://cluster-host' })).rejects.toThrow(/redisUrl.*Redis URL/s);
     await expect(wb.invoke('settings:set', { concurrency: 0 })).rejects.toThrow(/concurrency/);
     await expect(wb.invoke('settings:set', { dataDir: '/elsewhere' })).rejects.toThrow(/data folder is chosen when the workbench starts/);
   });
