@@ -2,9 +2,10 @@
 // socket, the CLI) may send anything, so each argument is parsed before use and a
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
-import { RUN_STATUSES, type ApiChannel } from '../shared/api';
+import { RUN_SORT_KEYS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
-import { ConfigError } from '../shared/run-config';
+import { BACKENDS, ConfigError } from '../shared/run-config';
+import { EXPORT_FORMATS } from '../shared/table-format';
 import { assertPlainJson } from '../shared/untrusted-json';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -27,7 +28,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'settings:set': z
     .object({
       dataDir: path.optional(),
-      backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+      backend: z.enum(BACKENDS).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
       redisUrl: z
         .string()
@@ -49,9 +50,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       status: z.array(z.enum(RUN_STATUSES)).optional(),
       groupId: id.optional(),
       experimentHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (RunRow.experimentHash)').optional(),
-      sortBy: z
-        .enum(['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt', 'experimentHash'])
-        .optional(),
+      sortBy: z.enum(RUN_SORT_KEYS).optional(),
       sortDir: z.enum(['asc', 'desc']).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
       offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
@@ -92,7 +91,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       groupIds: ids.optional(),
       columns: z.array(z.string().max(200)).max(1_000).optional(),
       groupBy: z.array(z.string().max(200)).max(100).optional(),
-      format: z.enum(['csv', 'markdown', 'latex', 'json']),
+      format: z.enum(EXPORT_FORMATS),
     })
     .strict(),
   'export:series': z.object({ runIds: ids.optional(), groupIds: ids.optional() }).strict(),

@@ -1,7 +1,7 @@
 // The workbench service: the one implementation of the API contract
 // (shared/api.ts). Electron's IPC handler, `kerv serve` and the CLI are thin
 // adapters over Workbench.invoke / Workbench.on. Plain Node: no Electron here.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { confinePath } from '../engine/safe-files';
@@ -18,7 +18,8 @@ import type {
   Settings,
   SystemInfo,
 } from '../shared/api';
-import { DATASETS, defaultRunConfig, parseRunConfig, type DatasetName, type RunConfig } from '../shared/run-config';
+import { CACHED_DATASETS, isDatasetName, type DatasetName } from '../shared/datasets';
+import { defaultRunConfig, parseRunConfig, type RunConfig } from '../shared/run-config';
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
@@ -70,7 +71,6 @@ type Handlers = { [C in ApiChannel]: (arg: ApiRequests[C]['arg']) => Promise<Api
 type Listener = (payload: never) => void;
 
 const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted']);
-const DOWNLOADABLE = DATASETS.filter((d) => d !== 'image-folder');
 
 export class Workbench {
   readonly paths: DataPaths;
@@ -373,20 +373,24 @@ export class Workbench {
 
   private async datasetList() {
     const { datasetStatus } = await import('../engine/data/index');
-    return Promise.all(DOWNLOADABLE.map((name) => datasetStatus(name, this.paths.datasetsDir)));
+    return Promise.all(CACHED_DATASETS.map((name) => datasetStatus(name, this.paths.datasetsDir)));
   }
 
   private checkDatasetName(name: string): DatasetName {
-    if (!(DOWNLOADABLE as readonly string[]).includes(name)) {
-      throw new Error(`Unknown dataset '${name}'; expected one of ${DOWNLOADABLE.join(', ')} (image folders are read in place via dataset.path).`);
+    if (!isDatasetName(name) || !CACHED_DATASETS.includes(name)) {
+      throw new Error(`Unknown dataset '${name}'; expected one of ${CACHED_DATASETS.join(', ')} (image folders are read in place via dataset.path).`);
     }
-    return name as DatasetName;
+    return name;
   }
 
   private async describeModel(input: unknown): Promise<ModelDescription> {
     const config = parseRunConfig(input);
-    const { describeConfig } = await import('../engine/models/build-model');
-    return describeConfig(config.model, modelData(config));
+    const [{ describeConfig }, { previewDataset }] = await Promise.all([import('../engine/models/build-model'), import('../engine/data/index')]);
+    const preview = await previewDataset(config.dataset).catch((error: unknown) => {
+      // Only a dataset read from dataset.path can fail here; say which field to fix.
+      throw new Error(`dataset.path: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return describeConfig(config.model, { inputShape: preview.inputShape, numClasses: preview.classNames.length });
   }
 
   private async probeSystem(): Promise<SystemInfo> {
@@ -552,25 +556,5 @@ function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Input shape and class count the model preview needs, without loading the dataset. */
-function modelData(config: RunConfig): { inputShape: [number, number, number]; numClasses: number } {
-  switch (config.dataset.name) {
-    case 'mnist':
-    case 'fashion-mnist':
-      return { inputShape: [28, 28, 1], numClasses: 10 };
-    case 'cifar10':
-      return { inputShape: [32, 32, 3], numClasses: 10 };
-    case 'image-folder': {
-      const path = config.dataset.path;
-      if (!path || !existsSync(path) || !statSync(path).isDirectory()) {
-        throw new Error(`dataset.path: an image-folder dataset needs an existing folder with one sub-folder per class (got ${path ?? 'none'}).`);
-      }
-      const classes = readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).length;
-      const size = config.dataset.imageSize;
-      return { inputShape: [size, size, 3], numClasses: Math.max(classes, 2) };
-    }
   }
 }

@@ -3,6 +3,7 @@
 // they cannot drift. A bad value is rejected with the field path and the allowed
 // values (see formatConfigError).
 import { z } from 'zod';
+import { DATASETS } from './datasets';
 
 export const KERNEL_TYPES = [
   'linear',
@@ -27,8 +28,8 @@ export const ARCHITECTURES = [
 ] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
-export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'image-folder'] as const;
-export type DatasetName = (typeof DATASETS)[number];
+// The datasets are declared in shared/datasets.ts (one table: names, labels, shapes).
+export { DATASETS, type DatasetName } from './datasets';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];

@@ -2,13 +2,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
-import type { RunConfig } from '../../shared/run-config';
+import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
+import { defaultRunConfig, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile } from '../train-flags';
+
+const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
 
 const usage = `Usage: kerv train [options]
 
@@ -19,9 +22,9 @@ after the current step and keeps a checkpoint to --resume from).
 Config (flags override --config; every value is checked against the run-config schema):
   --config FILE          run config JSON (fields as in the UI's "export config")
   --name TEXT
-  --dataset NAME         mnist | fashion-mnist | cifar10 | image-folder   (default fashion-mnist)
-  --data-path DIR        read the dataset from here (required for image-folder)
-  --image-size N         image-folder: resize to N×N
+  --dataset NAME         ${DATASETS.join(' | ')}   (default ${defaultRunConfig().dataset.name})
+  --data-path DIR        read the dataset from here (required for ${PATH_DATASETS.join(', ')})
+  --image-size N         ${PATH_DATASETS.join(', ')}: resize to N×N
   --augment MODE         auto | none | crop | flip | crop-flip
   --train-subset N       use only N training images
   --test-subset N        use only N test images

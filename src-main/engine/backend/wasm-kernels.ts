@@ -138,13 +138,16 @@ const conv2dBackpropFilterKernel: KernelConfig = {
   },
 };
 
+/** The conv2d gradient kernels registerWasmTrainingKernels installs on the wasm backend (besides the faster reductions and pooling gradient). */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [conv2dBackpropInputKernel, conv2dBackpropFilterKernel];
+
 let registered = false;
 
 /** Registers (once per process) the wasm training kernels; call before tf.setBackend('wasm'). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel()].filter((k): k is KernelConfig => k !== null);
-  for (const kernel of [conv2dBackpropInputKernel, conv2dBackpropFilterKernel, ...faster]) {
+  for (const kernel of [...WASM_TRAINING_KERNELS, ...faster]) {
     // The wasm package registers its own (slow) kernels on import; replace them.
     if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);
     tf.registerKernel(kernel);

@@ -12,6 +12,7 @@ import {
   kernelSpecSchema,
   type KernelType,
 } from '../../../src-main/shared/run-config';
+import { DATASET_SPECS, isDatasetName } from '../../../src-main/shared/datasets';
 
 export type FieldKind = 'number' | 'integer' | 'optional-integer' | 'nullable-number' | 'select' | 'boolean' | 'text' | 'integer-list' | 'kerv-layers';
 
@@ -33,6 +34,11 @@ export interface FieldGroup {
 }
 
 const kernelType = (config: Record<string, unknown>) => ((config.model as { kernel?: { type?: string } })?.kernel?.type ?? 'linear') as KernelType;
+/** Datasets read in place (image folders) take a path and an image size; the others come from the cache. */
+const needsPath = (config: Record<string, unknown>) => {
+  const name = (config.dataset as { name?: string })?.name;
+  return isDatasetName(name) && DATASET_SPECS[name].needsPath;
+};
 const optimizerType = (config: Record<string, unknown>) => (config.optimizer as { type?: string })?.type;
 const scheduleType = (config: Record<string, unknown>) => (config.schedule as { type?: string })?.type;
 
@@ -54,8 +60,8 @@ export const FIELD_GROUPS: FieldGroup[] = [
     title: 'Dataset',
     fields: [
       { path: 'dataset.name', label: 'Dataset', kind: 'select', options: DATASETS, sweepable: true },
-      { path: 'dataset.path', label: 'Path', kind: 'text', hint: 'folder for image-folder; empty = cache', when: (c) => (c.dataset as { name?: string })?.name === 'image-folder' },
-      { path: 'dataset.imageSize', label: 'Image size', kind: 'integer', when: (c) => (c.dataset as { name?: string })?.name === 'image-folder' },
+      { path: 'dataset.path', label: 'Path', kind: 'text', hint: 'folder with one sub-folder per class', when: needsPath },
+      { path: 'dataset.imageSize', label: 'Image size', kind: 'integer', when: needsPath },
       { path: 'dataset.trainSubset', label: 'Train subset', kind: 'optional-integer', hint: 'first N training images; empty = all', sweepable: true },
       { path: 'dataset.testSubset', label: 'Test subset', kind: 'optional-integer', hint: 'empty = all' },
       { path: 'dataset.validationFraction', label: 'Validation fraction', kind: 'number' },
