@@ -3,6 +3,7 @@
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
 import type { RunConfig, RunConfigInput } from './run-config';
+import type { ExportFormat } from './table-format';
 import type {
   DatasetInfo,
   EpochMetrics,
@@ -81,13 +82,17 @@ export interface RunListQuery {
   /** Only the repeats of one experiment (RunRow.experimentHash). */
   experimentHash?: string;
   /** 'experimentHash' keeps the repeats of an experiment next to each other across pages. */
-  sortBy?: 'id' | 'name' | 'status' | 'dataset' | 'arch' | 'kernel' | 'bestValidationAccuracy' | 'durationMs' | 'createdAt' | 'experimentHash';
+  sortBy?: RunSortKey;
   sortDir?: 'asc' | 'desc';
   limit?: number;
   offset?: number;
 }
 
-export type ExportFormat = 'csv' | 'markdown' | 'latex' | 'json';
+/** What the runs list sorts by (the store maps each to a column; the UI and CLI offer these). */
+export const RUN_SORT_KEYS = ['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt', 'experimentHash'] as const;
+export type RunSortKey = (typeof RUN_SORT_KEYS)[number];
+
+export type { ExportFormat };
 
 export interface ExportRequest {
   runIds?: number[];
@@ -276,6 +281,13 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { message
 export interface WorkbenchApi {
   invoke<C extends ApiChannel>(channel: C, arg: ApiArg<C>): Promise<ApiResult<C>>;
   on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+  /**
+   * Adapters only (never a client): lets requests use one path outside the data
+   * folder because the user chose it themselves — in a native file dialog, on the
+   * command line, or as the server's own temporary file. Paths a request names
+   * are otherwise confined to the data folder's bundles/ folder. Returns the revoke.
+   */
+  grantPath?(path: string): () => void;
 }
 
 /**

@@ -1,15 +1,15 @@
 // `kerv runs`: list, show, remove, resume, and move runs between machines.
-import { RUN_STATUSES, type RunListQuery, type RunRow, type RunStatus } from '../../shared/api';
+import { resolve } from 'node:path';
+import { RUN_SORT_KEYS, RUN_STATUSES, type RunListQuery, type RunRow, type RunSortKey, type RunStatus } from '../../shared/api';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request, trainAndWait } from '../workbench-session';
 
-const SORT_KEYS = ['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt'] as const;
 
 const usage = `Usage: kerv runs <list|show|rm|resume|export|import> [options]
 
   kerv runs list [--status S,...] [--search TEXT] [--group N] [--sort KEY] [--asc]
                  [--limit N] [--offset N] [--json]
-      Stored runs, newest first. KEY: ${SORT_KEYS.join(', ')}.
+      Stored runs, newest first. KEY: ${RUN_SORT_KEYS.join(', ')}.
       S: ${RUN_STATUSES.join(', ')}.
   kerv runs show ID [--json]
       Config, environment, per-epoch metrics and the log of one run.
@@ -70,14 +70,14 @@ async function list(argv: string[]): Promise<number> {
     offset: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.sort !== undefined && !(SORT_KEYS as readonly string[]).includes(values.sort)) {
-    throw new CliError(`--sort: '${values.sort}' is not a sort key (expected ${SORT_KEYS.join(', ')})`);
+  if (values.sort !== undefined && !(RUN_SORT_KEYS as readonly string[]).includes(values.sort)) {
+    throw new CliError(`--sort: '${values.sort}' is not a sort key (expected ${RUN_SORT_KEYS.join(', ')})`);
   }
   const query: RunListQuery = {
     search: values.search,
     status: values.status ? parseStatuses(values.status) : undefined,
     groupId: intFlag('group', values.group, 1),
-    sortBy: values.sort as RunListQuery['sortBy'],
+    sortBy: values.sort as RunSortKey | undefined,
     sortDir: values.asc ? 'asc' : 'desc',
     limit: intFlag('limit', values.limit, 1) ?? 50,
     offset: intFlag('offset', values.offset, 0) ?? 0,
@@ -186,7 +186,10 @@ async function exportRuns(argv: string[]): Promise<number> {
   const ids = positionals.flatMap((p) => parseIds(p, 'run id'));
   const wb = await openWorkbench(values['data-dir']);
   try {
-    const { path, bytes } = await request(() => wb.invoke('runs:exportBundle', { ids, path: values.out! }));
+    // A path on the user's own command line: theirs to choose, wherever it is.
+    const out = resolve(values.out);
+    wb.grantPath(out);
+    const { path, bytes } = await request(() => wb.invoke('runs:exportBundle', { ids, path: out }));
     console.log(`Wrote ${ids.length} run${ids.length === 1 ? '' : 's'} to ${path} (${bytes} bytes).`);
     return EXIT.ok;
   } finally {
@@ -199,7 +202,9 @@ async function importRuns(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError('kerv runs import needs one .kervrun file');
   const wb = await openWorkbench(values['data-dir']);
   try {
-    const { ids } = await request(() => wb.invoke('runs:importBundle', { path: positionals[0] }));
+    const file = resolve(positionals[0]);
+    wb.grantPath(file);
+    const { ids } = await request(() => wb.invoke('runs:importBundle', { path: file }));
     console.log(`Imported ${ids.length} run${ids.length === 1 ? '' : 's'}: ${ids.join(', ')}.`);
     return EXIT.ok;
   } finally {

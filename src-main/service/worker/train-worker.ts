@@ -44,6 +44,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       resumeFrom: msg.resumeFrom ?? undefined,
       cacheDir: msg.cacheDir,
       appVersion: msg.appVersion,
+      coreShare: msg.coreShare,
     });
     await send({ type: 'outcome', outcome });
     process.exit(0);
