@@ -6,7 +6,7 @@
 // go on.
 import { mkdirSync } from 'node:fs';
 import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
-import type { EpochMetrics, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
+import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
 import { TransitionError, type Store } from '../store/store';
 import { resumeCheckpoint } from './checkpoints';
 import type { DataPaths } from './paths';
@@ -190,13 +190,16 @@ export class RunScheduler {
       return;
     }
     const steps: StepMetrics[] = [];
+    const scalars: ScalarSample[] = [];
     let epoch: EpochMetrics | null = null;
     for (const p of batch) {
       if (p.type === 'started') this.o.emit('run:started', { id: run.id, totalSteps: p.totalSteps, environment: p.environment });
       else if (p.type === 'steps') steps.push(...p.steps);
+      else if (p.type === 'scalars') scalars.push(...p.samples);
       else if (p.type === 'epoch') epoch = p.metrics;
     }
     if (steps.length > 0 || epoch) this.o.emit('run:progress', { id: run.id, steps, epoch });
+    if (scalars.length > 0) this.o.emit('run:scalars', { id: run.id, samples: scalars });
   }
 
   private settleWithOutcome(run: ActiveRun, outcome: TrainOutcome): void {

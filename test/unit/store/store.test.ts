@@ -91,7 +91,7 @@ describe('schema', () => {
 
     const upgraded = Store.open({ file });
     try {
-      expect(upgraded.schemaVersion()).toBe(2);
+      expect(upgraded.schemaVersion()).toBe(MIGRATIONS.length);
       const rows = upgraded.runs.list({ sortBy: 'id', sortDir: 'asc' }).rows;
       expect(rows.map((r) => r.experimentHash)).toEqual(configs.map(experimentHash));
       // Seeds and names differ, the experiment does not; another learning rate is another experiment.
