@@ -33,7 +33,7 @@ export interface BenchOptions {
   profileAll: boolean;
 }
 
-const USAGE = `Usage: npm run bench -- [options]
+export const BENCH_USAGE = `Usage: npm run bench -- [options]
 
   --quick                 tiny sizes (batch 4, 8×8), 1 warm-up + 1 step: a smoke run (seconds), not a measurement
   --batch N               batch size (default 64)
@@ -91,7 +91,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(BENCH_USAGE);
     process.exit(0);
   }
   const pick = (flag: keyof typeof values): string | undefined => {

@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   export: { summary: 'export a result table (csv, md, latex, json)', load: () => import('./commands/export') },
   serve: { summary: 'serve the workbench UI over HTTP for a browser', load: () => import('./commands/serve') },
   datasets: { summary: 'list | download | import datasets', load: () => import('./commands/datasets') },
+  worker: { summary: 'train queued runs for a cluster (BullMQ on Redis)', load: () => import('./commands/worker') },
 };
 
 function mainHelp(): string {

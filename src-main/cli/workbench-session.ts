@@ -21,6 +21,7 @@ export async function openWorkbench(dataDirFlag: string | undefined, options: { 
       appVersion: packageJson.version,
       startQueue: options.startQueue ?? false,
       concurrency: options.concurrency,
+      redisUrl: process.env.KERV_REDIS_URL || undefined,
     });
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.failed);

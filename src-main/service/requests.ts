@@ -3,8 +3,9 @@
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
-import { ConfigError } from '../shared/run-config';
+import { BACKENDS, ConfigError } from '../shared/run-config';
 import { isFieldName } from '../shared/run-fields';
+import { EXPORT_FORMATS } from '../shared/table-format';
 
 const id = z.number().int().positive();
 const ids = z.array(id);
@@ -17,8 +18,14 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'settings:set': z
     .object({
       dataDir: z.string().min(1).optional(),
-      backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+      backend: z.enum(BACKENDS).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
+      redisUrl: z
+        .string()
+        .max(2000)
+        .regex(/^rediss?:\/\/\S+$/, 'a Redis URL: redis://[user:password@]host[:port][/db], or rediss://… for TLS')
+        .nullable()
+        .optional(),
     })
     .strict(),
   'config:defaults': z.unknown(),
@@ -61,6 +68,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'runs:exportBundle': z.object({ ids: ids.min(1), path: z.string().min(1) }).strict(),
   'runs:importBundle': z.object({ path: z.string().min(1) }).strict(),
   'queue:get': z.unknown(),
+  'cluster:status': z.unknown(),
   'queue:reorder': z.object({ ids }).strict(),
   'sweeps:start': z
     .object({
@@ -79,7 +87,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       groupIds: ids.optional(),
       columns: z.array(z.string()).optional(),
       groupBy: z.array(z.string()).optional(),
-      format: z.enum(['csv', 'markdown', 'latex', 'json']),
+      format: z.enum(EXPORT_FORMATS),
     })
     .strict(),
   'export:series': z.object({ runIds: ids.optional(), groupIds: ids.optional() }).strict(),

@@ -2,9 +2,12 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type RunConfig } from '../shared/run-config';
 
-/** sha256 of the canonical config (sorted keys), without the free-text name: equal settings, equal hash. */
+/**
+ * sha256 of the canonical config (sorted keys), without the free-text name and the
+ * thread count (which changes the speed, not the result): equal settings, equal hash.
+ */
 export function configHash(config: RunConfig): string {
-  const { name: _name, ...settings } = config;
+  const { name: _name, threads: _threads, ...settings } = config;
   return createHash('sha256').update(canonicalJson(settings)).digest('hex');
 }
 

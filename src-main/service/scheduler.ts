@@ -9,11 +9,47 @@ import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
 import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
 import { TransitionError, type Store } from '../store/store';
 import { resumeCheckpoint } from './checkpoints';
+import { availableCores, coreShare } from '../engine/backend/cores';
 import type { DataPaths } from './paths';
 import type { FromWorker } from './worker/messages';
 import type { WorkerHandle, WorkerLauncher } from './worker/launcher';
 
 export type Emit = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => void;
+
+/**
+ * Where queued runs train when not in this process: the cluster (service/cluster).
+ * With one, the scheduler hands every queued run over instead of launching it.
+ */
+export interface RunPlacement {
+  /** Hands queued runs over (idempotent: a run already handed over is skipped). */
+  dispatch(queuedIds: number[]): void;
+  /** Stops a run wherever it is. True when it trains elsewhere (its outcome arrives later); false for a queued run. */
+  cancel(id: number): boolean;
+  /** Runs handed over and not finished. */
+  activeIds(): number[];
+}
+
+/** Tells subscribers what a batch of progress added: a start, steps, diagnostic scalars, an epoch. */
+export function emitProgressEvents(emit: Emit, id: number, batch: TrainProgress[]): void {
+  const steps: StepMetrics[] = [];
+  const scalars: ScalarSample[] = [];
+  let epoch: EpochMetrics | null = null;
+  for (const p of batch) {
+    if (p.type === 'started') emit('run:started', { id, totalSteps: p.totalSteps, environment: p.environment });
+    else if (p.type === 'steps') steps.push(...p.steps);
+    else if (p.type === 'scalars') scalars.push(...p.samples);
+    else if (p.type === 'epoch') epoch = p.metrics;
+  }
+  if (steps.length > 0 || epoch) emit('run:progress', { id, steps, epoch });
+  if (scalars.length > 0) emit('run:scalars', { id, samples: scalars });
+}
+
+/** The status a training outcome gives its run, and the error shown with it. */
+export function outcomeStatus(outcome: TrainOutcome): { status: RunStatus; error: string | null } {
+  if (outcome.status === 'completed') return { status: 'completed', error: null };
+  if (outcome.status === 'cancelled') return { status: 'cancelled', error: null };
+  return { status: 'failed', error: `training diverged at step ${outcome.step} (epoch ${outcome.epoch}): ${outcome.reason}` };
+}
 
 export interface SchedulerOptions {
   store: Store;
@@ -28,6 +64,8 @@ export interface SchedulerOptions {
   cancelGraceMs?: number;
   /** On close, how long workers get to checkpoint and stop before they are killed (default 5 s). */
   stopGraceMs?: number;
+  /** Set when a cluster trains the queue (see RunPlacement); none: everything trains here. */
+  placement?: RunPlacement;
 }
 
 interface ActiveRun {
@@ -56,6 +94,12 @@ export class RunScheduler {
     this.concurrency = o.concurrency;
   }
 
+  /** The cluster takes over the queue (or, with undefined, hands it back to this process). */
+  setPlacement(placement: RunPlacement | undefined): void {
+    this.o.placement = placement;
+    this.pump();
+  }
+
   runningIds(): number[] {
     return [...this.active.keys()];
   }
@@ -73,6 +117,11 @@ export class RunScheduler {
   /** Starts queued runs while there is room (once the queue is started). */
   pump(): void {
     if (this.closed || !this.enabled) return;
+    if (this.o.placement) {
+      this.o.placement.dispatch(this.o.store.runs.queuedIds());
+      this.notifyIfIdle();
+      return;
+    }
     while (this.active.size < this.concurrency) {
       const next = this.o.store.runs.queuedIds().find((id) => !this.active.has(id));
       if (next === undefined) break;
@@ -91,6 +140,7 @@ export class RunScheduler {
 
   private notifyIfIdle(): void {
     if (this.active.size > 0) return;
+    if (!this.closed && this.o.placement && this.o.placement.activeIds().length > 0) return;
     if (!this.closed && this.o.store.runs.queuedIds().length > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
@@ -132,6 +182,7 @@ export class RunScheduler {
         cacheDir: paths.datasetsDir,
         appVersion: this.o.appVersion,
         defaultBackend: this.o.defaultBackend(),
+        coreShare: coreShare(availableCores(), this.concurrency),
       });
     } catch (error) {
       // Could not even start (no worker bundle, unwritable folder): the run fails, the queue goes on.
@@ -189,26 +240,17 @@ export class RunScheduler {
       this.settle(run, 'failed', `could not record progress: ${(error as Error).message}`);
       return;
     }
-    const steps: StepMetrics[] = [];
-    const scalars: ScalarSample[] = [];
-    let epoch: EpochMetrics | null = null;
-    for (const p of batch) {
-      if (p.type === 'started') this.o.emit('run:started', { id: run.id, totalSteps: p.totalSteps, environment: p.environment });
-      else if (p.type === 'steps') steps.push(...p.steps);
-      else if (p.type === 'scalars') scalars.push(...p.samples);
-      else if (p.type === 'epoch') epoch = p.metrics;
-    }
-    if (steps.length > 0 || epoch) this.o.emit('run:progress', { id: run.id, steps, epoch });
-    if (scalars.length > 0) this.o.emit('run:scalars', { id: run.id, samples: scalars });
+    emitProgressEvents(this.o.emit, run.id, batch);
   }
 
   private settleWithOutcome(run: ActiveRun, outcome: TrainOutcome): void {
-    if (outcome.status === 'completed') this.settle(run, 'completed', null);
-    else if (outcome.status === 'cancelled' && run.stopping && !run.cancelRequested) {
+    if (outcome.status === 'cancelled' && run.stopping && !run.cancelRequested) {
       // Stopped because the workbench closed, not by the user: resumable, and it says why.
       this.settle(run, 'interrupted', `the workbench stopped while the run was training, at step ${outcome.step}`);
-    } else if (outcome.status === 'cancelled') this.settle(run, 'cancelled', null);
-    else this.settle(run, 'failed', `training diverged at step ${outcome.step} (epoch ${outcome.epoch}): ${outcome.reason}`);
+    } else {
+      const { status, error } = outcomeStatus(outcome);
+      this.settle(run, status, error);
+    }
   }
 
   /** Writes the run's final state once, and makes sure its process goes away. */
@@ -247,6 +289,8 @@ export class RunScheduler {
   cancel(id: number): void {
     const run = this.active.get(id);
     if (!run || run.settled) {
+      // Training on another machine: the cluster asks its worker to stop, and the outcome settles the run.
+      if (!run && this.o.placement?.cancel(id)) return;
       // Queued (or already finished: then the transition check explains why it cannot be cancelled).
       this.setStatus(id, 'cancelled');
       this.pump();

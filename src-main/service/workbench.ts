@@ -1,7 +1,9 @@
 // The workbench service: the one implementation of the API contract
 // (shared/api.ts). Electron's IPC handler, `kerv serve` and the CLI are thin
 // adapters over Workbench.invoke / Workbench.on. Plain Node: no Electron here.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import type {
   ApiArg,
   ApiChannel,
@@ -9,16 +11,21 @@ import type {
   ApiEvents,
   ApiRequests,
   ApiResult,
+  ClusterStatus,
   ModelDescription,
   RunDetail,
   Settings,
   SystemInfo,
 } from '../shared/api';
-import { DATASETS, defaultRunConfig, parseRunConfig, type DatasetName, type RunConfig } from '../shared/run-config';
+import { CACHED_DATASETS, isDatasetName, type DatasetName } from '../shared/datasets';
+import { defaultRunConfig, parseRunConfig, type RunConfig } from '../shared/run-config';
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
 import { discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
+import type { ClusterCoordinator } from './cluster/coordinator';
+import type { ClusterWorker } from './cluster/cluster-worker';
+import { maskRedisUrl } from './cluster/redis';
 import { compareRuns } from './compare';
 import { buildExportTable, exportColumns, type ExportRun } from './export-table';
 import { formatSeriesCsv } from './export-series';
@@ -47,13 +54,21 @@ export interface WorkbenchOptions {
   stopGraceMs?: number;
   /** Start queued runs (default true). The CLI's read-only commands open with false and never spawn a worker. */
   startQueue?: boolean;
+  /**
+   * The cluster's Redis (redis://… or rediss://…): queued runs then go to the cluster's
+   * workers. Undefined: the saved setting; null: none (everything trains here).
+   */
+  redisUrl?: string | null;
+  /** With a cluster, whether this machine trains too (as a worker with `concurrency` slots; default true). */
+  clusterLocalWorker?: boolean;
+  /** With a cluster: how long a dead worker's runs wait before another worker takes them (ms, default 30 s). */
+  clusterStallTimeoutMs?: number;
 }
 
 type Handlers = { [C in ApiChannel]: (arg: ApiRequests[C]['arg']) => Promise<ApiRequests[C]['result']> | ApiRequests[C]['result'] };
 type Listener = (payload: never) => void;
 
 const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted']);
-const DOWNLOADABLE = DATASETS.filter((d) => d !== 'image-folder');
 
 export class Workbench {
   readonly paths: DataPaths;
@@ -62,6 +77,10 @@ export class Workbench {
   private readonly handlers: Handlers;
   private systemInfo: Promise<SystemInfo> | null = null;
   private closed = false;
+  private coordinator: ClusterCoordinator | null = null;
+  private localWorker: ClusterWorker | null = null;
+  /** Why the configured cluster is not in use (unreachable, wrong password), in words. */
+  private clusterError: string | null = null;
 
   private constructor(
     readonly store: Store,
@@ -98,16 +117,77 @@ export class Workbench {
       throw new Error(`Cannot create the data folder ${paths.root}: ${(error as Error).message}. Choose another with --data-dir or KERV_DATA_DIR.`);
     }
     const store = Store.open({ file: paths.database, nativeBinding: o.nativeBinding, maxPageCount: o.maxPageCount });
+    const redisUrl = o.redisUrl === undefined ? savedRedisUrl(store) : o.redisUrl;
     let recovered: number[];
     try {
-      recovered = store.transaction(() => store.runs.interruptOrphans('the workbench process stopped while the run was training', isProcessAlive), 'recover');
+      // Runs the cluster trains are not orphans of this process: their workers go on without it.
+      // Only a workbench that trains without a cluster takes them back (interrupted, resumable here).
+      const keepClusterRuns = Boolean(redisUrl) || o.startQueue === false;
+      const trainedElsewhere = new Set(keepClusterRuns ? store.cluster.openRuns().map((r) => r.runId) : []);
+      recovered = store.transaction(() => {
+        const ids = store.runs.interruptOrphans('the workbench process stopped while the run was training', isProcessAlive, trainedElsewhere);
+        ids.forEach((id) => store.cluster.close(id));
+        return ids;
+      }, 'recover');
     } catch (error) {
       store.close();
       throw error;
     }
     const workbench = new Workbench(store, o, recovered);
+    if (redisUrl && o.startQueue !== false) await workbench.connectCluster(redisUrl);
     if (o.startQueue !== false) workbench.scheduler.start();
     return workbench;
+  }
+
+  /**
+   * Becomes the coordinator of the cluster on that Redis: ingests what the workers
+   * reported meanwhile, hands queued runs over, and (unless told otherwise) lets
+   * this machine train as one of the workers. When Redis cannot be used the error
+   * is kept for the UI (and logged) and everything trains here, as without one.
+   */
+  private async connectCluster(redisUrl: string): Promise<void> {
+    const { ClusterCoordinator } = await import('./cluster/coordinator');
+    try {
+      this.coordinator = await ClusterCoordinator.connect({
+        redisUrl,
+        store: this.store,
+        paths: this.paths,
+        emit: (event, payload) => this.emit(event, payload),
+        appVersion: this.options.appVersion,
+        defaultBackend: () => this.settings().backend,
+        onChange: () => this.scheduler.pump(),
+      });
+    } catch (error) {
+      this.clusterError = (error as Error).message;
+      console.error(`kerv: the cluster is not available, runs train on this machine: ${this.clusterError}`);
+      return;
+    }
+    this.scheduler.setPlacement(this.coordinator);
+    if (this.options.clusterLocalWorker === false) return;
+    const { ClusterWorker } = await import('./cluster/cluster-worker');
+    const worker = new ClusterWorker({
+      redisUrl,
+      name: os.hostname(),
+      concurrency: this.scheduler.concurrency,
+      workDir: join(this.paths.root, 'cluster-worker'),
+      datasetsDir: this.paths.datasetsDir,
+      launcher: this.options.launcher ?? forkLauncher(),
+      appVersion: this.options.appVersion,
+      stallTimeoutMs: this.options.clusterStallTimeoutMs,
+      log: (line) => console.error(line),
+    });
+    try {
+      await worker.start();
+      this.localWorker = worker;
+    } catch (error) {
+      console.error(`kerv: this machine does not train for the cluster: ${(error as Error).message}`);
+    }
+  }
+
+  private async clusterStatus(): Promise<ClusterStatus> {
+    if (this.coordinator) return this.coordinator.status();
+    const url = this.options.redisUrl === undefined ? savedRedisUrl(this.store) : this.options.redisUrl;
+    return { redisUrl: maskOptional(url), connected: false, error: this.clusterError, workers: [] };
   }
 
   /** Handles one request: validates the argument, then runs it. Throws Error (ConfigError carries issues). */
@@ -151,6 +231,9 @@ export class Workbench {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // This machine's cluster runs checkpoint and go back to the queue; the others keep training.
+    await this.localWorker?.close();
+    await this.coordinator?.close();
     await this.scheduler.close();
     this.listeners.clear();
     this.store.close();
@@ -164,6 +247,7 @@ export class Workbench {
       dataDir: this.paths.root,
       backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
       concurrency: this.scheduler.concurrency,
+      redisUrl: maskOptional(savedRedisUrl(this.store)),
     };
   }
 
@@ -184,6 +268,7 @@ export class Workbench {
       environment: env?.environment ?? null,
       dataset_info: env?.dataset ?? null,
       resumable: RESUMABLE.has(run.status) && resumeCheckpoint(this.paths.checkpointDir(id), run.step) !== null,
+      ranOn: this.store.cluster.worker(id),
     };
   }
 
@@ -259,20 +344,24 @@ export class Workbench {
 
   private async datasetList() {
     const { datasetStatus } = await import('../engine/data/index');
-    return Promise.all(DOWNLOADABLE.map((name) => datasetStatus(name, this.paths.datasetsDir)));
+    return Promise.all(CACHED_DATASETS.map((name) => datasetStatus(name, this.paths.datasetsDir)));
   }
 
   private checkDatasetName(name: string): DatasetName {
-    if (!(DOWNLOADABLE as readonly string[]).includes(name)) {
-      throw new Error(`Unknown dataset '${name}'; expected one of ${DOWNLOADABLE.join(', ')} (image folders are read in place via dataset.path).`);
+    if (!isDatasetName(name) || !CACHED_DATASETS.includes(name)) {
+      throw new Error(`Unknown dataset '${name}'; expected one of ${CACHED_DATASETS.join(', ')} (image folders are read in place via dataset.path).`);
     }
-    return name as DatasetName;
+    return name;
   }
 
   private async describeModel(input: unknown): Promise<ModelDescription> {
     const config = parseRunConfig(input);
-    const { describeConfig } = await import('../engine/models/build-model');
-    return describeConfig(config.model, modelData(config));
+    const [{ describeConfig }, { previewDataset }] = await Promise.all([import('../engine/models/build-model'), import('../engine/data/index')]);
+    const preview = await previewDataset(config.dataset).catch((error: unknown) => {
+      // Only a dataset read from dataset.path can fail here; say which field to fix.
+      throw new Error(`dataset.path: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return describeConfig(config.model, { inputShape: preview.inputShape, numClasses: preview.classNames.length });
   }
 
   private async probeSystem(): Promise<SystemInfo> {
@@ -301,7 +390,7 @@ export class Workbench {
         if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
           throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
         }
-        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency });
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl });
         if (arg.concurrency !== undefined) {
           this.scheduler.concurrency = arg.concurrency;
           this.scheduler.pump();
@@ -420,6 +509,7 @@ export class Workbench {
         return { text, mime: 'text/csv', extension: 'csv' };
       },
       'export:columns': () => exportColumns(),
+      'cluster:status': () => this.clusterStatus(),
     };
   }
 }
@@ -433,6 +523,14 @@ export function checkpointPosition(checkpoint: { epoch: number; path: string }):
   return /-partial$/.test(checkpoint.path) ? `in epoch ${checkpoint.epoch + 1}` : `end of epoch ${checkpoint.epoch}`;
 }
 
+const maskOptional = (url: string | null) => (url ? maskRedisUrl(url) : null);
+
+/** The Redis URL saved in the settings, if any. */
+function savedRedisUrl(store: Store): string | null {
+  const value = store.settings().redisUrl;
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
 /** Whether a process with this pid exists (signal 0 checks without signalling). */
 function isProcessAlive(pid: number): boolean {
   try {
@@ -440,25 +538,5 @@ function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Input shape and class count the model preview needs, without loading the dataset. */
-function modelData(config: RunConfig): { inputShape: [number, number, number]; numClasses: number } {
-  switch (config.dataset.name) {
-    case 'mnist':
-    case 'fashion-mnist':
-      return { inputShape: [28, 28, 1], numClasses: 10 };
-    case 'cifar10':
-      return { inputShape: [32, 32, 3], numClasses: 10 };
-    case 'image-folder': {
-      const path = config.dataset.path;
-      if (!path || !existsSync(path) || !statSync(path).isDirectory()) {
-        throw new Error(`dataset.path: an image-folder dataset needs an existing folder with one sub-folder per class (got ${path ?? 'none'}).`);
-      }
-      const classes = readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).length;
-      const size = config.dataset.imageSize;
-      return { inputShape: [size, size, 3], numClasses: Math.max(classes, 2) };
-    }
   }
 }

@@ -3,6 +3,7 @@
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
 import type { RunConfig, RunConfigInput } from './run-config';
+import type { ExportFormat } from './table-format';
 import type {
   DatasetInfo,
   EpochMetrics,
@@ -57,6 +58,8 @@ export interface RunDetail extends RunRow {
   summary: TrainSummary | null;
   /** Whether a checkpoint exists to resume from. */
   resumable: boolean;
+  /** The cluster worker that trains (or trained) the run; null when it trained on this machine. */
+  ranOn?: string | null;
 }
 
 /** Step metrics in columnar form: one array per field, index-aligned. */
@@ -119,7 +122,11 @@ export interface RunListQuery {
   offset?: number;
 }
 
-export type ExportFormat = 'csv' | 'markdown' | 'latex' | 'json';
+/** What the runs list sorts by (the store maps each to a column; the UI and CLI offer these). */
+export const RUN_SORT_KEYS = ['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt', 'experimentHash'] as const;
+export type RunSortKey = (typeof RUN_SORT_KEYS)[number];
+
+export type { ExportFormat };
 
 export interface ExportRequest {
   runIds?: number[];
@@ -192,6 +199,36 @@ export interface Settings {
   dataDir: string;
   backend: string;
   concurrency: number;
+  /** The cluster's Redis (password masked); null: every run trains on this machine. Applies when the workbench next starts. */
+  redisUrl?: string | null;
+}
+
+/** What a cluster worker's heartbeat says about its machine. */
+export interface ClusterWorkerInfo {
+  name: string;
+  /** The backend its runs use ('auto' until its first run reports the one it got). */
+  backend: string;
+  device: string;
+  cores: number;
+  memoryMb: number;
+  freeMemoryMb: number;
+  /** 1-minute load average. */
+  load: number;
+  concurrency: number;
+  /** Runs it trains now. */
+  runs: number[];
+  pid: number;
+  startedAt: string;
+  heartbeatAt: string;
+}
+
+export interface ClusterStatus {
+  /** The Redis URL (password masked); null when no cluster is configured. */
+  redisUrl: string | null;
+  connected: boolean;
+  /** Why the workbench is not (or no longer) connected, in words. */
+  error: string | null;
+  workers: ClusterWorkerInfo[];
 }
 
 export interface Preset {
@@ -250,6 +287,8 @@ export interface ApiRequests {
   'runs:importBundle': { arg: { path: string }; result: { ids: number[] } };
   /** Sweep groups, newest first, with how many runs each holds. */
   'groups:list': { arg: void; result: RunGroup[] };
+  /** The cluster (Redis, workers and their heartbeats), when one is configured. */
+  'cluster:status': { arg: void; result: ClusterStatus };
 }
 
 export interface RunGroup {
@@ -322,6 +361,7 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'runs:exportBundle': true,
   'runs:importBundle': true,
   'groups:list': true,
+  'cluster:status': true,
 };
 export const API_CHANNELS = Object.keys(CHANNEL_TABLE) as ApiChannel[];
 

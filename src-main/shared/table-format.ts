@@ -180,9 +180,21 @@ export function formatJson(table: Table): string {
   return JSON.stringify({ columns: table.columns, rows }, null, 2) + '\n';
 }
 
+/**
+ * The export formats: the one list the API contract, the request validator, the CLI
+ * (which also accepts the file extension: md, tex) and the Export screen derive from.
+ */
 export const TABLE_FORMATS = {
-  csv: { format: formatCsv, mime: 'text/csv', extension: 'csv' },
-  markdown: { format: formatMarkdown, mime: 'text/markdown', extension: 'md' },
-  latex: { format: formatLatex, mime: 'application/x-latex', extension: 'tex' },
-  json: { format: formatJson, mime: 'application/json', extension: 'json' },
+  csv: { label: 'CSV', format: formatCsv, mime: 'text/csv', extension: 'csv' },
+  markdown: { label: 'Markdown', format: formatMarkdown, mime: 'text/markdown', extension: 'md' },
+  latex: { label: 'LaTeX', format: formatLatex, mime: 'application/x-latex', extension: 'tex' },
+  json: { label: 'JSON', format: formatJson, mime: 'application/json', extension: 'json' },
 } as const;
+
+export type ExportFormat = keyof typeof TABLE_FORMATS;
+export const EXPORT_FORMATS = Object.keys(TABLE_FORMATS) as [ExportFormat, ...ExportFormat[]];
+
+/** A format by its name or its file extension ("md" → markdown); null for neither. */
+export function exportFormatNamed(text: string): ExportFormat | null {
+  return EXPORT_FORMATS.find((f) => f === text || TABLE_FORMATS[f].extension === text) ?? null;
+}

@@ -169,7 +169,24 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   `,
   addExperimentHash,
-  /* 3: named diagnostic series (kernel parameters, norms, activations, system), one row per name and step */ `
+  /* 3: the cluster's bookkeeping (service/cluster): which runs it holds, the fencing attempt, the last stream entry ingested */ `
+  CREATE TABLE cluster_runs (
+    run_id     INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    -- how many times the run was handed to the cluster (a resumed run gets a new job)
+    dispatch   INTEGER NOT NULL,
+    -- 1 while the cluster holds the run (queued there or training); 0 once its outcome is ingested
+    open       INTEGER NOT NULL,
+    -- the newest attempt whose messages are accepted: older ones come from a worker that lost the run
+    attempt    INTEGER NOT NULL DEFAULT 0,
+    -- the machine that trains (or last trained) the run
+    worker     TEXT
+  );
+  CREATE TABLE cluster_state (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  );
+  `,
+  /* 4: named diagnostic series (kernel parameters, norms, activations, system), one row per name and step */ `
   CREATE TABLE scalar_metrics (
     run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     name          TEXT NOT NULL,

@@ -336,15 +336,17 @@ export class RunStore {
   /**
    * Runs left 'running' by a workbench process that is gone (killed, crashed):
    * they become interrupted (resumable). Runs owned by a live process (a
-   * `kerv serve` on the same folder) are left alone.
+   * `kerv serve` on the same folder) are left alone, and so are runs that train
+   * elsewhere (on the cluster's workers): their progress arrives when the
+   * coordinator is back.
    */
-  interruptOrphans(reason: string, isAlive: (pid: number) => boolean): number[] {
+  interruptOrphans(reason: string, isAlive: (pid: number) => boolean, trainedElsewhere: ReadonlySet<number> = new Set()): number[] {
     const rows = this.db.prepare(`SELECT id, step, owner_pid FROM runs WHERE status = 'running'`).all() as {
       id: number;
       step: number;
       owner_pid: number | null;
     }[];
-    const orphans = rows.filter((r) => r.owner_pid === null || r.owner_pid === process.pid || !isAlive(r.owner_pid));
+    const orphans = rows.filter((r) => !trainedElsewhere.has(r.id)).filter((r) => r.owner_pid === null || r.owner_pid === process.pid || !isAlive(r.owner_pid));
     const stmt = this.db.prepare(
       `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, queue_position = NULL, owner_pid = NULL WHERE id = ? AND status = 'running'`,
     );

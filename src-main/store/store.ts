@@ -3,12 +3,14 @@
 // single transaction.
 import type { TrainProgress } from '../shared/progress';
 import { describeStorageError, openDatabase, type Db, type OpenDatabaseOptions } from './database';
+import { ClusterStore } from './cluster-store';
 import { MetricStore } from './metric-store';
 import { RunStore } from './run-store';
 
 export class Store {
   readonly runs: RunStore;
   readonly metrics: MetricStore;
+  readonly cluster: ClusterStore;
 
   private constructor(
     private readonly db: Db,
@@ -16,6 +18,7 @@ export class Store {
   ) {
     this.runs = new RunStore(db);
     this.metrics = new MetricStore(db);
+    this.cluster = new ClusterStore(db);
   }
 
   static open(options: OpenDatabaseOptions): Store {
@@ -128,4 +131,5 @@ export class Store {
 
 export { StoreError } from './database';
 export type { OpenDatabaseOptions } from './database';
+export type { ClusterRun } from './cluster-store';
 export { TransitionError, canTransition, toRunRow, type StoredRun, type Artifact, type Group } from './run-store';

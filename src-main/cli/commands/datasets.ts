@@ -1,4 +1,5 @@
 // `kerv datasets`: which datasets are here, download one, or import files you have.
+import { CACHED_DATASETS } from '../../shared/datasets';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, request } from '../workbench-session';
 import { textTable } from './runs';
@@ -8,7 +9,7 @@ const usage = `Usage: kerv datasets <list|download|import> [options]
   kerv datasets list
       Each dataset: present or not, where it was found, its size.
   kerv datasets download NAME
-      Downloads NAME (mnist, fashion-mnist, cifar10) into the data folder's cache,
+      Downloads NAME (${CACHED_DATASETS.join(', ')}) into the data folder's cache,
       verified before it is installed.
   kerv datasets import NAME PATH
       Imports NAME from files you already have (a folder or archive in the

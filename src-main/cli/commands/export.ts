@@ -2,15 +2,16 @@
 // groups, optionally one row per config (mean ± std over seeds), or the full
 // metric series in long format.
 import { writeFileSync } from 'node:fs';
-import type { ExportFormat } from '../../shared/api';
+import { EXPORT_FORMATS, TABLE_FORMATS, exportFormatNamed } from '../../shared/table-format';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request } from '../workbench-session';
 
-const FORMATS: Record<string, ExportFormat> = { csv: 'csv', md: 'markdown', markdown: 'markdown', latex: 'latex', tex: 'latex', json: 'json' };
+/** How --format is written: the extension where it is shorter (md, tex), else the name. */
+const FORMAT_WORDS = EXPORT_FORMATS.map((f) => (TABLE_FORMATS[f].extension.length < f.length ? TABLE_FORMATS[f].extension : f));
 
 const usage = `Usage: kerv export [--runs IDS | --group N[,N]] [options]
 
-  --format F         csv | md | latex | json (default csv)
+  --format F         ${FORMAT_WORDS.join(' | ')} (default csv)
   --runs IDS         runs to include, e.g. 1,2,5-7
   --group N[,N]      every run of these groups (sweeps)
                      (neither: every completed run)
@@ -33,7 +34,7 @@ const list = (text: string | undefined) => (text === undefined ? undefined : tex
 
 const command: CliCommand = {
   name: 'export',
-  summary: 'export a result table (csv, md, latex, json)',
+  summary: `export a result table (${FORMAT_WORDS.join(', ')})`,
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -47,8 +48,8 @@ const command: CliCommand = {
       'list-columns': { type: 'boolean' },
       'data-dir': { type: 'string' },
     });
-    const format = FORMATS[values.format ?? 'csv'];
-    if (!format) throw new CliError(`--format: '${values.format}' is not a format (expected csv, md, latex, json)`);
+    const format = exportFormatNamed(values.format ?? 'csv');
+    if (!format) throw new CliError(`--format: '${values.format}' is not a format (expected ${FORMAT_WORDS.join(', ')})`);
     const runIds = values.runs !== undefined ? parseIds(values.runs, '--runs') : undefined;
     const groupIds = values.group !== undefined ? parseIds(values.group, '--group') : undefined;
     const wb = await openWorkbench(values['data-dir']);

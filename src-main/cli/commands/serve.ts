@@ -22,7 +22,10 @@ Options:
                     exposes the UI (it can start and delete runs) to that network;
                     the token in the printed URL is still required.
   --data-dir <dir>  the data folder (runs database, datasets, checkpoints)
-  --concurrency <n> runs trained at the same time
+  --concurrency <n> runs trained at the same time (on this machine)
+  --redis <url>     coordinate a cluster through this Redis (default $KERV_REDIS_URL,
+                    else the saved setting): queued runs go to 'kerv worker' machines
+  --no-local-worker with --redis: this machine only coordinates, it trains nothing
   --token <t>       use this access token instead of a random one
   -h, --help        show this help`;
 
@@ -46,6 +49,8 @@ const serve: CliCommand = {
       'data-dir': { type: 'string' },
       concurrency: { type: 'string' },
       token: { type: 'string' },
+      redis: { type: 'string' },
+      'no-local-worker': { type: 'boolean' },
     });
     const port = intFlag('port', values.port, 0, 65535) ?? 5317;
     const concurrency = intFlag('concurrency', values.concurrency, 1, 64);
@@ -53,7 +58,14 @@ const serve: CliCommand = {
     const staticDir = rendererDir();
     const dataDir = resolveDataDir(values['data-dir']);
 
-    const workbench = await Workbench.open({ dataDir, appVersion: packageJson.version, concurrency });
+    const redisUrl = values.redis ?? process.env.KERV_REDIS_URL;
+    const workbench = await Workbench.open({
+      dataDir,
+      appVersion: packageJson.version,
+      concurrency,
+      redisUrl,
+      clusterLocalWorker: !values['no-local-worker'],
+    });
     let server;
     try {
       server = await startServer({ api: workbench, staticDir, host: values.host, port, token: values.token });
@@ -68,6 +80,8 @@ const serve: CliCommand = {
     }
     console.log(`Kervolution Workbench serving ${dataDir}`);
     console.log(`Open ${server.url}`);
+    const cluster = await workbench.invoke('cluster:status', undefined);
+    if (cluster.connected) console.log(`Coordinating the cluster on ${cluster.redisUrl}`);
 
     const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
       process.once('SIGINT', () => resolvePromise('SIGINT'));

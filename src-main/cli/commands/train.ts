@@ -2,13 +2,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
-import type { RunConfig } from '../../shared/run-config';
+import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
+import { defaultRunConfig, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { ProgressBar } from '../progress-bar';
-import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile } from '../train-flags';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
+
+const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
 
 const usage = `Usage: kerv train [options]
 
@@ -19,17 +22,16 @@ after the current step and keeps a checkpoint to --resume from).
 Config (flags override --config; every value is checked against the run-config schema):
   --config FILE          run config JSON (fields as in the UI's "export config")
   --name TEXT
-  --dataset NAME         mnist | fashion-mnist | cifar10 | image-folder   (default fashion-mnist)
-  --data-path DIR        read the dataset from here (required for image-folder)
-  --image-size N         image-folder: resize to N×N
+  --dataset NAME         ${DATASETS.join(' | ')}   (default ${defaultRunConfig().dataset.name})
+  --data-path DIR        read the dataset from here (required for ${PATH_DATASETS.join(', ')})
+  --image-size N         ${PATH_DATASETS.join(', ')}: resize to N×N
   --augment MODE         auto | none | crop | flip | crop-flip
   --train-subset N       use only N training images
   --test-subset N        use only N test images
   --val-fraction F       held-out validation fraction, 0..0.5 (default 0.1)
   --arch NAME            mlp | convnet | convbn | resnet-small | cifar-cnn | lenet5 | resnet18 | resnet34
   --width F              width multiplier (default 1)
-  --kernel TYPE          linear | polynomial | gaussian | sigmoid | manhattan | euclidean | cosine
-  --kernel-c C  --kernel-d D  --kernel-gamma G  --kernel-learnable
+${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
   --epochs N  --batch-size N  --seed N
   --optimizer NAME       sgd | adam | adamw
@@ -40,6 +42,7 @@ Config (flags override --config; every value is checked against the run-config s
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
   --backend NAME         auto | tensorflow-gpu | tensorflow | wasm | cpu (or env KERV_BACKEND)
+  --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
 
 Run:
   --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR
@@ -168,7 +171,7 @@ async function resolveResume(resume: string | undefined, checkpointDir: string |
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { ...CONFIG_FLAG_OPTIONS, ...RUN_FLAG_OPTIONS });
+  const { values } = parseFlags(argv, { ...CONFIG_FLAG_OPTIONS, ...KERNEL_PARAM_FLAG_OPTIONS, ...RUN_FLAG_OPTIONS });
   const resumed = await resolveResume(values.resume, values['checkpoint-dir']);
   const base = values.config ? readConfigFile(values.config) : (resumed.base ?? {});
   const config = buildRunConfig(base, values);

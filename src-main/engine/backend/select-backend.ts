@@ -12,6 +12,7 @@ import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { RunEnvironment } from '../../shared/progress';
 import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { startWasmBackend } from './wasm-threads';
 
 const require = createRequire(import.meta.url);
 
@@ -40,14 +41,23 @@ function tryLoadNode(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node')
   }
 }
 
-async function tryWasm(): Promise<string | null> {
+/** Threads the wasm backend was started with: fixed for the life of the process (see wasm-threads.ts). */
+let wasmThreads: number | null = null;
+
+async function tryWasm(threads: number): Promise<{ threads: number } | { failure: string }> {
   try {
+    if (wasmThreads !== null) {
+      const ok = await tf.setBackend('wasm');
+      return ok ? { threads: wasmThreads } : { failure: 'wasm backend failed to initialise' };
+    }
     setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
     registerWasmTrainingKernels();
-    const ok = await tf.setBackend('wasm');
-    return ok ? null : 'wasm backend failed to initialise';
+    const started = await startWasmBackend(threads);
+    if (!started.ok) return { failure: 'wasm backend failed to initialise' };
+    wasmThreads = started.threads;
+    return { threads: started.threads };
   } catch (error) {
-    return (error as Error).message;
+    return { failure: (error as Error).message };
   }
 }
 
@@ -67,7 +77,7 @@ function gpuName(): string | null {
 type Attempt = { selection: Omit<BackendSelection, 'tried'> } | { failure: string };
 
 /** Tries one candidate; a failure carries the reason shown to the user. */
-async function attempt(candidate: Exclude<BackendChoice, 'auto'>): Promise<Attempt> {
+async function attempt(candidate: Exclude<BackendChoice, 'auto'>, threads: number): Promise<Attempt> {
   switch (candidate) {
     case 'tensorflow-gpu': {
       const err = tryLoadNode('@tensorflow/tfjs-node-gpu');
@@ -84,9 +94,9 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>): Promise<Attem
       return { selection: { backend: 'tensorflow', device: cpuModel(), threads: os.cpus().length } };
     }
     case 'wasm': {
-      const err = await tryWasm();
-      if (err) return { failure: err };
-      return { selection: { backend: 'wasm', device: cpuModel(), threads: 1 } };
+      const started = await tryWasm(threads);
+      if ('failure' in started) return started;
+      return { selection: { backend: 'wasm', device: cpuModel(), threads: started.threads } };
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) return { failure: 'cpu backend failed to initialise' };
@@ -95,7 +105,7 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>): Promise<Attem
 }
 
 function detailOf(candidate: BackendChoice, selection: Omit<BackendSelection, 'tried'>): string {
-  if (candidate === 'wasm') return `${selection.device}, single-threaded SIMD`;
+  if (candidate === 'wasm') return `${selection.device}, ${selection.threads === 1 ? 'single-threaded SIMD' : `SIMD, ${selection.threads} threads`}`;
   if (candidate === 'cpu') return `${selection.device}, pure JavaScript (slow reference)`;
   return selection.device;
 }
@@ -110,12 +120,20 @@ function wantedBackend(choice: BackendChoice): BackendChoice {
   return fromEnv as BackendChoice;
 }
 
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend (default 1). It takes effect when wasm first
+   * starts in this process; later calls report the count it started with.
+   */
+  threads?: number;
+}
+
 /**
  * Initialises the backend once per process. `choice` comes from the run config;
  * KERV_BACKEND overrides 'auto'. Throws with the reason when a forced backend is
  * unavailable, rather than silently training somewhere else.
  */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendSelection> {
+export async function initBackend(choice: BackendChoice = 'auto', options: BackendOptions = {}): Promise<BackendSelection> {
   const wanted = wantedBackend(choice);
   // Gradients are registered per kernel, for every backend at once (batchnorm-gradient.ts).
   registerBroadcastingBatchNormGradient();
@@ -128,7 +146,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const candidates: Exclude<BackendChoice, 'auto'>[] = wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
   let selected: BackendSelection | null = null;
   for (const candidate of candidates) {
-    const result = await attempt(candidate);
+    const result = await attempt(candidate, options.threads ?? 1);
     if ('failure' in result) {
       tried.push({ name: candidate, available: false, detail: result.failure });
       continue;

@@ -13,8 +13,13 @@
 // needs (Conv2D, MaxPool/MaxPoolGrad, AvgPool/AvgPoolGrad, FusedBatchNorm and the
 // ops of its gradient, matmul, softmax/log-sum-exp, the optimizers' element-wise
 // ops) is present in tfjs-backend-wasm 4.22; test/unit/engine/backend checks a
-// training step against the cpu backend.
+// training step against the cpu backend. Three of those present are replaced
+// where they are slow for training: Sum and Mean over leading axes
+// (wasm-reductions.ts) and MaxPoolGrad of non-overlapping windows
+// (wasm-max-pool-grad.ts).
 import * as tf from '@tensorflow/tfjs';
+import { wasmMaxPoolGradKernel } from './wasm-max-pool-grad';
+import { wasmReductionKernels } from './wasm-reductions';
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
 type KernelArgs = Parameters<KernelConfig['kernelFunc']>[0];
@@ -133,13 +138,17 @@ const conv2dBackpropFilterKernel: KernelConfig = {
   },
 };
 
+/** The conv2d gradient kernels registerWasmTrainingKernels installs on the wasm backend (besides the faster reductions and pooling gradient). */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [conv2dBackpropInputKernel, conv2dBackpropFilterKernel];
+
 let registered = false;
 
 /** Registers (once per process) the wasm training kernels; call before tf.setBackend('wasm'). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  for (const kernel of [conv2dBackpropInputKernel, conv2dBackpropFilterKernel]) {
-    // The wasm package registers its slow Conv2DBackpropInput on import; replace it.
+  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel()].filter((k): k is KernelConfig => k !== null);
+  for (const kernel of [...WASM_TRAINING_KERNELS, ...faster]) {
+    // The wasm package registers its own (slow) kernels on import; replace them.
     if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);
     tf.registerKernel(kernel);
   }

@@ -2,7 +2,7 @@
 // (CIFAR-10, image folders) and nothing for MNIST and Fashion-MNIST, where a
 // mirrored digit or a shifted garment is a different picture. The crop padding is
 // the classic 4 pixels of a 32-pixel image, scaled to the image size.
-import type { DatasetName } from '../../shared/run-config';
+import { DATASET_SPECS, type DatasetName } from '../../shared/datasets';
 import { AUGMENTATIONS } from '../../shared/run-config';
 import type { Augmentation } from './types';
 
@@ -13,7 +13,7 @@ export function cropPadding(inputShape: [number, number, number]): number {
 }
 
 export function resolveAugmentation(mode: AugmentMode, dataset: DatasetName, inputShape: [number, number, number]): Augmentation {
-  const natural = dataset === 'cifar10' || dataset === 'image-folder';
+  const natural = DATASET_SPECS[dataset].naturalImages;
   const crop = mode === 'crop' || mode === 'crop-flip' || (mode === 'auto' && natural);
   const flip = mode === 'flip' || mode === 'crop-flip' || (mode === 'auto' && natural);
   return { crop, flip, padding: crop ? cropPadding(inputShape) : 0 };

@@ -1,5 +1,6 @@
-// What each built-in dataset is: its classes, its files, where they are published
-// and how a download is verified.
+// Where each downloadable dataset is published and how a download is verified.
+// (What a dataset is — classes, shape, format — is declared in shared/datasets.ts;
+// its files' layout is its format's, in formats/.)
 //
 // Checksums: Fashion-MNIST's are SHA-256 of the *decompressed* IDX files, computed
 // here from Debian's dataset-fashion-mnist package. The official .gz files differ
@@ -8,48 +9,8 @@
 // not be obtained on the machine this was written on, so for them a download is
 // checked by its exact published size and by decoding it (magic numbers, record
 // sizes, image and label counts) — weaker than a hash, and said so in the docs.
-import type { DatasetName } from '../../shared/run-config';
-
-export const MNIST_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-export const FASHION_MNIST_CLASS_NAMES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
-export const CIFAR10_CLASS_NAMES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
-
-/** The four files of an IDX dataset, by role. Each may be stored gzipped (".gz") or raw. */
-export const IDX_FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
-export type IdxRole = keyof typeof IDX_FILES;
-
-export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
-/** The folder inside the archive. */
-export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
-export const CIFAR10_TEST_FILE = 'test_batch.bin';
+import type { DatasetName } from '../../shared/datasets';
+import { CIFAR10_ARCHIVE } from './formats/cifar10';
 
 /** One file to download, and how to know it arrived intact. */
 export interface DownloadFile {

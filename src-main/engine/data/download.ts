@@ -3,15 +3,14 @@
 // verified hash is known), decodes the result, and only then renames it into
 // <cacheDir>/<name> (see staging.ts). Failed, cut or aborted: nothing is installed.
 import { createHash } from 'node:crypto';
-import { open, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DatasetStatus } from '../../shared/api';
-import type { DatasetName } from '../../shared/run-config';
-import { CIFAR10_ARCHIVE, DOWNLOAD_SOURCES, PUBLISHED_COUNTS, type DownloadFile } from './catalog';
-import { unpackCifarArchive } from './cifar-archive';
+import type { DatasetName } from '../../shared/datasets';
+import { DOWNLOAD_SOURCES, PUBLISHED_COUNTS, type DownloadFile } from './catalog';
 import { DatasetError } from './errors';
 import { readDataFile } from './file-bytes';
-import { decodeLocation } from './load';
+import { formatOf } from './formats/registry';
 import { datasetStatus, requireAt } from './locate';
 import { createStaging, discardStaging, exclusive, installStaging, removeStaleStaging } from './staging';
 import type { DatasetProgress } from './types';
@@ -117,39 +116,47 @@ async function verifyFile(file: DownloadFile, path: string, url: string): Promis
   }
 }
 
-/** Decodes the downloaded files: a copy that cannot be read, or is not the published one, is never installed. */
-async function verifyDownloaded(name: DatasetName, staging: string, source: string): Promise<void> {
+/**
+ * Stages the downloaded files in the cache's layout (an archive unpacked) and, unless
+ * every file matched a known content hash (byte for byte the published data), decodes
+ * and counts them: a copy that cannot be read, or is not the published one, is never installed.
+ */
+async function stageVerified(name: DatasetName, downloads: string, staging: string, hashed: boolean, source: string): Promise<void> {
+  const format = formatOf(name);
   try {
-    if (name === 'cifar10') {
-      await unpackCifarArchive(join(staging, CIFAR10_ARCHIVE), staging);
-      await rm(join(staging, CIFAR10_ARCHIVE));
-    }
-    const data = await decodeLocation(name, await requireAt(name, staging), 32);
+    if (!format.stage) throw new DatasetError(`${name} is read in place and cannot be downloaded`);
+    await format.stage(await requireAt(name, downloads), staging);
+    await rm(downloads, { recursive: true, force: true });
+    if (hashed) return;
+    const data = await format.decode(await requireAt(name, staging), { name, imageSize: 32 });
     const published = PUBLISHED_COUNTS[name];
     if (published && (data.train.count !== published.train || data.test.count !== published.test)) {
       throw new DatasetError(`expected ${published.train} training and ${published.test} test images, found ${data.train.count} and ${data.test.count}`);
     }
   } catch (error) {
     // Name the server rather than a temporary folder that is about to disappear.
-    const reason = error instanceof Error ? error.message.replaceAll(`${staging}/`, '') : String(error);
+    const reason = error instanceof Error ? error.message.replaceAll(`${downloads}/`, '').replaceAll(`${staging}/`, '') : String(error);
     throw new DatasetError(`downloaded files from ${source} are not a valid ${name}: ${reason}`);
   }
 }
 
 export function downloadDataset(name: DatasetName, options: DownloadOptions): Promise<DatasetStatus> {
   const source = DOWNLOAD_SOURCES[name];
-  if (!source) {
+  if (!source || !formatOf(name).stage) {
     return Promise.reject(new DatasetError(`${name} cannot be downloaded: point dataset.path at a folder with one sub-folder per class`));
   }
   const { cacheDir, signal } = options;
   return exclusive('download', cacheDir, name, async () => {
     await removeStaleStaging(cacheDir, name);
     const staging = await createStaging(cacheDir, name);
+    // Files arrive here; the format then stages them in the cache's layout (an archive unpacked).
+    const downloads = join(staging, '.download');
+    await mkdir(downloads);
     const progress = new ProgressReporter(name, source.files, options.onProgress, options.progressIntervalMs ?? 100);
     const bases = options.baseUrl ? [options.baseUrl] : source.baseUrls;
     try {
       for (const [fileIndex, file] of source.files.entries()) {
-        const target = join(staging, file.name);
+        const target = join(downloads, file.name);
         const failures: string[] = [];
         for (const base of bases) {
           const url = `${base}${file.name}`;
@@ -168,9 +175,7 @@ export function downloadDataset(name: DatasetName, options: DownloadOptions): Pr
         if (failures.length > 0) throw new DatasetError(`could not download ${file.name}: ${failures.join('; ')}`);
       }
       progress.report('install', name, true);
-      // Files matching a known content hash are byte for byte the published data and
-      // need no second look; the others are decoded and counted before they are trusted.
-      if (!source.files.every((file) => file.contentSha256 !== null)) await verifyDownloaded(name, staging, bases.join(' or '));
+      await stageVerified(name, downloads, staging, source.files.every((file) => file.contentSha256 !== null), bases.join(' or '));
       await installStaging(staging, cacheDir, name);
     } catch (error) {
       await discardStaging(staging);

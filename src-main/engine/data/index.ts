@@ -1,4 +1,6 @@
-// The datasets API of the engine: find, download, import, load, split, batch.
+// The datasets API of the engine: find, download, import, load, preview, split,
+// batch. Each on-disk format is one module in formats/ (registry.ts lists them);
+// what each dataset is (classes, shape, format) is declared in shared/datasets.ts.
 //
 //   const dataset = await loadDataset(config.dataset, { cacheDir });
 //   const data = prepareData(dataset, config.dataset, config.seed);
@@ -16,19 +18,15 @@ export type {
   SplitName,
 } from './types';
 export { DatasetError } from './errors';
-export {
-  CIFAR10_CLASS_NAMES,
-  DOWNLOAD_SOURCES,
-  FASHION_MNIST_CLASS_NAMES,
-  MNIST_CLASS_NAMES,
-  SYSTEM_DATASET_ROOTS,
-  type DownloadFile,
-  type DownloadSource,
-} from './catalog';
-export { datasetStatus, locateDataset, type DataLocation, type LocateOptions } from './locate';
+export { CIFAR10_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES } from '../../shared/datasets';
+export { DOWNLOAD_SOURCES, SYSTEM_DATASET_ROOTS, type DownloadFile, type DownloadSource } from './catalog';
+export type { DataLocation, DatasetFormat, DatasetPreview, Decoded } from './formats/format';
+export { DATASET_FORMAT_MODULES, formatOf, previewDataset } from './formats/registry';
+export { fingerprint } from './fingerprint';
+export { datasetStatus, locateDataset, type LocateOptions } from './locate';
 export { downloadDataset, type DownloadOptions } from './download';
 export { importDataset, type ImportOptions } from './import';
-export { clearDatasetCache, loadDataset, type LoadOptions } from './load';
+export { loadDataset, type LoadOptions } from './load';
 export { prepareData, stratifiedOrder, channelStats, MIN_SUBSET_VALIDATION, type PreparedData } from './prepare';
 export { resolveAugmentation, cropPadding, NO_AUGMENTATION, type AugmentMode } from './augment';
 export {

@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetStatus } from '../../shared/api';
-import type { DatasetName } from '../../shared/run-config';
+import type { DatasetName } from '../../shared/datasets';
 import { DatasetError } from './errors';
 import { cacheFolder } from './locate';
 

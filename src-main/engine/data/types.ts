@@ -1,7 +1,7 @@
 // The in-memory shapes of a dataset, shared by the readers, the splitter and the
 // batch iterators. Images are uint8 in HWC order (row-major, channels last), so a
 // batch is filled by plain array copies through a lookup table.
-import type { DatasetName } from '../../shared/run-config';
+import type { DatasetName } from '../../shared/datasets';
 
 /** One part of a dataset as read from disk: `count` images of h×w×c bytes, back to back. */
 export interface ImageSet {

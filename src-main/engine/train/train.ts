@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
 import { canonicalJson, type RunConfig } from '../../shared/run-config';
 import { describeEnvironment, initBackend } from '../backend/select-backend';
+import { resolveThreads } from '../backend/cores';
 import { buildModel } from '../models/build-model';
 import { hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
 import { gatherBatch } from '../data/batches';
@@ -36,13 +37,15 @@ export interface TrainOptions {
   progressIntervalMs?: number;
   /** Reported in the run environment; default: this package's version. */
   appVersion?: string;
+  /** The cores this run is given, which a config's `threads: 'auto'` uses; default: all of this machine's. */
+  coreShare?: number;
 }
 
 /** The Rng labels: each consumer of randomness gets its own stream, so adding one never shifts another. */
 const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops', templates: 'train:kerv-templates' } as const;
 
-/** Fields of the config a resumed run may change: more epochs, a new name, another backend. */
-const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend']);
+/** Fields of the config a resumed run may change: more epochs, a new name, another backend or thread count. */
+const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend', 'threads']);
 
 function checkResumable(saved: RunConfig, config: RunConfig): void {
   const differing = Object.keys({ ...saved, ...config }).filter(
@@ -76,7 +79,7 @@ class EpochAccumulator {
 export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
   const emit = opts.onProgress;
   const intervalMs = opts.progressIntervalMs ?? 250;
-  const selection = await initBackend(config.backend);
+  const selection = await initBackend(config.backend, { threads: resolveThreads(config.threads, opts.coreShare) });
   const environment = describeEnvironment(selection, opts.appVersion ?? packageJson.version);
   const data = await loadRunData(config, opts.cacheDir);
   const checkpoint = opts.resumeFrom ? await loadCheckpoint(opts.resumeFrom) : null;

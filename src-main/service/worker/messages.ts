@@ -19,6 +19,8 @@ export type ToWorker =
       appVersion: string;
       /** Backend for a config that says 'auto' (the settings' choice; 'auto' = best available). */
       defaultBackend: string;
+      /** The cores this run is given (the queue divides the machine among its simultaneous runs); a config's threads: 'auto' uses them. */
+      coreShare?: number;
     }
   | { type: 'cancel' };
 

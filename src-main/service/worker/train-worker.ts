@@ -60,6 +60,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       resumeFrom: msg.resumeFrom ?? undefined,
       cacheDir: msg.cacheDir,
       appVersion: msg.appVersion,
+      coreShare: msg.coreShare,
     });
     stopSampler();
     await send({ type: 'outcome', outcome });

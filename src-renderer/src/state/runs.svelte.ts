@@ -1,13 +1,11 @@
 // The runs table: one page of rows from the service (server-side paging, so
 // 10,000 runs cost one page), the query that produced it, and the selection,
 // which survives paging and re-sorting because it is kept by id.
-import type { RunListQuery, RunRow, RunStatus } from '../../../src-main/shared/api';
+import type { RunRow, RunSortKey as SortKey, RunStatus } from '../../../src-main/shared/api';
 import { api } from '../lib/api';
 import { toasts } from './toasts.svelte';
 
 export const PAGE_SIZE = 100;
-
-type SortKey = NonNullable<RunListQuery['sortBy']>;
 
 class RunsState {
   rows = $state<RunRow[]>([]);

@@ -1,5 +1,7 @@
 // The API requests that need no training: settings, config, model preview,
 // datasets, sweeps (queued only), groups, exports and validation errors.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_CHANNELS } from '../../../src-main/shared/api';
 import { openTestBench, tinyConfig, type TestBench } from './helpers';
@@ -11,18 +13,28 @@ afterEach(async () => {
 });
 
 describe('workbench requests', () => {
-  it('answers every channel of the contract (none is missing a handler)', async () => {
+  it('answers every channel of the contract: an unexpected argument is refused naming the channel, never a crash', async () => {
     bench = await openTestBench({ startQueue: false });
-    const handlers = (bench.wb as unknown as { handlers: Record<string, unknown> }).handlers;
-    expect(Object.keys(handlers).sort()).toEqual([...API_CHANNELS].sort());
+    for (const channel of API_CHANNELS) {
+      const refusal = await bench.wb.invoke(channel, { unexpected: true } as never).then(
+        () => null,
+        (error: Error) => error,
+      );
+      // Channels that take no argument ignore it; the others refuse it as invalid input, not with a TypeError.
+      if (refusal) {
+        expect([channel, refusal.message]).toEqual([channel, expect.stringMatching(new RegExp(`^Invalid (argument for '${channel}'|run config): `))]);
+      }
+    }
   });
 
   it('settings persist across reopen; the data folder cannot change while open', async () => {
     bench = await openTestBench({ startQueue: false });
-    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1 });
-    await bench.wb.invoke('settings:set', { backend: 'wasm', concurrency: 3 });
-    const wb = await bench.reopen();
-    expect(await wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'wasm', concurrency: 3 });
+    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1, redisUrl: null });
+    await bench.wb.invoke('settings:set', { backend: 'wasm', concurrency: 3, redisUrl: 'redis://worker:s3cret@cluster-host:6380/2' });
+    const wb = await bench.reopen({ redisUrl: null });
+    // The password never travels back to the UI.
+    expect(await wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'wasm', concurrency: 3, redisUrl: 'redis://worker:***@cluster-host:6380/2' });
+    await expect(wb.invoke('settings:set', { redisUrl: 'http://cluster-host' })).rejects.toThrow(/redisUrl.*Redis URL/s);
     await expect(wb.invoke('settings:set', { concurrency: 0 })).rejects.toThrow(/concurrency/);
     await expect(wb.invoke('settings:set', { dataDir: '/elsewhere' })).rejects.toThrow(/data folder is chosen when the workbench starts/);
   });
@@ -43,6 +55,14 @@ describe('workbench requests', () => {
     expect(d.totalParams).toBeGreaterThan(10_000);
     expect(d.layers.some((l) => l.kernel !== null && /poly/i.test(l.kernel))).toBe(true);
     await expect(bench.wb.invoke('models:describe', { dataset: { name: 'image-folder', path: '/nope' } })).rejects.toThrow(/dataset\.path/);
+  });
+
+  it('previews an image folder with train/ and test/ with as many outputs as it has classes', async () => {
+    bench = await openTestBench({ startQueue: false });
+    const folder = join(bench.dir, 'pictures');
+    for (const split of ['train', 'test']) for (const name of ['ant', 'bee', 'cat']) mkdirSync(join(folder, split, name), { recursive: true });
+    const d = await bench.wb.invoke('models:describe', { dataset: { name: 'image-folder', path: folder, imageSize: 16 }, model: { arch: 'convnet' } });
+    expect(d.layers.at(-1)!.outputShape).toEqual([null, 3]);
   });
 
   it('lists datasets and finds Fashion-MNIST in the system folder', async () => {

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../../../../src-main/engine/data';
+import { loadDataset, previewDataset } from '../../../../src-main/engine/data';
 import { resizeRgbaToRgb } from '../../../../src-main/engine/data/resize';
 import { datasetConfigSchema } from '../../../../src-main/shared/run-config';
 import { jpegBytes, pngBytes, tempDir, writeFile } from './fixtures';
@@ -154,3 +154,23 @@ describe('image-folder datasets', () => {
   });
 });
 
+
+describe('image-folder preview', () => {
+  it('counts the class folders inside train/, not train/ and test/ themselves: the preview agrees with training', async () => {
+    const folder = newFolder();
+    for (const name of ['ant', 'bee', 'cat']) {
+      writeFile(join(folder, 'train', name, 'a.png'), pngBytes(4, 4, solid(1, 2, 3)));
+      writeFile(join(folder, 'test', name, 'b.png'), pngBytes(4, 4, solid(1, 2, 3)));
+    }
+    const preview = await previewDataset({ name: 'image-folder', path: folder, imageSize: 8 });
+    expect(preview).toEqual({ inputShape: [8, 8, 3], classNames: ['ant', 'bee', 'cat'] });
+    expect(preview.classNames).toEqual((await load(folder)).classNames);
+  });
+
+  it('names dataset.path when there is none, and the folder when it holds no class folders', async () => {
+    await expect(previewDataset({ name: 'image-folder', imageSize: 8 })).rejects.toThrow('required for image-folder (expected a folder with one sub-folder per class)');
+    const empty = newFolder();
+    writeFile(join(empty, 'readme.txt'), 'no classes here');
+    await expect(previewDataset({ name: 'image-folder', path: empty, imageSize: 8 })).rejects.toThrow(`${empty}: expected one sub-folder per class, found none`);
+  });
+});

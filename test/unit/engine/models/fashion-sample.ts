@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { parseIdxImages, parseIdxLabels } from '../../../../src-main/engine/data/idx';
+import { parseIdxImages, parseIdxLabels } from '../../../../src-main/engine/data/formats/idx';
 
 const FOLDER = '/usr/share/datasets/fashion-mnist';
 const MEAN = 0.286;

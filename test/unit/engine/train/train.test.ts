@@ -28,6 +28,9 @@ function config(overrides: RunConfigInput = {}) {
   });
 }
 
+/** 0, 1, ..., 16: how many of a 16-image batch can be right. */
+const WHOLE_OF_16 = Array.from({ length: 17 }, (_, k) => k);
+
 interface Recorded {
   events: TrainProgress[];
   steps: StepMetrics[];
@@ -73,7 +76,8 @@ describe('train()', () => {
     for (const s of steps) {
       expect(s.epoch).toBe(1);
       expect(s.loss).toBeGreaterThan(0);
-      expect(s.accuracy).toBeGreaterThanOrEqual(0);
+      // The accuracy of one batch of 16 images: a whole number of them, out of 16.
+      expect(WHOLE_OF_16).toContain(s.accuracy * 16);
       expect(s.learningRate).toBe(0.001);
       expect(s.imagesPerSecond).toBeGreaterThan(0);
     }
@@ -94,7 +98,11 @@ describe('train()', () => {
     expect(outcome.status).toBe('completed');
     if (outcome.status !== 'completed') return;
     expect(outcome.summary.steps).toBe(3);
-    expect(outcome.summary.testAccuracy).toBeGreaterThanOrEqual(0);
+    // Measured on the 100 test images: a whole number of them, out of 100.
+    const correct = outcome.summary.testAccuracy! * 100;
+    expect(correct).toBeCloseTo(Math.round(correct), 6);
+    expect(Math.round(correct)).toBeGreaterThanOrEqual(0);
+    expect(Math.round(correct)).toBeLessThanOrEqual(100);
     expect(outcome.summary.testLoss).toBeGreaterThan(0);
   });
 
@@ -140,7 +148,9 @@ describe('train()', () => {
   });
 
   it('refuses to resume with a different config, naming the fields', async () => {
-    const dir = join(tmp, 'resume');
+    // Its own checkpoint, so the test does not depend on which tests ran before it.
+    const dir = join(tmp, 'resume-mismatch');
+    await record({}, { checkpointDir: dir });
     await expect(record({ epochs: 3, optimizer: { lr: 0.5 } }, { resumeFrom: dir })).rejects.toThrow(/optimizer/);
   });
 

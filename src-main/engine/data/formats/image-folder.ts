@@ -3,14 +3,16 @@
 // folders laid out that way. Without test/, a fixed 20 % of each class is held out
 // as the test set. That hold-out uses a constant seed, not the run's, so every run on
 // the same folder is tested on the same images and their results stay comparable.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Rng } from '../random';
-import { DatasetError } from './errors';
-import { isDirectory } from './file-bytes';
-import { decodeImage } from './image-decode';
-import { resizeRgbaToRgb } from './resize';
-import type { ImageSet } from './types';
+import { datasetInputShape } from '../../../shared/datasets';
+import { Rng } from '../../random';
+import { DatasetError } from '../errors';
+import { isDirectory, readRegularFile } from '../file-bytes';
+import { decodeImage } from '../image-decode';
+import { resizeRgbaToRgb } from '../resize';
+import type { ImageSet } from '../types';
+import type { DatasetFormat } from './format';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 export const IMAGE_FOLDER_TEST_FRACTION = 0.2;
@@ -67,7 +69,7 @@ async function decodeAll(files: LabelledFile[], imageSize: number): Promise<Imag
   const chunk = 16; // overlap disk reads with decoding without holding every file in memory
   for (let start = 0; start < files.length; start += chunk) {
     const part = files.slice(start, start + chunk);
-    const contents = await Promise.all(part.map((f) => readFile(f.file)));
+    const contents = await Promise.all(part.map((f) => readRegularFile(f.file)));
     part.forEach((f, k) => {
       const decoded = decodeImage(contents[k], f.file);
       images.set(resizeRgbaToRgb(decoded.data, decoded.width, decoded.height, imageSize), (start + k) * pixels);
@@ -83,10 +85,21 @@ export interface ImageFolderData {
   test: ImageSet;
 }
 
+const EXPECTED = 'expected a folder with one sub-folder per class';
+
+/** The folder holding the class folders: train/ when there is one (with or without test/), otherwise the root. */
+async function trainFolderOf(root: string): Promise<string> {
+  if (!(await isDirectory(root))) throw new DatasetError(EXPECTED, root);
+  return (await isDirectory(join(root, 'train'))) ? join(root, 'train') : root;
+}
+
+/** The class names, as training sees them: the sub-folders of train/ (or of the root), never train/ and test/ themselves. */
+export async function imageFolderClassNames(root: string): Promise<string[]> {
+  return classFolders(await trainFolderOf(root));
+}
+
 export async function readImageFolder(root: string, imageSize: number): Promise<ImageFolderData> {
-  if (!(await isDirectory(root))) throw new DatasetError('expected a folder with one sub-folder per class', root);
-  // train/ (with or without test/) holds the class folders; otherwise the root does.
-  const trainFolder = (await isDirectory(join(root, 'train'))) ? join(root, 'train') : root;
+  const trainFolder = await trainFolderOf(root);
   const testFolder = join(root, 'test');
   const classNames = await classFolders(trainFolder);
   let train: LabelledFile[];
@@ -107,3 +120,19 @@ export async function readImageFolder(root: string, imageSize: number): Promise<
   }
   return { classNames, train: await decodeAll(train, imageSize), test: await decodeAll(test, imageSize) };
 }
+
+export const imageFolderFormat: DatasetFormat = {
+  name: 'image-folder',
+  locate: async (path) => ((await isDirectory(path)) ? { format: 'image-folder', path, files: [] } : null),
+  expected: async () => EXPECTED,
+  async decode(location, { imageSize }) {
+    const data = await readImageFolder(location.path, imageSize);
+    return { ...data, inputShape: [imageSize, imageSize, 3] };
+  },
+  // Read in place from dataset.path: there is nothing to copy into the cache.
+  stage: null,
+  async preview({ name, imageSize, path }) {
+    if (!path) throw new DatasetError(`required for image-folder (${EXPECTED})`);
+    return { inputShape: datasetInputShape({ name, imageSize }), classNames: await imageFolderClassNames(path) };
+  },
+};

@@ -1,0 +1,333 @@
+// The workbench as coordinator of a cluster: the scheduler's RunPlacement when
+// Redis is configured. Queued runs become BullMQ jobs; whatever the workers
+// report comes back through the progress stream and lands in this workbench's
+// SQLite, which stays the one history.
+//
+// Nothing is lost on the way back: the stream is read in a consumer group, each
+// batch is written in one SQLite transaction together with the id of its last
+// entry, and only then acknowledged (and deleted). A coordinator that was down
+// reads its pending and new entries when it returns; an entry read again after a
+// crash between commit and acknowledge is recognised by its id and skipped.
+//
+// A run continues on another worker with a contiguous curve: the new attempt's
+// 'started' says which checkpoint step it resumes from, and the steps recorded
+// after it (trained by the worker that died) are deleted before the new ones
+// arrive. Messages of an older attempt that arrive late are fenced out.
+import { Queue } from 'bullmq';
+import type { ClusterStatus } from '../../shared/api';
+import type { TrainProgress } from '../../shared/progress';
+import type { Store } from '../../store/store';
+import { resumeCheckpoint } from '../checkpoints';
+import type { DataPaths } from '../paths';
+import { emitProgressEvents, outcomeStatus, type Emit, type RunPlacement } from '../scheduler';
+import { DEFAULT_MAX_CHECKPOINT_BYTES, deleteCheckpoint, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
+import {
+  CANCEL_CHANNEL,
+  COORDINATOR_GROUP,
+  decodeEntry,
+  jobId,
+  keys,
+  PROGRESS_STREAM,
+  QUEUE_NAME,
+  WORKERS_SET,
+  type RunJob,
+  type StreamEntry,
+  type WorkerHeartbeat,
+} from './protocol';
+import { createRedisClient, describeRedisError, maskRedisUrl, probeRedis, type RedisClient } from './redis';
+
+export interface ClusterCoordinatorOptions {
+  redisUrl: string;
+  store: Store;
+  paths: DataPaths;
+  emit: Emit;
+  appVersion: string;
+  /** The settings' backend, for jobs whose config says 'auto'. */
+  defaultBackend: () => string;
+  /** Called when runs were handed over or settled (the scheduler re-checks the queue and idleness). */
+  onChange: () => void;
+  maxCheckpointBytes?: number;
+  /** Entries read per batch (one SQLite transaction each). */
+  batchSize?: number;
+}
+
+const LAST_ENTRY = 'progress-stream-last-entry';
+const CONSUMER = 'workbench';
+
+/** Stream ids are "ms-seq": compares them numerically. */
+export function compareEntryIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
+type StreamReply = [string, [string, string[]][]][] | null;
+
+export class ClusterCoordinator implements RunPlacement {
+  private readonly redis: RedisClient;
+  /** A separate connection for the blocking stream reads. */
+  private readonly reader: RedisClient;
+  private readonly queue: Queue;
+  private readonly handing = new Set<number>();
+  private readonly handed = new Set<number>();
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  connected = false;
+  lastError: string | null = null;
+
+  private constructor(private readonly o: ClusterCoordinatorOptions) {
+    this.redis = createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator' });
+    this.reader = createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator:progress' });
+    this.redis.on('ready', () => {
+      this.connected = true;
+      this.lastError = null;
+    });
+    this.redis.on('close', () => (this.connected = false));
+    this.redis.on('error', (error: unknown) => (this.lastError = describeRedisError(o.redisUrl, error)));
+    this.queue = new Queue(QUEUE_NAME, { connection: createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator:queue' }) as never });
+    this.queue.on('error', (error) => (this.lastError = describeRedisError(o.redisUrl, error)));
+  }
+
+  /**
+   * Connects (an unreachable server or a wrong password fails here with a clear
+   * message), ingests everything the workers reported while this workbench was
+   * away, then keeps reading.
+   */
+  static async connect(o: ClusterCoordinatorOptions): Promise<ClusterCoordinator> {
+    await probeRedis(o.redisUrl);
+    const coordinator = new ClusterCoordinator(o);
+    try {
+      await coordinator.redis.connect();
+      await coordinator.reader.connect();
+      await coordinator.ensureGroup();
+      // Pending entries (read before a crash, never acknowledged), then everything new.
+      while ((await coordinator.readBatch('0', 0)) > 0);
+      while ((await coordinator.readBatch('>', 0)) > 0);
+    } catch (error) {
+      await coordinator.close();
+      throw new Error(describeRedisError(o.redisUrl, error));
+    }
+    coordinator.loop = coordinator.ingestLoop();
+    return coordinator;
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.call('XGROUP', 'CREATE', PROGRESS_STREAM, COORDINATOR_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test((error as Error).message)) throw error;
+    }
+  }
+
+  private async ingestLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.readBatch('>', 1000);
+      } catch (error) {
+        if (this.stopped) return;
+        const message = (error as Error).message;
+        // Redis lost its data (restarted without persistence): the group comes back empty.
+        if (/NOGROUP/.test(message)) await this.ensureGroup().catch(() => {});
+        else this.lastError = describeRedisError(this.o.redisUrl, error);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Reads, stores and acknowledges one batch; returns how many entries it read. */
+  private async readBatch(from: '0' | '>', blockMs: number): Promise<number> {
+    const args = ['GROUP', COORDINATOR_GROUP, CONSUMER, 'COUNT', String(this.o.batchSize ?? 500)];
+    if (blockMs > 0) args.push('BLOCK', String(blockMs));
+    const reply = (await this.reader.call('XREADGROUP', ...args, 'STREAMS', PROGRESS_STREAM, from)) as StreamReply;
+    const raw = reply?.[0]?.[1] ?? [];
+    if (raw.length === 0) return 0;
+    await this.ingest(raw.map(([id, fields]) => ({ id, entry: decodeEntry(fields ?? []) })));
+    const ids = raw.map(([id]) => id);
+    await this.redis.call('XACK', PROGRESS_STREAM, COORDINATOR_GROUP, ...ids);
+    await this.redis.call('XDEL', PROGRESS_STREAM, ...ids);
+    return raw.length;
+  }
+
+  /** Writes a batch of entries in one transaction; subscribers hear about it after the commit. */
+  private async ingest(batch: { id: string; entry: StreamEntry | null }[]): Promise<void> {
+    const { store } = this.o;
+    const last = store.cluster.state(LAST_ENTRY);
+    const fresh = batch.filter((e) => e.entry && (!last || compareEntryIds(e.id, last) > 0)) as { id: string; entry: StreamEntry }[];
+    if (fresh.length === 0) return;
+    // Checkpoints come from Redis to this workbench's run folder before the transaction (file I/O, async).
+    const localCheckpoint = new Map<string, string | null>();
+    for (const { id, entry } of fresh) {
+      const m = entry.message;
+      if (m.kind !== 'progress' || m.progress.type !== 'checkpoint') continue;
+      const held = store.cluster.get(entry.runId);
+      if (!held || entry.attempt < held.attempt) continue;
+      const got = await downloadCheckpoint(this.redis, entry.runId, this.o.paths.checkpointDir(entry.runId), {
+        expectStep: m.progress.step,
+        maxBytes: this.o.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES,
+      }).catch(() => null);
+      localCheckpoint.set(id, got?.path ?? null);
+    }
+    const after: (() => void)[] = [];
+    let settled = false;
+    store.transaction(() => {
+      for (const { id, entry } of fresh) settled = this.apply(id, entry, localCheckpoint, after) || settled;
+      store.cluster.setState(LAST_ENTRY, fresh[fresh.length - 1].id);
+    }, 'record cluster progress in');
+    for (const f of after) f();
+    if (settled) this.o.onChange();
+  }
+
+  /** Applies one entry inside the ingest transaction; returns true when the run settled. */
+  private apply(entryId: string, entry: StreamEntry, localCheckpoint: Map<string, string | null>, after: (() => void)[]): boolean {
+    const { store, emit } = this.o;
+    const { runId, attempt, worker, message } = entry;
+    const run = store.runs.get(runId);
+    const held = store.cluster.get(runId);
+    // A deleted run, one the cluster no longer holds (cancelled while queued), or a worker that lost the run.
+    if (!run || !held || !held.open || attempt < held.attempt) return false;
+    if (attempt > held.attempt) store.cluster.setAttempt(runId, attempt, worker);
+    const setStatus = (status: typeof run.status, error: string | null = null) => {
+      const current = store.runs.get(runId)!;
+      if (current.status === status) return;
+      store.runs.transition(runId, status, { error });
+      after.push(() => emit('run:status', { id: runId, status, error }));
+    };
+    switch (message.kind) {
+      case 'claimed': {
+        if (run.status === 'queued') setStatus('running');
+        if (store.runs.get(runId)!.status !== 'running') return false;
+        const from = message.fromStep > 0 ? ` from the checkpoint at step ${message.fromStep}` : '';
+        store.runs.log(runId, 'info', `${run.status === 'running' ? 'continues' : 'trains'} on worker ${worker}${from} (attempt ${attempt})`);
+        return false;
+      }
+      case 'progress': {
+        if (run.status !== 'running') return false;
+        let p: TrainProgress = message.progress;
+        if (p.type === 'started') {
+          // The steps after the checkpoint this attempt starts from were trained by a worker that is gone.
+          store.metrics.truncateAfter(runId, p.startStep);
+          store.runs.setProgressFields(runId, { step: p.startStep, bestValidationAccuracy: store.metrics.bestValidationAccuracy(runId) });
+        } else if (p.type === 'checkpoint') {
+          const path = localCheckpoint.get(entryId);
+          if (!path) {
+            store.runs.log(runId, 'warn', `the checkpoint at step ${p.step} on worker ${worker} was replaced before it reached this workbench`);
+            return false;
+          }
+          p = { ...p, path };
+        }
+        store.writeProgress(runId, [p]);
+        const batch = [p];
+        after.push(() => emitProgressEvents(emit, runId, batch));
+        return false;
+      }
+      case 'outcome': {
+        const { status, error } = outcomeStatus(message.outcome);
+        if (run.status === 'running') setStatus(status, error);
+        store.cluster.close(runId);
+        return true;
+      }
+      case 'error': {
+        // Refused before it trained (a config or dataset the worker rejects): it still ran there, and failed.
+        if (run.status === 'queued') setStatus('running');
+        if (store.runs.get(runId)!.status === 'running') setStatus('failed', message.message);
+        store.cluster.close(runId);
+        return true;
+      }
+      case 'released':
+        store.runs.log(runId, 'info', `${message.reason}; the run waits for another worker`);
+        return false;
+    }
+  }
+
+  // ---- RunPlacement ----
+
+  dispatch(queuedIds: number[]): void {
+    if (this.stopped) return;
+    for (const id of queuedIds) {
+      if (this.handing.has(id) || this.handed.has(id)) continue;
+      this.handing.add(id);
+      void this.handOver(id)
+        .then(() => this.handed.add(id))
+        .catch((error: unknown) => {
+          this.lastError = `could not hand run ${id} to the cluster: ${(error as Error).message}`;
+          console.error(`cluster: ${this.lastError}`);
+        })
+        .finally(() => this.handing.delete(id));
+    }
+  }
+
+  private async handOver(id: number): Promise<void> {
+    const { store, paths } = this.o;
+    const run = store.runs.get(id);
+    if (!run || run.status !== 'queued') return;
+    const before = store.cluster.get(id);
+    const held = store.transaction(() => store.cluster.open(id));
+    if (!before?.open) {
+      // A new hand-over: Redis must describe this run as the workbench has it (a resumed run's checkpoint, no stale cancel).
+      await this.redis.call('DEL', keys.cancel(id));
+      const checkpoint = run.step > 0 ? resumeCheckpoint(paths.checkpointDir(id), run.step) : null;
+      if (checkpoint) await uploadCheckpoint(this.redis, id, checkpoint.path, checkpoint, this.o.maxCheckpointBytes);
+      else await deleteCheckpoint(this.redis, id);
+      const fingerprint = store.runs.getEnvironment(id)?.dataset?.fingerprint;
+      if (fingerprint && checkpoint) await this.redis.call('SET', keys.fingerprint(id), fingerprint);
+      else await this.redis.call('DEL', keys.fingerprint(id));
+    }
+    const data: RunJob = { runId: id, config: run.config as unknown as Record<string, unknown>, appVersion: this.o.appVersion, defaultBackend: this.o.defaultBackend() };
+    // The job id is fixed per hand-over, so adding it again (after a restart) is a no-op.
+    await this.queue.add('train', data, { jobId: jobId(id, held.dispatch), attempts: 1000, removeOnComplete: true, removeOnFail: true });
+  }
+
+  cancel(id: number): boolean {
+    const { store } = this.o;
+    const held = store.cluster.get(id);
+    const run = store.runs.get(id);
+    if (!held?.open || !run) return false;
+    this.handed.delete(id);
+    void (async () => {
+      await this.redis.call('SET', keys.cancel(id), '1', 'EX', 7 * 24 * 3600);
+      await this.redis.call('PUBLISH', CANCEL_CHANNEL, String(id));
+      if (run.status === 'queued') await this.queue.remove(jobId(id, held.dispatch)).catch(() => 0);
+    })().catch((error: unknown) => (this.lastError = describeRedisError(this.o.redisUrl, error)));
+    if (run.status === 'queued') {
+      store.transaction(() => store.cluster.close(id));
+      return false;
+    }
+    return true;
+  }
+
+  activeIds(): number[] {
+    return this.o.store.cluster.openRuns().map((r) => r.runId);
+  }
+
+  // ---- workers ----
+
+  async workers(): Promise<WorkerHeartbeat[]> {
+    const names = (await this.redis.call('SMEMBERS', WORKERS_SET)) as string[];
+    if (names.length === 0) return [];
+    const values = (await this.redis.call('MGET', ...names.map(keys.worker))) as (string | null)[];
+    const alive: WorkerHeartbeat[] = [];
+    const gone: string[] = [];
+    values.forEach((v, i) => (v ? alive.push(JSON.parse(v) as WorkerHeartbeat) : gone.push(names[i])));
+    if (gone.length > 0) await this.redis.call('SREM', WORKERS_SET, ...gone);
+    return alive.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const base = { redisUrl: maskRedisUrl(this.o.redisUrl), connected: this.connected, error: this.lastError };
+    if (!this.connected) return { ...base, workers: [] };
+    try {
+      return { ...base, workers: await this.workers() };
+    } catch (error) {
+      return { ...base, error: describeRedisError(this.o.redisUrl, error), workers: [] };
+    }
+  }
+
+  /** Stops reading; runs keep training on the workers and are ingested when a coordinator returns. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.reader.disconnect();
+    await this.loop?.catch(() => {});
+    await this.queue.close().catch(() => {});
+    this.redis.disconnect();
+  }
+}

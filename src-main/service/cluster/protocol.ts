@@ -1,0 +1,106 @@
+// What the coordinator and the workers exchange through Redis, in one place.
+//
+//   BullMQ queue 'kerv-runs'     one job per run hand-over: {runId, config, ...}. A job
+//                                is data only: the worker parses the config with the run
+//                                schema and never evaluates anything in it.
+//   stream 'kerv:progress'       everything a worker reports (claimed, every
+//                                TrainProgress message, the outcome), in order, read by
+//                                the coordinator in a consumer group and acknowledged
+//                                only after its SQLite transaction committed.
+//   'kerv:run:<id>:attempt'      incremented by each worker that takes the run; its
+//                                messages carry it, so a worker that lost the run
+//                                (stalled, then taken over) is fenced out.
+//   'kerv:run:<id>:fingerprint'  the dataset fingerprint the run trains on.
+//   'kerv:run:<id>:cancel'       set by the coordinator; also published on 'kerv:cancel'.
+//   'kerv:ckpt:<id>'             manifest of the run's newest checkpoint; its files are
+//                                chunked under 'kerv:ckpt:<id>:<step>:<file>:<n>'.
+//   'kerv:worker:<name>'         a worker's heartbeat (expires), listed in 'kerv:workers'.
+import { z } from 'zod';
+import type { ClusterWorkerInfo } from '../../shared/api';
+import type { TrainOutcome, TrainProgress } from '../../shared/progress';
+
+export const QUEUE_NAME = 'kerv-runs';
+export const PROGRESS_STREAM = 'kerv:progress';
+export const COORDINATOR_GROUP = 'coordinator';
+export const CANCEL_CHANNEL = 'kerv:cancel';
+export const WORKERS_SET = 'kerv:workers';
+
+export const keys = {
+  attempt: (runId: number) => `kerv:run:${runId}:attempt`,
+  fingerprint: (runId: number) => `kerv:run:${runId}:fingerprint`,
+  cancel: (runId: number) => `kerv:run:${runId}:cancel`,
+  checkpoint: (runId: number) => `kerv:ckpt:${runId}`,
+  checkpointChunk: (runId: number, step: number, file: string, index: number) => `kerv:ckpt:${runId}:${step}:${file}:${index}`,
+  worker: (name: string) => `kerv:worker:${name}`,
+};
+
+/** BullMQ job ids may not contain ':'; one job per hand-over of a run. */
+export function jobId(runId: number, dispatch: number): string {
+  return `run-${runId}-d${dispatch}`;
+}
+
+/** A job's data. The config is checked again by the worker (parseRunConfig), never trusted. */
+export const runJobSchema = z
+  .object({
+    runId: z.number().int().positive(),
+    config: z.record(z.string(), z.unknown()),
+    appVersion: z.string().max(100),
+    /** Backend for a config that says 'auto' when the worker was not started with --backend. */
+    defaultBackend: z.string().max(40),
+  })
+  .strict();
+export type RunJob = z.infer<typeof runJobSchema>;
+
+/** One entry of the progress stream: what a worker reports about a run, in order. */
+export type StreamMessage =
+  /** The worker took the run (and from which checkpoint step it continues). */
+  | { kind: 'claimed'; fromStep: number }
+  | { kind: 'progress'; progress: TrainProgress }
+  | { kind: 'outcome'; outcome: TrainOutcome }
+  | { kind: 'error'; message: string }
+  /** The worker stopped (Ctrl+C) after checkpointing; the run goes back to the queue. */
+  | { kind: 'released'; step: number; reason: string };
+
+export interface StreamEntry {
+  runId: number;
+  attempt: number;
+  worker: string;
+  message: StreamMessage;
+}
+
+const KINDS = new Set(['claimed', 'progress', 'outcome', 'error', 'released']);
+
+/** Stream fields (flat string pairs) for XADD. */
+export function encodeEntry(entry: StreamEntry): string[] {
+  return ['run', String(entry.runId), 'attempt', String(entry.attempt), 'worker', entry.worker, 'body', JSON.stringify(entry.message)];
+}
+
+/**
+ * Reads a stream entry back; null for anything malformed (written by something
+ * else): the coordinator acknowledges and skips it rather than stall on it.
+ * Progress messages are carried generically: any object with a string `type`
+ * (the store applies the types it knows, so a new TrainProgress type needs no
+ * change here).
+ */
+export function decodeEntry(fields: string[]): StreamEntry | null {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
+  const runId = Number(map.get('run'));
+  const attempt = Number(map.get('attempt'));
+  const worker = map.get('worker');
+  if (!Number.isInteger(runId) || runId <= 0 || !Number.isInteger(attempt) || attempt < 0 || !worker) return null;
+  let message: unknown;
+  try {
+    message = JSON.parse(map.get('body') ?? '');
+  } catch {
+    return null;
+  }
+  if (!message || typeof message !== 'object' || !KINDS.has((message as { kind?: string }).kind ?? '')) return null;
+  const m = message as StreamMessage;
+  if (m.kind === 'progress' && (!m.progress || typeof m.progress !== 'object' || typeof m.progress.type !== 'string')) return null;
+  if (m.kind === 'outcome' && (!m.outcome || typeof m.outcome !== 'object' || typeof m.outcome.status !== 'string')) return null;
+  return { runId, attempt, worker, message: m };
+}
+
+/** What a worker's heartbeat says about its machine (the shape the UI shows). */
+export type WorkerHeartbeat = ClusterWorkerInfo;

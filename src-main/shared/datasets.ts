@@ -1,0 +1,105 @@
+// What each dataset is, as data: its name, its label, its file format, its input
+// shape and classes when they are fixed, and whether it needs a path. Pure, so the
+// run-config schema, the service, the CLI and the UI all derive from this one table;
+// how a format is found, decoded, staged and previewed on disk is the engine's
+// (engine/data/formats/, one module per format, registered in formats/registry.ts).
+
+export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'image-folder'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+/** The on-disk formats; several datasets may share one (MNIST and Fashion-MNIST are both IDX). */
+export const DATASET_FORMATS = ['idx', 'cifar10', 'image-folder'] as const;
+export type DatasetFormatName = (typeof DATASET_FORMATS)[number];
+
+export const MNIST_CLASS_NAMES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+export const FASHION_MNIST_CLASS_NAMES: readonly string[] = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+export const CIFAR10_CLASS_NAMES: readonly string[] = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
+
+export interface DatasetSpec {
+  name: DatasetName;
+  /** How people write it ("Fashion-MNIST"). */
+  label: string;
+  format: DatasetFormatName;
+  /** [height, width, channels] when fixed by the dataset; null when the config decides (image-folder: imageSize). */
+  inputShape: readonly [number, number, number] | null;
+  /** The classes when fixed by the dataset; null when read from disk (one sub-folder per class). */
+  classNames: readonly string[] | null;
+  /** Read in place from dataset.path (nothing to download or import into the cache). */
+  needsPath: boolean;
+  /** Natural photographs: 'auto' augmentation crops and flips them (a mirrored digit is another picture). */
+  naturalImages: boolean;
+}
+
+export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
+  mnist: {
+    name: 'mnist',
+    label: 'MNIST',
+    format: 'idx',
+    inputShape: [28, 28, 1],
+    classNames: MNIST_CLASS_NAMES,
+    needsPath: false,
+    naturalImages: false,
+  },
+  'fashion-mnist': {
+    name: 'fashion-mnist',
+    label: 'Fashion-MNIST',
+    format: 'idx',
+    inputShape: [28, 28, 1],
+    classNames: FASHION_MNIST_CLASS_NAMES,
+    needsPath: false,
+    naturalImages: false,
+  },
+  cifar10: {
+    name: 'cifar10',
+    label: 'CIFAR-10',
+    format: 'cifar10',
+    inputShape: [32, 32, 3],
+    classNames: CIFAR10_CLASS_NAMES,
+    needsPath: false,
+    naturalImages: true,
+  },
+  'image-folder': {
+    name: 'image-folder',
+    label: 'Image folder',
+    format: 'image-folder',
+    inputShape: null,
+    classNames: null,
+    needsPath: true,
+    naturalImages: true,
+  },
+};
+
+/** The datasets that live in the cache: downloaded or imported, then found by name. */
+export const CACHED_DATASETS: readonly DatasetName[] = DATASETS.filter((name) => !DATASET_SPECS[name].needsPath);
+
+export function isDatasetName(value: unknown): value is DatasetName {
+  return typeof value === 'string' && (DATASETS as readonly string[]).includes(value);
+}
+
+/** The input shape a config gives this dataset: the dataset's own, or imageSize × imageSize × 3 for image folders. */
+export function datasetInputShape(config: { name: DatasetName; imageSize: number }): [number, number, number] {
+  const fixed = DATASET_SPECS[config.name].inputShape;
+  return fixed ? [fixed[0], fixed[1], fixed[2]] : [config.imageSize, config.imageSize, 3];
+}
