@@ -117,12 +117,13 @@ def train_seed(seed, data, args):
     def tensor(images):
         return torch.from_numpy(((images.astype(np.float32) / 255.0 - mean) / std)[:, None, :, :])
 
-    xs, ys = tensor(train_x[train_idx]), torch.from_numpy(train_y[train_idx].astype(np.int64))
-    xv, yv = tensor(train_x[val_idx]), torch.from_numpy(train_y[val_idx].astype(np.int64))
-    xt, yt = tensor(test_x), torch.from_numpy(test_y.astype(np.int64))
+    device = torch.device(args.device)
+    xs, ys = tensor(train_x[train_idx]).to(device), torch.from_numpy(train_y[train_idx].astype(np.int64)).to(device)
+    xv, yv = tensor(train_x[val_idx]).to(device), torch.from_numpy(train_y[val_idx].astype(np.int64)).to(device)
+    xt, yt = tensor(test_x).to(device), torch.from_numpy(test_y.astype(np.int64)).to(device)
 
     torch.manual_seed(seed)
-    model = LeNet5()
+    model = LeNet5().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     steps_per_epoch = math.ceil(len(xs) / args.batch_size)
     total_steps = steps_per_epoch * args.epochs
@@ -134,7 +135,7 @@ def train_seed(seed, data, args):
         perm = torch.randperm(len(xs), generator=generator)
         total_loss, seen = 0.0, 0
         for i in range(0, len(xs), args.batch_size):
-            idx = perm[i:i + args.batch_size]
+            idx = perm[i:i + args.batch_size].to(device)
             # The engine's cosine schedule: lr -> 0 over steps 0 .. total_steps - 1.
             progress = min(1.0, step_index / max(1, total_steps - 1))
             for group in optimizer.param_groups:
@@ -169,6 +170,7 @@ def main():
     parser.add_argument("--validation-fraction", type=float, default=0.1)
     parser.add_argument("--train-subset", type=int, default=0, help="train on the first N images of the training split (quick runs)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine (bench/gpu/run.sh)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
@@ -178,6 +180,7 @@ def main():
     print(json.dumps({
         "summary": {
             "framework": f"PyTorch {torch.__version__}",
+            "device": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu",
             "model": "lenet5",
             "dataset": "fashion-mnist",
             "epochs": args.epochs,
