@@ -29,7 +29,7 @@ const KERV = join(ROOT, 'out/node/kerv.js');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const SWEEP_RUNS = quick ? 2 : 6;
+const SWEEP_RUNS = quick ? 2 : 4;
 const INGEST_ENTRIES = quick ? 200 : 2000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
