@@ -6,7 +6,7 @@
 // go on.
 import { mkdirSync } from 'node:fs';
 import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
-import type { EpochMetrics, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
+import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
 import { TransitionError, type Store } from '../store/store';
 import { resumeCheckpoint } from './checkpoints';
 import { availableCores, coreShare } from '../engine/backend/cores';
@@ -29,16 +29,19 @@ export interface RunPlacement {
   activeIds(): number[];
 }
 
-/** Tells subscribers what a batch of progress added: a start, steps, an epoch. */
+/** Tells subscribers what a batch of progress added: a start, steps, diagnostic scalars, an epoch. */
 export function emitProgressEvents(emit: Emit, id: number, batch: TrainProgress[]): void {
   const steps: StepMetrics[] = [];
+  const scalars: ScalarSample[] = [];
   let epoch: EpochMetrics | null = null;
   for (const p of batch) {
     if (p.type === 'started') emit('run:started', { id, totalSteps: p.totalSteps, environment: p.environment });
     else if (p.type === 'steps') steps.push(...p.steps);
+    else if (p.type === 'scalars') scalars.push(...p.samples);
     else if (p.type === 'epoch') epoch = p.metrics;
   }
   if (steps.length > 0 || epoch) emit('run:progress', { id, steps, epoch });
+  if (scalars.length > 0) emit('run:scalars', { id, samples: scalars });
 }
 
 /** The status a training outcome gives its run, and the error shown with it. */

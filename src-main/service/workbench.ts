@@ -335,7 +335,7 @@ export class Workbench {
         id,
         'info',
         checkpoint
-          ? `resume requested from the checkpoint at step ${fromStep} (epoch ${checkpoint.epoch})`
+          ? `resume requested from the checkpoint at step ${fromStep} (${checkpointPosition(checkpoint)})`
           : 'resume requested: no usable checkpoint, restarting from step 0',
       );
     });
@@ -463,6 +463,10 @@ export class Workbench {
         this.requireRun(id);
         return this.store.metrics.samples(id);
       },
+      'runs:scalars': ({ id, prefix, sinceStep }) => {
+        this.requireRun(id);
+        return this.store.read(() => this.store.metrics.scalars(id, { prefix, sinceStep }));
+      },
       'runs:start': ({ config, queue }) => {
         const id = this.createRun(parseServiceRunConfig(config), { first: queue === false });
         this.scheduler.pump();
@@ -520,10 +524,8 @@ export class Workbench {
         return { groupId, runIds };
       },
       'groups:list': () => this.store.runs.groups(),
-      'compare:get': ({ ids }) => {
-        ids.forEach((id) => this.requireRun(id));
-        return compareRuns(this.store, ids);
-      },
+      // Unknown ids are reported in `missing`, not thrown: a saved link to runs one of which was deleted still compares the rest.
+      'compare:get': ({ ids }) => this.store.read(() => compareRuns(this.store, ids)),
       'export:table': (request) => {
         const ids = this.selectRuns(request.runIds, request.groupIds);
         const table = buildExportTable(ids.map((id) => this.exportRun(id)), request);
@@ -539,6 +541,15 @@ export class Workbench {
       'cluster:status': () => this.clusterStatus(),
     };
   }
+}
+
+/**
+ * Where a checkpoint sits, in the 1-based epochs every other message uses: a
+ * checkpoint's `epoch` counts the epochs it completed, so a mid-epoch (partial)
+ * one is inside the next.
+ */
+export function checkpointPosition(checkpoint: { epoch: number; path: string }): string {
+  return /-partial$/.test(checkpoint.path) ? `in epoch ${checkpoint.epoch + 1}` : `end of epoch ${checkpoint.epoch}`;
 }
 
 const maskOptional = (url: string | null) => (url ? maskRedisUrl(url) : null);

@@ -5,6 +5,10 @@
 // (process.send) or Electron's utilityProcess (process.parentPort); either way
 // it exits when the service goes away, so no orphan keeps a CPU busy.
 import type { FromWorker, ToWorker } from './messages';
+import { startSystemSampler } from './system-sampler';
+
+/** How often the process reports its CPU and memory use. */
+const SYSTEM_SAMPLE_INTERVAL_MS = 2000;
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -35,10 +39,22 @@ let started = false;
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   // 'auto' in the config defers to the settings' backend choice, which select-backend reads from KERV_BACKEND.
   if (msg.defaultBackend && msg.defaultBackend !== 'auto' && !process.env.KERV_BACKEND) process.env.KERV_BACKEND = msg.defaultBackend;
+  let position: { step: number; wallTimeMs: number } | null = null;
+  const stopSampler = startSystemSampler({
+    intervalMs: SYSTEM_SAMPLE_INTERVAL_MS,
+    position: () => position,
+    emit: (sample) => void send({ type: 'progress', progress: { type: 'scalars', samples: [sample] } }),
+  });
   try {
     const { train } = await import('../../engine/train/train');
     const outcome = await train(msg.config, {
-      onProgress: (progress) => void send({ type: 'progress', progress }),
+      onProgress: (progress) => {
+        if (progress.type === 'steps' && progress.steps.length > 0) {
+          const last = progress.steps[progress.steps.length - 1];
+          position = { step: last.step, wallTimeMs: last.wallTimeMs };
+        }
+        void send({ type: 'progress', progress });
+      },
       signal: controller.signal,
       checkpointDir: msg.checkpointDir,
       resumeFrom: msg.resumeFrom ?? undefined,
@@ -46,9 +62,11 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       appVersion: msg.appVersion,
       coreShare: msg.coreShare,
     });
+    stopSampler();
     await send({ type: 'outcome', outcome });
     process.exit(0);
   } catch (error) {
+    stopSampler();
     const e = error instanceof Error ? error : new Error(String(error));
     await send({ type: 'error', message: e.message, stack: e.stack });
     process.exit(1);
