@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
-import { BACKENDS, ConfigError } from '../shared/run-config';
+import { BACKENDS, ConfigError, DAWN_BACKENDS } from '../shared/run-config';
 import { isFieldName } from '../shared/run-fields';
 import { EXPORT_FORMATS } from '../shared/table-format';
 import { assertPlainJson } from '../shared/untrusted-json';
@@ -31,6 +31,8 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
     .object({
       dataDir: path.optional(),
       backend: z.enum(BACKENDS).optional(),
+      webgpuAdapter: z.string().max(200).optional(),
+      webgpuBackend: z.enum(['', ...DAWN_BACKENDS]).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
       redisUrl: z
         .string()

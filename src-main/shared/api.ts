@@ -2,7 +2,7 @@
 // IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
-import type { RunConfig, RunConfigInput } from './run-config';
+import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
 import type { ExportFormat } from './table-format';
 import type {
   DatasetInfo,
@@ -197,8 +197,13 @@ export interface SystemInfo {
 
 export interface Settings {
   dataDir: string;
-  backend: string;
+  /** The backend of runs whose config says 'auto'; 'auto' = the best available. */
+  backend: BackendChoice;
   concurrency: number;
+  /** Dawn's adapter for the webgpu backend, by name ('' = Dawn's choice: the high-performance GPU). */
+  webgpuAdapter: string;
+  /** Dawn's native API for the webgpu backend, one of DAWN_BACKENDS ('' = the platform's default). */
+  webgpuBackend: string;
   /** The cluster's Redis (password masked); null: every run trains on this machine. Applies when the workbench next starts. */
   redisUrl?: string | null;
 }
