@@ -202,4 +202,14 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   `,
   neverReuseRunIds,
+  /* 5: named diagnostic series (kernel parameters, norms, activations, system), one row per name and step */ `
+  CREATE TABLE scalar_metrics (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    step          INTEGER NOT NULL,
+    wall_time_ms  REAL,
+    value         REAL,
+    PRIMARY KEY (run_id, name, step)
+  ) WITHOUT ROWID;
+  `,
 ];
