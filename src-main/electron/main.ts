@@ -87,7 +87,11 @@ function createWindow(): BrowserWindow {
 function registerIpc(service: Workbench): void {
   ipcMain.handle('kerv:request', async (event, frame: unknown) => {
     if (!fromAppPage(event)) return { ok: false, error: { message: 'Refused: not the workbench page' } };
-    const { channel, arg } = (frame ?? {}) as { channel?: unknown; arg?: unknown };
+    // The same strictness as the WebSocket: {channel, arg} and nothing else; the service checks arg.
+    if (!frame || typeof frame !== 'object' || Array.isArray(frame) || Object.keys(frame).some((k) => k !== 'channel' && k !== 'arg')) {
+      return { ok: false, error: { message: 'A request is {channel, arg} and nothing else' } };
+    }
+    const { channel, arg } = frame as { channel?: unknown; arg?: unknown };
     return invokeToEnvelope(service, channel, arg);
   });
 
@@ -107,7 +111,10 @@ function registerIpc(service: Workbench): void {
     const arg = raw as { defaultName?: unknown; filters?: { name: string; extensions: string[] }[] };
     if (typeof arg?.defaultName !== 'string') throw new Error('dialog:choose-save-path needs a {defaultName} string');
     const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: Array.isArray(arg.filters) ? arg.filters : undefined });
-    return { path: result.canceled || !result.filePath ? null : result.filePath };
+    if (result.canceled || !result.filePath) return { path: null };
+    // The user chose it in the native dialog: requests may write there.
+    service.grantPath(result.filePath);
+    return { path: result.filePath };
   });
 
   ipcMain.handle('dialog:open', async (event, raw: unknown) => {
@@ -118,7 +125,9 @@ function registerIpc(service: Workbench): void {
       properties: [arg.directory ? 'openDirectory' : 'openFile'],
       filters: Array.isArray(arg.filters) ? arg.filters : undefined,
     });
-    return { path: result.canceled ? null : (result.filePaths[0] ?? null) };
+    const chosen = result.canceled ? null : (result.filePaths[0] ?? null);
+    if (chosen) service.grantPath(chosen);
+    return { path: chosen };
   });
 
   for (const event of API_EVENT_NAMES) {

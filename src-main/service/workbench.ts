@@ -3,7 +3,8 @@
 // adapters over Workbench.invoke / Workbench.on. Plain Node: no Electron here.
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { confinePath } from '../engine/safe-files';
 import type {
   ApiArg,
   ApiChannel,
@@ -18,11 +19,11 @@ import type {
   SystemInfo,
 } from '../shared/api';
 import { CACHED_DATASETS, isDatasetName, type DatasetName } from '../shared/datasets';
-import { defaultRunConfig, parseRunConfig, type RunConfig } from '../shared/run-config';
+import { BACKENDS, defaultRunConfig, parseRunConfig, type BackendChoice, type RunConfig } from '../shared/run-config';
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
-import { discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
+import { chooseResumeCheckpoint, discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
 import type { ClusterCoordinator } from './cluster/coordinator';
 import type { ClusterWorker } from './cluster/cluster-worker';
 import { maskRedisUrl } from './cluster/redis';
@@ -31,6 +32,7 @@ import { buildExportTable, exportColumns, type ExportRun } from './export-table'
 import { formatSeriesCsv } from './export-series';
 import { dataPaths, type DataPaths } from './paths';
 import { PRESETS } from './presets';
+import { parseServiceRunConfig } from './run-validation';
 import { parseRequest } from './requests';
 import { RunScheduler } from './scheduler';
 import { expandSweep } from './sweep';
@@ -76,6 +78,8 @@ export class Workbench {
   private readonly scheduler: RunScheduler;
   private readonly handlers: Handlers;
   private systemInfo: Promise<SystemInfo> | null = null;
+  /** Paths adapters granted (grantPath), with how many grants hold each. */
+  private readonly grantedPaths = new Map<string, number>();
   private closed = false;
   private coordinator: ClusterCoordinator | null = null;
   private localWorker: ClusterWorker | null = null;
@@ -97,7 +101,10 @@ export class Workbench {
       appVersion: options.appVersion,
       emit: (event, payload) => this.emit(event, payload),
       concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
-      defaultBackend: () => this.settings().backend,
+      backendSettings: () => {
+        const { backend, webgpuAdapter, webgpuBackend } = this.settings();
+        return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
+      },
       cancelGraceMs: options.cancelGraceMs,
       stopGraceMs: options.stopGraceMs,
     });
@@ -199,6 +206,24 @@ export class Workbench {
     return await handler(parsed);
   }
 
+  /** See WorkbenchApi.grantPath: a path the user chose, usable by requests although outside the data folder. */
+  grantPath(path: string): () => void {
+    const absolute = resolve(path);
+    this.grantedPaths.set(absolute, (this.grantedPaths.get(absolute) ?? 0) + 1);
+    return () => {
+      const n = (this.grantedPaths.get(absolute) ?? 1) - 1;
+      if (n > 0) this.grantedPaths.set(absolute, n);
+      else this.grantedPaths.delete(absolute);
+    };
+  }
+
+  /** A path a request names: one the adapter granted, else confined to the bundles folder (relative paths resolve there). */
+  private requestPath(path: string, field: string): string {
+    if (isAbsolute(path) && this.grantedPaths.has(resolve(path))) return resolve(path);
+    mkdirSync(this.paths.bundlesDir, { recursive: true });
+    return confinePath(this.paths.bundlesDir, path, field);
+  }
+
   on<E extends ApiEventName>(event: E, listener: (p: ApiEvents[E]) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
@@ -245,7 +270,9 @@ export class Workbench {
     const saved = this.store.settings();
     return {
       dataDir: this.paths.root,
-      backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
+      backend: (BACKENDS as readonly unknown[]).includes(saved.backend) ? (saved.backend as BackendChoice) : 'auto',
+      webgpuAdapter: typeof saved.webgpuAdapter === 'string' ? saved.webgpuAdapter : '',
+      webgpuBackend: typeof saved.webgpuBackend === 'string' ? saved.webgpuBackend : '',
       concurrency: this.scheduler.concurrency,
       redisUrl: maskOptional(savedRedisUrl(this.store)),
     };
@@ -295,9 +322,16 @@ export class Workbench {
       throw new Error(`Run ${id} is ${run.status}; only failed, cancelled or interrupted runs can be resumed.`);
     }
     const checkpointDir = this.paths.checkpointDir(id);
-    const checkpoint = resumeCheckpoint(checkpointDir, this.store.metrics.lastStep(id));
+    // Verify before deleting anything: a damaged newest checkpoint falls back to the previous good one.
+    const { checkpoint, corrupt } = chooseResumeCheckpoint(checkpointDir, this.store.metrics.lastStep(id));
+    if (!checkpoint && corrupt.length > 0) {
+      throw new Error(`Run ${id} cannot resume: ${corrupt.map((c) => c.problem).join('; ')}; there is no earlier good checkpoint. Nothing was deleted; re-run it instead.`);
+    }
     const fromStep = checkpoint?.step ?? 0;
     this.store.transaction(() => {
+      for (const { checkpoint: bad, problem } of corrupt) {
+        this.store.runs.log(id, 'warn', `skipped the checkpoint at step ${bad.step}: ${problem}`);
+      }
       // The curve continues from the checkpoint: steps recorded after it are trained again, so they go.
       this.store.metrics.truncateAfter(id, fromStep);
       this.store.runs.setProgressFields(id, { step: fromStep, bestValidationAccuracy: this.store.metrics.bestValidationAccuracy(id) });
@@ -306,7 +340,7 @@ export class Workbench {
         id,
         'info',
         checkpoint
-          ? `resume requested from the checkpoint at step ${fromStep} (epoch ${checkpoint.epoch})`
+          ? `resume requested from the checkpoint at step ${fromStep} (${checkpointPosition(checkpoint)})`
           : 'resume requested: no usable checkpoint, restarting from step 0',
       );
     });
@@ -369,7 +403,7 @@ export class Workbench {
     const selection = await initBackend('auto');
     const backends = [...selection.tried];
     if (!backends.some((b) => b.name === 'cpu')) backends.push({ name: 'cpu', available: true, detail: 'pure JavaScript (slow reference)' });
-    for (const name of ['tensorflow-gpu', 'tensorflow', 'wasm']) {
+    for (const name of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']) {
       if (!backends.some((b) => b.name === name)) backends.push({ name, available: false, detail: 'not tried: a preferred backend was available' });
     }
     return {
@@ -390,7 +424,7 @@ export class Workbench {
         if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
           throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
         }
-        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl });
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl, webgpuAdapter: arg.webgpuAdapter, webgpuBackend: arg.webgpuBackend });
         if (arg.concurrency !== undefined) {
           this.scheduler.concurrency = arg.concurrency;
           this.scheduler.pump();
@@ -400,7 +434,7 @@ export class Workbench {
       'config:defaults': () => ({ config: defaultRunConfig(), presets: PRESETS }),
       'config:validate': (arg) => {
         try {
-          parseRunConfig(arg);
+          parseServiceRunConfig(arg);
           return { ok: true, issues: [] };
         } catch (error) {
           const issues = (error as { issues?: { path: string; message: string }[] }).issues;
@@ -419,7 +453,7 @@ export class Workbench {
       },
       'datasets:import': async ({ name, path }) => {
         const { importDataset } = await import('../engine/data/index');
-        return importDataset(this.checkDatasetName(name), path, {
+        return importDataset(this.checkDatasetName(name), this.requestPath(path, 'path'), {
           cacheDir: this.paths.datasetsDir,
           onProgress: (p) => this.emit('dataset:progress', { name: p.name, receivedBytes: p.receivedBytes, totalBytes: p.totalBytes, phase: p.phase }),
         });
@@ -434,8 +468,12 @@ export class Workbench {
         this.requireRun(id);
         return this.store.metrics.samples(id);
       },
+      'runs:scalars': ({ id, prefix, sinceStep }) => {
+        this.requireRun(id);
+        return this.store.read(() => this.store.metrics.scalars(id, { prefix, sinceStep }));
+      },
       'runs:start': ({ config, queue }) => {
-        const id = this.createRun(parseRunConfig(config), { first: queue === false });
+        const id = this.createRun(parseServiceRunConfig(config), { first: queue === false });
         this.scheduler.pump();
         return { id };
       },
@@ -462,10 +500,10 @@ export class Workbench {
       },
       'runs:exportBundle': ({ ids, path }) => {
         ids.forEach((id) => this.requireRun(id));
-        return exportBundle(this.store, ids, path, (id) => this.paths.checkpointDir(id));
+        return exportBundle(this.store, ids, this.requestPath(path, 'path'), (id) => this.paths.checkpointDir(id));
       },
       'runs:importBundle': ({ path }) => {
-        const ids = importBundle(this.store, this.paths, path);
+        const ids = importBundle(this.store, this.paths, this.requestPath(path, 'path'));
         for (const id of ids) {
           const run = this.store.runs.get(id)!;
           this.emit('run:status', { id, status: run.status, error: run.error });
@@ -491,10 +529,8 @@ export class Workbench {
         return { groupId, runIds };
       },
       'groups:list': () => this.store.runs.groups(),
-      'compare:get': ({ ids }) => {
-        ids.forEach((id) => this.requireRun(id));
-        return compareRuns(this.store, ids);
-      },
+      // Unknown ids are reported in `missing`, not thrown: a saved link to runs one of which was deleted still compares the rest.
+      'compare:get': ({ ids }) => this.store.read(() => compareRuns(this.store, ids)),
       'export:table': (request) => {
         const ids = this.selectRuns(request.runIds, request.groupIds);
         const table = buildExportTable(ids.map((id) => this.exportRun(id)), request);
@@ -510,6 +546,15 @@ export class Workbench {
       'cluster:status': () => this.clusterStatus(),
     };
   }
+}
+
+/**
+ * Where a checkpoint sits, in the 1-based epochs every other message uses: a
+ * checkpoint's `epoch` counts the epochs it completed, so a mid-epoch (partial)
+ * one is inside the next.
+ */
+export function checkpointPosition(checkpoint: { epoch: number; path: string }): string {
+  return /-partial$/.test(checkpoint.path) ? `in epoch ${checkpoint.epoch + 1}` : `end of epoch ${checkpoint.epoch}`;
 }
 
 const maskOptional = (url: string | null) => (url ? maskRedisUrl(url) : null);

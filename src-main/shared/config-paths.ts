@@ -2,6 +2,7 @@
 // diff. Used by sweeps (grid axes), compare (config diff) and export (columns);
 // pure, so the UI can use the same functions for previews.
 import { canonicalJson } from './run-config';
+import { isPrototypeKey } from './untrusted-json';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -9,10 +10,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Own properties only: a path segment such as `__proto__` or `constructor` never reaches a prototype. */
 export function getPath(obj: unknown, path: string): unknown {
   let current: unknown = obj;
   for (const key of path.split('.')) {
-    if (!isPlainObject(current)) return undefined;
+    if (!isPlainObject(current) || !Object.hasOwn(current, key)) return undefined;
     current = current[key];
   }
   return current;
@@ -25,6 +27,7 @@ export function getPath(obj: unknown, path: string): unknown {
  * polynomial's c and d) do not belong to the new one (gaussian).
  */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
+  if (isPrototypeKey(path)) throw new Error(`'${path}' is not a config path (it names an object prototype).`);
   const keys = path.split('.');
   const root: Record<string, unknown> = isPlainObject(obj) ? structuredClone(obj) : {};
   let node = root;

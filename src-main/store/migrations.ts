@@ -23,6 +23,21 @@ function addExperimentHash(db: Db): void {
   db.exec('CREATE INDEX runs_experiment ON runs (experiment_hash, id)');
 }
 
+/**
+ * 4: run numbers are never reused. `runs.id` is a plain INTEGER PRIMARY KEY, which
+ * hands out max(id)+1, so deleting the newest run gave its number to the next one
+ * and notes citing "#13" then pointed at another experiment. AUTOINCREMENT would
+ * need the table (and every table referencing it) rebuilt; a one-row counter does
+ * the same: RunStore.insert takes max(counter, max(id)) + 1 and stores it back.
+ */
+const neverReuseRunIds = `
+  CREATE TABLE id_sequence (
+    name     TEXT PRIMARY KEY,
+    last_id  INTEGER NOT NULL
+  );
+  INSERT INTO id_sequence (name, last_id) SELECT 'runs', coalesce(max(id), 0) FROM runs;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   /* 1: initial schema */ `
   CREATE TABLE groups (
@@ -185,5 +200,16 @@ export const MIGRATIONS: readonly Migration[] = [
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
   );
+  `,
+  neverReuseRunIds,
+  /* 5: named diagnostic series (kernel parameters, norms, activations, system), one row per name and step */ `
+  CREATE TABLE scalar_metrics (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    step          INTEGER NOT NULL,
+    wall_time_ms  REAL,
+    value         REAL,
+    PRIMARY KEY (run_id, name, step)
+  ) WITHOUT ROWID;
   `,
 ];

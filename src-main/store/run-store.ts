@@ -1,5 +1,6 @@
 // Runs, their lifecycle and queue order, sweep groups, logs and artifacts.
-import type { RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
+import type { RunFilter, RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
+import { isFieldName } from '../shared/run-fields';
 import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progress';
 import type { RunConfig } from '../shared/run-config';
 import type { Db } from './database';
@@ -104,20 +105,48 @@ export interface Group {
   createdAt: string;
 }
 
-const SORT_COLUMNS: Record<NonNullable<RunListQuery['sortBy']>, string> = {
+/** Run fields stored as columns (indexed where the list sorts on them). */
+const FIELD_COLUMNS: Record<string, string> = {
   id: 'id',
   name: 'name',
   status: 'status',
   dataset: 'dataset',
   arch: 'arch',
   kernel: 'kernel',
+  seed: 'seed',
   bestValidationAccuracy: 'best_val_acc',
+  testAccuracy: 'test_acc',
   durationMs: 'duration_ms',
+  step: 'step',
   createdAt: 'created_at',
   experimentHash: 'experiment_hash',
 };
 
-const NULLABLE_SORT = new Set<RunListQuery['sortBy']>(['bestValidationAccuracy', 'durationMs']);
+/** Columns that are never NULL: sorting on them needs no "missing values last" term and walks their index. */
+const NOT_NULL_COLUMNS = new Set(['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'seed', 'step', 'createdAt', 'experimentHash']);
+
+/**
+ * A run field (shared/run-fields.ts) as an SQL expression: a column, or a JSON
+ * path into the stored config or summary. Paths travel as bound parameters.
+ */
+function fieldSql(field: string): { sql: string; params: unknown[] } {
+  if (!isFieldName(field) || field === 'tag') throw new Error(`Unknown run field '${field}'; expected a run column, summary.<metric> or config.<path>.`);
+  const column = FIELD_COLUMNS[field];
+  if (column) return { sql: column, params: [] };
+  const [source, ...path] = field.split('.');
+  return { sql: `json_extract(${source === 'config' ? 'config_json' : 'summary_json'}, ?)`, params: [`$.${path.join('.')}`] };
+}
+
+function filterSql(filter: RunFilter): { sql: string; params: unknown[] } {
+  if (filter.field === 'tag') {
+    if (filter.op !== '=' && filter.op !== '!=') throw new Error(`A tag filter is 'tag = name' or 'tag != name' (got '${filter.op}').`);
+    return { sql: `${filter.op === '=' ? '' : 'NOT '}EXISTS (SELECT 1 FROM json_each(runs.tags_json) WHERE value = ?)`, params: [String(filter.value)] };
+  }
+  const { sql, params } = fieldSql(filter.field);
+  // JSON booleans read back as 1/0: 'true'/'false' in a filter mean those.
+  const value = filter.value === 'true' ? 1 : filter.value === 'false' ? 0 : filter.value;
+  return { sql: `${sql} ${filter.op === '!=' ? 'IS NOT' : filter.op} ?`, params: [...params, value] };
+}
 
 export function nowIso(): string {
   return new Date().toISOString();
@@ -167,19 +196,40 @@ const LIST_COLUMNS = `id, name, status, config_json, config_hash, experiment_has
   queue_position, step, total_steps, best_val_acc, test_acc, parameter_count, summary_json, created_at, started_at,
   finished_at, duration_ms, error, origin`;
 
+/** A run's end that the database refused to record (disk full): reads show it until it is written. */
+export type UnsavedEnds = Map<number, { status: RunStatus; error: string | null; finishedAt: string }>;
+
 export class RunStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly unsavedEnds: UnsavedEnds = new Map(),
+  ) {}
+
+  /** A row as the rest of the product must see it: a run whose end is not yet written has ended all the same. */
+  private present(row: RunDbRow): StoredRun {
+    const run = toStoredRun(row);
+    const end = this.unsavedEnds.get(run.id);
+    if (!end || run.status !== 'running') return run;
+    return { ...run, status: end.status, error: end.error, finishedAt: end.finishedAt };
+  }
 
   insert(run: NewRun): number {
     const tags = run.tags ?? [];
     const status = run.status ?? 'queued';
+    // A number never handed out before, even when the newest run was deleted (migration 3).
+    const { id } = this.db
+      .prepare(
+        `UPDATE id_sequence SET last_id = max(last_id, (SELECT coalesce(max(id), 0) FROM runs)) + 1 WHERE name = 'runs' RETURNING last_id AS id`,
+      )
+      .get() as { id: number };
     const info = this.db
       .prepare(
-        `INSERT INTO runs (name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
+        `INSERT INTO runs (id, name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
            search_text, queue_position, created_at, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
+        id,
         run.name,
         status,
         JSON.stringify(run.config),
@@ -202,7 +252,7 @@ export class RunStore {
 
   get(id: number): StoredRun | null {
     const row = this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunDbRow | undefined;
-    return row ? toStoredRun(row) : null;
+    return row ? this.present(row) : null;
   }
 
   exists(id: number): boolean {
@@ -228,18 +278,24 @@ export class RunStore {
       where.push('experiment_hash = ?');
       params.push(query.experimentHash);
     }
+    for (const filter of query.where ?? []) {
+      const condition = filterSql(filter);
+      where.push(condition.sql);
+      params.push(...condition.params);
+    }
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const sortBy = query.sortBy ?? 'id';
-    const column = SORT_COLUMNS[sortBy];
+    const sort = fieldSql(sortBy);
     const dir = query.sortDir === 'asc' ? 'ASC' : 'DESC';
     // Runs without a value (no validation accuracy yet) go last either way; columns that are
     // never NULL skip that term so SQLite walks their index instead of sorting.
-    const order = NULLABLE_SORT.has(sortBy) ? `${column} IS NULL, ${column} ${dir}, id ${dir}` : `${column} ${dir}, id ${dir}`;
+    const order = NOT_NULL_COLUMNS.has(sortBy) ? `${sort.sql} ${dir}, id ${dir}` : `${sort.sql} IS NULL, ${sort.sql} ${dir}, id ${dir}`;
+    const orderParams = NOT_NULL_COLUMNS.has(sortBy) ? sort.params : [...sort.params, ...sort.params];
     const limit = query.limit ?? 100;
     const offset = query.offset ?? 0;
     // Two steps: page the ids (index-only where possible), then read just those rows.
     const ids = (
-      this.db.prepare(`SELECT id FROM runs ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as { id: number }[]
+      this.db.prepare(`SELECT id FROM runs ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, ...orderParams, limit, offset) as { id: number }[]
     ).map((r) => r.id);
     const byId = new Map<number, RunDbRow>();
     if (ids.length > 0) {
@@ -247,7 +303,8 @@ export class RunStore {
       for (const row of rows) byId.set(row.id, row);
     }
     const total = (this.db.prepare(`SELECT count(*) AS n FROM runs ${whereSql}`).get(...params) as { n: number }).n;
-    return { rows: ids.map((id) => toRunRow(toStoredRun(byId.get(id)!))), total };
+    const toRow = (stored: StoredRun): RunRow => (query.withConfig ? { ...toRunRow(stored), config: stored.config, summary: stored.summary } : toRunRow(stored));
+    return { rows: ids.map((id) => toRow(this.present(byId.get(id)!))), total };
   }
 
   idsInGroups(groupIds: number[]): number[] {
@@ -267,7 +324,9 @@ export class RunStore {
    * same statement so two racing callers cannot both win. Returns the new state.
    */
   transition(id: number, to: RunStatus, fields: { error?: string | null } = {}): StoredRun {
-    const run = this.get(id);
+    // The stored row, not the presented one: an unsaved end is what this call writes.
+    const row = this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunDbRow | undefined;
+    const run = row ? toStoredRun(row) : null;
     if (!run) throw new Error(`Run ${id} does not exist.`);
     if (!canTransition(run.status, to)) throw new TransitionError(id, run.status, to);
     const now = nowIso();

@@ -124,9 +124,13 @@ function scatterTap(dTap: tf.Tensor4D, g: ConvGeometry, i: number, j: number): t
   const [b, , , c] = dTap.shape;
   const spreadH = (g.outH - 1) * sh + 1;
   const spreadW = (g.outW - 1) * sw + 1;
+  // Zeros between rows, then between columns: two rank-4 pads, because the webgpu
+  // backend's Pad shader does not compile for rank 6 (tfjs 4.22) and computes garbage.
   const spread = dTap
-    .reshape([b, g.outH, 1, g.outW, 1, c])
-    .pad([[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
+    .reshape([b, g.outH, 1, g.outW * c])
+    .pad([[0, 0], [0, 0], [0, sh - 1], [0, 0]])
+    .reshape([b * g.outH * sh, g.outW, 1, c])
+    .pad([[0, 0], [0, 0], [0, sw - 1], [0, 0]])
     .reshape([b, g.outH * sh, g.outW * sw, c])
     .slice([0, 0, 0, 0], [b, spreadH, spreadW, c]);
   const paddedH = g.inH + g.padTop + g.padBottom;
