@@ -145,11 +145,13 @@ describe('learnable kernel parameters in training', () => {
     const dir = join(tmp, 'ckpt');
     const first = await record(config({ kernel: { type: 'gaussian', gamma: 0.5, learnable: 'channel' } }), { checkpointDir: dir });
     const learned = summaryOf(first).kernelParameters!;
-    // As a checkpoint from before the learnable modes would have it.
-    const stateFile = join(await findCheckpoint(dir), 'state.json');
+    // As a checkpoint from before the learnable modes (and before checkpoint manifests) would have it.
+    const checkpoint = await findCheckpoint(dir);
+    const stateFile = join(checkpoint, 'state.json');
     const state = JSON.parse(readFileSync(stateFile, 'utf8'));
     state.config.model.kernel.learnable = true;
     writeFileSync(stateFile, JSON.stringify(state));
+    rmSync(join(checkpoint, 'manifest.json'));
     // Nothing left to train: the summary reads the restored parameters.
     const resumed = await record(config({ kernel: { type: 'gaussian', gamma: 0.5, learnable: true } }), { resumeFrom: dir });
     expect(resumed.steps).toEqual([]);
