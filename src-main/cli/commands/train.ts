@@ -10,6 +10,7 @@ import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile } from '../train-flags';
+import { formatDuration, formatPercent } from '../../shared/format';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
 
@@ -68,17 +69,8 @@ export function defaultCacheDir(dataDirFlag?: string, env: NodeJS.ProcessEnv = p
   return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : dataPaths(resolveDataDir(dataDirFlag, env)).datasetsDir;
 }
 
-const percent = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 const fixed = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const count = (v: number) => v.toLocaleString('en-US');
-
-export function formatDuration(ms: number): string {
-  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000); // round once, so 119.6 s reads "2m 0s", not "1m 60s"
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m ${seconds % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
 
 function describeRun(config: RunConfig): string {
   const k = config.model.kernel;
@@ -123,7 +115,7 @@ class TrainPrinter {
           label: `Epoch ${last.epoch}/${this.config.epochs}`,
           done: inEpoch,
           total: this.stepsPerEpoch,
-          detail: `loss ${last.loss.toFixed(4)}  acc ${(last.accuracy * 100).toFixed(1)}%  ${Math.round(last.imagesPerSecond)} img/s`,
+          detail: `loss ${last.loss.toFixed(4)}  acc ${formatPercent(last.accuracy, 1)}  ${Math.round(last.imagesPerSecond)} img/s`,
         });
         break;
       }
@@ -131,8 +123,8 @@ class TrainPrinter {
         this.bar.end();
         const m = p.metrics;
         this.epochs.push(m);
-        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${percent(m.validationAccuracy)}`;
-        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${percent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
+        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${formatPercent(m.validationAccuracy)}`;
+        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${formatPercent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
         break;
       }
       case 'checkpoint':
@@ -145,7 +137,7 @@ class TrainPrinter {
       case 'completed': {
         const s = p.summary;
         console.log(
-          `Done: test accuracy ${percent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${percent(s.bestValidationAccuracy)}, ` +
+          `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
             `final train loss ${fixed(s.finalTrainLoss)}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
         );
         break;
