@@ -5,8 +5,10 @@
 // with its own optimizer, so the replicas stay identical (batch-norm running
 // statistics stay per replica, as in unsynchronised data-parallel training).
 //
-// This is the way to use several cores with the wasm backend in Node: its
-// threaded build does not start there (the worker is created from a blob: URL).
+// The other way to use several cores with the wasm backend, measured beside the
+// product's (threaded XNNPACK, engine/backend/wasm-threads.ts): it parallelises
+// every op, not only XNNPACK's, but batch-norm statistics become per-shard, so its
+// results are not those of one thread; the product keeps its runs exact.
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src-main/engine/backend/select-backend';

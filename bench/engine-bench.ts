@@ -61,7 +61,7 @@ function sumByName(kernels: KernelRecord[]): KernelTime[] {
 }
 
 export async function measureEngineVariant(variant: ConvVariant, options: BenchOptions): Promise<EngineResult> {
-  const selection = await initBackend(options.backend as BackendChoice);
+  const selection = await initBackend(options.backend as BackendChoice, { threads: options.threads });
   // The profiler would otherwise download every kernel output to check for NaN.
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   const model = buildReferenceCnn(variant, { imageSize: options.imageSize, channels: options.channels, classes: options.classes });

@@ -3,8 +3,9 @@
 // seconds; it measures nothing worth recording.
 import { parseArgs } from 'node:util';
 import { KERNEL_TYPES, type KernelType } from '../src-main/shared/run-config';
+import { availableCores } from '../src-main/engine/backend/cores';
 
-export const SECTIONS = ['engine', 'torch', 'store', 'data-parallel'] as const;
+export const SECTIONS = ['engine', 'torch', 'lenet5', 'store', 'data-parallel'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** A convolution variant of the reference CNN: the ordinary tf.conv2d or one kernel in every convolution. */
@@ -24,7 +25,12 @@ export interface BenchOptions {
   sections: Section[];
   variants: ConvVariant[];
   backend: string;
+  /** Threads our engine computes on (the product's default: every core). */
+  threads: number;
   python: string;
+  /** Fashion-MNIST IDX files for the LeNet-5 epoch; quick runs train on a subset. */
+  fashionMnistDir: string;
+  lenetTrainSubset: number | null;
   /** Where the table is appended; null = print only. */
   resultsFile: string | null;
   /** A first warm-up step slower than this caps the variant at 3 timed steps. */
@@ -45,6 +51,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --sections LIST         comma list of ${SECTIONS.join(', ')} (default: all)
   --variants LIST         comma list of conv, ${KERNEL_TYPES.join(', ')} (default: all)
   --backend NAME          tfjs backend: auto, tensorflow, wasm, cpu (default auto)
+  --threads N             threads of our engine (default: every core, as a run uses; a 1-thread conv row is added)
+  --fashion-mnist DIR     the Fashion-MNIST IDX files for the LeNet-5 epoch (default /usr/share/datasets/fashion-mnist)
   --python PATH           Python with torch (default /usr/bin/python3)
   --results FILE          append the report here (default bench/RESULTS.md); --no-results to skip
   --profile-all           per-op profile of every variant, not only those missing a target
@@ -83,6 +91,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       sections: { type: 'string' },
       variants: { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
+      'fashion-mnist': { type: 'string' },
       python: { type: 'string' },
       results: { type: 'string' },
       'no-results': { type: 'boolean' },
@@ -121,6 +131,9 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     sections: sectionsRaw ? list(sectionsRaw, SECTIONS, '--sections') : [...SECTIONS],
     variants: variantsRaw ? list(variantsRaw, ['conv', ...KERNEL_TYPES] as const, '--variants') : ['conv', ...KERNEL_TYPES],
     backend: pick('backend') ?? 'auto',
+    threads: int('threads', availableCores(), availableCores()),
+    fashionMnistDir: pick('fashion-mnist') ?? '/usr/share/datasets/fashion-mnist',
+    lenetTrainSubset: quick ? 640 : null,
     python: pick('python') ?? '/usr/bin/python3',
     resultsFile: flag('no-results') ? null : (pick('results') ?? 'bench/RESULTS.md'),
     profileAll: flag('profile-all'),

@@ -1,6 +1,8 @@
-// `npm run bench`: the reference CNN's training step on our engine with the
-// ordinary convolution and with every kernel, the same network in PyTorch, the
-// store, and data-parallel steps over worker threads; one markdown table printed
+// `npm run bench`: the reference CNN's training step on our engine (every core,
+// and the conv on one) with the ordinary convolution and with every kernel, the
+// same network in PyTorch at 1 thread and at all cores, a LeNet-5 epoch of
+// Fashion-MNIST against PyTorch's, the store, and data-parallel steps over worker
+// threads (the other way to use the cores, measured beside the product's); one markdown table printed
 // and appended to bench/RESULTS.md with the machine it ran on. A benchmark, not a
 // test: it asserts nothing about time.
 //
@@ -11,6 +13,7 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { measureEngineVariant, type EngineResult } from './engine-bench';
 import { isDataParallelWorker, measureDataParallel, runDataParallelWorker } from './data-parallel';
+import { lenetOurs, lenetTorch } from './lenet5-bench';
 import { describeMachine } from './machine';
 import { parseBenchOptions, type BenchOptions, type ConvVariant } from './options';
 import { renderReport, type BenchResults } from './report';
@@ -55,7 +58,7 @@ async function attempt<T>(what: string, results: BenchResults, fn: () => Promise
 
 async function runBench(argv: string[]): Promise<void> {
   const options: BenchOptions = parseBenchOptions(argv);
-  const results: BenchResults = { options, machine: describeMachine(), engine: [], torch: [], store: [], dataParallel: [], failures: [] };
+  const results: BenchResults = { options, machine: describeMachine(), engine: [], torch: [], lenet: [], store: [], dataParallel: [], failures: [] };
   log(`load average ${results.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}; sections ${options.sections.join(', ')}${options.quick ? ' (quick)' : ''}`);
 
   if (options.sections.includes('engine')) {
@@ -64,16 +67,23 @@ async function runBench(argv: string[]): Promise<void> {
       const r = await attempt(`engine ${variant}`, results, () => engineInChild(variant, argv));
       if (r) {
         results.engine.push(r);
-        log(`engine: ${variant} ${r.medianStepMs.toFixed(1)} ms/step (${r.backend})`);
+        log(`engine: ${variant} ${r.medianStepMs.toFixed(1)} ms/step (${r.backend}, ${r.threads} threads)`);
       }
+    }
+    if (options.threads > 1 && options.variants.includes('conv')) {
+      // What the threads buy: the same step on one thread (after the rows above, which the checks use).
+      log('engine: conv on 1 thread');
+      const r = await attempt('engine conv ×1', results, () => engineInChild('conv', [...argv, '--threads', '1']));
+      if (r) results.engine.push(r);
     }
   }
 
   if (options.sections.includes('torch')) {
-    const matched = results.engine[0]?.threads ?? 1;
-    const threadCounts = [...new Set([matched, os.cpus().length])];
+    const matched = results.engine[0]?.threads ?? options.threads;
     const variants: TorchVariant[] = ['conv', 'unfold-polynomial', 'unfold-gaussian'];
     for (const variant of variants) {
+      // nn.Conv2d at 1 thread and at all cores; the unfold kervolutions (tens of seconds a step) at our count only.
+      const threadCounts = variant === 'conv' ? [...new Set([matched, 1, os.cpus().length])] : [matched];
       for (const threads of threadCounts) {
         log(`torch: ${variant}, ${threads} thread(s)`);
         const r = await attempt(`torch ${variant} ×${threads}`, results, () => runTorch(options, variant, threads));
@@ -82,6 +92,20 @@ async function runBench(argv: string[]): Promise<void> {
           log(`torch: ${variant} ×${threads} ${r.medianStepMs.toFixed(1)} ms/step`);
         }
       }
+    }
+  }
+
+  if (options.sections.includes('lenet5')) {
+    log(`lenet5: one epoch of Fashion-MNIST with kerv train (${options.threads} threads)`);
+    const ours = await attempt('LeNet-5 epoch (kerv train)', results, () => lenetOurs(options));
+    if (ours) {
+      results.lenet.push(ours);
+      log(`lenet5: ours ${(ours.epochMs / 1000).toFixed(1)} s, test accuracy ${(100 * ours.testAccuracy).toFixed(2)}%`);
+    }
+    for (const threads of [...new Set([ours?.threads ?? options.threads, 1, os.cpus().length])]) {
+      log(`lenet5: torch, ${threads} thread(s)`);
+      const r = await attempt(`LeNet-5 epoch (torch ×${threads})`, results, () => lenetTorch(options, threads));
+      if (r) results.lenet.push(r);
     }
   }
 

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT } from './command';
 import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
+import { describeParamField, KERNEL_TYPES, kernelParamFields, kernelsWithLearnableParams } from '../shared/kernels/index';
 
 type Json = Record<string, unknown>;
 
@@ -17,9 +18,6 @@ export const CONFIG_FLAG_OPTIONS = {
   arch: { type: 'string' },
   width: { type: 'string' },
   kernel: { type: 'string' },
-  'kernel-c': { type: 'string' },
-  'kernel-d': { type: 'string' },
-  'kernel-gamma': { type: 'string' },
   'kernel-learnable': { type: 'boolean' },
   'kerv-layers': { type: 'string' },
   epochs: { type: 'string' },
@@ -44,7 +42,25 @@ export const CONFIG_FLAG_OPTIONS = {
   samples: { type: 'string' },
 } as const;
 
-export type ConfigFlagValues = { [K in keyof typeof CONFIG_FLAG_OPTIONS]?: (typeof CONFIG_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+/** --kernel-<param> for every parameter any registered kernel declares (shared/kernels/). */
+export const KERNEL_PARAM_FLAG_OPTIONS: Record<string, { type: 'string' }> = Object.fromEntries(
+  kernelParamFields().map((field) => [field.flag, { type: 'string' as const }]),
+);
+
+export type ConfigFlagValues = { [K in keyof typeof CONFIG_FLAG_OPTIONS]?: (typeof CONFIG_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & {
+  [kernelFlag: string]: string | boolean | undefined;
+};
+
+/** The kernel lines of `kerv train --help`, from the registry. */
+export function kernelFlagsHelp(): string {
+  const flagWidth = 23;
+  const line = (flag: string, text: string) => `  ${flag.padEnd(flagWidth)}${text}`;
+  return [
+    line('--kernel TYPE', KERNEL_TYPES.join(' | ')),
+    ...kernelParamFields().map((field) => line(`--${field.flag} ${field.kind === 'integer' ? 'N' : 'F'}`, describeParamField(field))),
+    line('--kernel-learnable', `train the kernel's parameters (${kernelsWithLearnableParams().join(', ')})`),
+  ].join('\n');
+}
 
 /** A number when the text is one; otherwise the text itself, so the schema reports the field as "expected number". */
 function numeric(text: string): number | string {
@@ -137,12 +153,13 @@ export function buildRunConfig(base: Json, flags: ConfigFlagValues, env: NodeJS.
   }
 }
 
-/** --kernel replaces the kernel; --kernel-c/-d/-gamma/-learnable set its parameters (on the file's kernel when --kernel is absent). */
+/** --kernel replaces the kernel; --kernel-<param> and --kernel-learnable set its parameters (on the file's kernel when --kernel is absent). */
 function applyKernelFlags(input: Json, flags: ConfigFlagValues): void {
   const params: Json = {};
-  if (flags['kernel-c'] !== undefined) params.c = numeric(flags['kernel-c']);
-  if (flags['kernel-d'] !== undefined) params.d = numeric(flags['kernel-d']);
-  if (flags['kernel-gamma'] !== undefined) params.gamma = numeric(flags['kernel-gamma']);
+  for (const field of kernelParamFields()) {
+    const value = flags[field.flag];
+    if (typeof value === 'string') params[field.name] = numeric(value);
+  }
   if (flags['kernel-learnable']) params.learnable = true;
   if (flags.kernel === undefined && Object.keys(params).length === 0) return;
   const model = (input.model ?? {}) as Json;

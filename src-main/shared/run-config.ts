@@ -4,17 +4,11 @@
 // values (see formatConfigError).
 import { z } from 'zod';
 import { DATASETS } from './datasets';
+import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
 
-export const KERNEL_TYPES = [
-  'linear',
-  'polynomial',
-  'gaussian',
-  'sigmoid',
-  'manhattan',
-  'euclidean',
-  'cosine',
-] as const;
-export type KernelType = (typeof KERNEL_TYPES)[number];
+// Kernels are declared one per file in shared/kernels/ (the registry).
+export { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
+export type { KernelSpec, KernelSpecInput, KernelType } from './kernels/index';
 
 export const ARCHITECTURES = [
   'mlp',
@@ -37,42 +31,6 @@ export type BackendChoice = (typeof BACKENDS)[number];
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'step', 'cosine', 'one-cycle'] as const;
 export const AUGMENTATIONS = ['auto', 'none', 'crop', 'flip', 'crop-flip'] as const;
-
-/**
- * A kernel spec. Parameters are numbers in a config; the engine also accepts
- * tensors (scalar or one per output channel) at the functional-op level.
- * `learnable` makes c (polynomial, sigmoid) or gamma (gaussian) trainable weights.
- */
-export const kernelSpecSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('linear') }).strict(),
-  z
-    .object({
-      type: z.literal('polynomial'),
-      c: z.number().min(0).default(1),
-      d: z.number().int().min(1).max(10).default(3),
-      learnable: z.boolean().default(false),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('gaussian'),
-      gamma: z.number().positive().default(1),
-      learnable: z.boolean().default(false),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('sigmoid'),
-      c: z.number().default(0),
-      learnable: z.boolean().default(false),
-    })
-    .strict(),
-  z.object({ type: z.literal('manhattan') }).strict(),
-  z.object({ type: z.literal('euclidean') }).strict(),
-  z.object({ type: z.literal('cosine') }).strict(),
-]);
-export type KernelSpec = z.infer<typeof kernelSpecSchema>;
-export type KernelSpecInput = z.input<typeof kernelSpecSchema>;
 
 /** Which convolutions of an architecture become kervolutions. */
 export const kervLayersSchema = z.union([

@@ -2,7 +2,7 @@
 // point repeated with several seeds, as one group of queued runs.
 import { parseScalar } from '../../shared/config-paths';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
-import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile, type ConfigFlagValues } from '../train-flags';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, readConfigFile, type ConfigFlagValues } from '../train-flags';
 import { DATA_DIR_HELP, openWorkbench, request, trainAndWait } from '../workbench-session';
 
 const usage = `Usage: kerv sweep --grid PATH=V1,V2,... [--grid ...] [options] [config flags]
@@ -57,6 +57,7 @@ const command: CliCommand = {
   async run(argv) {
     const { values } = parseFlags(argv, {
       ...CONFIG_FLAG_OPTIONS,
+      ...KERNEL_PARAM_FLAG_OPTIONS,
       base: { type: 'string' },
       grid: { type: 'string', multiple: true },
       random: { type: 'string' },

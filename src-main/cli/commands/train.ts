@@ -9,7 +9,7 @@ import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { ProgressBar } from '../progress-bar';
-import { buildRunConfig, CONFIG_FLAG_OPTIONS, readConfigFile } from '../train-flags';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
 import { formatDuration, formatPercent } from '../../shared/format';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
@@ -32,8 +32,7 @@ Config (flags override --config; every value is checked against the run-config s
   --val-fraction F       held-out validation fraction, 0..0.5 (default 0.1)
   --arch NAME            mlp | convnet | convbn | resnet-small | cifar-cnn | lenet5 | resnet18 | resnet34
   --width F              width multiplier (default 1)
-  --kernel TYPE          linear | polynomial | gaussian | sigmoid | manhattan | euclidean | cosine
-  --kernel-c C  --kernel-d D  --kernel-gamma G  --kernel-learnable
+${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
   --epochs N  --batch-size N  --seed N
   --optimizer NAME       sgd | adam | adamw
@@ -164,7 +163,7 @@ async function resolveResume(resume: string | undefined, checkpointDir: string |
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { ...CONFIG_FLAG_OPTIONS, ...RUN_FLAG_OPTIONS });
+  const { values } = parseFlags(argv, { ...CONFIG_FLAG_OPTIONS, ...KERNEL_PARAM_FLAG_OPTIONS, ...RUN_FLAG_OPTIONS });
   const resumed = await resolveResume(values.resume, values['checkpoint-dir']);
   const base = values.config ? readConfigFile(values.config) : (resumed.base ?? {});
   const config = buildRunConfig(base, values);

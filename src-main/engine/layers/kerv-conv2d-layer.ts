@@ -1,17 +1,15 @@
 // KervConv2D: the kervolution op as a tf.layers.Layer, registered for
 // serialization so models save and load in the standard tfjs format.
 //
-// Learnable kernel parameters are one weight per output channel, stored in a form
-// that keeps them in range whatever step the optimizer takes:
-//   polynomial c = softplus(c_raw)   ≥ 0     (weight 'c_raw')
-//   gaussian   γ = exp(log_gamma)    > 0     (weight 'log_gamma')
-//   sigmoid    c = c                 any     (weight 'c')
-// A constraint would be enforced only by model.fit, not by a custom training loop.
+// Learnable kernel parameters are one weight per output channel, stored in the
+// form the kernel's implementation declares (engine/kernels/<type>.ts:
+// polynomial c = softplus('c_raw'), gaussian γ = exp('log_gamma'), sigmoid c = 'c'),
+// which keeps them in range whatever step the optimizer takes.
 import * as tf from '@tensorflow/tfjs';
 import { kernelSpecSchema, type KernelSpec, type KernelSpecInput } from '../../shared/run-config';
 import { convGeometry, toPair, type Pair } from '../kernels/conv-geometry';
 import { kervConv2d, type KervKernel } from '../kernels/kerv-conv2d';
-import { polynomialVarianceScale } from './polynomial-init';
+import { kernelImplementation } from '../kernels/registry';
 import { resolveInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './initializers';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -33,9 +31,6 @@ export interface KervConv2DArgs extends LayerArgs {
   biasInitializer?: InitializerIdentifier | Initializer;
 }
 
-/** Below this a polynomial c = 0 cannot be written as softplus(c_raw); learnable c starts here instead. */
-const SOFTPLUS_FLOOR = 1e-3;
-
 /**
  * The default filter initializer for a kernel: glorotUniform, with its variance
  * shrunk for polynomial kernels so a stack of them does not overflow (see
@@ -45,8 +40,8 @@ const SOFTPLUS_FLOOR = 1e-3;
  * Models that follow with batch norm / ReLU may pass their own initializer.
  */
 export function defaultKernelInitializer(kernel: KernelSpec): Initializer {
-  if (kernel.type !== 'polynomial') return tf.initializers.glorotUniform({});
-  const scale = polynomialVarianceScale(kernel.c, kernel.d);
+  const scale = kernelImplementation(kernel.type).glorotScale?.(kernel) ?? 1;
+  if (scale === 1) return tf.initializers.glorotUniform({});
   return tf.initializers.varianceScaling({ scale, mode: 'fanAvg', distribution: 'uniform' });
 }
 
@@ -75,8 +70,8 @@ export class KervConv2D extends tf.layers.Layer {
 
   private kernelWeight: LayerVariable | null = null;
   private biasWeight: LayerVariable | null = null;
-  /** The raw learnable kernel parameter (see the header for its transform), or null. */
-  private paramWeight: LayerVariable | null = null;
+  /** The raw learnable kernel parameters by parameter name (see the header for their transform). */
+  private paramWeights = new Map<string, LayerVariable>();
 
   constructor(args: KervConv2DArgs) {
     super(args);
@@ -109,28 +104,23 @@ export class KervConv2D extends tf.layers.Layer {
     }
     this.kernelWeight = this.addWeight('kernel', [...this.kernelSize, inC, this.filters], 'float32', this.kernelInitializer);
     if (this.useBias) this.biasWeight = this.addWeight('bias', [this.filters], 'float32', this.biasInitializer);
-    const spec = this.kernelSpec;
-    if ('learnable' in spec && spec.learnable) {
-      const [name, initial] =
-        spec.type === 'polynomial'
-          ? ['c_raw', Math.log(Math.expm1(Math.max(spec.c, SOFTPLUS_FLOOR)))]
-          : spec.type === 'gaussian'
-            ? ['log_gamma', Math.log(spec.gamma)]
-            : ['c', spec.c];
-      this.paramWeight = this.addWeight(name, [this.filters], 'float32', tf.initializers.constant({ value: initial }));
+    const spec = this.kernelSpec as Record<string, unknown>;
+    if (spec.learnable === true) {
+      for (const [param, reparam] of Object.entries(kernelImplementation(this.kernelSpec.type).reparametrisation)) {
+        const initial = tf.initializers.constant({ value: reparam.toRaw(spec[param] as number) });
+        this.paramWeights.set(param, this.addWeight(reparam.weightName, [this.filters], 'float32', initial));
+      }
     }
     this.built = true;
   }
 
   /** The op-level kernel, with the learnable parameter (if any) as a tensor. */
   private opKernel(): KervKernel {
-    const spec = this.kernelSpec;
-    const raw = this.paramWeight?.read();
-    if (!raw) return spec;
-    if (spec.type === 'polynomial') return { ...spec, c: tf.softplus(raw) };
-    if (spec.type === 'gaussian') return { ...spec, gamma: tf.exp(raw) };
-    if (spec.type === 'sigmoid') return { ...spec, c: raw };
-    return spec;
+    if (this.paramWeights.size === 0) return this.kernelSpec;
+    const reparametrisation = kernelImplementation(this.kernelSpec.type).reparametrisation;
+    const kernel: Record<string, unknown> = { ...this.kernelSpec };
+    for (const [param, weight] of this.paramWeights) kernel[param] = reparametrisation[param].fromRaw(weight.read());
+    return kernel as KervKernel;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -9,7 +9,7 @@ import { kernelize } from './kernelize';
 import { materialize } from './materialize';
 import type { ArchitectureSpec, InputShape } from './spec';
 import { walkNodes } from './spec';
-import { kernelLabel } from './kernel-label';
+import { kernelLabel } from '../../shared/kernels/index';
 
 export interface ModelData {
   inputShape: InputShape;

@@ -22,23 +22,19 @@
 // close to He's unit slope), so the backward pass keeps its scale too.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelSpec } from '../../shared/run-config';
+import { kernelImplementation } from '../kernels/registry';
 import { KervConv2D } from '../layers/kerv-conv2d-layer';
 
 type Response = (z: number) => number;
 
-/** f for kernels of the form f(pᵀw); null for the distance kernels (gaussian, euclidean, manhattan, cosine). */
+/**
+ * f for kernels of the form f(pᵀw) (their implementation's init kind 'response');
+ * null for the others: the distance kernels and cosine (see engine/kernels/<type>.ts).
+ */
 export function kernelResponse(kernel: KernelSpec | null): Response | null {
   if (kernel === null) return (z) => z;
-  switch (kernel.type) {
-    case 'linear':
-      return (z) => z;
-    case 'polynomial':
-      return (z) => (z + kernel.c) ** kernel.d;
-    case 'sigmoid':
-      return (z) => Math.tanh(z + kernel.c);
-    default:
-      return null;
-  }
+  const init = kernelImplementation(kernel.type).init;
+  return init.kind === 'response' ? init.response(kernel) : null;
 }
 
 const STANDARD_NORMAL_STEPS = 1200;
@@ -66,8 +62,8 @@ const cache = new Map<string, number>();
  * The variance-scaling factor a (Var(w) = a / fan_in) for a kernel, as described
  * above. Never above He's 2: a kernel whose response saturates (sigmoid) cannot
  * reach a unit second moment, and larger weights would only saturate it further.
- * The distance kernels keep He, since their response depends on ‖p − w‖, not on
- * the scale of pᵀw alone.
+ * The other kernels keep He: the distance kernels' response depends on ‖p − w‖,
+ * cosine's on neither norm, not on the scale of pᵀw alone.
  */
 export function kervVarianceScale(kernel: KernelSpec | null): number {
   const f = kernelResponse(kernel);
@@ -99,8 +95,8 @@ export function kervBiasOffset(kernel: KernelSpec | null): number {
 }
 
 // ---------------------------------------------------------------------------
-// Distance kernels: gaussian exp(−γ‖p − w‖²), euclidean −‖p − w‖², manhattan
-// −‖p − w‖₁. Their filters are templates compared with the patch, and He filters
+// Distance kernels (init kind 'templates' in engine/kernels/<type>.ts): gaussian
+// exp(−γ‖p − w‖²), euclidean −‖p − w‖², manhattan −‖p − w‖₁, ... Their filters are templates compared with the patch, and He filters
 // (w ≈ 0) are the wrong templates. Measured at initialisation on held-out
 // Fashion-MNIST images (LeNet-5, γ = 1): every channel is ≈ exp(−γ‖p‖²)·exp(−γ‖w‖²),
 // so the channels are near copies (mean correlation between channel maps 0.92 in
@@ -126,15 +122,14 @@ export function kervBiasOffset(kernel: KernelSpec | null): number {
 // on a 25- or 150-value patch matches few patches (exp(−‖p − w‖²) is tiny unless
 // p ≈ w), which is what keeps it below the smaller γ.
 
-const DISTANCE_KERNELS = new Set(['gaussian', 'euclidean', 'manhattan']);
 /** Patches drawn per layer before k-means++ picks the filters among them. */
 const CANDIDATE_PATCHES = 512;
 
 function isDistanceKervolution(layer: tf.layers.Layer): layer is KervConv2D {
-  return layer instanceof KervConv2D && DISTANCE_KERNELS.has(layer.kernelSpec.type);
+  return layer instanceof KervConv2D && kernelImplementation(layer.kernelSpec.type).init.kind === 'templates';
 }
 
-/** Whether the model has a gaussian, euclidean or manhattan kervolution. */
+/** Whether the model has a distance kervolution (one whose filters start as data templates). */
 export function hasDistanceKervolution(model: tf.LayersModel): boolean {
   return model.layers.some(isDistanceKervolution);
 }

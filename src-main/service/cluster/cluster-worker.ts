@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
 import { parseRunConfig, type RunConfig } from '../../shared/run-config';
+import { availableCores, coreShare } from '../../engine/backend/cores';
 import type { FromWorker } from '../worker/messages';
 import type { WorkerHandle, WorkerLauncher } from '../worker/launcher';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
@@ -294,7 +295,9 @@ export class ClusterWorker {
           resolve('done');
         });
       });
-      handle.send({ type: 'start', runId, config, checkpointDir, resumeFrom, cacheDir: this.o.datasetsDir, appVersion, defaultBackend });
+      // Its runs at once divide this machine's cores, as the local queue's do.
+      const cores = coreShare(availableCores(), this.o.concurrency);
+      handle.send({ type: 'start', runId, config, checkpointDir, resumeFrom, cacheDir: this.o.datasetsDir, appVersion, defaultBackend, coreShare: cores });
     });
   }
 }

@@ -1,17 +1,14 @@
 // The new-run form, as data: every run-config field with how it is edited. The
 // enums come from the shared schema so the form cannot offer a value the service
 // would refuse.
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DATASETS, OPTIMIZERS, SCHEDULES } from '../../../src-main/shared/run-config';
 import {
-  ARCHITECTURES,
-  AUGMENTATIONS,
-  BACKENDS,
-  DATASETS,
   KERNEL_TYPES,
-  OPTIMIZERS,
-  SCHEDULES,
-  kernelSpecSchema,
+  defaultKernelSpec,
+  kernelParamFields,
+  kernelsWithLearnableParams,
   type KernelType,
-} from '../../../src-main/shared/run-config';
+} from '../../../src-main/shared/kernels/index';
 import { DATASET_SPECS, isDatasetName } from '../../../src-main/shared/datasets';
 
 export type FieldKind = 'number' | 'integer' | 'optional-integer' | 'nullable-number' | 'select' | 'boolean' | 'text' | 'integer-list' | 'kerv-layers';
@@ -34,6 +31,20 @@ export interface FieldGroup {
 }
 
 const kernelType = (config: Record<string, unknown>) => ((config.model as { kernel?: { type?: string } })?.kernel?.type ?? 'linear') as KernelType;
+
+/** The kernel's fields, from the kernel registry: each parameter shows for the kernels that declare it. */
+function kernelFields(): FieldSpec[] {
+  const learnable = kernelsWithLearnableParams();
+  return [
+    { path: 'model.kernel.type', label: 'Kernel', kind: 'select', options: KERNEL_TYPES, sweepable: true },
+    ...kernelParamFields().map((field): FieldSpec => {
+      const types = field.kernels.map((k) => k.type);
+      return { path: field.path, label: field.label, kind: field.kind, hint: field.kernels[0].param.help, when: (c) => types.includes(kernelType(c)), sweepable: true };
+    }),
+    { path: 'model.kernel.learnable', label: 'Learnable parameters', kind: 'boolean', when: (c) => learnable.includes(kernelType(c)) },
+  ];
+}
+
 /** Datasets read in place (image folders) take a path and an image size; the others come from the cache. */
 const needsPath = (config: Record<string, unknown>) => {
   const name = (config.dataset as { name?: string })?.name;
@@ -75,11 +86,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'model.arch', label: 'Architecture', kind: 'select', options: ARCHITECTURES, sweepable: true },
       { path: 'model.widthMultiplier', label: 'Width multiplier', kind: 'number', sweepable: true },
       { path: 'model.kervLayers', label: 'Kervolution layers', kind: 'kerv-layers', hint: "'all', 'stem', first N, or indices like 0,2" },
-      { path: 'model.kernel.type', label: 'Kernel', kind: 'select', options: KERNEL_TYPES, sweepable: true },
-      { path: 'model.kernel.c', label: 'c', kind: 'number', when: (c) => ['polynomial', 'sigmoid'].includes(kernelType(c)), sweepable: true },
-      { path: 'model.kernel.d', label: 'Degree d', kind: 'integer', when: (c) => kernelType(c) === 'polynomial', sweepable: true },
-      { path: 'model.kernel.gamma', label: 'γ (gamma)', kind: 'number', when: (c) => kernelType(c) === 'gaussian', sweepable: true },
-      { path: 'model.kernel.learnable', label: 'Learnable parameters', kind: 'boolean', when: (c) => ['polynomial', 'gaussian', 'sigmoid'].includes(kernelType(c)) },
+      ...kernelFields(),
     ],
   },
   {
@@ -113,7 +120,7 @@ export const SWEEPABLE_FIELDS = ALL_FIELDS.filter((f) => f.sweepable);
 
 /** A kernel spec of the given type with the schema's own defaults for its parameters. */
 export function defaultKernel(type: KernelType): Record<string, unknown> {
-  return kernelSpecSchema.parse({ type }) as Record<string, unknown>;
+  return defaultKernelSpec(type) as Record<string, unknown>;
 }
 
 /** What the form shows for a config value. */

@@ -3,6 +3,7 @@ import { buildTable, checkTargets, renderReport, type BenchResults } from '../..
 import { parseBenchOptions } from '../../../bench/options';
 import type { EngineResult } from '../../../bench/engine-bench';
 import type { TorchResult } from '../../../bench/torch-bench';
+import type { LenetResult } from '../../../bench/lenet5-bench';
 import type { ConvVariant } from '../../../bench/options';
 
 function engine(variant: ConvVariant, medianStepMs: number): EngineResult {
@@ -18,12 +19,17 @@ function torch(variant: TorchResult['variant'], threads: number, medianStepMs: n
   return { variant, threads, torchVersion: '1.13', stepMs: [medianStepMs], medianStepMs, maxRssBytes: 1, finalLoss: 2.3 };
 }
 
-function results(engineRows: EngineResult[], torchRows: TorchResult[]): BenchResults {
+function lenet(implementation: LenetResult['implementation'], threads: number, epochMs: number, testAccuracy: number): LenetResult {
+  return { implementation, threads, epochMs, testAccuracy, version: implementation === 'ours' ? 'tfjs 4.22.0' : 'PyTorch 1.13' };
+}
+
+function results(engineRows: EngineResult[], torchRows: TorchResult[], lenetRows: LenetResult[] = []): BenchResults {
   return {
     options: parseBenchOptions([], {}),
     machine: { cpuModel: 'test CPU', cores: 2, ramBytes: 2 ** 30, os: 'test', node: '20', tfjs: '4.22.0', loadAtStart: [0, 0, 0], loadAtEnd: [0, 0, 0], date: '2026-01-01T00:00:00Z' },
     engine: engineRows,
     torch: torchRows,
+    lenet: lenetRows,
     store: [],
     dataParallel: [],
     failures: [{ what: 'store', reason: 'no store-bench | here' }],
@@ -44,10 +50,24 @@ describe('bench report', () => {
       ]),
     );
     const speed = checks.find((c) => c.target.includes('nn.Conv2d'))!;
-    expect(speed.met).toBe(true); // 150 / 200 = 0.75 ≥ 0.5
-    expect(speed.measured).toContain('0.45× vs its 2 threads');
+    expect(speed.met).toBe(true); // 200 / 150 = 1.33 ≤ 2
+    expect(speed.target).toContain('(1 thread each)');
+    expect(speed.measured).toBe('1.33× (2.22× its 2-thread step)');
     expect(checks.find((c) => c.target.startsWith('polynomial ≥'))!.met).toBe(true); // 10×
     expect(checks.find((c) => c.target.startsWith('gaussian ≥'))!.met).toBe(false); // 8×
+  });
+
+  it('judges the LeNet-5 epoch against PyTorch at our thread count, time and accuracy both', () => {
+    const check = (rows: LenetResult[]) => checkTargets(results([], [], rows)).find((c) => c.target.startsWith('LeNet-5'))!;
+    const fast = check([lenet('ours', 2, 26_000, 0.874), lenet('torch', 1, 20_000, 0.873), lenet('torch', 2, 18_000, 0.872)]);
+    expect(fast.target).toContain('(2 threads each)');
+    expect(fast.measured).toBe('1.44×, accuracy +0.20 points');
+    expect(fast.met).toBe(true);
+    expect(check([lenet('ours', 2, 28_000, 0.874), lenet('torch', 2, 18_000, 0.872)]).met).toBe(false); // 1.56×
+    expect(check([lenet('ours', 2, 20_000, 0.864), lenet('torch', 2, 18_000, 0.872)]).met).toBe(false); // −0.8 point
+    const table = buildTable(results([], [], [lenet('ours', 2, 26_000, 0.874), lenet('torch', 2, 18_000, 0.872)]));
+    expect(table).toContain('LeNet-5 Fashion-MNIST, test acc 87.40%');
+    expect(table).toContain('0.69× (vs our epoch)');
   });
 
   it('prints one markdown table with a row per measurement and keeps pipes out of cells', () => {

@@ -1,0 +1,105 @@
+// The computational half of a kernel (the declarative half is shared/kernels/<type>.ts):
+// its response computed from shared, memoised terms of the convolution, how each
+// learnable parameter is stored as a weight, and how a layer carrying it starts.
+// One file per kernel (engine/kernels/<type>.ts), registered in registry.ts.
+import * as tf from '@tensorflow/tfjs';
+import type { KernelSpecOf, KernelType, LearnableParamOf, ParamOf } from '../../shared/kernels/index';
+import { convolve, type ConvGeometry } from './conv-geometry';
+import { manhattanConv2d } from './manhattan-conv2d';
+
+/** A kernel parameter: a number, or a tensor that is a scalar or has one value per output channel [outC]. */
+export type KernelParam = number | tf.Tensor;
+
+/** The parameters an op receives, defaulted and checked: learnable ones may be tensors. */
+export type OpParams<T extends KernelType> = { [K in ParamOf<T>]: K extends LearnableParamOf<T> ? KernelParam : number };
+
+/**
+ * The pieces kernels are built from, each computed at most once per call and
+ * never as materialised patches:
+ *   pᵀw        = conv(x, w)
+ *   ‖p‖²       = conv(Σ_c x², ones)      (one output channel: cheap)
+ *   ‖w‖²       = Σ w²                    (per output channel)
+ *   ‖p − w‖²   = ‖p‖² − 2 pᵀw + ‖w‖², clamped at 0 against rounding
+ *   −‖p − w‖₁  no convolution form: manhattan-conv2d.ts
+ * Call inside tf.tidy (kervConv2d does): intermediates are not disposed here.
+ */
+export class KervTerms {
+  private linear: tf.Tensor4D | null = null;
+  private patchNorm: tf.Tensor4D | null = null;
+  private filterNorm: tf.Tensor1D | null = null;
+  private distance2: tf.Tensor4D | null = null;
+  private distance1: tf.Tensor4D | null = null;
+
+  constructor(
+    readonly x: tf.Tensor4D,
+    readonly w: tf.Tensor4D,
+    readonly geometry: ConvGeometry,
+  ) {}
+
+  /** pᵀw, [batch, outH, outW, outC]. */
+  lin(): tf.Tensor4D {
+    return (this.linear ??= convolve(this.x, this.w, this.geometry));
+  }
+
+  /** ‖p‖² for every output position, [batch, outH, outW, 1]. */
+  patchSquaredNorm(): tf.Tensor4D {
+    const g = this.geometry;
+    return (this.patchNorm ??= convolve(tf.sum(tf.square(this.x), 3, true) as tf.Tensor4D, tf.ones([g.kh, g.kw, 1, 1]) as tf.Tensor4D, g));
+  }
+
+  /** ‖w_o‖² per output channel, [outC]. */
+  filterSquaredNorm(): tf.Tensor1D {
+    return (this.filterNorm ??= tf.sum(tf.square(this.w), [0, 1, 2]) as tf.Tensor1D);
+  }
+
+  /** ‖p − w‖², [batch, outH, outW, outC]. */
+  squaredDistance(): tf.Tensor4D {
+    // relu: rounding can make ‖p − w‖² for p ≈ w slightly negative.
+    return (this.distance2 ??= tf.relu(tf.add(tf.sub(this.patchSquaredNorm(), tf.mul(this.lin(), 2)), this.filterSquaredNorm())) as tf.Tensor4D);
+  }
+
+  /** −‖p − w‖₁ (negated, as the manhattan kernel responds), [batch, outH, outW, outC]. */
+  negatedManhattanDistance(): tf.Tensor4D {
+    return (this.distance1 ??= manhattanConv2d(this.x, this.w, this.geometry));
+  }
+}
+
+/**
+ * How a learnable parameter is stored as a layer weight so that it stays in
+ * range whatever step the optimiser takes (a constraint would be enforced only
+ * by model.fit, not by a custom training loop).
+ */
+export interface Reparametrisation {
+  /** The layer weight's name; part of saved models, so never renamed. */
+  weightName: string;
+  /** The weight's starting value for a parameter value. */
+  toRaw(value: number): number;
+  /** The parameter from the weight. */
+  fromRaw(raw: tf.Tensor): tf.Tensor;
+}
+
+export const IDENTITY = (weightName: string): Reparametrisation => ({ weightName, toRaw: (v) => v, fromRaw: (raw) => raw });
+/** value = exp(raw) > 0. */
+export const LOG = (weightName: string): Reparametrisation => ({ weightName, toRaw: Math.log, fromRaw: (raw) => tf.exp(raw) });
+
+/**
+ * How a kervolution carrying the kernel starts (engine/models/kerv-init.ts):
+ *   'response'   k = f(pᵀw): weights scaled so f keeps the signal's second moment,
+ *                bias at −f(0);
+ *   'templates'  a distance kernel: its filters start as patches of the data;
+ *   'he'         neither: scale-free in w (cosine), He weights as a conv.
+ */
+export type KervInitialisation<T extends KernelType> =
+  | { kind: 'response'; response: (spec: KernelSpecOf<T>) => (z: number) => number }
+  | { kind: 'templates' }
+  | { kind: 'he' };
+
+export interface KernelImplementation<T extends KernelType> {
+  /** The response for every output position and channel, [batch, outH, outW, outC]. */
+  forward(terms: KervTerms, params: OpParams<T>): tf.Tensor4D;
+  /** One entry per learnable parameter of the declaration. */
+  reparametrisation: { [K in LearnableParamOf<T>]: Reparametrisation };
+  init: KervInitialisation<T>;
+  /** Multiplier of glorotUniform's variance for a KervConv2D used on its own (default 1). */
+  glorotScale?(spec: KernelSpecOf<T>): number;
+}

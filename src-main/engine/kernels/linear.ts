@@ -1,0 +1,7 @@
+import type { KernelImplementation } from './kernel-implementation';
+
+export const linear: KernelImplementation<'linear'> = {
+  forward: (terms) => terms.lin(),
+  reparametrisation: {},
+  init: { kind: 'response', response: () => (z) => z },
+};

@@ -1,0 +1,3 @@
+import { defineKernel } from './define';
+
+export const manhattan = defineKernel({ type: 'manhattan', formula: '−‖p − w‖₁', params: {} });
