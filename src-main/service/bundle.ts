@@ -178,7 +178,6 @@ export function importBundle(store: Store, paths: DataPaths, path: string): numb
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, Buffer.from(file.base64, 'base64'));
     }
-    store.runs.addArtifact({ runId: id, kind: 'checkpoint', path: folder, epoch: run.checkpoint!.epoch, step: run.checkpoint!.step });
   }
   return ids;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
-import { defaultRunConfig, type RunConfig } from '../../shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, defaultRunConfig, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
@@ -26,23 +26,23 @@ Config (flags override --config; every value is checked against the run-config s
   --dataset NAME         ${DATASETS.join(' | ')}   (default ${defaultRunConfig().dataset.name})
   --data-path DIR        read the dataset from here (required for ${PATH_DATASETS.join(', ')})
   --image-size N         ${PATH_DATASETS.join(', ')}: resize to N×N
-  --augment MODE         auto | none | crop | flip | crop-flip
+  --augment MODE         ${AUGMENTATIONS.join(' | ')}
   --train-subset N       use only N training images
   --test-subset N        use only N test images
   --val-fraction F       held-out validation fraction, 0..0.5 (default 0.1)
-  --arch NAME            mlp | convnet | convbn | resnet-small | cifar-cnn | lenet5 | resnet18 | resnet34
+  --arch NAME            ${ARCHITECTURES.join(' | ')}
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
   --epochs N  --batch-size N  --seed N
-  --optimizer NAME       sgd | adam | adamw
+  --optimizer NAME       ${OPTIMIZERS.join(' | ')}
   --lr F  --momentum F  --nesterov  --weight-decay F
-  --schedule NAME        constant | step | cosine | one-cycle
+  --schedule NAME        ${SCHEDULES.join(' | ')}
   --warmup EPOCHS  --min-lr F  --milestones E1,E2
   --label-smoothing F    0..0.5
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
-  --backend NAME         auto | tensorflow-gpu | tensorflow | wasm | cpu (or env KERV_BACKEND)
+  --backend NAME         ${BACKENDS.join(' | ')} (or env KERV_BACKEND)
   --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
 
 Run:
