@@ -12,6 +12,9 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   worker: { summary: 'train queued runs for a cluster (BullMQ on Redis)', load: () => import('./commands/worker') },
 };
 
+/** Errors whose message is the whole story (a stack trace would only hide it). */
+const USER_FACING_ERRORS = new Set(['StoreError', 'ConfigError', 'LimitError', 'PathError', 'UntrustedInputError', 'TransitionError', 'DatasetError']);
+
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -45,6 +48,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof CliError) {
       console.error(`kerv: ${error.message}`);
       process.exitCode = error.code;
+    } else if (error instanceof Error && USER_FACING_ERRORS.has(error.name)) {
+      // Bad input or a storage problem the user can act on: the sentence, not a stack trace.
+      console.error(`kerv: ${error.message}`);
+      process.exitCode = EXIT.failed;
     } else {
       console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       process.exitCode = EXIT.failed;

@@ -1,7 +1,8 @@
 // `kerv train` flags → a run config input. Flags override a --config file field by
 // field; everything is then validated by parseRunConfig, so a bad value is reported
 // with the config field it belongs to and what is allowed (exit code 2).
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../engine/safe-files';
+import { assertPlainJson } from '../shared/untrusted-json';
 import { CliError, EXIT } from './command';
 import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
 import { describeParamField, KERNEL_TYPES, kernelParamFields, kernelsWithLearnableParams } from '../shared/kernels/index';
@@ -116,20 +117,27 @@ const FIELD_FLAGS: [keyof ConfigFlagValues, string, (v: string) => unknown][] = 
   ['samples', 'sampleCount', numeric],
 ];
 
-export function readConfigFile(file: string): Json {
+/** A config file: a regular file within MAX_CONFIG_FILE_BYTES (never /dev/zero or a pipe), a JSON object with no prototype keys. */
+export function readConfigFile(file: string, flag = '--config'): Json {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, 'MAX_CONFIG_FILE_BYTES', flag).toString('utf8');
   } catch (error) {
-    throw new CliError(`--config: cannot read '${file}': ${(error as Error).message}`);
+    throw new CliError(`${flag}: cannot read '${file}': ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');
+  } catch (error) {
+    throw new CliError(`${flag}: '${file}' is not a run config (a JSON object): ${(error as Error).message}`);
   }
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');
-    return parsed as Json;
+    assertPlainJson(parsed, `${flag} ${file}`);
   } catch (error) {
-    throw new CliError(`--config: '${file}' is not a run config (a JSON object): ${(error as Error).message}`);
+    throw new CliError((error as Error).message);
   }
+  return parsed as Json;
 }
 
 /**

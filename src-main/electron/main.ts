@@ -107,7 +107,10 @@ function registerIpc(service: Workbench): void {
     const arg = raw as { defaultName?: unknown; filters?: { name: string; extensions: string[] }[] };
     if (typeof arg?.defaultName !== 'string') throw new Error('dialog:choose-save-path needs a {defaultName} string');
     const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: Array.isArray(arg.filters) ? arg.filters : undefined });
-    return { path: result.canceled || !result.filePath ? null : result.filePath };
+    if (result.canceled || !result.filePath) return { path: null };
+    // The user chose it in the native dialog: requests may write there.
+    service.grantPath(result.filePath);
+    return { path: result.filePath };
   });
 
   ipcMain.handle('dialog:open', async (event, raw: unknown) => {
@@ -118,7 +121,9 @@ function registerIpc(service: Workbench): void {
       properties: [arg.directory ? 'openDirectory' : 'openFile'],
       filters: Array.isArray(arg.filters) ? arg.filters : undefined,
     });
-    return { path: result.canceled ? null : (result.filePaths[0] ?? null) };
+    const chosen = result.canceled ? null : (result.filePaths[0] ?? null);
+    if (chosen) service.grantPath(chosen);
+    return { path: chosen };
   });
 
   for (const event of API_EVENT_NAMES) {

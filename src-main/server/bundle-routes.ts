@@ -13,10 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Envelope, WorkbenchApi } from '../shared/api';
+import { LimitError, limitValue } from '../shared/limits';
 
 export const BUNDLE_PATH = '/api/bundle';
-/** Uploads larger than this are refused before any byte is written (checkpoints of big models fit well below). */
-export const MAX_BUNDLE_UPLOAD_BYTES = 2 * 1024 ** 3;
 
 export interface BundleRouteContext {
   api: WorkbenchApi;
@@ -45,11 +44,15 @@ export function parseBundleIds(text: string | null): number[] | null {
 }
 
 /** A temporary folder for one request's bundle, removed whatever happens. */
-async function withTempFile<T>(fn: (file: string) => Promise<T>): Promise<T> {
+async function withTempFile<T>(api: WorkbenchApi, fn: (file: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'kerv-bundle-'));
+  const file = join(dir, 'runs.kervrun');
+  // The service confines request paths to its data folder; this one is the server's own.
+  const revoke = api.grantPath?.(file);
   try {
-    return await fn(join(dir, 'runs.kervrun'));
+    return await fn(file);
   } finally {
+    revoke?.();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -57,7 +60,7 @@ async function withTempFile<T>(fn: (file: string) => Promise<T>): Promise<T> {
 async function download(url: URL, response: ServerResponse, context: BundleRouteContext): Promise<void> {
   const ids = parseBundleIds(url.searchParams.get('ids'));
   if (!ids) return fail(response, 400, context.headers, "Query parameter 'ids' must list run ids, e.g. ?ids=1,2.");
-  await withTempFile(async (file) => {
+  await withTempFile(context.api, async (file) => {
     try {
       await context.api.invoke('runs:exportBundle', { ids, path: file });
     } catch (error) {
@@ -77,17 +80,19 @@ async function download(url: URL, response: ServerResponse, context: BundleRoute
 
 async function upload(request: IncomingMessage, response: ServerResponse, context: BundleRouteContext): Promise<void> {
   if (!context.sameOrigin) return fail(response, 403, context.headers, 'Refused: bundles can only be uploaded from the workbench page itself.');
+  // Uploads larger than the limit are refused before any byte is written.
+  const maxBytes = limitValue('MAX_BUNDLE_BYTES');
   const declared = Number(request.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > MAX_BUNDLE_UPLOAD_BYTES) {
+  if (Number.isFinite(declared) && declared > maxBytes) {
     request.resume();
-    return fail(response, 413, context.headers, `The bundle is ${declared} bytes; at most ${MAX_BUNDLE_UPLOAD_BYTES} are accepted.`);
+    return fail(response, 413, context.headers, new LimitError('MAX_BUNDLE_BYTES', declared, 'The uploaded bundle').message);
   }
-  await withTempFile(async (file) => {
+  await withTempFile(context.api, async (file) => {
     let received = 0;
     const limited = async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         received += chunk.length;
-        if (received > MAX_BUNDLE_UPLOAD_BYTES) throw new Error(`The bundle exceeds ${MAX_BUNDLE_UPLOAD_BYTES} bytes.`);
+        if (received > maxBytes) throw new LimitError('MAX_BUNDLE_BYTES', received, 'The uploaded bundle');
         yield chunk;
       }
     };

@@ -13,6 +13,12 @@
 //   token as a query parameter, otherwise 401;
 // - WebSocket upgrades from another origin are refused even with the cookie
 //   (cross-site WebSocket hijacking);
+// - every request must name this server in its Host header: a loopback name
+//   (localhost, 127.0.0.1, [::1]) or a name given with --host. A DNS-rebinding
+//   page (evil.example resolving to 127.0.0.1) sends its own name and is refused
+//   before the token is even looked at;
+// - requests are bounded (MAX_REQUEST_BYTES per WebSocket message, MAX_BUNDLE_BYTES
+//   per upload) and every frame is checked: {id, channel, arg} and nothing else;
 // - a Content-Security-Policy allows only the app's own scripts.
 //
 // Besides the page and the socket, one HTTP route carries run bundles (files the
@@ -24,12 +30,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_EVENT_NAMES, type WireMessage, type WorkbenchApi } from '../shared/api';
 import { invokeToEnvelope } from '../shared/envelope';
+import { limitValue } from '../shared/limits';
 import { handleBundleRoute } from './bundle-routes';
 import { readStaticFile } from './static-files';
 
 export const TOKEN_COOKIE = 'kerv_token';
 export const WS_PATH = '/ws';
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 
 export interface ServeOptions {
   api: WorkbenchApi;
@@ -41,6 +48,11 @@ export interface ServeOptions {
   port?: number;
   /** Fixed token (tests, scripts); a random one otherwise. */
   token?: string;
+  /**
+   * Host names (besides the loopback ones) requests may carry in their Host
+   * header, e.g. the machine's name when serving a network; `host` is always one.
+   */
+  allowedHosts?: string[];
 }
 
 export interface RunningServer {
@@ -90,6 +102,20 @@ function isAuthorized(request: IncomingMessage, token: string): boolean {
   return sameToken(requestUrl(request).searchParams.get('token'), token) || sameToken(cookieValue(request, TOKEN_COOKIE), token);
 }
 
+/** The host name of a Host header ("[::1]:5317" → "::1"), lower-cased; null when malformed. */
+export function hostName(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::\d{1,5})?$/i.exec(header.trim());
+  if (!match) return null;
+  return (match[1] ?? match[2]).toLowerCase().replace(/\.$/, '');
+}
+
+/** DNS rebinding: the Host header must be a name this server answers to. */
+function isAllowedHost(request: IncomingMessage, allowed: ReadonlySet<string>): boolean {
+  const name = hostName(request.headers.host);
+  return name !== null && allowed.has(name);
+}
+
 /** A browser sends Origin on WebSocket upgrades; it must be this server itself. */
 function isSameOrigin(request: IncomingMessage): boolean {
   const origin = request.headers.origin;
@@ -113,8 +139,12 @@ function refuse(response: ServerResponse, status: number, text: string): void {
   response.end(text);
 }
 
-async function handleHttp(request: IncomingMessage, response: ServerResponse, options: { token: string; staticDir: string; api: WorkbenchApi }) {
+async function handleHttp(request: IncomingMessage, response: ServerResponse, options: { token: string; staticDir: string; api: WorkbenchApi; allowedHosts: ReadonlySet<string> }) {
   const url = requestUrl(request);
+  if (!isAllowedHost(request, options.allowedHosts)) {
+    request.resume();
+    return refuse(response, 421, `Misdirected request: this server answers to ${[...options.allowedHosts].join(', ')}, not '${request.headers.host ?? ''}'. Start kerv serve with --host NAME to allow another name.`);
+  }
   if (!isAuthorized(request, options.token)) {
     request.resume();
     return refuse(response, 401, 'Unauthorized: open the URL with the token that `kerv serve` printed.');
@@ -152,8 +182,14 @@ async function handleMessage(api: WorkbenchApi, socket: WebSocket, data: string)
     return;
   }
   const frame = parsed as { id?: unknown; channel?: unknown; arg?: unknown } | null;
-  if (!frame || typeof frame !== 'object' || !Number.isSafeInteger(frame.id)) {
+  if (!frame || typeof frame !== 'object' || Array.isArray(frame) || !Number.isSafeInteger(frame.id)) {
     socket.close(1008, 'Messages must be {id, channel, arg} with an integer id');
+    return;
+  }
+  const extra = Object.keys(frame).filter((key) => key !== 'id' && key !== 'channel' && key !== 'arg');
+  if (extra.length > 0) {
+    const message = `A request frame holds only id, channel and arg; unexpected: ${extra.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
+    send(socket, { kind: 'response', id: frame.id as number, envelope: { ok: false, error: { message } } });
     return;
   }
   const envelope = await invokeToEnvelope(api, frame.channel, frame.arg);
@@ -164,10 +200,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const token = options.token ?? randomBytes(24).toString('base64url');
   const host = options.host ?? '127.0.0.1';
   const sockets = new Set<WebSocket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limitValue('MAX_REQUEST_BYTES') });
+  const allowedHosts = new Set([...LOOPBACK_NAMES, host, ...(options.allowedHosts ?? [])].map((name) => hostName(name.includes(':') && !name.startsWith('[') ? `[${name}]` : name) ?? name));
 
   const server: Server = createServer((request, response) => {
-    handleHttp(request, response, { token, staticDir: options.staticDir, api: options.api }).catch((error: unknown) => {
+    handleHttp(request, response, { token, staticDir: options.staticDir, api: options.api, allowedHosts }).catch((error: unknown) => {
       if (!response.headersSent) refuse(response, 500, (error as Error).message);
       else response.destroy();
     });
@@ -178,6 +215,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
+    if (!isAllowedHost(request, allowedHosts)) return reject('421 Misdirected Request');
     if (requestUrl(request).pathname !== WS_PATH) return reject('404 Not Found');
     if (!isAuthorized(request, token)) return reject('401 Unauthorized');
     if (!isSameOrigin(request)) return reject('403 Forbidden');

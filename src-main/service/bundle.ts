@@ -3,52 +3,32 @@
 // reproducibility metadata, every metric, the sample images, the log and the
 // final checkpoint's files (base64). Import creates new runs (new ids) and
 // restores the checkpoint under the new run's folder.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+//
+// A bundle is a file someone sent, so import trusts nothing in it:
+// - the file is read only if it is a regular file within MAX_BUNDLE_BYTES, and
+//   inflated only up to MAX_DECOMPRESSED_BYTES;
+// - the whole bundle is checked against a strict schema (bundle-schema.ts) and
+//   every run config is parsed before anything is written;
+// - checkpoint files are written into a staging folder inside the data folder,
+//   each path confined to it, and verified against the checkpoint's manifest;
+// - the runs are inserted in one transaction, then the staged folders are
+//   renamed into place; if anything fails the runs are removed again and the
+//   staging folder deleted: all runs and files, or nothing.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { confinePath, gunzipBoundedSync, readRegularFile } from '../engine/safe-files';
 import type { RunMetrics, RunStatus } from '../shared/api';
-import type { SampleImage, StepMetrics, TrainSummary } from '../shared/progress';
-import { parseRunConfig, type RunConfig } from '../shared/run-config';
+import type { StepMetrics, TrainSummary } from '../shared/progress';
+import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
+import { assertPlainJson } from '../shared/untrusted-json';
 import type { Store } from '../store/store';
-import { checkpointsOnDisk } from './checkpoints';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleSchema, type Bundle, type BundledRun } from './bundle-schema';
+import { checkpointsOnDisk, verifyCheckpoint } from './checkpoints';
 import type { DataPaths } from './paths';
 import { configHash } from './run-identity';
 
-export const BUNDLE_FORMAT = 'kervrun';
-export const BUNDLE_VERSION = 1;
-
-interface BundledRun {
-  id: number;
-  name: string;
-  status: RunStatus;
-  config: RunConfig;
-  tags: string[];
-  notes: string;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  step: number;
-  totalSteps: number | null;
-  bestValidationAccuracy: number | null;
-  testAccuracy: number | null;
-  parameterCount: number | null;
-  summary: TrainSummary | null;
-  environment: ReturnType<Store['runs']['getEnvironment']>;
-  metrics: RunMetrics;
-  samples: SampleImage[];
-  logs: { level: string; message: string; at: string }[];
-  /** The newest checkpoint: its step and files relative to the checkpoint folder. */
-  checkpoint: { step: number; epoch: number; folder: string; files: { path: string; base64: string }[] } | null;
-}
-
-interface Bundle {
-  format: typeof BUNDLE_FORMAT;
-  version: number;
-  exportedAt: string;
-  runs: BundledRun[];
-}
+export { BUNDLE_FORMAT, BUNDLE_VERSION };
 
 function filesUnder(root: string): string[] {
   const out: string[] = [];
@@ -98,35 +78,59 @@ function bundleRun(store: Store, checkpointDir: string, id: number): BundledRun 
   };
 }
 
+/**
+ * Writes the runs to `path` (already confined by the caller): into a temporary
+ * file beside it, renamed over the target, so a failed export never leaves half a file.
+ */
 export function exportBundle(store: Store, ids: number[], path: string, checkpointDir: (id: number) => string = (id) => join(dirname(store.file), 'runs', String(id), 'checkpoint')): { path: string; bytes: number } {
+  if (existsSync(path) && !statSync(path).isFile()) throw new Error(`path: ${path} exists and is not a regular file; choose a file name.`);
   const bundle: Bundle = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, exportedAt: new Date().toISOString(), runs: ids.map((id) => bundleRun(store, checkpointDir(id), id)) };
   const bytes = gzipSync(Buffer.from(JSON.stringify(bundle)));
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
+  const temporary = `${path}.${process.pid}.partial`;
+  try {
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   return { path, bytes: statSync(path).size };
 }
 
-function readBundle(path: string): Bundle {
-  let bundle: Bundle;
+/** Reads and checks a bundle; every problem is an Error naming the file and the field. */
+export function readBundle(path: string): Bundle {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  const compressed = readRegularFile(path, 'MAX_BUNDLE_BYTES', `bundle ${name}`);
+  let parsed: unknown;
   try {
-    bundle = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as Bundle;
+    const json = gunzipBoundedSync(compressed, `bundle ${name}`);
+    parsed = JSON.parse(json.toString('utf8'));
   } catch (error) {
-    throw new Error(`${path} is not a .kervrun bundle (${(error as Error).message}).`);
+    if ((error as Error).name === 'LimitError') throw error;
+    throw new Error(`${name} is not a .kervrun bundle: it is not gzipped JSON (${(error as Error).message}).`);
   }
-  if (bundle?.format !== BUNDLE_FORMAT || !Array.isArray(bundle.runs)) throw new Error(`${path} is not a .kervrun bundle (format field missing).`);
-  if (bundle.version > BUNDLE_VERSION) throw new Error(`${path} is a version ${bundle.version} bundle; this workbench reads version ${BUNDLE_VERSION}. Update the app.`);
-  return bundle;
+  if (!parsed || typeof parsed !== 'object' || (parsed as { format?: unknown }).format !== BUNDLE_FORMAT) {
+    throw new Error(`${name} is not a .kervrun bundle (its 'format' field is not '${BUNDLE_FORMAT}').`);
+  }
+  assertPlainJson(parsed, `Bundle ${name}`);
+  const result = bundleSchema.safeParse(parsed);
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.') || '(bundle)', message: i.message }));
+    throw new ConfigError(`Bundle ${name} is malformed: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  return result.data;
 }
 
-function stepsOf(series: RunMetrics['steps']): StepMetrics[] {
+function stepsOf(series: RunMetrics['steps'] | BundledRun['metrics']['steps']): StepMetrics[] {
   return series.step.map((step, i) => ({
     step,
     epoch: series.epoch[i],
     loss: series.loss[i] ?? NaN,
     accuracy: series.accuracy[i] ?? NaN,
-    learningRate: series.learningRate[i],
-    imagesPerSecond: series.imagesPerSecond[i],
-    wallTimeMs: series.wallTimeMs[i],
+    learningRate: series.learningRate[i] ?? NaN,
+    imagesPerSecond: series.imagesPerSecond[i] ?? NaN,
+    wallTimeMs: series.wallTimeMs[i] ?? NaN,
   }));
 }
 
@@ -135,49 +139,97 @@ function importedStatus(status: RunStatus): RunStatus {
   return status === 'running' || status === 'queued' ? 'interrupted' : status;
 }
 
+/** Writes one run's checkpoint files under `stageDir` (every path confined to it) and verifies them. */
+function stageCheckpoint(stageDir: string, run: BundledRun, index: number, bundleName: string): void {
+  const checkpoint = run.checkpoint!;
+  const folder = confinePath(stageDir, checkpoint.folder, `runs.${index}.checkpoint.folder`);
+  mkdirSync(folder, { recursive: true });
+  for (const [f, file] of checkpoint.files.entries()) {
+    const target = confinePath(folder, file.path, `runs.${index}.checkpoint.files.${f}.path`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, Buffer.from(file.base64, 'base64'), { flag: 'wx' });
+  }
+  const verdict = verifyCheckpoint(folder);
+  if (!verdict.ok) throw new Error(`Bundle ${bundleName}: runs.${index}.checkpoint is corrupt: ${verdict.problem}`);
+}
+
 export function importBundle(store: Store, paths: DataPaths, path: string): number[] {
   const bundle = readBundle(path);
+  const bundleName = path.split(/[\\/]/).pop() ?? path;
+  const configs: RunConfig[] = bundle.runs.map((run, i) => {
+    try {
+      return parseRunConfig(run.config);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const issues = error.issues.map((issue) => ({ path: `runs.${i}.config.${issue.path}`, message: issue.message }));
+      throw new ConfigError(`Bundle ${bundleName} is malformed: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`, issues);
+    }
+  });
+
+  mkdirSync(paths.runsDir, { recursive: true });
+  // Inside the data folder, so the final rename stays on one file system (atomic).
+  const staging = mkdtempSync(join(paths.runsDir, '.import-'));
   const ids: number[] = [];
-  const checkpoints: { id: number; run: BundledRun }[] = [];
-  store.transaction(() => {
-    for (const run of bundle.runs) {
-      const config = parseRunConfig(run.config);
-      const id = store.runs.insert({
-        name: run.name,
-        config,
-        configHash: configHash(config),
-        tags: run.tags,
-        notes: run.notes,
-        status: importedStatus(run.status),
-        origin: `imported from ${path} (run ${run.id})`,
+  const placed: string[] = [];
+  let committed = false;
+  try {
+    bundle.runs.forEach((run, i) => {
+      if (run.checkpoint) stageCheckpoint(join(staging, String(i)), run, i, bundleName);
+    });
+    store.transaction(() => {
+      bundle.runs.forEach((run, i) => {
+        const config = configs[i];
+        const id = store.runs.insert({
+          name: run.name,
+          config,
+          configHash: configHash(config),
+          tags: run.tags,
+          notes: run.notes,
+          status: importedStatus(run.status),
+          origin: `imported from ${bundleName} (run ${run.id})`,
+        });
+        store.runs.restoreLifecycle(id, { createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, error: run.error });
+        store.runs.setProgressFields(id, {
+          step: run.step,
+          totalSteps: run.totalSteps ?? undefined,
+          durationMs: run.durationMs,
+          bestValidationAccuracy: run.bestValidationAccuracy,
+          testAccuracy: run.testAccuracy,
+          parameterCount: run.parameterCount ?? undefined,
+          summary: (run.summary ?? undefined) as TrainSummary | undefined,
+        });
+        if (run.environment) store.runs.setEnvironment(id, run.environment.seed, run.environment.environment, run.environment.dataset);
+        store.metrics.appendSteps(id, stepsOf(run.metrics.steps));
+        for (const epoch of run.metrics.epochs) store.metrics.putEpoch(id, epoch as never);
+        store.metrics.putSamples(id, run.samples);
+        for (const log of run.logs) store.runs.log(id, log.level, log.message, log.at);
+        ids.push(id);
       });
-      store.runs.restoreLifecycle(id, { createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, error: run.error });
-      store.runs.setProgressFields(id, {
-        step: run.step,
-        totalSteps: run.totalSteps ?? undefined,
-        durationMs: run.durationMs,
-        bestValidationAccuracy: run.bestValidationAccuracy,
-        testAccuracy: run.testAccuracy,
-        parameterCount: run.parameterCount ?? undefined,
-        summary: run.summary ?? undefined,
-      });
-      if (run.environment) store.runs.setEnvironment(id, run.environment.seed, run.environment.environment, run.environment.dataset);
-      store.metrics.appendSteps(id, stepsOf(run.metrics.steps));
-      for (const epoch of run.metrics.epochs) store.metrics.putEpoch(id, epoch);
-      store.metrics.putSamples(id, run.samples);
-      for (const log of run.logs) store.runs.log(id, log.level, log.message, log.at);
-      ids.push(id);
-      if (run.checkpoint) checkpoints.push({ id, run });
+    }, 'import into');
+    committed = true;
+    // Committed: move each staged checkpoint under its new run. Run ids are never reused,
+    // so a folder already there is debris of a run deleted half-way; it goes.
+    bundle.runs.forEach((run, i) => {
+      if (!run.checkpoint) return;
+      const runDir = paths.runDir(ids[i]);
+      rmSync(runDir, { recursive: true, force: true });
+      mkdirSync(runDir, { recursive: true });
+      renameSync(join(staging, String(i)), paths.checkpointDir(ids[i]));
+      placed.push(runDir);
+    });
+  } catch (error) {
+    if (committed) {
+      // The rows were committed but the files could not be placed: take the rows back.
+      try {
+        store.transaction(() => store.runs.delete(ids), 'undo the import in');
+      } catch {
+        // The original error says more than this one.
+      }
+      for (const dir of placed) rmSync(dir, { recursive: true, force: true });
     }
-  }, 'import into');
-  for (const { id, run } of checkpoints) {
-    const folder = join(paths.checkpointDir(id), run.checkpoint!.folder);
-    for (const file of run.checkpoint!.files) {
-      if (file.path.split('/').includes('..')) throw new Error(`${path}: checkpoint file '${file.path}' points outside its folder.`);
-      const target = join(folder, ...file.path.split('/'));
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, Buffer.from(file.base64, 'base64'));
-    }
+    throw error;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
   return ids;
 }

@@ -25,6 +25,8 @@ export interface DataPaths {
   database: string;
   runsDir: string;
   datasetsDir: string;
+  /** Where bundles named by a request are read and written (relative paths resolve here). */
+  bundlesDir: string;
   runDir(id: number): string;
   checkpointDir(id: number): string;
 }
@@ -36,6 +38,7 @@ export function dataPaths(root: string): DataPaths {
     database: join(root, 'workbench.sqlite'),
     runsDir,
     datasetsDir: join(root, 'datasets'),
+    bundlesDir: join(root, 'bundles'),
     runDir: (id) => join(runsDir, String(id)),
     checkpointDir: (id) => join(runsDir, String(id), 'checkpoint'),
   };

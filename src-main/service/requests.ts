@@ -3,19 +3,31 @@
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
 import { RUN_SORT_KEYS, RUN_STATUSES, type ApiChannel } from '../shared/api';
+import { limitValue, limitVariable, type LimitName } from '../shared/limits';
 import { BACKENDS, ConfigError } from '../shared/run-config';
 import { EXPORT_FORMATS } from '../shared/table-format';
+import { assertPlainJson } from '../shared/untrusted-json';
 
-const id = z.number().int().positive();
-const ids = z.array(id);
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const ids = z.array(id).max(100_000);
+/** A run config: parsed with its own strict schema by the handler; here only its shape. */
 const configInput = z.record(z.string(), z.unknown());
+/** Requests that take no argument: nothing, null or {} (a client's habit), never anything else. */
+const noArgument = z.union([z.undefined(), z.null(), z.object({}).strict()]);
+/** A length checked against a limit in force when the request arrives (limits can be raised while running). */
+const limitedString = (limit: LimitName) =>
+  z.string().superRefine((s, ctx) => {
+    const max = limitValue(limit);
+    if (s.length > max) ctx.addIssue({ code: 'custom', message: `at most ${max} characters (${limit}; raise it with ${limitVariable(limit)})` });
+  });
+const path = limitedString('MAX_PATH_LENGTH').pipe(z.string().min(1));
 
 export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
-  'system:info': z.unknown(),
-  'settings:get': z.unknown(),
+  'system:info': noArgument,
+  'settings:get': noArgument,
   'settings:set': z
     .object({
-      dataDir: z.string().min(1).optional(),
+      dataDir: path.optional(),
       backend: z.enum(BACKENDS).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
       redisUrl: z
@@ -26,22 +38,22 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
         .optional(),
     })
     .strict(),
-  'config:defaults': z.unknown(),
+  'config:defaults': noArgument,
   'config:validate': z.unknown(),
   'models:describe': configInput,
-  'datasets:list': z.unknown(),
-  'datasets:download': z.object({ name: z.string().min(1) }).strict(),
-  'datasets:import': z.object({ name: z.string().min(1), path: z.string().min(1) }).strict(),
+  'datasets:list': noArgument,
+  'datasets:download': z.object({ name: z.string().min(1).max(100) }).strict(),
+  'datasets:import': z.object({ name: z.string().min(1).max(100), path }).strict(),
   'runs:list': z
     .object({
-      search: z.string().optional(),
+      search: limitedString('MAX_SEARCH_LENGTH').optional(),
       status: z.array(z.enum(RUN_STATUSES)).optional(),
       groupId: id.optional(),
       experimentHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (RunRow.experimentHash)').optional(),
       sortBy: z.enum(RUN_SORT_KEYS).optional(),
       sortDir: z.enum(['asc', 'desc']).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
-      offset: z.number().int().min(0).optional(),
+      offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .strict()
     .optional(),
@@ -54,42 +66,44 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'runs:rerun': z.object({ id }).strict(),
   'runs:delete': z.object({ ids }).strict(),
   'runs:update': z
-    .object({ id, name: z.string().min(1).max(200).optional(), tags: z.array(z.string().min(1).max(64)).optional(), notes: z.string().optional() })
+    .object({ id, name: z.string().min(1).max(200).optional(), tags: z.array(z.string().min(1).max(64)).max(100).optional(), notes: limitedString('MAX_TEXT_LENGTH').optional() })
     .strict(),
   'runs:log': z.object({ id }).strict(),
-  'runs:exportBundle': z.object({ ids: ids.min(1), path: z.string().min(1) }).strict(),
-  'runs:importBundle': z.object({ path: z.string().min(1) }).strict(),
-  'queue:get': z.unknown(),
-  'cluster:status': z.unknown(),
+  'runs:exportBundle': z.object({ ids: ids.min(1), path }).strict(),
+  'runs:importBundle': z.object({ path }).strict(),
+  'queue:get': noArgument,
+  'cluster:status': noArgument,
   'queue:reorder': z.object({ ids }).strict(),
   'sweeps:start': z
     .object({
       base: configInput,
-      grid: z.record(z.string(), z.array(z.unknown()).min(1)),
-      randomDraws: z.number().int().min(1).optional(),
+      grid: z.record(z.string().max(200), z.array(z.unknown()).min(1)),
+      randomDraws: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
       repeats: z.number().int().min(1).max(100).optional(),
       name: z.string().max(200).optional(),
     })
     .strict(),
-  'groups:list': z.unknown(),
+  'groups:list': noArgument,
   'compare:get': z.object({ ids: ids.min(2) }).strict(),
   'export:table': z
     .object({
       runIds: ids.optional(),
       groupIds: ids.optional(),
-      columns: z.array(z.string()).optional(),
-      groupBy: z.array(z.string()).optional(),
+      columns: z.array(z.string().max(200)).max(1_000).optional(),
+      groupBy: z.array(z.string().max(200)).max(100).optional(),
       format: z.enum(EXPORT_FORMATS),
     })
     .strict(),
   'export:series': z.object({ runIds: ids.optional(), groupIds: ids.optional() }).strict(),
-  'export:columns': z.unknown(),
+  'export:columns': noArgument,
 };
 
 /** Parses a request argument; throws ConfigError with one issue per bad field. */
 export function parseRequest(channel: ApiChannel, arg: unknown): unknown {
-  const schema = REQUEST_SCHEMAS[channel];
+  const schema = Object.hasOwn(REQUEST_SCHEMAS, channel) ? REQUEST_SCHEMAS[channel] : undefined;
   if (!schema) throw new Error(`Unknown request '${String(channel)}'.`);
+  // Before any schema or handler walks it: no key may reach a prototype, at any depth.
+  assertPlainJson(arg, `Invalid argument for '${channel}'`);
   const result = schema.safeParse(arg);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(argument)', message: i.message }));

@@ -83,6 +83,7 @@ export class RunScheduler {
   private readonly active = new Map<number, ActiveRun>();
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private retryTimer: NodeJS.Timeout | null = null;
   /** Off until start(): a CLI command that only reads or enqueues never spawns a worker. */
   private enabled = false;
   concurrency: number;
@@ -148,8 +149,20 @@ export class RunScheduler {
     const { store, emit } = this.o;
     const run = store.runs.get(id);
     if (!run || run.status === to) return;
-    store.runs.transition(id, to, { error });
+    if (run.status === 'running' && to !== 'running') store.endRun(id, to, error);
+    else store.runs.transition(id, to, { error });
     emit('run:status', { id, status: to, error });
+  }
+
+  /** While the database refuses to record a run's end (disk full), try again every few seconds. */
+  private retryUnsavedEnds(): void {
+    if (this.retryTimer || this.o.store.unsavedEndCount() === 0) return;
+    this.retryTimer = setInterval(() => {
+      if (this.o.store.retryUnsavedEnds() === 0 || this.closed) {
+        clearInterval(this.retryTimer!);
+        this.retryTimer = null;
+      }
+    }, 2000).unref();
   }
 
   private launchRun(id: number): void {
@@ -257,8 +270,10 @@ export class RunScheduler {
     try {
       this.setStatus(run.id, status, error);
     } catch (writeError) {
-      // Even the status could not be written (disk full): the next open marks it interrupted.
-      this.o.emit('run:status', { id: run.id, status, error: `${error ?? ''} (not saved: ${(writeError as Error).message})`.trim() });
+      // Even the status could not be written (disk full): the store shows the end at once and
+      // writes it as soon as it can (retried here, and before any later write).
+      this.o.emit('run:status', { id: run.id, status, error: `${error ?? ''} (not saved yet: ${(writeError as Error).message})`.trim() });
+      this.retryUnsavedEnds();
     }
     // A worker that reported its outcome exits by itself; one that does not within 5 s is killed.
     run.timers.push(setTimeout(() => run.handle.kill(), 5000).unref());

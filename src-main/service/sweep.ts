@@ -5,6 +5,9 @@
 import type { SweepRequest } from '../shared/api';
 import { Rng } from '../engine/random';
 import { getPath, setPath } from '../shared/config-paths';
+import { checkLimit } from '../shared/limits';
+import { parseServiceRunConfig } from './run-validation';
+import { isPrototypeKey } from '../shared/untrusted-json';
 import { ConfigError, defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../shared/run-config';
 
 export interface SweepPoint {
@@ -24,18 +27,57 @@ export function gridPoints(grid: Record<string, unknown[]>): Record<string, unkn
   return points;
 }
 
+/** The engine's seeded generator (the one runs draw from), under a label of its own: uniform in [0, 1). */
+function seededRandom(seed: number): () => number {
+  const rng = Rng.derive(seed, 'sweep:random-grid-points');
+  return () => rng.next();
+}
+
 /** Draws `count` distinct points without replacement (all of them when count ≥ the grid size), seeded. */
 export function randomPoints(points: Record<string, unknown>[], count: number, seed: number): Record<string, unknown>[] {
   const pool = [...points];
-  // The engine's generator (the one runs draw from), under a label of its own.
   Rng.derive(seed, 'sweep:random-points').shuffle(pool);
   return pool.slice(0, Math.min(count, pool.length));
+}
+
+/**
+ * Draws `count` distinct points of a grid too big to list (each point is one
+ * index per axis), seeded; used above EXPAND_BEFORE_DRAWING points, where a draw
+ * almost never repeats, so rejecting repeats costs little.
+ */
+function drawFromLargeGrid(grid: Record<string, unknown[]>, count: number, seed: number): Record<string, unknown>[] {
+  const next = seededRandom(seed);
+  const axes = Object.entries(grid);
+  const seen = new Set<string>();
+  const out: Record<string, unknown>[] = [];
+  while (out.length < count) {
+    const indices = axes.map(([, values]) => Math.floor(next() * values.length));
+    const key = indices.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(Object.fromEntries(axes.map(([path, values], a) => [path, values[indices[a]]])));
+  }
+  return out;
+}
+
+/** Grids up to this many points are listed and shuffled; larger ones are drawn from without listing them. */
+const EXPAND_BEFORE_DRAWING = 100_000;
+
+/** Points of the grid (the product of the axis lengths; may exceed 2^53 — only compared against limits). */
+export function gridSize(grid: Record<string, unknown[]>): number {
+  return Object.values(grid).reduce((n, values) => n * values.length, 1);
 }
 
 function checkAxes(grid: Record<string, unknown[]>): void {
   const defaults = defaultRunConfig();
   const issues: { path: string; message: string }[] = [];
+  const axisValues = Object.values(grid).reduce((n, values) => n + (Array.isArray(values) ? values.length : 0), 0);
+  checkLimit('MAX_SWEEP_AXIS_VALUES', axisValues, `The sweep grid (${axisValues} values over ${Object.keys(grid).length} axes)`);
   for (const [path, values] of Object.entries(grid)) {
+    if (isPrototypeKey(path)) {
+      issues.push({ path, message: 'not a run config field (it names an object prototype)' });
+      continue;
+    }
     if (!Array.isArray(values) || values.length === 0) issues.push({ path, message: 'a grid axis needs at least one value' });
     // Kernel parameters exist only for some kernel types; everything else must exist in the defaulted config.
     const isKernelParam = /^model\.kernel\.[a-z]+$/i.test(path);
@@ -64,13 +106,26 @@ export function expandSweep(request: SweepRequest): SweepPoint[] {
   const base = parseRunConfig(request.base);
   const repeats = request.repeats ?? 1;
   if (!Number.isInteger(repeats) || repeats < 1) throw new ConfigError('Invalid sweep: repeats must be an integer ≥ 1', [{ path: 'repeats', message: 'must be an integer ≥ 1' }]);
-  let points = gridPoints(request.grid);
-  if (request.randomDraws !== undefined) points = randomPoints(points, request.randomDraws, base.seed);
+  // Size first, from the axis lengths alone: a grid too big is refused before any point exists.
+  const size = gridSize(request.grid);
+  const pointCount = request.randomDraws === undefined ? size : Math.min(request.randomDraws, size);
+  const shape = Object.values(request.grid).map((v) => v.length).join(' × ') || '1';
+  checkLimit(
+    'MAX_SWEEP_RUNS',
+    pointCount * repeats,
+    request.randomDraws === undefined
+      ? `The sweep (${shape} grid points × ${repeats} repeat${repeats === 1 ? '' : 's'})`
+      : `The sweep (${pointCount} random draws × ${repeats} repeat${repeats === 1 ? '' : 's'})`,
+  );
+  let points: Record<string, unknown>[];
+  if (request.randomDraws === undefined) points = gridPoints(request.grid);
+  else if (size <= EXPAND_BEFORE_DRAWING) points = randomPoints(gridPoints(request.grid), request.randomDraws, base.seed);
+  else points = drawFromLargeGrid(request.grid, pointCount, base.seed);
   const out: SweepPoint[] = [];
   for (const values of points) {
     let config: RunConfig;
     try {
-      config = parseRunConfig(applyValues(request.base, values));
+      config = parseServiceRunConfig(applyValues(request.base, values));
     } catch (error) {
       if (error instanceof ConfigError) {
         throw new ConfigError(`Sweep point {${describePoint(values)}}: ${error.message}`, error.issues);

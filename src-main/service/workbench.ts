@@ -3,7 +3,8 @@
 // adapters over Workbench.invoke / Workbench.on. Plain Node: no Electron here.
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { confinePath } from '../engine/safe-files';
 import type {
   ApiArg,
   ApiChannel,
@@ -22,7 +23,7 @@ import { defaultRunConfig, parseRunConfig, type RunConfig } from '../shared/run-
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
-import { discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
+import { chooseResumeCheckpoint, discardCheckpointsAfter, resumeCheckpoint } from './checkpoints';
 import type { ClusterCoordinator } from './cluster/coordinator';
 import type { ClusterWorker } from './cluster/cluster-worker';
 import { maskRedisUrl } from './cluster/redis';
@@ -31,6 +32,7 @@ import { buildExportTable, exportColumns, type ExportRun } from './export-table'
 import { formatSeriesCsv } from './export-series';
 import { dataPaths, type DataPaths } from './paths';
 import { PRESETS } from './presets';
+import { parseServiceRunConfig } from './run-validation';
 import { parseRequest } from './requests';
 import { RunScheduler } from './scheduler';
 import { expandSweep } from './sweep';
@@ -76,6 +78,8 @@ export class Workbench {
   private readonly scheduler: RunScheduler;
   private readonly handlers: Handlers;
   private systemInfo: Promise<SystemInfo> | null = null;
+  /** Paths adapters granted (grantPath), with how many grants hold each. */
+  private readonly grantedPaths = new Map<string, number>();
   private closed = false;
   private coordinator: ClusterCoordinator | null = null;
   private localWorker: ClusterWorker | null = null;
@@ -199,6 +203,24 @@ export class Workbench {
     return await handler(parsed);
   }
 
+  /** See WorkbenchApi.grantPath: a path the user chose, usable by requests although outside the data folder. */
+  grantPath(path: string): () => void {
+    const absolute = resolve(path);
+    this.grantedPaths.set(absolute, (this.grantedPaths.get(absolute) ?? 0) + 1);
+    return () => {
+      const n = (this.grantedPaths.get(absolute) ?? 1) - 1;
+      if (n > 0) this.grantedPaths.set(absolute, n);
+      else this.grantedPaths.delete(absolute);
+    };
+  }
+
+  /** A path a request names: one the adapter granted, else confined to the bundles folder (relative paths resolve there). */
+  private requestPath(path: string, field: string): string {
+    if (isAbsolute(path) && this.grantedPaths.has(resolve(path))) return resolve(path);
+    mkdirSync(this.paths.bundlesDir, { recursive: true });
+    return confinePath(this.paths.bundlesDir, path, field);
+  }
+
   on<E extends ApiEventName>(event: E, listener: (p: ApiEvents[E]) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
@@ -295,9 +317,16 @@ export class Workbench {
       throw new Error(`Run ${id} is ${run.status}; only failed, cancelled or interrupted runs can be resumed.`);
     }
     const checkpointDir = this.paths.checkpointDir(id);
-    const checkpoint = resumeCheckpoint(checkpointDir, this.store.metrics.lastStep(id));
+    // Verify before deleting anything: a damaged newest checkpoint falls back to the previous good one.
+    const { checkpoint, corrupt } = chooseResumeCheckpoint(checkpointDir, this.store.metrics.lastStep(id));
+    if (!checkpoint && corrupt.length > 0) {
+      throw new Error(`Run ${id} cannot resume: ${corrupt.map((c) => c.problem).join('; ')}; there is no earlier good checkpoint. Nothing was deleted; re-run it instead.`);
+    }
     const fromStep = checkpoint?.step ?? 0;
     this.store.transaction(() => {
+      for (const { checkpoint: bad, problem } of corrupt) {
+        this.store.runs.log(id, 'warn', `skipped the checkpoint at step ${bad.step}: ${problem}`);
+      }
       // The curve continues from the checkpoint: steps recorded after it are trained again, so they go.
       this.store.metrics.truncateAfter(id, fromStep);
       this.store.runs.setProgressFields(id, { step: fromStep, bestValidationAccuracy: this.store.metrics.bestValidationAccuracy(id) });
@@ -400,7 +429,7 @@ export class Workbench {
       'config:defaults': () => ({ config: defaultRunConfig(), presets: PRESETS }),
       'config:validate': (arg) => {
         try {
-          parseRunConfig(arg);
+          parseServiceRunConfig(arg);
           return { ok: true, issues: [] };
         } catch (error) {
           const issues = (error as { issues?: { path: string; message: string }[] }).issues;
@@ -419,7 +448,7 @@ export class Workbench {
       },
       'datasets:import': async ({ name, path }) => {
         const { importDataset } = await import('../engine/data/index');
-        return importDataset(this.checkDatasetName(name), path, {
+        return importDataset(this.checkDatasetName(name), this.requestPath(path, 'path'), {
           cacheDir: this.paths.datasetsDir,
           onProgress: (p) => this.emit('dataset:progress', { name: p.name, receivedBytes: p.receivedBytes, totalBytes: p.totalBytes, phase: p.phase }),
         });
@@ -435,7 +464,7 @@ export class Workbench {
         return this.store.metrics.samples(id);
       },
       'runs:start': ({ config, queue }) => {
-        const id = this.createRun(parseRunConfig(config), { first: queue === false });
+        const id = this.createRun(parseServiceRunConfig(config), { first: queue === false });
         this.scheduler.pump();
         return { id };
       },
@@ -462,10 +491,10 @@ export class Workbench {
       },
       'runs:exportBundle': ({ ids, path }) => {
         ids.forEach((id) => this.requireRun(id));
-        return exportBundle(this.store, ids, path, (id) => this.paths.checkpointDir(id));
+        return exportBundle(this.store, ids, this.requestPath(path, 'path'), (id) => this.paths.checkpointDir(id));
       },
       'runs:importBundle': ({ path }) => {
-        const ids = importBundle(this.store, this.paths, path);
+        const ids = importBundle(this.store, this.paths, this.requestPath(path, 'path'));
         for (const id of ids) {
           const run = this.store.runs.get(id)!;
           this.emit('run:status', { id, status: run.status, error: run.error });

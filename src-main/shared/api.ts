@@ -281,6 +281,13 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { message
 export interface WorkbenchApi {
   invoke<C extends ApiChannel>(channel: C, arg: ApiArg<C>): Promise<ApiResult<C>>;
   on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+  /**
+   * Adapters only (never a client): lets requests use one path outside the data
+   * folder because the user chose it themselves — in a native file dialog, on the
+   * command line, or as the server's own temporary file. Paths a request names
+   * are otherwise confined to the data folder's bundles/ folder. Returns the revoke.
+   */
+  grantPath?(path: string): () => void;
 }
 
 /**

@@ -2,6 +2,7 @@
 // diff. Used by sweeps (grid axes), compare (config diff), export (columns) and the
 // new-run form (fields, validation issues); pure, so the UI uses these same functions.
 import { canonicalJson } from './run-config';
+import { isPrototypeKey } from './untrusted-json';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -9,10 +10,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Own properties only: a path segment such as `__proto__` or `constructor` never reaches a prototype. */
 export function getPath(obj: unknown, path: string): unknown {
   let current: unknown = obj;
   for (const key of path.split('.')) {
-    if (!isPlainObject(current)) return undefined;
+    if (!isPlainObject(current) || !Object.hasOwn(current, key)) return undefined;
     current = current[key];
   }
   return current;
@@ -31,6 +33,7 @@ const DISCRIMINATED_OBJECTS = new Set(['model.kernel']);
  * learning rate is still the learning rate after switching to SGD.
  */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
+  if (isPrototypeKey(path)) throw new Error(`'${path}' is not a config path (it names an object prototype).`);
   return setKeys(obj, path.split('.'), 0, value) as T;
 }
 

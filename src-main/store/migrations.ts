@@ -23,6 +23,21 @@ function addExperimentHash(db: Db): void {
   db.exec('CREATE INDEX runs_experiment ON runs (experiment_hash, id)');
 }
 
+/**
+ * 4: run numbers are never reused. `runs.id` is a plain INTEGER PRIMARY KEY, which
+ * hands out max(id)+1, so deleting the newest run gave its number to the next one
+ * and notes citing "#13" then pointed at another experiment. AUTOINCREMENT would
+ * need the table (and every table referencing it) rebuilt; a one-row counter does
+ * the same: RunStore.insert takes max(counter, max(id)) + 1 and stores it back.
+ */
+const neverReuseRunIds = `
+  CREATE TABLE id_sequence (
+    name     TEXT PRIMARY KEY,
+    last_id  INTEGER NOT NULL
+  );
+  INSERT INTO id_sequence (name, last_id) SELECT 'runs', coalesce(max(id), 0) FROM runs;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   /* 1: initial schema */ `
   CREATE TABLE groups (
@@ -186,7 +201,8 @@ export const MIGRATIONS: readonly Migration[] = [
     value  TEXT NOT NULL
   );
   `,
-  /* 4: drop artifacts: checkpoints were recorded there and read only by tests; resume, bundles and the cluster find them on disk (service/checkpoints.ts), which a killed worker cannot leave out of date */ `
+  neverReuseRunIds,
+  /* 5: drop artifacts: checkpoints were recorded there and read only by tests; resume, bundles and the cluster find them on disk (service/checkpoints.ts), which a killed worker cannot leave out of date */ `
   DROP INDEX artifacts_run;
   DROP TABLE artifacts;
   `,

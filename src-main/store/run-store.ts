@@ -158,19 +158,40 @@ const LIST_COLUMNS = `id, name, status, config_json, config_hash, experiment_has
   queue_position, step, total_steps, best_val_acc, test_acc, parameter_count, summary_json, created_at, started_at,
   finished_at, duration_ms, error, origin`;
 
+/** A run's end that the database refused to record (disk full): reads show it until it is written. */
+export type UnsavedEnds = Map<number, { status: RunStatus; error: string | null; finishedAt: string }>;
+
 export class RunStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly unsavedEnds: UnsavedEnds = new Map(),
+  ) {}
+
+  /** A row as the rest of the product must see it: a run whose end is not yet written has ended all the same. */
+  private present(row: RunDbRow): StoredRun {
+    const run = toStoredRun(row);
+    const end = this.unsavedEnds.get(run.id);
+    if (!end || run.status !== 'running') return run;
+    return { ...run, status: end.status, error: end.error, finishedAt: end.finishedAt };
+  }
 
   insert(run: NewRun): number {
     const tags = run.tags ?? [];
     const status = run.status ?? 'queued';
+    // A number never handed out before, even when the newest run was deleted (migration 3).
+    const { id } = this.db
+      .prepare(
+        `UPDATE id_sequence SET last_id = max(last_id, (SELECT coalesce(max(id), 0) FROM runs)) + 1 WHERE name = 'runs' RETURNING last_id AS id`,
+      )
+      .get() as { id: number };
     const info = this.db
       .prepare(
-        `INSERT INTO runs (name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
+        `INSERT INTO runs (id, name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
            search_text, queue_position, created_at, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
+        id,
         run.name,
         status,
         JSON.stringify(run.config),
@@ -193,7 +214,7 @@ export class RunStore {
 
   get(id: number): StoredRun | null {
     const row = this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunDbRow | undefined;
-    return row ? toStoredRun(row) : null;
+    return row ? this.present(row) : null;
   }
 
   exists(id: number): boolean {
@@ -238,7 +259,7 @@ export class RunStore {
       for (const row of rows) byId.set(row.id, row);
     }
     const total = (this.db.prepare(`SELECT count(*) AS n FROM runs ${whereSql}`).get(...params) as { n: number }).n;
-    return { rows: ids.map((id) => toRunRow(toStoredRun(byId.get(id)!))), total };
+    return { rows: ids.map((id) => toRunRow(this.present(byId.get(id)!))), total };
   }
 
   idsInGroups(groupIds: number[]): number[] {
@@ -258,7 +279,9 @@ export class RunStore {
    * same statement so two racing callers cannot both win. Returns the new state.
    */
   transition(id: number, to: RunStatus, fields: { error?: string | null } = {}): StoredRun {
-    const run = this.get(id);
+    // The stored row, not the presented one: an unsaved end is what this call writes.
+    const row = this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunDbRow | undefined;
+    const run = row ? toStoredRun(row) : null;
     if (!run) throw new Error(`Run ${id} does not exist.`);
     if (!canTransition(run.status, to)) throw new TransitionError(id, run.status, to);
     const now = nowIso();

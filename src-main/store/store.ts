@@ -2,23 +2,65 @@
 // operation the hot path needs — writing a batch of training progress in a
 // single transaction.
 import type { TrainProgress } from '../shared/progress';
-import { describeStorageError, openDatabase, type Db, type OpenDatabaseOptions } from './database';
+import { describeStorageError, openDatabase, StoreError, type Db, type OpenDatabaseOptions } from './database';
 import { ClusterStore } from './cluster-store';
 import { MetricStore } from './metric-store';
-import { RunStore } from './run-store';
+import type { RunStatus } from '../shared/api';
+import { nowIso, RunStore, type UnsavedEnds } from './run-store';
 
 export class Store {
   readonly runs: RunStore;
   readonly metrics: MetricStore;
+  /** Ends of runs the database refused to write (disk full): shown by every read, written at the first chance. */
+  private readonly unsavedEnds: UnsavedEnds = new Map();
   readonly cluster: ClusterStore;
 
   private constructor(
     private readonly db: Db,
     readonly file: string,
   ) {
-    this.runs = new RunStore(db);
+    this.runs = new RunStore(db, this.unsavedEnds);
     this.metrics = new MetricStore(db);
     this.cluster = new ClusterStore(db);
+  }
+
+  /**
+   * Ends a running run (completed, failed, cancelled, interrupted) with its reason.
+   * A run must never stay 'running' without a worker: when the database refuses
+   * the write (a full disk), the end is kept in memory — every read shows it — and
+   * written by retryUnsavedEnds (the scheduler retries; every later transaction
+   * tries first). The error is still thrown so the caller can report it.
+   */
+  endRun(id: number, status: RunStatus, error: string | null): void {
+    try {
+      this.transaction(() => this.runs.transition(id, status, { error }), 'record the end of a run in');
+      this.unsavedEnds.delete(id);
+    } catch (failure) {
+      if (failure instanceof StoreError) this.unsavedEnds.set(id, { status, error, finishedAt: nowIso() });
+      throw failure;
+    }
+  }
+
+  /** How many run ends still wait to be written. */
+  unsavedEndCount(): number {
+    return this.unsavedEnds.size;
+  }
+
+  /** Writes the ends the database refused earlier; keeps those it still refuses. */
+  retryUnsavedEnds(): number {
+    for (const [id, end] of [...this.unsavedEnds]) {
+      try {
+        this.db.transaction(() => {
+          const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: RunStatus } | undefined;
+          // Gone, or already moved on (another process ended it): nothing left to write.
+          if (row && row.status === 'running') this.runs.transition(id, end.status, { error: end.error });
+        })();
+        this.unsavedEnds.delete(id);
+      } catch {
+        // Still refused; the next retry tries again.
+      }
+    }
+    return this.unsavedEnds.size;
   }
 
   static open(options: OpenDatabaseOptions): Store {
@@ -27,6 +69,7 @@ export class Store {
 
   /** Runs fn in one transaction; storage errors come back as StoreError naming the file and the cause. */
   transaction<T>(fn: () => T, action = 'write to'): T {
+    if (this.unsavedEnds.size > 0) this.retryUnsavedEnds();
     try {
       return this.db.transaction(fn)();
     } catch (error) {
@@ -121,6 +164,7 @@ export class Store {
   }
 
   close(): void {
+    if (this.db.open && this.unsavedEnds.size > 0) this.retryUnsavedEnds();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,4 +1,5 @@
 // `kerv datasets`: which datasets are here, download one, or import files you have.
+import { resolve } from 'node:path';
 import { CACHED_DATASETS } from '../../shared/datasets';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, request } from '../workbench-session';
@@ -56,7 +57,12 @@ const command: CliCommand = {
         const status =
           sub === 'download'
             ? await request(() => wb.invoke('datasets:download', { name: positionals[0] }))
-            : await request(() => wb.invoke('datasets:import', { name: positionals[0], path: positionals[1] }));
+            : await request(() => {
+                // A folder on the user's own command line: theirs to choose, wherever it is.
+                const folder = resolve(positionals[1]);
+                wb.grantPath(folder);
+                return wb.invoke('datasets:import', { name: positionals[0], path: folder });
+              });
         console.log(`${status.name}: ${status.present ? `ready at ${status.location} (${size(status.sizeBytes)})` : 'not present'}`);
         return status.present ? EXIT.ok : EXIT.failed;
       } finally {

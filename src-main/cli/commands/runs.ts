@@ -1,4 +1,5 @@
 // `kerv runs`: list, show, remove, resume, and move runs between machines.
+import { resolve } from 'node:path';
 import { RUN_SORT_KEYS, RUN_STATUSES, type RunListQuery, type RunRow, type RunSortKey, type RunStatus } from '../../shared/api';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request, trainAndWait } from '../workbench-session';
@@ -178,7 +179,10 @@ async function exportRuns(argv: string[]): Promise<number> {
   const ids = positionals.flatMap((p) => parseIds(p, 'run id'));
   const wb = await openWorkbench(values['data-dir']);
   try {
-    const { path, bytes } = await request(() => wb.invoke('runs:exportBundle', { ids, path: values.out! }));
+    // A path on the user's own command line: theirs to choose, wherever it is.
+    const out = resolve(values.out);
+    wb.grantPath(out);
+    const { path, bytes } = await request(() => wb.invoke('runs:exportBundle', { ids, path: out }));
     console.log(`Wrote ${ids.length} run${ids.length === 1 ? '' : 's'} to ${path} (${bytes} bytes).`);
     return EXIT.ok;
   } finally {
@@ -191,7 +195,9 @@ async function importRuns(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError('kerv runs import needs one .kervrun file');
   const wb = await openWorkbench(values['data-dir']);
   try {
-    const { ids } = await request(() => wb.invoke('runs:importBundle', { path: positionals[0] }));
+    const file = resolve(positionals[0]);
+    wb.grantPath(file);
+    const { ids } = await request(() => wb.invoke('runs:importBundle', { path: file }));
     console.log(`Imported ${ids.length} run${ids.length === 1 ? '' : 's'}: ${ids.join(', ')}.`);
     return EXIT.ok;
   } finally {

@@ -20,7 +20,10 @@ Options:
   --port <n>        port to listen on (default 5317; 0 picks a free port)
   --host <addr>     address to bind (default 127.0.0.1). Binding another address
                     exposes the UI (it can start and delete runs) to that network;
-                    the token in the printed URL is still required.
+                    the token in the printed URL is still required. Requests must
+                    name the server in their Host header: loopback names and this
+                    address are accepted; add the names clients use after commas,
+                    e.g. --host 0.0.0.0,gpu-box,gpu-box.lab
   --data-dir <dir>  the data folder (runs database, datasets, checkpoints)
   --concurrency <n> runs trained at the same time (on this machine)
   --redis <url>     coordinate a cluster through this Redis (default $KERV_REDIS_URL,
@@ -68,7 +71,8 @@ const serve: CliCommand = {
     });
     let server;
     try {
-      server = await startServer({ api: workbench, staticDir, host: values.host, port, token: values.token });
+      const [bindHost, ...hostNames] = (values.host ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+      server = await startServer({ api: workbench, staticDir, host: bindHost, port, token: values.token, allowedHosts: hostNames });
     } catch (error) {
       await workbench.close();
       const code = (error as NodeJS.ErrnoException).code;

@@ -13,14 +13,17 @@
 // needs (Conv2D, MaxPool/MaxPoolGrad, AvgPool/AvgPoolGrad, FusedBatchNorm and the
 // ops of its gradient, matmul, softmax/log-sum-exp, the optimizers' element-wise
 // ops) is present in tfjs-backend-wasm 4.22; test/unit/engine/backend checks a
-// training step against the cpu backend. Three of those present are replaced
+// training step against the cpu backend. Some of those present are replaced
 // where they are slow for training: Sum and Mean over leading axes
-// (wasm-reductions.ts) and MaxPoolGrad of non-overlapping windows
-// (wasm-max-pool-grad.ts).
+// (wasm-reductions.ts), MaxPoolGrad of non-overlapping windows
+// (wasm-max-pool-grad.ts), Tanh (wasm-tanh.ts) and products with a transposed
+// operand (wasm-matmul.ts).
 import * as tf from '@tensorflow/tfjs';
 import { wasmMaxPoolGradKernel } from './wasm-max-pool-grad';
 import { wasmReductionKernels } from './wasm-reductions';
 import { insertZeros } from '../kernels/conv-geometry';
+import { wasmTransposedMatMulKernel } from './wasm-matmul';
+import { wasmTanhKernel } from './wasm-tanh';
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
 type KernelArgs = Parameters<KernelConfig['kernelFunc']>[0];
@@ -136,7 +139,7 @@ let registered = false;
 /** Registers (once per process) the wasm training kernels; call before tf.setBackend('wasm'). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel()].filter((k): k is KernelConfig => k !== null);
+  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel(), wasmTanhKernel(), wasmTransposedMatMulKernel()].filter((k): k is KernelConfig => k !== null);
   for (const kernel of [...WASM_TRAINING_KERNELS, ...faster]) {
     // The wasm package registers its own (slow) kernels on import; replace them.
     if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);

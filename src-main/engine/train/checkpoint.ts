@@ -5,6 +5,7 @@
 //   model.json + weights.bin   the model in the standard tfjs layers format (tf.loadLayersModel reads it)
 //   optimizer.json + .bin      the optimiser state (TrainOptimizer.getWeights), tfjs weight encoding
 //   state.json                 epoch, step, Rng states, wall time so far, best validation accuracy, config
+//   manifest.json              size and sha256 of each file above (checkpoint-manifest.ts), verified before use
 //
 // Atomic: a checkpoint is written into a hidden temporary folder and renamed to
 // its step-N name (a fresh name, so rename(2) is atomic); only then are older ones
@@ -16,6 +17,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import type { RunConfig } from '../../shared/run-config';
 import type { RngState } from '../random';
+import { verifyCheckpoint, writeCheckpointManifest } from './checkpoint-manifest';
 import type { NamedTensor } from './optimizer';
 
 export const CHECKPOINT_FORMAT = 'kerv-checkpoint';
@@ -131,6 +133,7 @@ export async function saveCheckpoint(
     await writeNamedTensors(tmp, 'optimizer', optimizerWeights);
     const full: CheckpointState = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...state, savedAt: new Date().toISOString() };
     await writeFile(join(tmp, 'state.json'), JSON.stringify(full, null, 2));
+    writeCheckpointManifest(tmp);
     await rm(finalDir, { recursive: true, force: true }); // only when re-running steps already saved
     await rename(tmp, finalDir);
   } catch (error) {
@@ -173,9 +176,16 @@ export async function readCheckpointState(path: string): Promise<{ path: string;
 
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const { path: dir, state } = await readCheckpointState(path);
-  const weights = await readNamedTensors(dir, 'model.json', 'weights.bin', (json) => json.weightsManifest.flatMap((g: any) => g.weights));
-  const optimizer = await readNamedTensors(dir, 'optimizer.json', 'optimizer.bin', (json) => json.weights);
-  return { path: dir, state, weights: weights.map((w) => w.tensor), optimizer };
+  const verdict = verifyCheckpoint(dir);
+  if (!verdict.ok) throw new Error(`resumeFrom: the checkpoint in ${dir} is corrupt: ${verdict.problem}`);
+  try {
+    const weights = await readNamedTensors(dir, 'model.json', 'weights.bin', (json) => json.weightsManifest.flatMap((g: any) => g.weights));
+    const optimizer = await readNamedTensors(dir, 'optimizer.json', 'optimizer.bin', (json) => json.weights);
+    return { path: dir, state, weights: weights.map((w) => w.tensor), optimizer };
+  } catch (error) {
+    // A checkpoint from before manifests, damaged: say which folder instead of a bare tensor error.
+    throw new Error(`resumeFrom: cannot load the checkpoint in ${dir} (weights.bin / optimizer.bin damaged?): ${(error as Error).message}`);
+  }
 }
 
 /** Puts checkpoint weights into a freshly built model of the same config (by position, shapes checked). */

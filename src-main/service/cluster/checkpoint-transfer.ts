@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { keys } from './protocol';
+import type { RunKeys } from './protocol';
 import type { RedisClient } from './redis';
 
 export const CHUNK_BYTES = 1024 * 1024;
@@ -35,7 +35,7 @@ const manifestSchema = z
   .strict();
 export type CheckpointManifest = z.infer<typeof manifestSchema>;
 
-export async function readManifest(redis: RedisClient, runId: number): Promise<CheckpointManifest | null> {
+export async function readManifest(redis: RedisClient, keys: RunKeys, runId: number): Promise<CheckpointManifest | null> {
   const raw = (await redis.call('GET', keys.checkpoint(runId))) as string | null;
   if (!raw) return null;
   const parsed = manifestSchema.safeParse(JSON.parse(raw));
@@ -43,7 +43,7 @@ export async function readManifest(redis: RedisClient, runId: number): Promise<C
   return parsed.data;
 }
 
-function deleteChunks(redis: RedisClient, runId: number, manifest: CheckpointManifest): Promise<unknown> | null {
+function deleteChunks(redis: RedisClient, keys: RunKeys, runId: number, manifest: CheckpointManifest): Promise<unknown> | null {
   const names = manifest.files.flatMap((f) => Array.from({ length: f.chunks }, (_, i) => keys.checkpointChunk(runId, manifest.step, f.name, i)));
   return names.length > 0 ? redis.call('DEL', ...names) : null;
 }
@@ -51,6 +51,7 @@ function deleteChunks(redis: RedisClient, runId: number, manifest: CheckpointMan
 /** Stores the checkpoint folder as the run's newest checkpoint in Redis. */
 export async function uploadCheckpoint(
   redis: RedisClient,
+  keys: RunKeys,
   runId: number,
   folder: string,
   meta: { step: number; epoch: number },
@@ -61,7 +62,7 @@ export async function uploadCheckpoint(
   if (total > maxBytes) {
     throw new Error(`checkpoint ${folder} is ${(total / 1e6).toFixed(1)} MB, over the ${(maxBytes / 1e6).toFixed(0)} MB limit for moving runs between machines (--max-checkpoint-mb)`);
   }
-  const previous = await readManifest(redis, runId).catch(() => null);
+  const previous = await readManifest(redis, keys, runId).catch(() => null);
   const manifest: CheckpointManifest = { step: meta.step, epoch: meta.epoch, folder: basename(folder), files: [] };
   for (const name of names) {
     if (!FILE_NAME.test(name)) continue;
@@ -73,7 +74,7 @@ export async function uploadCheckpoint(
     manifest.files.push({ name, bytes: bytes.length, chunks, sha256: createHash('sha256').update(bytes).digest('hex') });
   }
   await redis.call('SET', keys.checkpoint(runId), JSON.stringify(manifest), 'EX', EXPIRE_S);
-  if (previous && previous.step !== manifest.step) await deleteChunks(redis, runId, previous);
+  if (previous && previous.step !== manifest.step) await deleteChunks(redis, keys, runId, previous);
   return manifest;
 }
 
@@ -84,11 +85,12 @@ export async function uploadCheckpoint(
  */
 export async function downloadCheckpoint(
   redis: RedisClient,
+  keys: RunKeys,
   runId: number,
   checkpointDir: string,
   options: { expectStep?: number; maxBytes?: number } = {},
 ): Promise<{ path: string; step: number; epoch: number } | null> {
-  const manifest = await readManifest(redis, runId);
+  const manifest = await readManifest(redis, keys, runId);
   if (!manifest || (options.expectStep !== undefined && manifest.step !== options.expectStep)) return null;
   const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
   if (total > (options.maxBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES)) throw new Error(`the checkpoint of run ${runId} in Redis is ${(total / 1e6).toFixed(1)} MB, over the limit`);
@@ -122,8 +124,8 @@ export async function downloadCheckpoint(
 }
 
 /** Forgets the run's checkpoint in Redis (a fresh dispatch must not resume a stale one). */
-export async function deleteCheckpoint(redis: RedisClient, runId: number): Promise<void> {
-  const manifest = await readManifest(redis, runId).catch(() => null);
-  if (manifest) await deleteChunks(redis, runId, manifest);
+export async function deleteCheckpoint(redis: RedisClient, keys: RunKeys, runId: number): Promise<void> {
+  const manifest = await readManifest(redis, keys, runId).catch(() => null);
+  if (manifest) await deleteChunks(redis, keys, runId, manifest);
   await redis.call('DEL', keys.checkpoint(runId));
 }

@@ -25,7 +25,7 @@ import { availableCores, coreShare } from '../../engine/backend/cores';
 import type { FromWorker } from '../worker/messages';
 import type { WorkerHandle, WorkerLauncher } from '../worker/launcher';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
-import { CANCEL_CHANNEL, encodeEntry, keys, PROGRESS_STREAM, QUEUE_NAME, runJobSchema, WORKERS_SET, type StreamMessage, type WorkerHeartbeat } from './protocol';
+import { CANCEL_CHANNEL, cancelMessage, encodeEntry, QUEUE_NAME, runJobSchema, runKeys, workerKey, WORKERS_SET, type RunKeys, type StreamMessage, type WorkerHeartbeat } from './protocol';
 import { createRedisClient, describeRedisError, maskRedisUrl, probeRedis, type RedisClient } from './redis';
 
 export interface ClusterWorkerOptions {
@@ -52,6 +52,7 @@ export interface ClusterWorkerOptions {
 
 interface ActiveJob {
   runId: number;
+  keys: RunKeys;
   jobId: string;
   handle: WorkerHandle;
   /** The user cancelled the run. */
@@ -72,7 +73,10 @@ export class ClusterWorker {
   private redis: RedisClient | null = null;
   private subscriber: RedisClient | null = null;
   private worker: Worker | null = null;
-  private readonly active = new Map<number, ActiveJob>();
+  /** BullMQ does not close a connection it was given: close() does. */
+  private jobsConnection: RedisClient | null = null;
+  /** Runs in progress, by cancelMessage(coordinator, runId). */
+  private readonly active = new Map<string, ActiveJob>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly startedAt = new Date().toISOString();
@@ -91,11 +95,12 @@ export class ClusterWorker {
     this.subscriber = createRedisClient(this.o.redisUrl, { connectionName: `kerv-worker:${this.o.name}:cancel` });
     await this.redis.connect();
     await this.subscriber.connect();
-    this.subscriber.on('message', (_channel: string, message: string) => this.cancelRun(Number(message)));
+    this.subscriber.on('message', (_channel: string, message: string) => this.cancelRun(message));
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     const stallMs = this.o.stallTimeoutMs ?? 30_000;
+    this.jobsConnection = createRedisClient(this.o.redisUrl, { connectionName: `kerv-worker:${this.o.name}:jobs` });
     this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
-      connection: createRedisClient(this.o.redisUrl, { connectionName: `kerv-worker:${this.o.name}:jobs` }) as never,
+      connection: this.jobsConnection as never,
       concurrency: this.o.concurrency,
       lockDuration: stallMs,
       stalledInterval: Math.max(1000, Math.round(stallMs / 2)),
@@ -117,7 +122,7 @@ export class ClusterWorker {
   }
 
   runningIds(): number[] {
-    return [...this.active.keys()];
+    return [...this.active.values()].map((a) => a.runId);
   }
 
   /**
@@ -135,20 +140,21 @@ export class ClusterWorker {
     await this.worker?.close();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     try {
-      await this.redis?.call('DEL', keys.worker(this.o.name));
+      await this.redis?.call('DEL', workerKey(this.o.name));
       await this.redis?.call('SREM', WORKERS_SET, this.o.name);
     } catch {
       // Redis is gone: the heartbeat expires by itself.
     }
     this.subscriber?.disconnect();
+    this.jobsConnection?.disconnect();
     this.redis?.disconnect();
   }
 
-  private cancelRun(runId: number): void {
-    const a = this.active.get(runId);
+  private cancelRun(key: string): void {
+    const a = this.active.get(key);
     if (!a || a.cancelled) return;
     a.cancelled = true;
-    this.log(`worker ${this.o.name}: run ${runId} cancelled by the coordinator`);
+    this.log(`worker ${this.o.name}: run ${a.runId} cancelled by the coordinator`);
     a.handle.send({ type: 'cancel' });
     a.killTimer = setTimeout(() => a.handle.kill(), 10_000);
   }
@@ -171,11 +177,11 @@ export class ClusterWorker {
       heartbeatAt: new Date().toISOString(),
     };
     const ttlMs = (this.o.heartbeatMs ?? 2000) * 5;
-    await redis.call('SET', keys.worker(this.o.name), JSON.stringify(beat), 'PX', ttlMs);
+    await redis.call('SET', workerKey(this.o.name), JSON.stringify(beat), 'PX', ttlMs);
     await redis.call('SADD', WORKERS_SET, this.o.name);
     // A cancel published while this worker was disconnected is still in its key.
-    for (const runId of this.active.keys()) {
-      if (Number(await redis.call('EXISTS', keys.cancel(runId))) === 1) this.cancelRun(runId);
+    for (const [key, a] of this.active) {
+      if (Number(await redis.call('EXISTS', a.keys.cancel(a.runId))) === 1) this.cancelRun(key);
     }
   }
 
@@ -189,8 +195,9 @@ export class ClusterWorker {
     }
     const data = parsed.data;
     const runId = data.runId;
+    const keys = runKeys(data.coordinator);
     const attempt = Number(await redis.call('INCR', keys.attempt(runId)));
-    const post = (message: StreamMessage) => redis.call('XADD', PROGRESS_STREAM, '*', ...encodeEntry({ runId, attempt, worker: this.o.name, message }));
+    const post = (message: StreamMessage) => redis.call('XADD', keys.progress, '*', ...encodeEntry({ runId, attempt, worker: this.o.name, message }));
     let config: RunConfig;
     try {
       config = parseRunConfig(data.config);
@@ -202,15 +209,16 @@ export class ClusterWorker {
       await post({ kind: 'outcome', outcome: { status: 'cancelled', epoch: 0, step: 0 } });
       return 'cancelled';
     }
-    const checkpointDir = join(this.o.workDir, 'runs', String(runId), 'checkpoint');
+    const runDir = join(this.o.workDir, 'runs', `${data.coordinator}-${runId}`);
+    const checkpointDir = join(runDir, 'checkpoint');
     rmSync(checkpointDir, { recursive: true, force: true });
     mkdirSync(checkpointDir, { recursive: true });
     mkdirSync(this.o.datasetsDir, { recursive: true });
-    const resume = await downloadCheckpoint(redis, runId, checkpointDir, { maxBytes: this.o.maxCheckpointBytes });
+    const resume = await downloadCheckpoint(redis, keys, runId, checkpointDir, { maxBytes: this.o.maxCheckpointBytes });
     await post({ kind: 'claimed', fromStep: resume?.step ?? 0 });
     this.log(`worker ${this.o.name}: run ${runId} (attempt ${attempt}) ${resume ? `resumes at step ${resume.step}` : 'starts'}`);
-    const result = await this.train(job, runId, config, post, checkpointDir, resume?.path ?? null, data.appVersion, this.o.backend ?? data.defaultBackend);
-    rmSync(join(this.o.workDir, 'runs', String(runId)), { recursive: true, force: true });
+    const result = await this.train(job, keys, cancelMessage(data.coordinator, runId), runId, config, post, checkpointDir, resume?.path ?? null, data.appVersion, this.o.backend ?? data.defaultBackend);
+    rmSync(runDir, { recursive: true, force: true });
     // Thrown, the job goes back to the queue (BullMQ retries it): another worker continues the run.
     if (result === 'released') throw new Error(`worker ${this.o.name} stopped; the run continues from its checkpoint elsewhere`);
     return result;
@@ -218,6 +226,8 @@ export class ClusterWorker {
 
   private train(
     job: Job,
+    keys: RunKeys,
+    activeKey: string,
     runId: number,
     config: RunConfig,
     post: (m: StreamMessage) => Promise<unknown>,
@@ -228,8 +238,8 @@ export class ClusterWorker {
   ): Promise<string> {
     const redis = this.redis!;
     const handle = this.o.launcher.launch();
-    const a: ActiveJob = { runId, jobId: String(job.id), handle, cancelled: false, releasing: this.stopping, lost: false, refused: false, released: false, step: 0, killTimer: null };
-    this.active.set(runId, a);
+    const a: ActiveJob = { runId, keys, jobId: String(job.id), handle, cancelled: false, releasing: this.stopping, lost: false, refused: false, released: false, step: 0, killTimer: null };
+    this.active.set(activeKey, a);
     let reported = false;
     // Messages are forwarded one after another, in the order the training process sent them.
     let chain: Promise<unknown> = Promise.resolve();
@@ -254,7 +264,7 @@ export class ClusterWorker {
         a.step = p.steps[p.steps.length - 1].step;
       } else if (p.type === 'checkpoint') {
         try {
-          await uploadCheckpoint(redis, runId, p.path, { step: p.step, epoch: p.epoch }, this.o.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES);
+          await uploadCheckpoint(redis, keys, runId, p.path, { step: p.step, epoch: p.epoch }, this.o.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES);
         } catch (error) {
           await post({ kind: 'progress', progress: { type: 'log', level: 'warn', message: `checkpoint at step ${p.step} stays on worker ${this.o.name}: ${(error as Error).message}` } });
           return;
@@ -283,7 +293,7 @@ export class ClusterWorker {
       handle.onExit((code, signal) => {
         void chain.then(async () => {
           if (a.killTimer) clearTimeout(a.killTimer);
-          this.active.delete(runId);
+          this.active.delete(activeKey);
           if (a.lost) return resolve('lost');
           if (a.refused) return resolve('refused');
           // Stopped by close(): handed back, or killed after the grace period before it reported anything.

@@ -21,16 +21,20 @@ import { resumeCheckpoint } from '../checkpoints';
 import type { DataPaths } from '../paths';
 import { emitProgressEvents, outcomeStatus, type Emit, type RunPlacement } from '../scheduler';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, deleteCheckpoint, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
+import { randomBytes } from 'node:crypto';
 import {
   CANCEL_CHANNEL,
+  cancelMessage,
   COORDINATOR_GROUP,
+  COORDINATOR_ID,
   decodeEntry,
   jobId,
-  keys,
-  PROGRESS_STREAM,
   QUEUE_NAME,
+  runKeys,
+  workerKey,
   WORKERS_SET,
   type RunJob,
+  type RunKeys,
   type StreamEntry,
   type WorkerHeartbeat,
 } from './protocol';
@@ -52,7 +56,17 @@ export interface ClusterCoordinatorOptions {
 }
 
 const LAST_ENTRY = 'progress-stream-last-entry';
+const COORDINATOR_ID_KEY = 'coordinator-id';
 const CONSUMER = 'workbench';
+
+/** This data folder's coordinator id, made on first use. */
+function coordinatorId(store: Store): string {
+  const saved = store.cluster.state(COORDINATOR_ID_KEY);
+  if (saved && COORDINATOR_ID.test(saved)) return saved;
+  const made = randomBytes(6).toString('hex');
+  store.transaction(() => store.cluster.setState(COORDINATOR_ID_KEY, made));
+  return made;
+}
 
 /** Stream ids are "ms-seq": compares them numerically. */
 export function compareEntryIds(a: string, b: string): number {
@@ -68,14 +82,21 @@ export class ClusterCoordinator implements RunPlacement {
   /** A separate connection for the blocking stream reads. */
   private readonly reader: RedisClient;
   private readonly queue: Queue;
+  /** BullMQ does not close a connection it was given: close() does. */
+  private readonly queueConnection: RedisClient;
   private readonly handing = new Set<number>();
   private readonly handed = new Set<number>();
   private stopped = false;
   private loop: Promise<void> | null = null;
+  /** This workbench's id in the cluster (made once, kept in its database): its runs' keys are under it. */
+  readonly id: string;
+  private readonly keys: RunKeys;
   connected = false;
   lastError: string | null = null;
 
   private constructor(private readonly o: ClusterCoordinatorOptions) {
+    this.id = coordinatorId(o.store);
+    this.keys = runKeys(this.id);
     this.redis = createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator' });
     this.reader = createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator:progress' });
     this.redis.on('ready', () => {
@@ -84,7 +105,8 @@ export class ClusterCoordinator implements RunPlacement {
     });
     this.redis.on('close', () => (this.connected = false));
     this.redis.on('error', (error: unknown) => (this.lastError = describeRedisError(o.redisUrl, error)));
-    this.queue = new Queue(QUEUE_NAME, { connection: createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator:queue' }) as never });
+    this.queueConnection = createRedisClient(o.redisUrl, { connectionName: 'kerv-coordinator:queue' });
+    this.queue = new Queue(QUEUE_NAME, { connection: this.queueConnection as never });
     this.queue.on('error', (error) => (this.lastError = describeRedisError(o.redisUrl, error)));
   }
 
@@ -113,7 +135,7 @@ export class ClusterCoordinator implements RunPlacement {
 
   private async ensureGroup(): Promise<void> {
     try {
-      await this.redis.call('XGROUP', 'CREATE', PROGRESS_STREAM, COORDINATOR_GROUP, '0', 'MKSTREAM');
+      await this.redis.call('XGROUP', 'CREATE', this.keys.progress, COORDINATOR_GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!/BUSYGROUP/.test((error as Error).message)) throw error;
     }
@@ -138,13 +160,13 @@ export class ClusterCoordinator implements RunPlacement {
   private async readBatch(from: '0' | '>', blockMs: number): Promise<number> {
     const args = ['GROUP', COORDINATOR_GROUP, CONSUMER, 'COUNT', String(this.o.batchSize ?? 500)];
     if (blockMs > 0) args.push('BLOCK', String(blockMs));
-    const reply = (await this.reader.call('XREADGROUP', ...args, 'STREAMS', PROGRESS_STREAM, from)) as StreamReply;
+    const reply = (await this.reader.call('XREADGROUP', ...args, 'STREAMS', this.keys.progress, from)) as StreamReply;
     const raw = reply?.[0]?.[1] ?? [];
     if (raw.length === 0) return 0;
     await this.ingest(raw.map(([id, fields]) => ({ id, entry: decodeEntry(fields ?? []) })));
     const ids = raw.map(([id]) => id);
-    await this.redis.call('XACK', PROGRESS_STREAM, COORDINATOR_GROUP, ...ids);
-    await this.redis.call('XDEL', PROGRESS_STREAM, ...ids);
+    await this.redis.call('XACK', this.keys.progress, COORDINATOR_GROUP, ...ids);
+    await this.redis.call('XDEL', this.keys.progress, ...ids);
     return raw.length;
   }
 
@@ -161,7 +183,7 @@ export class ClusterCoordinator implements RunPlacement {
       if (m.kind !== 'progress' || m.progress.type !== 'checkpoint') continue;
       const held = store.cluster.get(entry.runId);
       if (!held || entry.attempt < held.attempt) continue;
-      const got = await downloadCheckpoint(this.redis, entry.runId, this.o.paths.checkpointDir(entry.runId), {
+      const got = await downloadCheckpoint(this.redis, this.keys, entry.runId, this.o.paths.checkpointDir(entry.runId), {
         expectStep: m.progress.step,
         maxBytes: this.o.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES,
       }).catch(() => null);
@@ -264,17 +286,18 @@ export class ClusterCoordinator implements RunPlacement {
     const held = store.transaction(() => store.cluster.open(id));
     if (!before?.open) {
       // A new hand-over: Redis must describe this run as the workbench has it (a resumed run's checkpoint, no stale cancel).
+      const keys = this.keys;
       await this.redis.call('DEL', keys.cancel(id));
       const checkpoint = run.step > 0 ? resumeCheckpoint(paths.checkpointDir(id), run.step) : null;
-      if (checkpoint) await uploadCheckpoint(this.redis, id, checkpoint.path, checkpoint, this.o.maxCheckpointBytes);
-      else await deleteCheckpoint(this.redis, id);
+      if (checkpoint) await uploadCheckpoint(this.redis, keys, id, checkpoint.path, checkpoint, this.o.maxCheckpointBytes);
+      else await deleteCheckpoint(this.redis, keys, id);
       const fingerprint = store.runs.getEnvironment(id)?.dataset?.fingerprint;
       if (fingerprint && checkpoint) await this.redis.call('SET', keys.fingerprint(id), fingerprint);
       else await this.redis.call('DEL', keys.fingerprint(id));
     }
-    const data: RunJob = { runId: id, config: run.config as unknown as Record<string, unknown>, appVersion: this.o.appVersion, defaultBackend: this.o.defaultBackend() };
+    const data: RunJob = { coordinator: this.id, runId: id, config: run.config as unknown as Record<string, unknown>, appVersion: this.o.appVersion, defaultBackend: this.o.defaultBackend() };
     // The job id is fixed per hand-over, so adding it again (after a restart) is a no-op.
-    await this.queue.add('train', data, { jobId: jobId(id, held.dispatch), attempts: 1000, removeOnComplete: true, removeOnFail: true });
+    await this.queue.add('train', data, { jobId: jobId(this.id, id, held.dispatch), attempts: 1000, removeOnComplete: true, removeOnFail: true });
   }
 
   cancel(id: number): boolean {
@@ -284,9 +307,9 @@ export class ClusterCoordinator implements RunPlacement {
     if (!held?.open || !run) return false;
     this.handed.delete(id);
     void (async () => {
-      await this.redis.call('SET', keys.cancel(id), '1', 'EX', 7 * 24 * 3600);
-      await this.redis.call('PUBLISH', CANCEL_CHANNEL, String(id));
-      if (run.status === 'queued') await this.queue.remove(jobId(id, held.dispatch)).catch(() => 0);
+      await this.redis.call('SET', this.keys.cancel(id), '1', 'EX', 7 * 24 * 3600);
+      await this.redis.call('PUBLISH', CANCEL_CHANNEL, cancelMessage(this.id, id));
+      if (run.status === 'queued') await this.queue.remove(jobId(this.id, id, held.dispatch)).catch(() => 0);
     })().catch((error: unknown) => (this.lastError = describeRedisError(this.o.redisUrl, error)));
     if (run.status === 'queued') {
       store.transaction(() => store.cluster.close(id));
@@ -304,7 +327,7 @@ export class ClusterCoordinator implements RunPlacement {
   async workers(): Promise<WorkerHeartbeat[]> {
     const names = (await this.redis.call('SMEMBERS', WORKERS_SET)) as string[];
     if (names.length === 0) return [];
-    const values = (await this.redis.call('MGET', ...names.map(keys.worker))) as (string | null)[];
+    const values = (await this.redis.call('MGET', ...names.map(workerKey))) as (string | null)[];
     const alive: WorkerHeartbeat[] = [];
     const gone: string[] = [];
     values.forEach((v, i) => (v ? alive.push(JSON.parse(v) as WorkerHeartbeat) : gone.push(names[i])));
@@ -328,6 +351,7 @@ export class ClusterCoordinator implements RunPlacement {
     this.reader.disconnect();
     await this.loop?.catch(() => {});
     await this.queue.close().catch(() => {});
+    this.queueConnection.disconnect();
     this.redis.disconnect();
   }
 }

@@ -1,47 +1,65 @@
 // What the coordinator and the workers exchange through Redis, in one place.
 //
-//   BullMQ queue 'kerv-runs'     one job per run hand-over: {runId, config, ...}. A job
-//                                is data only: the worker parses the config with the run
-//                                schema and never evaluates anything in it.
-//   stream 'kerv:progress'       everything a worker reports (claimed, every
-//                                TrainProgress message, the outcome), in order, read by
-//                                the coordinator in a consumer group and acknowledged
-//                                only after its SQLite transaction committed.
-//   'kerv:run:<id>:attempt'      incremented by each worker that takes the run; its
-//                                messages carry it, so a worker that lost the run
-//                                (stalled, then taken over) is fenced out.
-//   'kerv:run:<id>:fingerprint'  the dataset fingerprint the run trains on.
-//   'kerv:run:<id>:cancel'       set by the coordinator; also published on 'kerv:cancel'.
-//   'kerv:ckpt:<id>'             manifest of the run's newest checkpoint; its files are
-//                                chunked under 'kerv:ckpt:<id>:<step>:<file>:<n>'.
-//   'kerv:worker:<name>'         a worker's heartbeat (expires), listed in 'kerv:workers'.
+// Several workbenches may share one Redis and one pool of workers: each
+// coordinator has an id (made once per data folder), and everything about its
+// runs lives under 'kerv:<coordinator>:…', so run 7 of one workbench never meets
+// run 7 of another.
+//
+//   BullMQ queue 'kerv-runs'        one job per run hand-over: {coordinator, runId, config, ...}.
+//                                   A job is data only: the worker parses the config with
+//                                   the run schema and never evaluates anything in it.
+//   stream '…:progress'             everything a worker reports (claimed, every
+//                                   TrainProgress message, the outcome), in order, read by
+//                                   the coordinator in a consumer group and acknowledged
+//                                   only after its SQLite transaction committed.
+//   '…:run:<id>:attempt'            incremented by each worker that takes the run; its
+//                                   messages carry it, so a worker that lost the run
+//                                   (stalled, then taken over) is fenced out.
+//   '…:run:<id>:fingerprint'        the dataset fingerprint the run trains on.
+//   '…:run:<id>:cancel'             set by the coordinator; also published on 'kerv:cancel'.
+//   '…:ckpt:<id>'                   manifest of the run's newest checkpoint; its files are
+//                                   chunked under '…:ckpt:<id>:<step>:<file>:<n>'.
+//   'kerv:worker:<name>'            a worker's heartbeat (expires), listed in 'kerv:workers'.
 import { z } from 'zod';
 import type { ClusterWorkerInfo } from '../../shared/api';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
 
 export const QUEUE_NAME = 'kerv-runs';
-export const PROGRESS_STREAM = 'kerv:progress';
 export const COORDINATOR_GROUP = 'coordinator';
 export const CANCEL_CHANNEL = 'kerv:cancel';
 export const WORKERS_SET = 'kerv:workers';
 
-export const keys = {
-  attempt: (runId: number) => `kerv:run:${runId}:attempt`,
-  fingerprint: (runId: number) => `kerv:run:${runId}:fingerprint`,
-  cancel: (runId: number) => `kerv:run:${runId}:cancel`,
-  checkpoint: (runId: number) => `kerv:ckpt:${runId}`,
-  checkpointChunk: (runId: number, step: number, file: string, index: number) => `kerv:ckpt:${runId}:${step}:${file}:${index}`,
-  worker: (name: string) => `kerv:worker:${name}`,
-};
+/** A coordinator's id: letters and digits, so it is safe in keys and job ids. */
+export const COORDINATOR_ID = /^[a-z0-9]{8,32}$/;
+
+/** The keys of one coordinator's runs. */
+export function runKeys(coordinator: string) {
+  const ns = `kerv:${coordinator}`;
+  return {
+    progress: `${ns}:progress`,
+    attempt: (runId: number) => `${ns}:run:${runId}:attempt`,
+    fingerprint: (runId: number) => `${ns}:run:${runId}:fingerprint`,
+    cancel: (runId: number) => `${ns}:run:${runId}:cancel`,
+    checkpoint: (runId: number) => `${ns}:ckpt:${runId}`,
+    checkpointChunk: (runId: number, step: number, file: string, index: number) => `${ns}:ckpt:${runId}:${step}:${file}:${index}`,
+  };
+}
+export type RunKeys = ReturnType<typeof runKeys>;
+
+export const workerKey = (name: string) => `kerv:worker:${name}`;
 
 /** BullMQ job ids may not contain ':'; one job per hand-over of a run. */
-export function jobId(runId: number, dispatch: number): string {
-  return `run-${runId}-d${dispatch}`;
+export function jobId(coordinator: string, runId: number, dispatch: number): string {
+  return `${coordinator}-run-${runId}-d${dispatch}`;
 }
+
+/** What the cancel channel carries: which coordinator's run. */
+export const cancelMessage = (coordinator: string, runId: number) => `${coordinator}:${runId}`;
 
 /** A job's data. The config is checked again by the worker (parseRunConfig), never trusted. */
 export const runJobSchema = z
   .object({
+    coordinator: z.string().regex(COORDINATOR_ID),
     runId: z.number().int().positive(),
     config: z.record(z.string(), z.unknown()),
     appVersion: z.string().max(100),

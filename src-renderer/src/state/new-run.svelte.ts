@@ -125,6 +125,9 @@ export class NewRunForm {
   async start(queue: boolean): Promise<number | null> {
     this.busy = true;
     try {
+      // Validate first (the same checks the service makes, kervLayers range included): a bad
+      // config shows its issues next to the fields and creates no run.
+      if (!(await this.check())) return null;
       const { id } = await api.invoke('runs:start', { config: $state.snapshot(this.config) as never, queue });
       return id;
     } catch (error) {

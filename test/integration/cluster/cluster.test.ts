@@ -1,12 +1,17 @@
 // The cluster with real parts: private redis-server instances, real `kerv worker`
 // processes on their own data folders, and a coordinating workbench whose SQLite
 // must end up holding every run, complete, with contiguous curves.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkpointsOnDisk } from '../../../src-main/service/checkpoints';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../../src-main/shared/api';
+import { createRedisClient } from '../../../src-main/service/cluster/redis';
 import type { Workbench } from '../../../src-main/service/workbench';
+import { Store } from '../../../src-main/store/store';
+import { ensureRendererBuilt } from '../../e2e/harness';
 import { contiguous, openTestBench, tinyConfig, type TestBench } from '../service/helpers';
-import { startRedis, startWorker, waitFor, type KervProcess, type RedisInstance } from './helpers';
+import { spawnKerv, startRedis, startWorker, tempDir, waitFor, type KervProcess, type RedisInstance } from './helpers';
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
 
@@ -15,7 +20,12 @@ async function settled(wb: Workbench, ids: number[]): Promise<Map<number, { stat
   return new Map(ids.map((id) => [id, { status: wb.store.runs.get(id)!.status, error: wb.store.runs.get(id)!.error }]));
 }
 
-function expectCompleteCurve(wb: Workbench, id: number): void {
+/** A run long enough (3 epochs of ~110 steps) to be hit mid-epoch by a fault. */
+function longerConfig() {
+  return tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 2000, testSubset: 200 }, batchSize: 16, epochs: 3 });
+}
+
+function expectCompleteCurve(wb: { store: Store }, id: number): void {
   const run = wb.store.runs.get(id)!;
   const metrics = wb.store.metrics.metrics(id);
   expect(run.totalSteps).toBeGreaterThan(0);
@@ -26,12 +36,21 @@ function expectCompleteCurve(wb: Workbench, id: number): void {
 }
 
 describe('cluster: BullMQ on Redis, real workers', () => {
+  // One Redis (persistent, as a deployment runs it) and two workers shared by the tests; a test that kills one gets it back.
   let redis: RedisInstance;
+  const workers: Record<'alpha' | 'beta', KervProcess | null> = { alpha: null, beta: null };
   const processes: KervProcess[] = [];
   let bench: TestBench | null = null;
 
+  async function ensureWorkers(): Promise<void> {
+    for (const name of ['alpha', 'beta'] as const) {
+      const w = workers[name];
+      if (!w || w.child.exitCode !== null || w.child.signalCode !== null) workers[name] = await startWorker(redis.url, name);
+    }
+  }
+
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = await startRedis({ persistent: true });
   });
   afterEach(async () => {
     await bench?.dispose();
@@ -39,11 +58,12 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
   });
   afterAll(async () => {
+    await Promise.all(Object.values(workers).map((w) => w?.stop('SIGKILL')));
     await redis?.dispose();
-  });
+  }, 300_000);
 
   it('a 4-run sweep across a coordinator and two workers lands 4 complete runs in the coordinator’s SQLite', async () => {
-    processes.push(await startWorker(redis.url, 'alpha'), await startWorker(redis.url, 'beta'));
+    await ensureWorkers();
     bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
     const wb = bench.wb;
     const { runIds } = await wb.invoke('sweeps:start', {
@@ -77,5 +97,149 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     const status = await wb.invoke('cluster:status', undefined);
     expect(status.connected).toBe(true);
     expect(status.workers.map((w) => w.name).sort()).toEqual(['alpha', 'beta']);
-  });
+  }, 300_000);
+
+  it('kill -9 of a worker mid-run: the run continues on the other worker from its last checkpoint, with no step missing or doubled', async () => {
+    await ensureWorkers();
+    bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
+    const wb = bench.wb;
+    const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
+    // Past the first epoch's checkpoint (which reached the coordinator), in the middle of the second epoch.
+    const checkpoint = await waitFor('the first checkpoint to reach the coordinator', () => checkpointsOnDisk(wb.paths.checkpointDir(id)).at(-1) ?? null);
+    await waitFor('steps after the checkpoint', () => wb.store.runs.get(id)!.step > checkpoint.step + 5);
+    const first = wb.store.cluster.worker(id) as 'alpha' | 'beta';
+    const other = first === 'alpha' ? 'beta' : 'alpha';
+    const stepAtKill = wb.store.runs.get(id)!.step;
+    expect(stepAtKill).toBeLessThan(wb.store.runs.get(id)!.totalSteps!);
+    workers[first]!.child.kill('SIGKILL');
+
+    const outcome = await settled(wb, [id]);
+    expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
+    expectCompleteCurve(wb, id);
+    expect(wb.store.cluster.worker(id)).toBe(other);
+    const logs = wb.store.runs.logs(id).map((l) => l.message);
+    const resumedAt = logs.map((m) => new RegExp(`continues on worker ${other} from the checkpoint at step (\\d+)`).exec(m)).find(Boolean);
+    expect(resumedAt, logs.join('\n')).toBeTruthy();
+    // It resumed from a checkpoint behind the step where the first worker died: that stretch was trained again, once.
+    expect(Number(resumedAt![1])).toBeGreaterThanOrEqual(checkpoint.step);
+    expect(Number(resumedAt![1])).toBeLessThan(stepAtKill);
+  }, 300_000);
+
+  it('Redis restarted mid-run: worker and coordinator reconnect and nothing is lost', async () => {
+    await ensureWorkers();
+    bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
+    const wb = bench.wb;
+    const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
+    await waitFor('the run to train', () => wb.store.runs.get(id)!.step > 20);
+    await redis.stop();
+    await waitFor('the coordinator to notice', async () => !(await wb.invoke('cluster:status', undefined)).connected);
+    await redis.start();
+    const outcome = await settled(wb, [id]);
+    expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
+    expectCompleteCurve(wb, id);
+    expect((await wb.invoke('cluster:status', undefined)).connected).toBe(true);
+  }, 300_000);
+
+  it('cancel from the workbench reaches the remote worker; a worker refuses a run whose dataset fingerprint differs', async () => {
+    // Its own Redis: the run must wait in the queue with no worker up.
+    const own = await startRedis();
+    bench = await openTestBench({ redisUrl: own.url, clusterLocalWorker: false });
+    const wb = bench.wb;
+    const probe = createRedisClient(own.url);
+    await probe.connect();
+    try {
+      // Handed over while no worker is up; then Redis says the run trained on other data.
+      const refused = (await wb.invoke('runs:start', { config: tinyConfig() as never })).id;
+      const cid = wb.store.cluster.state('coordinator-id');
+      await waitFor('the job in the queue', async () => Number(await probe.call('EXISTS', `bull:kerv-runs:${cid}-run-${refused}-d1`)) === 1);
+      await probe.call('SET', `kerv:${cid}:run:${refused}:fingerprint`, 'not-the-same-data');
+      const worker = await startWorker(own.url, 'gamma');
+      processes.push(worker);
+      await settled(wb, [refused]);
+      const run = wb.store.runs.get(refused)!;
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/worker gamma refused run \d+: its fashion-mnist data has fingerprint \w+, but the run trained on data with fingerprint not-the-same-data/);
+      expect(wb.store.metrics.metrics(refused).steps.step).toHaveLength(0);
+
+      const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
+      await waitFor('the run to train on the worker', () => wb.store.runs.get(id)!.step > 5);
+      await wb.invoke('runs:cancel', { id });
+      await settled(wb, [id]);
+      expect(wb.store.runs.get(id)!.status).toBe('cancelled');
+      expect(wb.store.runs.get(id)!.step).toBeLessThan(wb.store.runs.get(id)!.totalSteps!);
+      await waitFor('the worker to say so', () => worker.output().includes(`run ${id} cancelled by the coordinator`));
+    } finally {
+      probe.disconnect();
+      await bench.dispose();
+      bench = null;
+      await own.dispose();
+    }
+  }, 300_000);
+
+  it('wrong password and unreachable Redis: clear errors, and the workbench trains locally', async () => {
+    const guarded = await startRedis({ password: 'right-password' });
+    try {
+      const wrong = guarded.url.replace('right-password', 'wrong-password');
+      bench = await openTestBench({ redisUrl: wrong });
+      const status = await bench.wb.invoke('cluster:status', undefined);
+      expect(status.connected).toBe(false);
+      expect(status.redisUrl).not.toContain('wrong-password');
+      expect(status.error).toMatch(/refused the credentials.*WRONGPASS.*Check the user name and password/);
+      const { id } = await bench.wb.invoke('runs:start', { config: tinyConfig() as never });
+      expect((await settled(bench.wb, [id])).get(id)!.status).toBe('completed');
+      expect(bench.launcher.handles).toHaveLength(1);
+
+      const noPassword = spawnKerv(['worker', '--redis', guarded.url.replace(':right-password@', '')], tempDir('kerv-worker-'));
+      expect(await noPassword.exited).toBe(1);
+      expect(noPassword.output()).toMatch(/requires a password/);
+      rmSync(noPassword.dataDir, { recursive: true, force: true });
+    } finally {
+      await guarded.dispose();
+    }
+    const closedPort = guarded.port;
+    const unreachable = spawnKerv(['worker', '--redis', `redis://127.0.0.1:${closedPort}`], tempDir('kerv-worker-'));
+    expect(await unreachable.exited).toBe(1);
+    expect(unreachable.output()).toMatch(new RegExp(`Cannot reach Redis at redis://127.0.0.1:${closedPort}: connection refused`));
+    rmSync(unreachable.dataDir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('coordinator killed (kill -9) mid-sweep: the workers go on, and a restarted coordinator ingests everything', async () => {
+    ensureRendererBuilt();
+    const dataDir = tempDir('kerv-coordinator-');
+    const base = join(dataDir, 'base.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(base, JSON.stringify(tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 1000, testSubset: 200 }, batchSize: 32, epochs: 2 })));
+    const queue = spawnKerv(['sweep', '--base', base, '--grid', 'model.kernel.type=linear,polynomial', '--repeats', '2', '--detach'], dataDir);
+    expect(await queue.exited, queue.output()).toBe(0);
+    await ensureWorkers();
+    const serveArgs = ['serve', '--port', '0', '--redis', redis.url, '--no-local-worker', '--token', 'cluster-test-token-0123456789'];
+    let coordinator = spawnKerv(serveArgs, dataDir);
+    processes.push(coordinator);
+    const store = Store.open({ file: join(dataDir, 'workbench.sqlite') });
+    const probe = createRedisClient(redis.url);
+    await probe.connect();
+    try {
+      const ids = store.runs.idsWithStatus('queued');
+      expect(ids).toHaveLength(4);
+      await waitFor('two runs to train', () => ids.filter((id) => store.runs.get(id)!.step > 5).length >= 2);
+      coordinator.child.kill('SIGKILL');
+      await coordinator.exited;
+      // The workers keep training and reporting while no coordinator reads.
+      const stream = `kerv:${store.cluster.state('coordinator-id')}:progress`;
+      const backlog = Number(await probe.call('XLEN', stream));
+      await waitFor('progress to pile up in Redis', async () => Number(await probe.call('XLEN', stream)) > backlog + 20);
+      coordinator = spawnKerv(serveArgs, dataDir);
+      processes.push(coordinator);
+      await waitFor('all four runs to finish', () => ids.every((id) => FINAL.includes(store.runs.get(id)!.status)), 240_000);
+      for (const id of ids) {
+        expect({ id, status: store.runs.get(id)!.status, error: store.runs.get(id)!.error }).toEqual({ id, status: 'completed', error: null });
+        expectCompleteCurve({ store }, id);
+      }
+    } finally {
+      probe.disconnect();
+      store.close();
+      await coordinator.stop('SIGINT');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

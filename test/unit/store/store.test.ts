@@ -61,6 +61,60 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('run numbers (issue 12, bug 3)', () => {
+  it('are never reused: deleting the newest run does not free its number, not even across a reopen', () => {
+    const ids = [addRun(store), addRun(store), addRun(store)];
+    expect(ids).toEqual([1, 2, 3]);
+    store.runs.delete([3]);
+    expect(addRun(store)).toBe(4);
+    store.runs.delete([4]);
+    store.close();
+    store = Store.open({ file: join(dir, 'db.sqlite') });
+    expect(addRun(store)).toBe(5);
+  });
+
+  it('an upgraded version-2 database continues after its highest run', () => {
+    const file = join(dir, 'v2.sqlite');
+    const v2 = new Database(file);
+    v2.exec(MIGRATIONS[0] as string);
+    (MIGRATIONS[1] as (db: unknown) => void)(v2);
+    v2.pragma('user_version = 2');
+    const c = parseRunConfig({});
+    const insert = v2.prepare(
+      `INSERT INTO runs (id, name, status, config_json, config_hash, dataset, arch, kernel, seed, search_text, created_at)
+       VALUES (?, 'old', 'completed', ?, 'h', ?, ?, ?, 0, '', '2026-01-01T00:00:00.000Z')`,
+    );
+    insert.run(13, JSON.stringify(c), c.dataset.name, c.model.arch, c.model.kernel.type);
+    v2.close();
+    const upgraded = Store.open({ file });
+    try {
+      expect(upgraded.schemaVersion()).toBe(MIGRATIONS.length);
+      upgraded.runs.delete([13]);
+      expect(addRun(upgraded)).toBe(14);
+    } finally {
+      upgraded.close();
+    }
+  });
+});
+
+describe('a run end the database refuses to write (disk full)', () => {
+  it('is shown by every read at once and written as soon as the database accepts writes again', () => {
+    const id = addRun(store);
+    store.transaction(() => store.runs.transition(id, 'running'));
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.pragma('query_only = 1'); // every write refused, as on a full disk
+    expect(() => store.endRun(id, 'failed', 'could not record progress: disk full')).toThrow(StoreError);
+    expect(store.runs.get(id)!.status).toBe('failed');
+    expect(store.runs.get(id)!.error).toBe('could not record progress: disk full');
+    expect(store.runs.list().rows[0].status).toBe('failed');
+    expect((db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status).toBe('running');
+    expect(store.retryUnsavedEnds()).toBe(1);
+    db.pragma('query_only = 0');
+    expect(store.retryUnsavedEnds()).toBe(0);
+    expect((db.prepare('SELECT status, error FROM runs WHERE id = ?').get(id) as { status: string; error: string })).toEqual({ status: 'failed', error: 'could not record progress: disk full' });
+  });
+});
+
 describe('schema', () => {
   it('migrates a new file to the current version in WAL mode, and reopens without migrating again', () => {
     expect(store.schemaVersion()).toBe(MIGRATIONS.length);

@@ -1,5 +1,5 @@
-// The wasm Sum / Mean (leading axes) and MaxPoolGrad (non-overlapping windows)
-// replacements must agree with tfjs's own cpu kernels, including the cases they
+// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh
+// and transposed-BatchMatMul replacements must agree with tfjs's own cpu kernels, including the cases they
 // hand back to the wasm package's kernels, and ties in a pooling window (ReLU
 // zeros), where the gradient must go to the first maximum only.
 import * as tf from '@tensorflow/tfjs';
@@ -93,4 +93,43 @@ describe('wasm MaxPoolGrad', () => {
     // Each window passes on exactly one gradient value per channel.
     expect(wasm.filter((v) => v !== 0).length).toBeLessThanOrEqual((2 * 6 * 6 * 4) / 4);
   });
+});
+
+describe('wasm Tanh', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('matches the cpu kernel within 1e-6 absolutely, from tiny to saturated inputs, and its gradient too', async () => {
+    const values = Float32Array.from(randomValues(4096, 13), (v, i) => v * [1e-6, 1e-3, 0.5, 3, 30][i % 5]);
+    const compute = () => {
+      const x = tf.tensor1d(values);
+      return [tf.tanh(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tanh(t), x)))(x)];
+    };
+    const [wasm, cpu] = [await runOn('wasm', compute), await runOn('cpu', compute)];
+    for (let k = 0; k < 2; k++) {
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - cpu[k][i]));
+      expect(worst).toBeLessThan(1e-6);
+    }
+    expect(wasm[0].every((v) => v >= -1 && v <= 1)).toBe(true);
+  });
+});
+
+describe('wasm BatchMatMul with transposed operands', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    it(`matches the cpu kernel: transposeA ${transposeA}, transposeB ${transposeB}, 2-D and batched`, async () => {
+      await expectSameOnBothBackends(() => {
+        const a = tf.tensor2d(randomValues(7 * 5, 21), transposeA ? [5, 7] : [7, 5]);
+        const b = tf.tensor2d(randomValues(5 * 3, 22), transposeB ? [3, 5] : [5, 3]);
+        const batchA = tf.tensor3d(randomValues(2 * 4 * 6, 23), transposeA ? [2, 6, 4] : [2, 4, 6]);
+        const batchB = tf.tensor3d(randomValues(2 * 6 * 3, 24), transposeB ? [2, 3, 6] : [2, 6, 3]);
+        return [tf.matMul(a, b, transposeA, transposeB), tf.matMul(batchA, batchB, transposeA, transposeB)];
+      }, 1e-4);
+    });
+  }
 });
