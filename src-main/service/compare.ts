@@ -31,13 +31,17 @@ function sameSamples(a: SampleImage[], b: SampleImage[]): boolean {
   return a.every((s, i) => s.datasetIndex === b[i].datasetIndex && s.label === b[i].label);
 }
 
-export function compareRuns(store: Store, ids: number[]): Comparison {
-  if (ids.length < 2) throw new Error(`Compare needs at least two runs (got ${ids.length}).`);
-  const runs = ids.map((id) => {
-    const run = store.runs.get(id);
-    if (!run) throw new Error(`Run ${id} does not exist.`);
-    return run;
-  });
+/**
+ * Compares the runs that exist among `ids` (in that order) and lists the others
+ * as missing. The config diff shows each run's current name (a rename is not in
+ * the stored config; an auto-named run has none there).
+ */
+export function compareRuns(store: Store, requested: number[]): Comparison {
+  const unique = [...new Set(requested)];
+  const runs = unique.map((id) => store.runs.get(id)).filter((r) => r !== null);
+  const missing = unique.filter((id) => !runs.some((r) => r.id === id));
+  if (runs.length === 0) throw new Error(`None of the runs to compare exist (${missing.map((id) => `#${id}`).join(', ')}).`);
+  const ids = runs.map((r) => r.id);
   const metrics = Object.fromEntries(ids.map((id) => [id, store.metrics.metrics(id)]));
   let flipped: Comparison['flipped'] = null;
   if (ids.length === 2) {
@@ -55,7 +59,8 @@ export function compareRuns(store: Store, ids: number[]): Comparison {
   }
   return {
     runs: runs.map(toRunRow),
-    configDiff: diffConfigs(runs.map((r) => r.config)),
+    missing,
+    configDiff: diffConfigs(runs.map((r) => ({ ...r.config, name: r.name }))),
     metrics,
     flipped,
   };

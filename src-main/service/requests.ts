@@ -2,9 +2,10 @@
 // socket, the CLI) may send anything, so each argument is parsed before use and a
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
-import { RUN_SORT_KEYS, RUN_STATUSES, type ApiChannel } from '../shared/api';
+import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
-import { BACKENDS, ConfigError } from '../shared/run-config';
+import { BACKENDS, ConfigError, DAWN_BACKENDS } from '../shared/run-config';
+import { isFieldName } from '../shared/run-fields';
 import { EXPORT_FORMATS } from '../shared/table-format';
 import { assertPlainJson } from '../shared/untrusted-json';
 
@@ -12,6 +13,7 @@ const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const ids = z.array(id).max(100_000);
 /** A run config: parsed with its own strict schema by the handler; here only its shape. */
 const configInput = z.record(z.string(), z.unknown());
+const runField = z.string().max(200).refine(isFieldName, 'a run field: a run column (bestValidationAccuracy, kernel, ...), summary.<metric> or config.<path>');
 /** Requests that take no argument: nothing, null or {} (a client's habit), never anything else. */
 const noArgument = z.union([z.undefined(), z.null(), z.object({}).strict()]);
 /** A length checked against a limit in force when the request arrives (limits can be raised while running). */
@@ -29,6 +31,8 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
     .object({
       dataDir: path.optional(),
       backend: z.enum(BACKENDS).optional(),
+      webgpuAdapter: z.string().max(200).optional(),
+      webgpuBackend: z.enum(['', ...DAWN_BACKENDS]).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
       redisUrl: z
         .string()
@@ -50,8 +54,13 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       status: z.array(z.enum(RUN_STATUSES)).optional(),
       groupId: id.optional(),
       experimentHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (RunRow.experimentHash)').optional(),
-      sortBy: z.enum(RUN_SORT_KEYS).optional(),
+      sortBy: runField.refine((f) => f !== 'tag', 'runs are not sorted by tag').optional(),
       sortDir: z.enum(['asc', 'desc']).optional(),
+      where: z
+        .array(z.object({ field: runField, op: z.enum(FILTER_OPS), value: z.union([z.number(), z.string().max(200)]) }).strict())
+        .max(20)
+        .optional(),
+      withConfig: z.boolean().optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
       offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     })
@@ -60,6 +69,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
   'runs:get': z.object({ id }).strict(),
   'runs:metrics': z.object({ id, sinceStep: z.number().int().min(0).optional() }).strict(),
   'runs:samples': z.object({ id }).strict(),
+  'runs:scalars': z.object({ id, prefix: z.string().max(200).optional(), sinceStep: z.number().int().min(0).optional() }).strict(),
   'runs:start': z.object({ config: configInput, queue: z.boolean().optional() }).strict(),
   'runs:cancel': z.object({ id }).strict(),
   'runs:resume': z.object({ id }).strict(),

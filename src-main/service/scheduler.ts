@@ -6,7 +6,8 @@
 // go on.
 import { mkdirSync } from 'node:fs';
 import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
-import type { EpochMetrics, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
+import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
+import type { BackendChoice, WebGpuOptions } from '../shared/run-config';
 import { TransitionError, type Store } from '../store/store';
 import { resumeCheckpoint } from './checkpoints';
 import { availableCores, coreShare } from '../engine/backend/cores';
@@ -29,16 +30,19 @@ export interface RunPlacement {
   activeIds(): number[];
 }
 
-/** Tells subscribers what a batch of progress added: a start, steps, an epoch. */
+/** Tells subscribers what a batch of progress added: a start, steps, diagnostic scalars, an epoch. */
 export function emitProgressEvents(emit: Emit, id: number, batch: TrainProgress[]): void {
   const steps: StepMetrics[] = [];
+  const scalars: ScalarSample[] = [];
   let epoch: EpochMetrics | null = null;
   for (const p of batch) {
     if (p.type === 'started') emit('run:started', { id, totalSteps: p.totalSteps, environment: p.environment });
     else if (p.type === 'steps') steps.push(...p.steps);
+    else if (p.type === 'scalars') scalars.push(...p.samples);
     else if (p.type === 'epoch') epoch = p.metrics;
   }
   if (steps.length > 0 || epoch) emit('run:progress', { id, steps, epoch });
+  if (scalars.length > 0) emit('run:scalars', { id, samples: scalars });
 }
 
 /** The status a training outcome gives its run, and the error shown with it. */
@@ -55,8 +59,8 @@ export interface SchedulerOptions {
   appVersion: string;
   emit: Emit;
   concurrency: number;
-  /** Backend for runs whose config says 'auto' (the settings' choice). */
-  defaultBackend: () => string;
+  /** Backend for runs whose config says 'auto', and Dawn's options (the settings' choices). */
+  backendSettings: () => { defaultBackend: BackendChoice; webgpu: WebGpuOptions };
   /** How long a cancelled worker may take to stop on its own before it is killed. */
   cancelGraceMs?: number;
   /** On close, how long workers get to checkpoint and stop before they are killed (default 5 s). */
@@ -191,7 +195,7 @@ export class RunScheduler {
         resumeFrom,
         cacheDir: paths.datasetsDir,
         appVersion: this.o.appVersion,
-        defaultBackend: this.o.defaultBackend(),
+        ...this.o.backendSettings(),
         coreShare: coreShare(availableCores(), this.concurrency),
       });
     } catch (error) {

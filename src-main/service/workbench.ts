@@ -19,7 +19,7 @@ import type {
   SystemInfo,
 } from '../shared/api';
 import { CACHED_DATASETS, isDatasetName, type DatasetName } from '../shared/datasets';
-import { defaultRunConfig, parseRunConfig, type RunConfig } from '../shared/run-config';
+import { BACKENDS, defaultRunConfig, parseRunConfig, type BackendChoice, type RunConfig } from '../shared/run-config';
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
@@ -101,7 +101,10 @@ export class Workbench {
       appVersion: options.appVersion,
       emit: (event, payload) => this.emit(event, payload),
       concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
-      defaultBackend: () => this.settings().backend,
+      backendSettings: () => {
+        const { backend, webgpuAdapter, webgpuBackend } = this.settings();
+        return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
+      },
       cancelGraceMs: options.cancelGraceMs,
       stopGraceMs: options.stopGraceMs,
     });
@@ -267,7 +270,9 @@ export class Workbench {
     const saved = this.store.settings();
     return {
       dataDir: this.paths.root,
-      backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
+      backend: (BACKENDS as readonly unknown[]).includes(saved.backend) ? (saved.backend as BackendChoice) : 'auto',
+      webgpuAdapter: typeof saved.webgpuAdapter === 'string' ? saved.webgpuAdapter : '',
+      webgpuBackend: typeof saved.webgpuBackend === 'string' ? saved.webgpuBackend : '',
       concurrency: this.scheduler.concurrency,
       redisUrl: maskOptional(savedRedisUrl(this.store)),
     };
@@ -335,7 +340,7 @@ export class Workbench {
         id,
         'info',
         checkpoint
-          ? `resume requested from the checkpoint at step ${fromStep} (epoch ${checkpoint.epoch})`
+          ? `resume requested from the checkpoint at step ${fromStep} (${checkpointPosition(checkpoint)})`
           : 'resume requested: no usable checkpoint, restarting from step 0',
       );
     });
@@ -398,7 +403,7 @@ export class Workbench {
     const selection = await initBackend('auto');
     const backends = [...selection.tried];
     if (!backends.some((b) => b.name === 'cpu')) backends.push({ name: 'cpu', available: true, detail: 'pure JavaScript (slow reference)' });
-    for (const name of ['tensorflow-gpu', 'tensorflow', 'wasm']) {
+    for (const name of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']) {
       if (!backends.some((b) => b.name === name)) backends.push({ name, available: false, detail: 'not tried: a preferred backend was available' });
     }
     return {
@@ -419,7 +424,7 @@ export class Workbench {
         if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
           throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
         }
-        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl });
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl, webgpuAdapter: arg.webgpuAdapter, webgpuBackend: arg.webgpuBackend });
         if (arg.concurrency !== undefined) {
           this.scheduler.concurrency = arg.concurrency;
           this.scheduler.pump();
@@ -462,6 +467,10 @@ export class Workbench {
       'runs:samples': ({ id }) => {
         this.requireRun(id);
         return this.store.metrics.samples(id);
+      },
+      'runs:scalars': ({ id, prefix, sinceStep }) => {
+        this.requireRun(id);
+        return this.store.read(() => this.store.metrics.scalars(id, { prefix, sinceStep }));
       },
       'runs:start': ({ config, queue }) => {
         const id = this.createRun(parseServiceRunConfig(config), { first: queue === false });
@@ -520,10 +529,8 @@ export class Workbench {
         return { groupId, runIds };
       },
       'groups:list': () => this.store.runs.groups(),
-      'compare:get': ({ ids }) => {
-        ids.forEach((id) => this.requireRun(id));
-        return compareRuns(this.store, ids);
-      },
+      // Unknown ids are reported in `missing`, not thrown: a saved link to runs one of which was deleted still compares the rest.
+      'compare:get': ({ ids }) => this.store.read(() => compareRuns(this.store, ids)),
       'export:table': (request) => {
         const ids = this.selectRuns(request.runIds, request.groupIds);
         const table = buildExportTable(ids.map((id) => this.exportRun(id)), request);
@@ -539,6 +546,15 @@ export class Workbench {
       'cluster:status': () => this.clusterStatus(),
     };
   }
+}
+
+/**
+ * Where a checkpoint sits, in the 1-based epochs every other message uses: a
+ * checkpoint's `epoch` counts the epochs it completed, so a mid-epoch (partial)
+ * one is inside the next.
+ */
+export function checkpointPosition(checkpoint: { epoch: number; path: string }): string {
+  return /-partial$/.test(checkpoint.path) ? `in epoch ${checkpoint.epoch + 1}` : `end of epoch ${checkpoint.epoch}`;
 }
 
 const maskOptional = (url: string | null) => (url ? maskRedisUrl(url) : null);

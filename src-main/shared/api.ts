@@ -2,13 +2,14 @@
 // IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
-import type { RunConfig, RunConfigInput } from './run-config';
+import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
 import type { ExportFormat } from './table-format';
 import type {
   DatasetInfo,
   EpochMetrics,
   RunEnvironment,
   SampleImage,
+  ScalarSample,
   StepMetrics,
   TrainSummary,
 } from './progress';
@@ -43,6 +44,9 @@ export interface RunRow {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** Only when the list query asked for them (RunListQuery.withConfig): tables with config columns, hyperparameter views. */
+  config?: RunConfig;
+  summary?: TrainSummary | null;
 }
 
 export interface RunDetail extends RunRow {
@@ -74,6 +78,28 @@ export interface RunMetrics {
   epochs: EpochMetrics[];
 }
 
+/** One named diagnostic series (see ScalarSample for the naming convention), columnar. */
+export interface ScalarSeries {
+  step: number[];
+  wallTimeMs: number[];
+  value: number[];
+}
+
+export const FILTER_OPS = ['<', '<=', '=', '!=', '>=', '>'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+/**
+ * One condition of the runs table's filter. `field` is a run field (see
+ * shared/run-fields.ts): a RunRow key ('bestValidationAccuracy', 'kernel'), a
+ * summary metric ('summary.testLoss'), a config path ('config.optimizer.lr') or
+ * 'tag' (= means the run has that tag).
+ */
+export interface RunFilter {
+  field: string;
+  op: FilterOp;
+  value: number | string;
+}
+
 export interface RunListQuery {
   /** Free text matched against name, dataset, arch, kernel and tags. */
   search?: string;
@@ -81,9 +107,17 @@ export interface RunListQuery {
   groupId?: number;
   /** Only the repeats of one experiment (RunRow.experimentHash). */
   experimentHash?: string;
-  /** 'experimentHash' keeps the repeats of an experiment next to each other across pages. */
-  sortBy?: RunSortKey;
+  /**
+   * A run field (see shared/run-fields.ts): 'experimentHash' keeps the repeats of
+   * an experiment next to each other across pages; config paths and summary
+   * metrics ('config.optimizer.lr', 'summary.testLoss') sort too.
+   */
+  sortBy?: string;
   sortDir?: 'asc' | 'desc';
+  /** Every condition must hold. */
+  where?: RunFilter[];
+  /** Include each run's config and summary in its row. */
+  withConfig?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -119,6 +153,8 @@ export interface FlippedSample {
 
 export interface Comparison {
   runs: RunRow[];
+  /** Asked-for runs that do not exist (deleted since the link was made): the others are still compared. */
+  missing: number[];
   configDiff: ConfigDiffRow[];
   metrics: Record<number, RunMetrics>;
   /** Only for exactly two runs: right in A and wrong in B, and the reverse (last common epoch). */
@@ -161,8 +197,13 @@ export interface SystemInfo {
 
 export interface Settings {
   dataDir: string;
-  backend: string;
+  /** The backend of runs whose config says 'auto'; 'auto' = the best available. */
+  backend: BackendChoice;
   concurrency: number;
+  /** Dawn's adapter for the webgpu backend, by name ('' = Dawn's choice: the high-performance GPU). */
+  webgpuAdapter: string;
+  /** Dawn's native API for the webgpu backend, one of DAWN_BACKENDS ('' = the platform's default). */
+  webgpuBackend: string;
   /** The cluster's Redis (password masked); null: every run trains on this machine. Applies when the workbench next starts. */
   redisUrl?: string | null;
 }
@@ -227,6 +268,8 @@ export interface ApiRequests {
   'runs:get': { arg: { id: number }; result: RunDetail };
   'runs:metrics': { arg: { id: number; sinceStep?: number }; result: RunMetrics };
   'runs:samples': { arg: { id: number }; result: SampleImage[] };
+  /** Diagnostic series by name; `prefix` keeps one family ('kernel/', 'system/'), `sinceStep` only later samples. */
+  'runs:scalars': { arg: { id: number; prefix?: string; sinceStep?: number }; result: Record<string, ScalarSeries> };
   /** Queues a run (validated config). `queue: false` puts it at the front of the queue instead of the back. */
   'runs:start': { arg: { config: RunConfigInput; queue?: boolean }; result: { id: number } };
   'runs:cancel': { arg: { id: number }; result: void };
@@ -266,6 +309,8 @@ export interface ApiEvents {
   'run:status': { id: number; status: RunStatus; error: string | null };
   'run:progress': { id: number; steps: StepMetrics[]; epoch: EpochMetrics | null };
   'run:started': { id: number; totalSteps: number; environment: RunEnvironment };
+  /** Diagnostic samples as they are recorded (kernel parameters, norms, activations, system). */
+  'run:scalars': { id: number; samples: ScalarSample[] };
   'dataset:progress': { name: string; receivedBytes: number; totalBytes: number | null; phase: string };
 }
 
@@ -310,6 +355,7 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'runs:get': true,
   'runs:metrics': true,
   'runs:samples': true,
+  'runs:scalars': true,
   'runs:start': true,
   'runs:cancel': true,
   'runs:resume': true,
@@ -335,6 +381,7 @@ const EVENT_TABLE: Record<ApiEventName, true> = {
   'run:status': true,
   'run:progress': true,
   'run:started': true,
+  'run:scalars': true,
   'dataset:progress': true,
 };
 export const API_EVENT_NAMES = Object.keys(EVENT_TABLE) as ApiEventName[];

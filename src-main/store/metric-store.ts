@@ -1,6 +1,6 @@
 // Per-step and per-epoch metrics, sample images and their per-epoch predictions.
-import type { RunMetrics, StepSeries } from '../shared/api';
-import type { EpochMetrics, SampleImage, SamplePrediction, StepMetrics } from '../shared/progress';
+import type { RunMetrics, ScalarSeries, StepSeries } from '../shared/api';
+import type { EpochMetrics, SampleImage, SamplePrediction, ScalarSample, StepMetrics } from '../shared/progress';
 import type { Db } from './database';
 
 interface EpochDbRow {
@@ -138,9 +138,39 @@ export class MetricStore {
     return row.b;
   }
 
+  /** Diagnostic samples; a name re-sent for the same step replaces its value. Non-finite values are kept as NULL gaps. */
+  appendScalars(runId: number, samples: readonly ScalarSample[]): void {
+    const stmt = this.db.prepare('INSERT OR REPLACE INTO scalar_metrics (run_id, name, step, wall_time_ms, value) VALUES (?, ?, ?, ?, ?)');
+    for (const sample of samples) {
+      for (const [name, value] of Object.entries(sample.values)) stmt.run(runId, name, sample.step, sample.wallTimeMs, finiteOrNull(value));
+    }
+  }
+
+  /** Series by name, each ordered by step; `prefix` keeps one family ("kernel/"). */
+  scalars(runId: number, options: { prefix?: string; sinceStep?: number } = {}): Record<string, ScalarSeries> {
+    const prefix = options.prefix ?? '';
+    // A range on the primary key instead of LIKE: the prefix is data, not a pattern.
+    const rows = this.db
+      .prepare(
+        `SELECT name, step, wall_time_ms, value FROM scalar_metrics
+         WHERE run_id = ? AND name >= ? AND name < ? AND step > ? ORDER BY name, step`,
+      )
+      .raw()
+      .all(runId, prefix, `${prefix}\uffff`, options.sinceStep ?? 0) as [string, number, number | null, number | null][];
+    const out: Record<string, ScalarSeries> = {};
+    for (const [name, step, wallTimeMs, value] of rows) {
+      const series = (out[name] ??= { step: [], wallTimeMs: [], value: [] });
+      series.step.push(step);
+      series.wallTimeMs.push(wallTimeMs ?? NaN);
+      series.value.push(value ?? NaN);
+    }
+    return out;
+  }
+
   /** Deletes every step after `step` and every epoch that ended after it: resume continues from there. */
   truncateAfter(runId: number, step: number): void {
     this.db.prepare('DELETE FROM step_metrics WHERE run_id = ? AND step > ?').run(runId, step);
+    this.db.prepare('DELETE FROM scalar_metrics WHERE run_id = ? AND step > ?').run(runId, step);
     const epochs = this.db.prepare('SELECT epoch FROM epoch_metrics WHERE run_id = ? AND step > ?').all(runId, step) as { epoch: number }[];
     const delPred = this.db.prepare('DELETE FROM sample_predictions WHERE run_id = ? AND epoch = ?');
     for (const { epoch } of epochs) delPred.run(runId, epoch);

@@ -202,7 +202,17 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   `,
   neverReuseRunIds,
-  /* 5: drop artifacts: checkpoints were recorded there and read only by tests; resume, bundles and the cluster find them on disk (service/checkpoints.ts), which a killed worker cannot leave out of date */ `
+  /* 5: named diagnostic series (kernel parameters, norms, activations, system), one row per name and step */ `
+  CREATE TABLE scalar_metrics (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    step          INTEGER NOT NULL,
+    wall_time_ms  REAL,
+    value         REAL,
+    PRIMARY KEY (run_id, name, step)
+  ) WITHOUT ROWID;
+  `,
+  /* 6: drop artifacts: checkpoints were recorded there and read only by tests; resume, bundles and the cluster find them on disk (service/checkpoints.ts), which a killed worker cannot leave out of date */ `
   DROP INDEX artifacts_run;
   DROP TABLE artifacts;
   `,

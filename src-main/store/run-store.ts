@@ -1,6 +1,7 @@
 // Runs, their lifecycle and queue order, sweep groups and logs. (Checkpoints are
 // found on disk, service/checkpoints.ts: the folder is their one record.)
-import type { RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
+import type { RunFilter, RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
+import { isFieldName } from '../shared/run-fields';
 import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progress';
 import type { RunConfig } from '../shared/run-config';
 import type { Db } from './database';
@@ -95,20 +96,48 @@ export interface Group {
   createdAt: string;
 }
 
-const SORT_COLUMNS: Record<NonNullable<RunListQuery['sortBy']>, string> = {
+/** Run fields stored as columns (indexed where the list sorts on them). */
+const FIELD_COLUMNS: Record<string, string> = {
   id: 'id',
   name: 'name',
   status: 'status',
   dataset: 'dataset',
   arch: 'arch',
   kernel: 'kernel',
+  seed: 'seed',
   bestValidationAccuracy: 'best_val_acc',
+  testAccuracy: 'test_acc',
   durationMs: 'duration_ms',
+  step: 'step',
   createdAt: 'created_at',
   experimentHash: 'experiment_hash',
 };
 
-const NULLABLE_SORT = new Set<RunListQuery['sortBy']>(['bestValidationAccuracy', 'durationMs']);
+/** Columns that are never NULL: sorting on them needs no "missing values last" term and walks their index. */
+const NOT_NULL_COLUMNS = new Set(['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'seed', 'step', 'createdAt', 'experimentHash']);
+
+/**
+ * A run field (shared/run-fields.ts) as an SQL expression: a column, or a JSON
+ * path into the stored config or summary. Paths travel as bound parameters.
+ */
+function fieldSql(field: string): { sql: string; params: unknown[] } {
+  if (!isFieldName(field) || field === 'tag') throw new Error(`Unknown run field '${field}'; expected a run column, summary.<metric> or config.<path>.`);
+  const column = FIELD_COLUMNS[field];
+  if (column) return { sql: column, params: [] };
+  const [source, ...path] = field.split('.');
+  return { sql: `json_extract(${source === 'config' ? 'config_json' : 'summary_json'}, ?)`, params: [`$.${path.join('.')}`] };
+}
+
+function filterSql(filter: RunFilter): { sql: string; params: unknown[] } {
+  if (filter.field === 'tag') {
+    if (filter.op !== '=' && filter.op !== '!=') throw new Error(`A tag filter is 'tag = name' or 'tag != name' (got '${filter.op}').`);
+    return { sql: `${filter.op === '=' ? '' : 'NOT '}EXISTS (SELECT 1 FROM json_each(runs.tags_json) WHERE value = ?)`, params: [String(filter.value)] };
+  }
+  const { sql, params } = fieldSql(filter.field);
+  // JSON booleans read back as 1/0: 'true'/'false' in a filter mean those.
+  const value = filter.value === 'true' ? 1 : filter.value === 'false' ? 0 : filter.value;
+  return { sql: `${sql} ${filter.op === '!=' ? 'IS NOT' : filter.op} ?`, params: [...params, value] };
+}
 
 export function nowIso(): string {
   return new Date().toISOString();
@@ -240,18 +269,24 @@ export class RunStore {
       where.push('experiment_hash = ?');
       params.push(query.experimentHash);
     }
+    for (const filter of query.where ?? []) {
+      const condition = filterSql(filter);
+      where.push(condition.sql);
+      params.push(...condition.params);
+    }
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const sortBy = query.sortBy ?? 'id';
-    const column = SORT_COLUMNS[sortBy];
+    const sort = fieldSql(sortBy);
     const dir = query.sortDir === 'asc' ? 'ASC' : 'DESC';
     // Runs without a value (no validation accuracy yet) go last either way; columns that are
     // never NULL skip that term so SQLite walks their index instead of sorting.
-    const order = NULLABLE_SORT.has(sortBy) ? `${column} IS NULL, ${column} ${dir}, id ${dir}` : `${column} ${dir}, id ${dir}`;
+    const order = NOT_NULL_COLUMNS.has(sortBy) ? `${sort.sql} ${dir}, id ${dir}` : `${sort.sql} IS NULL, ${sort.sql} ${dir}, id ${dir}`;
+    const orderParams = NOT_NULL_COLUMNS.has(sortBy) ? sort.params : [...sort.params, ...sort.params];
     const limit = query.limit ?? 100;
     const offset = query.offset ?? 0;
     // Two steps: page the ids (index-only where possible), then read just those rows.
     const ids = (
-      this.db.prepare(`SELECT id FROM runs ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as { id: number }[]
+      this.db.prepare(`SELECT id FROM runs ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, ...orderParams, limit, offset) as { id: number }[]
     ).map((r) => r.id);
     const byId = new Map<number, RunDbRow>();
     if (ids.length > 0) {
@@ -259,7 +294,8 @@ export class RunStore {
       for (const row of rows) byId.set(row.id, row);
     }
     const total = (this.db.prepare(`SELECT count(*) AS n FROM runs ${whereSql}`).get(...params) as { n: number }).n;
-    return { rows: ids.map((id) => toRunRow(this.present(byId.get(id)!))), total };
+    const toRow = (stored: StoredRun): RunRow => (query.withConfig ? { ...toRunRow(stored), config: stored.config, summary: stored.summary } : toRunRow(stored));
+    return { rows: ids.map((id) => toRow(this.present(byId.get(id)!))), total };
   }
 
   idsInGroups(groupIds: number[]): number[] {

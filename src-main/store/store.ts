@@ -115,6 +115,9 @@ export class Store {
         this.runs.setProgressFields(runId, { step: last.step, durationMs: last.wallTimeMs });
         break;
       }
+      case 'scalars':
+        this.metrics.appendScalars(runId, p.samples);
+        break;
       case 'epoch': {
         this.metrics.putEpoch(runId, p.metrics);
         const best = this.metrics.bestValidationAccuracy(runId);

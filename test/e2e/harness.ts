@@ -52,8 +52,10 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(dataDir: string): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'out/node/kerv.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+/** Starts `kerv serve` on a free port, or on `port` with `token` (to restart a server where open pages will reconnect). */
+export async function startServe(dataDir: string, at: { port?: number; token?: string } = {}): Promise<ServeProcess> {
+  const args = [join(ROOT, 'out/node/kerv.js'), 'serve', '--port', String(at.port ?? 0), '--data-dir', dataDir, ...(at.token ? ['--token', at.token] : [])];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -212,7 +212,7 @@ describe('workbench UI in Chromium', () => {
     const diff = await page.textContent('[data-testid="config-diff"]');
     expect(diff).toContain('epochs');
     expect(diff).toContain('dataset.trainSubset');
-    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Accuracy"]')?.getAttribute('data-points')) > 0);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="validation accuracy"]')?.getAttribute('data-points')) > 0);
     await shot('compare');
   });
 

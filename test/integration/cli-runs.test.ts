@@ -68,10 +68,14 @@ describe('kerv sweep / runs / compare / export', () => {
     expect(r.code).toBe(0);
     const diff = r.out.split('\n\n')[0].split('\n');
     expect(diff[0]).toMatch(/^field\s+run 1\s+run 4$/);
-    expect(diff.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['optimizer.lr', 'seed']);
+    // The name row shows each run's current name (sweep points are named after their values).
+    expect(diff.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['name', 'optimizer.lr', 'seed']);
     expect(r.out).toMatch(/Sample images right in run 1 only: \d+/);
     const json = JSON.parse(kerv('compare', '1', '2', '--json').out);
-    expect(json.configDiff).toEqual([{ path: 'seed', values: [0, 1] }]);
+    expect(json.configDiff).toEqual([
+      { path: 'name', values: ['lr-sweep lr=0.1 seed=0', 'lr-sweep lr=0.1 seed=1'] },
+      { path: 'seed', values: [0, 1] },
+    ]);
     expect(Object.keys(json.metrics)).toEqual(['1', '2']);
   });
 

@@ -5,6 +5,7 @@ import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request } from '../workbench-session';
 import { textTable } from './runs';
 import { formatPercent } from '../../shared/format';
+import { unknownRun } from '../../service/run-identity';
 
 const usage = `Usage: kerv compare ID ID [ID ...] [options]
 
@@ -59,6 +60,8 @@ const command: CliCommand = {
     const wb = await openWorkbench(values['data-dir']);
     try {
       const comparison = await request(() => wb.invoke('compare:get', { ids }));
+      // A typed id that does not exist is a mistake to report, not a run to skip silently.
+      if (comparison.missing.length > 0) throw new CliError(comparison.missing.map((id) => unknownRun(id).message).join(' '));
       console.log(values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison));
       return EXIT.ok;
     } finally {

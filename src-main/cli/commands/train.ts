@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
-import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, defaultRunConfig, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
@@ -42,8 +42,16 @@ ${kernelFlagsHelp()}
   --label-smoothing F    0..0.5
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
-  --backend NAME         ${BACKENDS.join(' | ')} (or env KERV_BACKEND)
+  --backend NAME         ${BACKENDS.join(' | ')} (or env KERV_BACKEND);
+                         auto takes webgpu only on a hardware GPU, --backend webgpu also on a
+                         software one (SwiftShader, lavapipe: for tests, far slower than wasm)
   --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
+
+WebGPU (Dawn) options, machine settings rather than run config:
+  --webgpu-adapter NAME  the adapter to use, by name (a wrong name lists the available ones;
+                         env KERV_WEBGPU_ADAPTER)
+  --webgpu-backend API   vulkan | metal | d3d12 | d3d11 | opengl | opengles | null
+                         (env KERV_WEBGPU_BACKEND; default: the platform's)
 
 Run:
   --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR
@@ -61,6 +69,8 @@ const RUN_FLAG_OPTIONS = {
   'cache-dir': { type: 'string' },
   'data-dir': { type: 'string' },
   'summary-json': { type: 'string' },
+  'webgpu-adapter': { type: 'string' },
+  'webgpu-backend': { type: 'string' },
 } as const;
 
 /** The dataset cache: the workbench's own, so a dataset downloaded in the app serves `kerv train` too. */
@@ -168,6 +178,11 @@ async function run(argv: string[]): Promise<number> {
   const base = values.config ? readConfigFile(values.config) : (resumed.base ?? {});
   const config = buildRunConfig(base, values);
   const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir(values['data-dir']);
+  const webgpuBackend = values['webgpu-backend'];
+  if (webgpuBackend !== undefined && !(DAWN_BACKENDS as readonly string[]).includes(webgpuBackend)) {
+    throw new CliError(`--webgpu-backend must be one of ${DAWN_BACKENDS.join(', ')}, got ${JSON.stringify(webgpuBackend)}`, EXIT.usage);
+  }
+  const webgpu = { ...(values['webgpu-adapter'] ? { adapter: values['webgpu-adapter'] } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) };
 
   console.log(`kerv train: ${describeRun(config)}`);
   const printer = new TrainPrinter(config);
@@ -187,6 +202,7 @@ async function run(argv: string[]): Promise<number> {
       checkpointDir: resumed.checkpointDir,
       resumeFrom: values.resume,
       cacheDir,
+      backend: { webgpu },
     });
   } catch (error) {
     printer.finish();

@@ -87,7 +87,9 @@ export function convGeometry(
  * (`first`, `first` + 1) of a 4-D tensor: [.., h, w, ..] → [.., (h−1)·fh+1, (w−1)·fw+1, ..].
  * It dilates a filter (axes 0, 1) and spreads a strided gradient back onto the input
  * grid (axes 1, 2), with reshape / pad / slice only, so it is differentiable and
- * runs on every backend.
+ * runs on every backend. Zeros go between rows, then between columns: two rank-4
+ * pads, because the webgpu backend's Pad shader does not compile for rank 6 (tfjs
+ * 4.22) and computes garbage.
  */
 export function insertZeros(t: tf.Tensor4D, first: 0 | 1 | 2, factors: Pair): tf.Tensor4D {
   const [fh, fw] = factors;
@@ -97,10 +99,14 @@ export function insertZeros(t: tf.Tensor4D, first: 0 | 1 | 2, factors: Pair): tf
     const [h, w] = [shape[first], shape[first + 1]];
     const before = shape.slice(0, first);
     const after = shape.slice(first + 2);
-    const padding: [number, number][] = [...before, h, 1, w, 1, ...after].map(() => [0, 0]);
-    padding[first + 1] = [0, fh - 1];
-    padding[first + 3] = [0, fw - 1];
-    const spread = t.reshape([...before, h, 1, w, 1, ...after]).pad(padding).reshape([...before, h * fh, w * fw, ...after]);
+    const outer = before.reduce((a, b) => a * b, 1);
+    const inner = after.reduce((a, b) => a * b, 1);
+    const spread = t
+      .reshape([outer, h, 1, w * inner])
+      .pad([[0, 0], [0, 0], [0, fh - 1], [0, 0]])
+      .reshape([outer * h * fh, w, 1, inner])
+      .pad([[0, 0], [0, 0], [0, fw - 1], [0, 0]])
+      .reshape([...before, h * fh, w * fw, ...after]);
     return spread.slice(shape.map(() => 0), [...before, (h - 1) * fh + 1, (w - 1) * fw + 1, ...after]) as tf.Tensor4D;
   });
 }

@@ -4,7 +4,12 @@
 // ~250 ms tick), reports the outcome and exits. It runs under child_process.fork
 // (process.send) or Electron's utilityProcess (process.parentPort); either way
 // it exits when the service goes away, so no orphan keeps a CPU busy.
+import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { FromWorker, ToWorker } from './messages';
+import { startSystemSampler } from './system-sampler';
+
+/** How often the process reports its CPU and memory use. */
+const SYSTEM_SAMPLE_INTERVAL_MS = 2000;
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -29,26 +34,46 @@ function onMessage(fn: (msg: ToWorker) => void): void {
   else process.on('message', (m) => fn(m as ToWorker));
 }
 
+/** The default backend sent by the service (a setting, or a cluster job's field): one of BACKENDS. */
+function backendChoice(name: string): BackendChoice {
+  if (!(BACKENDS as readonly string[]).includes(name)) throw new Error(`default backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(name)}`);
+  return name as BackendChoice;
+}
+
 const controller = new AbortController();
 let started = false;
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  // 'auto' in the config defers to the settings' backend choice, which select-backend reads from KERV_BACKEND.
-  if (msg.defaultBackend && msg.defaultBackend !== 'auto' && !process.env.KERV_BACKEND) process.env.KERV_BACKEND = msg.defaultBackend;
+  let position: { step: number; wallTimeMs: number } | null = null;
+  const stopSampler = startSystemSampler({
+    intervalMs: SYSTEM_SAMPLE_INTERVAL_MS,
+    position: () => position,
+    emit: (sample) => void send({ type: 'progress', progress: { type: 'scalars', samples: [sample] } }),
+  });
   try {
     const { train } = await import('../../engine/train/train');
     const outcome = await train(msg.config, {
-      onProgress: (progress) => void send({ type: 'progress', progress }),
+      onProgress: (progress) => {
+        if (progress.type === 'steps' && progress.steps.length > 0) {
+          const last = progress.steps[progress.steps.length - 1];
+          position = { step: last.step, wallTimeMs: last.wallTimeMs };
+        }
+        void send({ type: 'progress', progress });
+      },
       signal: controller.signal,
       checkpointDir: msg.checkpointDir,
       resumeFrom: msg.resumeFrom ?? undefined,
       cacheDir: msg.cacheDir,
       appVersion: msg.appVersion,
+      // 'auto' in the config defers to the settings' backend choice (KERV_BACKEND, when set, wins over it).
+      backend: { defaultBackend: backendChoice(msg.defaultBackend), webgpu: msg.webgpu },
       coreShare: msg.coreShare,
     });
+    stopSampler();
     await send({ type: 'outcome', outcome });
     process.exit(0);
   } catch (error) {
+    stopSampler();
     const e = error instanceof Error ? error : new Error(String(error));
     await send({ type: 'error', message: e.message, stack: e.stack });
     process.exit(1);

@@ -148,3 +148,19 @@ export function onConnectionState(fn: (s: ConnectionState) => void): () => void 
   }
   return socket.onState(fn);
 }
+
+/**
+ * Calls fn each time the connection comes back after being lost (the server
+ * restarted, the laptop woke up). Events pushed while it was down are gone, so
+ * every view that shows server state reloads it here.
+ */
+export function onReconnect(fn: () => void): () => void {
+  let lost = false;
+  return onConnectionState((state) => {
+    if (state === 'closed') lost = true;
+    else if (state === 'open' && lost) {
+      lost = false;
+      fn();
+    }
+  });
+}

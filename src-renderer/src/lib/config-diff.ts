@@ -24,7 +24,8 @@ export function renderConfigDiff(rows: readonly ConfigDiffRow[]): RenderedDiffRo
       const first = JSON.stringify(row.values[0]);
       return {
         path: row.path,
-        cells: row.values.map((value, i) => ({ text: formatValue(value), differs: i > 0 && JSON.stringify(value) !== first })),
+        // A field one run's config lacks (a polynomial's d on a linear run) arrives as null: shown as absent.
+        cells: row.values.map((value, i) => ({ text: value === null ? '—' : formatValue(value), differs: i > 0 && JSON.stringify(value) !== first })),
       };
     });
 }

@@ -5,6 +5,7 @@ import type { EpochMetrics, } from '../../../src-main/shared/progress';
 import type { StepSeries } from '../../../src-main/shared/api';
 import { emaSmooth } from './smoothing';
 import { downsample } from './downsample';
+import { formatDuration, formatNumber } from '../../../src-main/shared/format';
 
 export type XAxisMode = 'step' | 'epoch' | 'wall';
 
@@ -24,8 +25,11 @@ export interface CurveInput {
 }
 
 export const PALETTE = ['#2f6fb0', '#d9822b', '#3a9a5b', '#b8405e', '#7a5bb5', '#6b7a8f', '#c4a000', '#1f9aa8'];
+/** One run's chart: train and validation read apart at a glance. */
+export const TRAIN_COLOR = PALETTE[0];
+export const VALIDATION_COLOR = PALETTE[1];
 
-function stepX(steps: StepSeries, mode: XAxisMode): number[] {
+export function stepX(steps: StepSeries, mode: XAxisMode): number[] {
   if (mode === 'wall') return steps.wallTimeMs.map((ms) => ms / 1000);
   if (mode === 'epoch') {
     // Fractional epoch: position of the step inside its epoch.
@@ -49,7 +53,44 @@ function epochX(epoch: EpochMetrics, mode: XAxisMode): number {
   return epoch.step;
 }
 
-export const X_AXIS_LABEL: Record<XAxisMode, string> = { step: 'step', epoch: 'epoch', wall: 'wall time (s)' };
+export const X_AXIS_LABEL: Record<XAxisMode, string> = { step: 'step', epoch: 'epoch', wall: 'wall time' };
+
+/** How an x value reads on the axis and in tooltips: wall time as a duration (x is in seconds), steps as counts. */
+export function formatX(value: number, mode: XAxisMode): string {
+  if (mode === 'wall') return formatDuration(value * 1000);
+  if (mode === 'epoch') return formatNumber(value, 3);
+  return Number.isInteger(value) ? String(value) : formatNumber(value, 4);
+}
+
+/** The x axis every curve chart shares. */
+export function xAxisOption(mode: XAxisMode): Record<string, unknown> {
+  return {
+    type: 'value',
+    name: X_AXIS_LABEL[mode],
+    nameLocation: 'middle',
+    nameGap: 26,
+    min: 'dataMin',
+    max: 'dataMax',
+    splitLine: { show: false },
+    axisLabel: { formatter: (v: number) => formatX(v, mode), hideOverlap: true },
+  };
+}
+
+/** Room for axis labels and names: labels are measured (containLabel), never cut at the edge. */
+export const CURVE_GRID = { left: 12, right: 20, top: 32, bottom: 30, containLabel: true };
+
+/** A line without symbols hides a single point: show the symbol until there are two. */
+export function lineSymbol(points: number): { showSymbol: boolean; symbolSize: number } {
+  return { showSymbol: points < 2, symbolSize: 6 };
+}
+
+function tooltip(mode: XAxisMode): Record<string, unknown> {
+  return {
+    trigger: 'axis',
+    axisPointer: { label: { formatter: (p: { value: number }) => formatX(p.value, mode) } },
+    valueFormatter: (v: number) => (typeof v === 'number' ? formatNumber(v, 4) : String(v)),
+  };
+}
 
 type Metric = 'loss' | 'accuracy';
 
@@ -57,9 +98,11 @@ type Metric = 'loss' | 'accuracy';
 export function curveOption(inputs: readonly CurveInput[], metric: Metric, settings: CurveSettings): Record<string, unknown> {
   const maxPoints = settings.maxPoints ?? 1500;
   const series: Record<string, unknown>[] = [];
+  const single = inputs.length === 1;
   inputs.forEach((input, k) => {
-    const color = PALETTE[k % PALETTE.length];
-    const prefix = inputs.length > 1 ? `${input.label} ` : '';
+    const color = single ? TRAIN_COLOR : PALETTE[k % PALETTE.length];
+    const validationColor = single ? VALIDATION_COLOR : color;
+    const prefix = single ? '' : `${input.label} `;
     const xs = stepX(input.steps, settings.xAxis);
     const raw = input.steps[metric];
     const smooth = emaSmooth(raw, settings.smoothing);
@@ -77,7 +120,7 @@ export function curveOption(inputs: readonly CurveInput[], metric: Metric, setti
     series.push({
       name: `${prefix}train`,
       type: 'line',
-      showSymbol: false,
+      ...lineSymbol(xs.length),
       lineStyle: { width: 1.5, color },
       itemStyle: { color },
       data: downsample(xs, smooth, maxPoints),
@@ -90,18 +133,18 @@ export function curveOption(inputs: readonly CurveInput[], metric: Metric, setti
       type: 'line',
       symbol: 'circle',
       symbolSize: 6,
-      lineStyle: { width: 1.5, type: 'dashed', color },
-      itemStyle: { color },
+      lineStyle: { width: 1.5, type: 'dashed', color: validationColor },
+      itemStyle: { color: validationColor },
       data: validation.map(([x, y]) => [x, y]),
     });
   });
   return {
     animation: false,
-    grid: { left: 56, right: 16, top: 28, bottom: 36 },
+    grid: CURVE_GRID,
     // The faint raw curves stay out of the legend: they share the smoothed curve's colour.
     legend: { top: 0, right: 0, textStyle: { fontSize: 11 }, itemWidth: 14, itemHeight: 8, data: series.map((s) => s.name as string).filter((name) => !name.endsWith('(raw)')) },
-    tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toPrecision(4) : String(v)) },
-    xAxis: { type: 'value', name: X_AXIS_LABEL[settings.xAxis], nameLocation: 'middle', nameGap: 22, min: 'dataMin', max: 'dataMax', splitLine: { show: false } },
+    tooltip: tooltip(settings.xAxis),
+    xAxis: xAxisOption(settings.xAxis),
     yAxis: {
       type: settings.logScale ? 'log' : 'value',
       name: metric,
@@ -118,11 +161,11 @@ export function scalarOption(steps: StepSeries, field: 'learningRate' | 'imagesP
   const xs = stepX(steps, settings.xAxis);
   return {
     animation: false,
-    grid: { left: 56, right: 16, top: 28, bottom: 36 },
-    tooltip: { trigger: 'axis' },
-    xAxis: { type: 'value', name: X_AXIS_LABEL[settings.xAxis], nameLocation: 'middle', nameGap: 22, min: 'dataMin', max: 'dataMax', splitLine: { show: false } },
-    yAxis: { type: 'value', name: field === 'learningRate' ? 'learning rate' : 'images/s', scale: true },
-    series: [{ type: 'line', showSymbol: false, lineStyle: { width: 1.5, color: PALETTE[0] }, data: downsample(xs, steps[field], 800) }],
+    grid: CURVE_GRID,
+    tooltip: tooltip(settings.xAxis),
+    xAxis: xAxisOption(settings.xAxis),
+    yAxis: { type: 'value', name: field === 'learningRate' ? 'learning rate' : 'images/s', nameTextStyle: { align: 'left' }, scale: true, axisLabel: { formatter: (v: number) => formatNumber(v, 3) } },
+    series: [{ type: 'line', ...lineSymbol(xs.length), lineStyle: { width: 1.5, color: PALETTE[0] }, itemStyle: { color: PALETTE[0] }, data: downsample(xs, steps[field], 800) }],
   };
 }
 

@@ -49,3 +49,14 @@ export function appendSteps(series: StepSeries, steps: readonly { step: number; 
     wallTimeMs: [...series.wallTimeMs, ...fresh.map((s) => s.wallTimeMs)],
   };
 }
+
+/**
+ * The duration to show: while a run trains, the wall time of its newest pushed
+ * step (every open tab receives the same steps, so they agree, and it moves with
+ * every batch instead of at epoch ends); otherwise what the store recorded.
+ */
+export function liveDurationMs(status: string, storedMs: number | null, steps: StepSeries): number | null {
+  const lastWallMs = steps.wallTimeMs.length > 0 ? steps.wallTimeMs[steps.wallTimeMs.length - 1] : null;
+  if (status !== 'running' || lastWallMs === null) return storedMs;
+  return Math.max(storedMs ?? 0, lastWallMs);
+}

@@ -7,7 +7,8 @@ export type Route =
   | { name: 'run'; id: number }
   | { name: 'compare'; ids: number[] }
   | { name: 'export'; ids: number[] }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'workers' };
 
 function ids(params: URLSearchParams): number[] {
   return (params.get('ids') ?? '')
@@ -35,6 +36,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'export', ids: ids(params) };
     case 'settings':
       return { name: 'settings' };
+    case 'workers':
+      return { name: 'workers' };
     default:
       return { name: 'runs' };
   }
@@ -54,5 +57,7 @@ export function routeHash(route: Route): string {
       return route.ids.length ? `#/export?ids=${route.ids.join(',')}` : '#/export';
     case 'settings':
       return '#/settings';
+    case 'workers':
+      return '#/workers';
   }
 }

@@ -53,3 +53,13 @@ export function epochAt(epochs: readonly EpochMetrics[], epoch: number | null): 
   if (epoch === null) return epochs[epochs.length - 1];
   return epochs.find((e) => e.epoch === epoch) ?? epochs[epochs.length - 1];
 }
+
+/**
+ * Which split the per-epoch confusion matrix, per-class accuracy and sample
+ * predictions come from: the validation split, or the test set when the run
+ * holds none out (validationFraction 0).
+ */
+export function evaluationSplit(validationSize: number | null | undefined, validationFraction: number | undefined): 'validation' | 'test' {
+  if (validationSize !== null && validationSize !== undefined) return validationSize > 0 ? 'validation' : 'test';
+  return validationFraction === 0 ? 'test' : 'validation';
+}

@@ -1,10 +1,11 @@
 // The run on the detail screen: its record, metrics, sample images and log,
 // loaded once and then kept current from pushed events (steps and epochs append,
 // a status change reloads the record). Only one run is live at a time.
-import type { RunDetail, RunMetrics } from '../../../src-main/shared/api';
+import type { RunDetail, RunMetrics, ScalarSeries } from '../../../src-main/shared/api';
 import type { SampleImage } from '../../../src-main/shared/progress';
-import { api } from '../lib/api';
+import { api, onReconnect } from '../lib/api';
 import { appendSteps, emptySeries } from '../lib/progress';
+import { appendScalars } from '../lib/diagnostics';
 import { toasts } from './toasts.svelte';
 
 export type LogLine = { level: string; message: string; at: string };
@@ -14,6 +15,8 @@ export class LiveRun {
   metrics = $state<RunMetrics>({ steps: emptySeries(), epochs: [] });
   samples = $state<SampleImage[]>([]);
   log = $state<LogLine[]>([]);
+  /** Diagnostic series by name (kernel/…, weight_norm/…, system/…). */
+  scalars = $state<Record<string, ScalarSeries>>({});
   error = $state<string | null>(null);
   private unsubscribe: (() => void)[] = [];
 
@@ -41,8 +44,28 @@ export class LiveRun {
         void this.reloadLog();
         if (event.status !== 'running') void this.reloadMetrics();
       }),
+      api.on('run:scalars', (event) => {
+        if (event.id !== this.id) return;
+        this.scalars = appendScalars(this.scalars, event.samples);
+      }),
+      // Whatever happened while the connection was down (the run ended, the server restarted
+      // and interrupted it) came as events nobody received: read it all again.
+      onReconnect(() => void this.reloadAll()),
     );
-    await Promise.all([this.reloadDetail(), this.reloadMetrics(), this.reloadSamples(), this.reloadLog()]);
+    await this.reloadAll();
+  }
+
+  reloadAll() {
+    return Promise.all([this.reloadDetail(), this.reloadMetrics(), this.reloadSamples(), this.reloadLog(), this.reloadScalars()]);
+  }
+
+  async reloadScalars() {
+    try {
+      const fresh = await api.invoke('runs:scalars', { id: this.id });
+      this.scalars = fresh;
+    } catch {
+      // Diagnostics are secondary; the detail record carries any error.
+    }
   }
 
   close() {
@@ -106,6 +129,7 @@ export class LiveRun {
 }
 
 function mergeEpochs(stored: RunMetrics['epochs'], live: RunMetrics['epochs']): RunMetrics['epochs'] {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local working map, never held in state
   const byEpoch = new Map(stored.map((e) => [e.epoch, e]));
   for (const e of live) if (!byEpoch.has(e.epoch)) byEpoch.set(e.epoch, e);
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);

@@ -48,7 +48,7 @@ export interface TestBench {
 
 export async function openTestBench(options: Partial<WorkbenchOptions> = {}, dir = mkdtempSync(join(os.tmpdir(), 'kerv-wb-'))): Promise<TestBench> {
   const launcher = new ObservedLauncher();
-  const events: TestBench['events'] = { 'run:status': [], 'run:progress': [], 'run:started': [], 'dataset:progress': [] };
+  const events: TestBench['events'] = { 'run:status': [], 'run:progress': [], 'run:started': [], 'run:scalars': [], 'dataset:progress': [] };
   const attach = (wb: Workbench) => {
     for (const name of Object.keys(events) as (keyof ApiEvents)[]) wb.on(name, (p) => (events[name] as unknown[]).push(p));
     return wb;

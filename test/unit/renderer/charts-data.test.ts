@@ -81,7 +81,7 @@ describe('curveOption', () => {
       series: { name: string; data: number[][] }[];
     };
     expect(option.yAxis.type).toBe('log');
-    expect(option.xAxis.name).toBe('wall time (s)');
+    expect(option.xAxis.name).toBe('wall time');
     expect(option.series.map((s) => s.name)).toEqual(['#1 train', '#1 validation', '#2 train', '#2 validation']);
     expect(option.series[0].data[0][0]).toBeCloseTo(0.1);
     const byEpoch = curveOption(inputs, 'loss', { smoothing: 0, logScale: false, xAxis: 'epoch' }) as { series: { data: number[][] }[] };
