@@ -1,16 +1,20 @@
 // `kerv runs`: list, show, remove, resume, and move runs between machines.
 import { resolve } from 'node:path';
-import { RUN_SORT_KEYS, RUN_STATUSES, type RunListQuery, type RunRow, type RunSortKey, type RunStatus } from '../../shared/api';
+import { RUN_STATUSES, type RunListQuery, type RunRow, type RunStatus } from '../../shared/api';
+import { BUILTIN_FIELDS, isSortField } from '../../shared/run-fields';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request, trainAndWait } from '../workbench-session';
 import { formatDuration, formatPercent } from '../../shared/format';
 
 
+const SORT_FIELDS = BUILTIN_FIELDS.map((f) => f.key).filter(isSortField);
+
 const usage = `Usage: kerv runs <list|show|rm|resume|export|import> [options]
 
   kerv runs list [--status S,...] [--search TEXT] [--group N] [--sort KEY] [--asc]
                  [--limit N] [--offset N] [--json]
-      Stored runs, newest first. KEY: ${RUN_SORT_KEYS.join(', ')}.
+      Stored runs, newest first. KEY: a run field: ${SORT_FIELDS.join(', ')},
+      experimentHash, summary.<metric> or config.<path> (e.g. config.optimizer.lr).
       S: ${RUN_STATUSES.join(', ')}.
   kerv runs show ID [--json]
       Config, environment, per-epoch metrics and the log of one run.
@@ -63,14 +67,14 @@ async function list(argv: string[]): Promise<number> {
     offset: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.sort !== undefined && !(RUN_SORT_KEYS as readonly string[]).includes(values.sort)) {
-    throw new CliError(`--sort: '${values.sort}' is not a sort key (expected ${RUN_SORT_KEYS.join(', ')})`);
+  if (values.sort !== undefined && !isSortField(values.sort)) {
+    throw new CliError(`--sort: '${values.sort}' is not a sort key (expected a run field: ${SORT_FIELDS.join(', ')}, experimentHash, summary.<metric> or config.<path>)`);
   }
   const query: RunListQuery = {
     search: values.search,
     status: values.status ? parseStatuses(values.status) : undefined,
     groupId: intFlag('group', values.group, 1),
-    sortBy: values.sort as RunSortKey | undefined,
+    sortBy: values.sort,
     sortDir: values.asc ? 'asc' : 'desc',
     limit: intFlag('limit', values.limit, 1) ?? 50,
     offset: intFlag('offset', values.offset, 0) ?? 0,
