@@ -20,6 +20,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // expect.poll waits for a condition; its default of 1 s is a timing assumption that a
+    // loaded 2-core machine breaks (a UI click → WebSocket → SQLite round trip took longer).
+    expect: { poll: { timeout: 60_000, interval: 50 } },
     reporters: ['default'],
     globalSetup: ['test/global-setup.ts'],
     projects: [
