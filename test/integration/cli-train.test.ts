@@ -10,7 +10,8 @@ const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KERV_CACHE_DIR: join(tmp, 'cache'), ...extra };
+  // Runs are recorded in the workbench's data folder: a private one, never the user's.
+  const env: NodeJS.ProcessEnv = { ...process.env, KERV_CACHE_DIR: join(tmp, 'cache'), KERV_DATA_DIR: join(tmp, 'data'), ...extra };
   if (extra.KERV_BACKEND === undefined) delete env.KERV_BACKEND;
   return env;
 }

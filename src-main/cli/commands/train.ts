@@ -1,4 +1,5 @@
-// `kerv train`: one run in this process, with a progress bar, no database.
+// `kerv train`: one run in this process, with a progress bar, recorded in the
+// workbench's data folder like a run started in the app (--no-record: not at all).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
@@ -8,6 +9,7 @@ import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
 import { formatDuration, formatPercent } from '../../shared/format';
@@ -58,7 +60,10 @@ Run:
   --resume DIR           continue from a checkpoint (its config; flags such as --epochs override)
   --cache-dir DIR        dataset cache (default $KERV_CACHE_DIR, else the workbench's
                          <data folder>/datasets, so the app and the CLI share downloads)
-  --data-dir DIR         the workbench data folder (default $KERV_DATA_DIR or ~/.local/share/kerv)
+  --data-dir DIR         the workbench data folder the run is recorded in (default $KERV_DATA_DIR
+                         or ~/.local/share/kerv): it appears in \`kerv runs list\`, the app and exports
+  --no-record            do not record the run in the workbench (nothing is written but
+                         --checkpoint-dir and --summary-json)
   --summary-json FILE    write the outcome, summary and per-epoch metrics as JSON
 `;
 
@@ -68,6 +73,7 @@ const RUN_FLAG_OPTIONS = {
   resume: { type: 'string' },
   'cache-dir': { type: 'string' },
   'data-dir': { type: 'string' },
+  'no-record': { type: 'boolean' },
   'summary-json': { type: 'string' },
   'webgpu-adapter': { type: 'string' },
   'webgpu-backend': { type: 'string' },
@@ -185,6 +191,13 @@ async function run(argv: string[]): Promise<number> {
   const webgpu = { ...(values['webgpu-adapter'] ? { adapter: values['webgpu-adapter'] } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) };
 
   console.log(`kerv train: ${describeRun(config)}`);
+  // Recorded like any other run (issue: CLI runs were invisible to the workbench), unless --no-record.
+  const workbench = values['no-record'] ? null : await openWorkbench(values['data-dir'], { redisUrl: null });
+  const recording = workbench?.recordRun(config, values.resume ? `kerv train --resume ${values.resume}` : 'kerv train') ?? null;
+  // Without --checkpoint-dir a recorded run checkpoints where the workbench keeps its runs' (`kerv runs resume` finds them).
+  const checkpointDir = resumed.checkpointDir ?? (workbench && recording ? workbench.paths.checkpointDir(recording.id) : undefined);
+  if (checkpointDir) mkdirSync(checkpointDir, { recursive: true });
+  if (workbench && recording) console.log(`Recorded as run ${recording.id} in ${workbench.paths.root}`);
   const printer = new TrainPrinter(config);
   const controller = new AbortController();
   const onSigint = () => {
@@ -197,20 +210,28 @@ async function run(argv: string[]): Promise<number> {
   let outcome: TrainOutcome;
   try {
     outcome = await train(config, {
-      onProgress: printer.handle,
+      onProgress: (p) => {
+        printer.handle(p);
+        recording?.progress(p);
+      },
       signal: controller.signal,
-      checkpointDir: resumed.checkpointDir,
+      checkpointDir,
       resumeFrom: values.resume,
       cacheDir,
       backend: { webgpu },
     });
   } catch (error) {
     printer.finish();
+    recording?.fail((error as Error).message);
+    await workbench?.close();
     throw new CliError(`train failed: ${(error as Error).message}`, EXIT.failed);
   } finally {
     process.off('SIGINT', onSigint);
   }
   printer.finish();
+  recording?.complete(outcome);
+  await workbench?.close();
+  if (recording?.writeError) console.error(`warning: run ${recording.id} is recorded only in part: ${recording.writeError}`);
 
   if (values['summary-json']) {
     const file = resolve(values['summary-json']);
@@ -226,7 +247,8 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
   if (outcome.status === 'cancelled') {
-    console.error(`Cancelled at epoch ${outcome.epoch}, step ${outcome.step}.${resumed.checkpointDir ? ` Resume with: kerv train --resume ${resumed.checkpointDir}` : ''}`);
+    const how = recording && !resumed.checkpointDir ? ` Resume with: kerv runs resume ${recording.id}` : checkpointDir ? ` Resume with: kerv train --resume ${checkpointDir}` : '';
+    console.error(`Cancelled at epoch ${outcome.epoch}, step ${outcome.step}.${how}`);
     return EXIT.interrupted;
   }
   return EXIT.ok;
