@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
-import { DAWN_BACKENDS, defaultRunConfig, type RunConfig } from '../../shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
@@ -12,6 +12,7 @@ import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
+import { formatDuration, formatPercent } from '../../shared/format';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
 
@@ -27,23 +28,23 @@ Config (flags override --config; every value is checked against the run-config s
   --dataset NAME         ${DATASETS.join(' | ')}   (default ${defaultRunConfig().dataset.name})
   --data-path DIR        read the dataset from here (required for ${PATH_DATASETS.join(', ')})
   --image-size N         ${PATH_DATASETS.join(', ')}: resize to N×N
-  --augment MODE         auto | none | crop | flip | crop-flip
+  --augment MODE         ${AUGMENTATIONS.join(' | ')}
   --train-subset N       use only N training images
   --test-subset N        use only N test images
   --val-fraction F       held-out validation fraction, 0..0.5 (default 0.1)
-  --arch NAME            mlp | convnet | convbn | resnet-small | cifar-cnn | lenet5 | resnet18 | resnet34
+  --arch NAME            ${ARCHITECTURES.join(' | ')}
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
   --epochs N  --batch-size N  --seed N
-  --optimizer NAME       sgd | adam | adamw
+  --optimizer NAME       ${OPTIMIZERS.join(' | ')}
   --lr F  --momentum F  --nesterov  --weight-decay F
-  --schedule NAME        constant | step | cosine | one-cycle
+  --schedule NAME        ${SCHEDULES.join(' | ')}
   --warmup EPOCHS  --min-lr F  --milestones E1,E2
   --label-smoothing F    0..0.5
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
-  --backend NAME         auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (or env KERV_BACKEND);
+  --backend NAME         ${BACKENDS.join(' | ')} (or env KERV_BACKEND);
                          auto takes webgpu only on a hardware GPU, --backend webgpu also on a
                          software one (SwiftShader, lavapipe: for tests, far slower than wasm)
   --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
@@ -83,17 +84,8 @@ export function defaultCacheDir(dataDirFlag?: string, env: NodeJS.ProcessEnv = p
   return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : dataPaths(resolveDataDir(dataDirFlag, env)).datasetsDir;
 }
 
-const percent = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 const fixed = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const count = (v: number) => v.toLocaleString('en-US');
-
-export function formatDuration(ms: number): string {
-  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000); // round once, so 119.6 s reads "2m 0s", not "1m 60s"
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m ${seconds % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
 
 function describeRun(config: RunConfig): string {
   const k = config.model.kernel;
@@ -138,7 +130,7 @@ class TrainPrinter {
           label: `Epoch ${last.epoch}/${this.config.epochs}`,
           done: inEpoch,
           total: this.stepsPerEpoch,
-          detail: `loss ${last.loss.toFixed(4)}  acc ${(last.accuracy * 100).toFixed(1)}%  ${Math.round(last.imagesPerSecond)} img/s`,
+          detail: `loss ${last.loss.toFixed(4)}  acc ${formatPercent(last.accuracy, 1)}  ${Math.round(last.imagesPerSecond)} img/s`,
         });
         break;
       }
@@ -146,8 +138,8 @@ class TrainPrinter {
         this.bar.end();
         const m = p.metrics;
         this.epochs.push(m);
-        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${percent(m.validationAccuracy)}`;
-        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${percent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
+        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${formatPercent(m.validationAccuracy)}`;
+        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${formatPercent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
         break;
       }
       case 'checkpoint':
@@ -160,7 +152,7 @@ class TrainPrinter {
       case 'completed': {
         const s = p.summary;
         console.log(
-          `Done: test accuracy ${percent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${percent(s.bestValidationAccuracy)}, ` +
+          `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
             `final train loss ${fixed(s.finalTrainLoss)}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
         );
         break;
