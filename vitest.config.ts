@@ -17,9 +17,14 @@ function softwareVulkanEnv(): Record<string, string> {
 export default defineConfig({
   test: {
     environment: 'node',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // A hang guard, not a speed target: tests wait for conditions, and a train → cancel →
+    // resume → complete cycle that takes 50 s alone took over 120 s at load average 25.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     fileParallelism: false,
+    // expect.poll waits for a condition; its default of 1 s is a timing assumption that a
+    // loaded 2-core machine breaks (a UI click → WebSocket → SQLite round trip took longer).
+    expect: { poll: { timeout: 60_000, interval: 50 } },
     reporters: ['default'],
     globalSetup: ['test/global-setup.ts'],
     projects: [

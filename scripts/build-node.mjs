@@ -10,6 +10,7 @@ const entries = {
   'train-worker': 'src-main/service/worker/train-worker.ts',
   bench: 'bench/run.ts',
   'gpu-bench': 'bench/gpu/webgpu-step.ts',
+  'bench-cluster': 'bench/cluster-bench.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 

@@ -37,6 +37,7 @@ import { parseRequest } from './requests';
 import { RunScheduler } from './scheduler';
 import { expandSweep } from './sweep';
 import { configHash, defaultRunName, unknownRun } from './run-identity';
+import { RunRecording } from './run-recording';
 import { forkLauncher, type WorkerLauncher } from './worker/launcher';
 
 export interface WorkbenchOptions {
@@ -297,6 +298,21 @@ export class Workbench {
       resumable: RESUMABLE.has(run.status) && resumeCheckpoint(this.paths.checkpointDir(id), run.step) !== null,
       ranOn: this.store.cluster.worker(id),
     };
+  }
+
+  /**
+   * A run this process trains itself, outside the queue (`kerv train`): created
+   * 'running' and owned by this process in one transaction (no other workbench on
+   * the folder can start it), then recorded through the returned RunRecording.
+   */
+  recordRun(config: RunConfig, origin: string): RunRecording {
+    const id = this.store.transaction(() => {
+      const newId = this.store.runs.insert({ name: config.name ?? defaultRunName(config), config, configHash: configHash(config), origin });
+      this.store.runs.transition(newId, 'running');
+      return newId;
+    });
+    this.emit('run:status', { id, status: 'running', error: null });
+    return new RunRecording(this.store, (event, payload) => this.emit(event, payload), id);
   }
 
   /** Creates a queued run; `first` puts it at the front of the queue. */
