@@ -12,6 +12,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderLossCurveSvg, seriesFromLongCsv, type CurveSeries } from './loss-curve-svg';
+import { aggregate } from '../src-main/shared/table-format';
 
 interface ReproductionOptions {
   epochs: number;
@@ -176,16 +177,10 @@ function thresholdTable(runsByLabel: Map<string, number[][]>): string {
 const acc = (v: number) => v.toFixed(4);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function meanStd(values: number[]): { mean: number; std: number } {
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, std };
-}
-
 function torchTable(summary: TorchSummary): string {
   const rows = summary.testAccuracyPerEpoch[0].map((_, epoch) => {
-    const { mean, std } = meanStd(summary.testAccuracyPerEpoch.map((run) => run[epoch]));
-    return `| ${epoch + 1} | ${acc(mean)} ± ${acc(std)} | ${summary.testAccuracyPerEpoch.map((run) => acc(run[epoch])).join(' / ')} |`;
+    const { mean, std } = aggregate(summary.testAccuracyPerEpoch.map((run) => run[epoch])) ?? { mean: NaN, std: null };
+    return `| ${epoch + 1} | ${acc(mean)} ± ${acc(std ?? 0)} | ${summary.testAccuracyPerEpoch.map((run) => acc(run[epoch])).join(' / ')} |`;
   });
   return ['| Epoch | Test acc (mean ± std) | Per seed |', '| ---: | ---: | --- |', ...rows].join('\n');
 }

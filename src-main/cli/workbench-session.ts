@@ -11,17 +11,18 @@ import { resolveDataDir } from '../service/paths';
 import { Workbench } from '../service/workbench';
 import { CliError, EXIT } from './command';
 import packageJson from '../../package.json';
+import { formatPercent } from '../shared/format';
 
 export const DATA_DIR_HELP = `  --data-dir DIR     the data folder (default $KERV_DATA_DIR, else ~/.local/share/kerv)`;
 
-export async function openWorkbench(dataDirFlag: string | undefined, options: { startQueue?: boolean; concurrency?: number } = {}): Promise<Workbench> {
+export async function openWorkbench(dataDirFlag: string | undefined, options: { startQueue?: boolean; concurrency?: number; redisUrl?: string | null } = {}): Promise<Workbench> {
   try {
     return await Workbench.open({
       dataDir: resolveDataDir(dataDirFlag),
       appVersion: packageJson.version,
       startQueue: options.startQueue ?? false,
       concurrency: options.concurrency,
-      redisUrl: process.env.KERV_REDIS_URL || undefined,
+      redisUrl: options.redisUrl !== undefined ? options.redisUrl : process.env.KERV_REDIS_URL || undefined,
     });
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.failed);
@@ -60,7 +61,6 @@ export function parseIds(text: string, flag: string): number[] {
 }
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
-const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 
 /**
  * Trains the queue in this process until it is empty, printing a line when each
@@ -82,14 +82,14 @@ export async function trainAndWait(workbench: Workbench, ids: number[], out: Nod
     if (!watched.has(id)) return;
     if (FINAL.includes(status)) {
       const run = workbench.store.runs.get(id);
-      const extra = status === 'completed' ? ` best val ${pct(run?.bestValidationAccuracy)}, test ${pct(run?.testAccuracy)}` : error ? ` (${error})` : '';
+      const extra = status === 'completed' ? ` best val ${formatPercent(run?.bestValidationAccuracy)}, test ${formatPercent(run?.testAccuracy)}` : error ? ` (${error})` : '';
       out.write(`${label(id)}: ${status}${extra}\n`);
     }
   });
   const offProgress = workbench.on('run:progress', ({ id, epoch }) => {
     if (!watched.has(id) || !epoch) return;
     const total = workbench.store.runs.get(id)?.config.epochs ?? '?';
-    out.write(`${label(id)}: epoch ${epoch.epoch}/${total}  train loss ${epoch.trainLoss.toFixed(4)}  val acc ${pct(epoch.validationAccuracy)}\n`);
+    out.write(`${label(id)}: epoch ${epoch.epoch}/${total}  train loss ${epoch.trainLoss.toFixed(4)}  val acc ${formatPercent(epoch.validationAccuracy)}\n`);
   });
   const onSigint = () => {
     interrupted = true;

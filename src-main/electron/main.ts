@@ -87,7 +87,11 @@ function createWindow(): BrowserWindow {
 function registerIpc(service: Workbench): void {
   ipcMain.handle('kerv:request', async (event, frame: unknown) => {
     if (!fromAppPage(event)) return { ok: false, error: { message: 'Refused: not the workbench page' } };
-    const { channel, arg } = (frame ?? {}) as { channel?: unknown; arg?: unknown };
+    // The same strictness as the WebSocket: {channel, arg} and nothing else; the service checks arg.
+    if (!frame || typeof frame !== 'object' || Array.isArray(frame) || Object.keys(frame).some((k) => k !== 'channel' && k !== 'arg')) {
+      return { ok: false, error: { message: 'A request is {channel, arg} and nothing else' } };
+    }
+    const { channel, arg } = frame as { channel?: unknown; arg?: unknown };
     return invokeToEnvelope(service, channel, arg);
   });
 

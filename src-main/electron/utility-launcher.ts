@@ -1,6 +1,9 @@
 // Runs each training process as an Electron utilityProcess: a Node child the app
 // owns (killed with it, no separate Node install needed), speaking the same
-// messages as the child_process.fork launcher the service uses elsewhere.
+// messages as the child_process.fork launcher the service uses elsewhere. It runs
+// the same bundled worker, so it reaches the GPU the same way: Dawn's dawn.node
+// (npm webgpu, unpacked from the asar archive by electron-builder.yml), through
+// Vulkan, Metal or D3D12. The renderer never touches the GPU for training.
 import { utilityProcess } from 'electron';
 import { isFromWorker } from '../service/worker/messages';
 import type { WorkerHandle, WorkerLauncher } from '../service/worker/launcher';
@@ -11,6 +14,9 @@ export function utilityProcessLauncher(script: string, env: Record<string, strin
       const child = utilityProcess.fork(script, [], {
         serviceName: 'Kervolution training run',
         stdio: 'inherit',
+        // macOS hardened runtime: dawn.node and tfjs-node are libraries the app's
+        // signature does not cover; the Plugin helper may load them.
+        allowLoadingUnsignedLibraries: process.platform === 'darwin',
         env: { ...process.env, ...env },
       });
       let exited = false;

@@ -203,9 +203,6 @@ export function importBundle(store: Store, paths: DataPaths, path: string): numb
         for (const epoch of run.metrics.epochs) store.metrics.putEpoch(id, epoch as never);
         store.metrics.putSamples(id, run.samples);
         for (const log of run.logs) store.runs.log(id, log.level, log.message, log.at);
-        if (run.checkpoint) {
-          store.runs.addArtifact({ runId: id, kind: 'checkpoint', path: join(paths.checkpointDir(id), run.checkpoint.folder), epoch: run.checkpoint.epoch, step: run.checkpoint.step });
-        }
         ids.push(id);
       });
     }, 'import into');

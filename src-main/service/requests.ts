@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
-import { BACKENDS, ConfigError } from '../shared/run-config';
-import { isFieldName } from '../shared/run-fields';
+import { BACKENDS, ConfigError, DAWN_BACKENDS } from '../shared/run-config';
+import { isFieldName, isSortField } from '../shared/run-fields';
 import { EXPORT_FORMATS } from '../shared/table-format';
 import { assertPlainJson } from '../shared/untrusted-json';
 
@@ -31,6 +31,8 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
     .object({
       dataDir: path.optional(),
       backend: z.enum(BACKENDS).optional(),
+      webgpuAdapter: z.string().max(200).optional(),
+      webgpuBackend: z.enum(['', ...DAWN_BACKENDS]).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
       redisUrl: z
         .string()
@@ -52,7 +54,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       status: z.array(z.enum(RUN_STATUSES)).optional(),
       groupId: id.optional(),
       experimentHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (RunRow.experimentHash)').optional(),
-      sortBy: runField.refine((f) => f !== 'tag', 'runs are not sorted by tag').optional(),
+      sortBy: z.string().max(200).refine(isSortField, 'a run field but tag: a run column (bestValidationAccuracy, kernel, ...), summary.<metric> or config.<path>').optional(),
       sortDir: z.enum(['asc', 'desc']).optional(),
       where: z
         .array(z.object({ field: runField, op: z.enum(FILTER_OPS), value: z.union([z.number(), z.string().max(200)]) }).strict())

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
 import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
+import type { BackendChoice, WebGpuOptions } from '../shared/run-config';
 import { TransitionError, type Store } from '../store/store';
 import { resumeCheckpoint } from './checkpoints';
 import { availableCores, coreShare } from '../engine/backend/cores';
@@ -58,8 +59,8 @@ export interface SchedulerOptions {
   appVersion: string;
   emit: Emit;
   concurrency: number;
-  /** Backend for runs whose config says 'auto' (the settings' choice). */
-  defaultBackend: () => string;
+  /** Backend for runs whose config says 'auto', and Dawn's options (the settings' choices). */
+  backendSettings: () => { defaultBackend: BackendChoice; webgpu: WebGpuOptions };
   /** How long a cancelled worker may take to stop on its own before it is killed. */
   cancelGraceMs?: number;
   /** On close, how long workers get to checkpoint and stop before they are killed (default 5 s). */
@@ -194,7 +195,7 @@ export class RunScheduler {
         resumeFrom,
         cacheDir: paths.datasetsDir,
         appVersion: this.o.appVersion,
-        defaultBackend: this.o.defaultBackend(),
+        ...this.o.backendSettings(),
         coreShare: coreShare(availableCores(), this.concurrency),
       });
     } catch (error) {

@@ -3,6 +3,7 @@
 // base.seed, base.seed+1, ... Every config is validated before any run is created,
 // so a bad axis value fails the whole sweep with the point that broke it.
 import type { SweepRequest } from '../shared/api';
+import { Rng } from '../engine/random';
 import { getPath, setPath } from '../shared/config-paths';
 import { checkLimit } from '../shared/limits';
 import { parseServiceRunConfig } from './run-validation';
@@ -26,26 +27,16 @@ export function gridPoints(grid: Record<string, unknown[]>): Record<string, unkn
   return points;
 }
 
-/** mulberry32, seeded: enough for choosing grid points reproducibly. */
+/** The engine's seeded generator (the one runs draw from), under a label of its own: uniform in [0, 1). */
 function seededRandom(seed: number): () => number {
-  let state = (seed ^ 0x5eed) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = Rng.derive(seed, 'sweep:random-grid-points');
+  return () => rng.next();
 }
 
 /** Draws `count` distinct points without replacement (all of them when count ≥ the grid size), seeded. */
 export function randomPoints(points: Record<string, unknown>[], count: number, seed: number): Record<string, unknown>[] {
-  const next = seededRandom(seed);
   const pool = [...points];
-  for (let i = pool.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [pool[i], pool[j]] = [pool[j], pool[i]];
-  }
+  Rng.derive(seed, 'sweep:random-points').shuffle(pool);
   return pool.slice(0, Math.min(count, pool.length));
 }
 

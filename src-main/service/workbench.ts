@@ -19,7 +19,7 @@ import type {
   SystemInfo,
 } from '../shared/api';
 import { CACHED_DATASETS, isDatasetName, type DatasetName } from '../shared/datasets';
-import { defaultRunConfig, parseRunConfig, type RunConfig } from '../shared/run-config';
+import { BACKENDS, defaultRunConfig, parseRunConfig, type BackendChoice, type RunConfig } from '../shared/run-config';
 import { TABLE_FORMATS } from '../shared/table-format';
 import { Store } from '../store/store';
 import { exportBundle, importBundle } from './bundle';
@@ -37,6 +37,7 @@ import { parseRequest } from './requests';
 import { RunScheduler } from './scheduler';
 import { expandSweep } from './sweep';
 import { configHash, defaultRunName, unknownRun } from './run-identity';
+import { RunRecording } from './run-recording';
 import { forkLauncher, type WorkerLauncher } from './worker/launcher';
 
 export interface WorkbenchOptions {
@@ -101,7 +102,10 @@ export class Workbench {
       appVersion: options.appVersion,
       emit: (event, payload) => this.emit(event, payload),
       concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
-      defaultBackend: () => this.settings().backend,
+      backendSettings: () => {
+        const { backend, webgpuAdapter, webgpuBackend } = this.settings();
+        return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
+      },
       cancelGraceMs: options.cancelGraceMs,
       stopGraceMs: options.stopGraceMs,
     });
@@ -267,7 +271,9 @@ export class Workbench {
     const saved = this.store.settings();
     return {
       dataDir: this.paths.root,
-      backend: typeof saved.backend === 'string' ? saved.backend : 'auto',
+      backend: (BACKENDS as readonly unknown[]).includes(saved.backend) ? (saved.backend as BackendChoice) : 'auto',
+      webgpuAdapter: typeof saved.webgpuAdapter === 'string' ? saved.webgpuAdapter : '',
+      webgpuBackend: typeof saved.webgpuBackend === 'string' ? saved.webgpuBackend : '',
       concurrency: this.scheduler.concurrency,
       redisUrl: maskOptional(savedRedisUrl(this.store)),
     };
@@ -292,6 +298,21 @@ export class Workbench {
       resumable: RESUMABLE.has(run.status) && resumeCheckpoint(this.paths.checkpointDir(id), run.step) !== null,
       ranOn: this.store.cluster.worker(id),
     };
+  }
+
+  /**
+   * A run this process trains itself, outside the queue (`kerv train`): created
+   * 'running' and owned by this process in one transaction (no other workbench on
+   * the folder can start it), then recorded through the returned RunRecording.
+   */
+  recordRun(config: RunConfig, origin: string): RunRecording {
+    const id = this.store.transaction(() => {
+      const newId = this.store.runs.insert({ name: config.name ?? defaultRunName(config), config, configHash: configHash(config), origin });
+      this.store.runs.transition(newId, 'running');
+      return newId;
+    });
+    this.emit('run:status', { id, status: 'running', error: null });
+    return new RunRecording(this.store, (event, payload) => this.emit(event, payload), id);
   }
 
   /** Creates a queued run; `first` puts it at the front of the queue. */
@@ -398,7 +419,7 @@ export class Workbench {
     const selection = await initBackend('auto');
     const backends = [...selection.tried];
     if (!backends.some((b) => b.name === 'cpu')) backends.push({ name: 'cpu', available: true, detail: 'pure JavaScript (slow reference)' });
-    for (const name of ['tensorflow-gpu', 'tensorflow', 'wasm']) {
+    for (const name of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']) {
       if (!backends.some((b) => b.name === name)) backends.push({ name, available: false, detail: 'not tried: a preferred backend was available' });
     }
     return {
@@ -419,7 +440,7 @@ export class Workbench {
         if (arg.dataDir !== undefined && arg.dataDir !== this.paths.root) {
           throw new Error(`The data folder is chosen when the workbench starts (--data-dir or KERV_DATA_DIR); it is ${this.paths.root}.`);
         }
-        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl });
+        this.store.setSettings({ backend: arg.backend, concurrency: arg.concurrency, redisUrl: arg.redisUrl, webgpuAdapter: arg.webgpuAdapter, webgpuBackend: arg.webgpuBackend });
         if (arg.concurrency !== undefined) {
           this.scheduler.concurrency = arg.concurrency;
           this.scheduler.pump();

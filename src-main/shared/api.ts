@@ -2,7 +2,7 @@
 // IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
-import type { RunConfig, RunConfigInput } from './run-config';
+import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
 import type { ExportFormat } from './table-format';
 import type {
   DatasetInfo,
@@ -112,7 +112,7 @@ export interface RunListQuery {
    * an experiment next to each other across pages; config paths and summary
    * metrics ('config.optimizer.lr', 'summary.testLoss') sort too.
    */
-  sortBy?: string;
+  sortBy?: RunSortKey;
   sortDir?: 'asc' | 'desc';
   /** Every condition must hold. */
   where?: RunFilter[];
@@ -122,9 +122,8 @@ export interface RunListQuery {
   offset?: number;
 }
 
-/** What the runs list sorts by (the store maps each to a column; the UI and CLI offer these). */
-export const RUN_SORT_KEYS = ['id', 'name', 'status', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt', 'experimentHash'] as const;
-export type RunSortKey = (typeof RUN_SORT_KEYS)[number];
+/** A field the runs list sorts by: any run field but tags (shared/run-fields.ts isSortField). */
+export type RunSortKey = string;
 
 export type { ExportFormat };
 
@@ -197,8 +196,13 @@ export interface SystemInfo {
 
 export interface Settings {
   dataDir: string;
-  backend: string;
+  /** The backend of runs whose config says 'auto'; 'auto' = the best available. */
+  backend: BackendChoice;
   concurrency: number;
+  /** Dawn's adapter for the webgpu backend, by name ('' = Dawn's choice: the high-performance GPU). */
+  webgpuAdapter: string;
+  /** Dawn's native API for the webgpu backend, one of DAWN_BACKENDS ('' = the platform's default). */
+  webgpuBackend: string;
   /** The cluster's Redis (password masked); null: every run trains on this machine. Applies when the workbench next starts. */
   redisUrl?: string | null;
 }

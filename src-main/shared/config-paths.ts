@@ -1,6 +1,6 @@
 // Dotted paths into a run config ("model.kernel.type"): read, write, flatten and
-// diff. Used by sweeps (grid axes), compare (config diff) and export (columns);
-// pure, so the UI can use the same functions for previews.
+// diff. Used by sweeps (grid axes), compare (config diff), export (columns) and the
+// new-run form (fields, validation issues); pure, so the UI uses these same functions.
 import { canonicalJson } from './run-config';
 import { isPrototypeKey } from './untrusted-json';
 
@@ -20,29 +20,44 @@ export function getPath(obj: unknown, path: string): unknown {
   return current;
 }
 
+/** Objects whose `type` decides which other fields exist: the discriminated unions of run-config.ts. */
+const DISCRIMINATED_OBJECTS = new Set(['model.kernel']);
+
 /**
- * Returns a copy of obj with `path` set to value, creating objects on the way.
- * Setting a discriminator (a path ending in ".type", e.g. model.kernel.type) to a
- * different value replaces the whole object: parameters of the old kind (a
- * polynomial's c and d) do not belong to the new one (gaussian).
+ * Returns a copy of obj with `path` set to value (undefined removes the field),
+ * creating objects on the way. Only the objects along the path are copied, so it
+ * works on any object graph, reactive proxies included, and shares the rest.
+ * Setting the type of a discriminated union (model.kernel.type) to a different
+ * value replaces the whole object: a polynomial's c and d do not belong to a
+ * gaussian. Other `type` fields (optimizer.type) keep their siblings: an Adam
+ * learning rate is still the learning rate after switching to SGD.
  */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
   if (isPrototypeKey(path)) throw new Error(`'${path}' is not a config path (it names an object prototype).`);
-  const keys = path.split('.');
-  const root: Record<string, unknown> = isPlainObject(obj) ? structuredClone(obj) : {};
-  let node = root;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const key = keys[i];
-    const isDiscriminatorParent = i === keys.length - 2 && keys[keys.length - 1] === 'type';
-    if (isDiscriminatorParent && isPlainObject(node[key]) && (node[key] as Record<string, unknown>).type !== value) {
-      node[key] = {};
-    } else if (!isPlainObject(node[key])) {
-      node[key] = {};
-    }
-    node = node[key] as Record<string, unknown>;
+  return setKeys(obj, path.split('.'), 0, value) as T;
+}
+
+function setKeys(node: unknown, keys: string[], depth: number, value: unknown): unknown {
+  const key = keys[depth];
+  const copy: Record<string, unknown> = Array.isArray(node)
+    ? ([...node] as unknown as Record<string, unknown>)
+    : isPlainObject(node)
+      ? { ...node }
+      : {};
+  if (depth === keys.length - 1) {
+    if (value === undefined) delete copy[key];
+    else copy[key] = value;
+    return copy;
   }
-  node[keys[keys.length - 1]] = value;
-  return root as T;
+  const child = copy[key];
+  const switchesKind =
+    depth === keys.length - 2 &&
+    keys[depth + 1] === 'type' &&
+    DISCRIMINATED_OBJECTS.has(keys.slice(0, depth + 1).join('.')) &&
+    isPlainObject(child) &&
+    child.type !== value;
+  copy[key] = setKeys(switchesKind ? {} : child, keys, depth + 1, value);
+  return copy;
 }
 
 /** Leaf paths and values; arrays are leaves (a milestone list is one setting). */

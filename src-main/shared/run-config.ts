@@ -25,8 +25,18 @@ export type ArchitectureName = (typeof ARCHITECTURES)[number];
 // The datasets are declared in shared/datasets.ts (one table: names, labels, shapes).
 export { DATASETS, type DatasetName } from './datasets';
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** 'auto' = the best available, in this order (engine/backend/select-backend.ts); webgpu only on a hardware GPU. */
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
+/** Dawn's native APIs under the webgpu backend (its `backend=` option). */
+export const DAWN_BACKENDS = ['vulkan', 'metal', 'd3d12', 'd3d11', 'opengl', 'opengles', 'null'] as const;
+/** Machine settings of the webgpu backend, not part of an experiment: unset = Dawn's own choice. */
+export interface WebGpuOptions {
+  /** An adapter name as Dawn lists it (e.g. 'NVIDIA H100 80GB HBM3'); a wrong one fails listing the available ones. */
+  adapter?: string;
+  /** Dawn's native API, one of DAWN_BACKENDS. */
+  backend?: string;
+}
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'step', 'cosine', 'one-cycle'] as const;

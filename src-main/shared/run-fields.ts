@@ -50,6 +50,11 @@ export function isFieldName(key: string): boolean {
   return BUILTIN_FIELDS.some((f) => f.key === key) || key === 'experimentHash' || FIELD_NAME.test(key);
 }
 
+/** Whether the runs list can sort by this field: every field but tags (a run has several). */
+export function isSortField(key: string): boolean {
+  return isFieldName(key) && key !== 'tag';
+}
+
 /** A config path as a field ('optimizer.lr' → config field labelled 'optimizer.lr'). */
 export function configField(path: string, sample?: unknown): RunField {
   return { key: `config.${path}`, label: path, type: typeof sample === 'string' || typeof sample === 'boolean' ? 'text' : 'number' };

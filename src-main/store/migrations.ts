@@ -212,4 +212,8 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (run_id, name, step)
   ) WITHOUT ROWID;
   `,
+  /* 6: drop artifacts: checkpoints were recorded there and read only by tests; resume, bundles and the cluster find them on disk (service/checkpoints.ts), which a killed worker cannot leave out of date */ `
+  DROP INDEX artifacts_run;
+  DROP TABLE artifacts;
+  `,
 ];

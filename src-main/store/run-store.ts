@@ -1,4 +1,5 @@
-// Runs, their lifecycle and queue order, sweep groups, logs and artifacts.
+// Runs, their lifecycle and queue order, sweep groups and logs. (Checkpoints are
+// found on disk, service/checkpoints.ts: the folder is their one record.)
 import type { RunFilter, RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
 import { isFieldName } from '../shared/run-fields';
 import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progress';
@@ -85,16 +86,6 @@ export interface StoredEnvironment {
   seed: number;
   dataset: DatasetInfo | null;
   recordedAt: string;
-}
-
-export interface Artifact {
-  id: number;
-  runId: number;
-  kind: string;
-  path: string;
-  epoch: number | null;
-  step: number | null;
-  createdAt: string;
 }
 
 export interface Group {
@@ -503,28 +494,6 @@ export class RunStore {
       message: string;
       at: string;
     }[];
-  }
-
-  // ---- artifacts ----
-
-  addArtifact(a: Omit<Artifact, 'id' | 'createdAt'>): void {
-    this.db
-      .prepare('INSERT INTO artifacts (run_id, kind, path, epoch, step, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(a.runId, a.kind, a.path, a.epoch, a.step, nowIso());
-  }
-
-  artifacts(runId: number, kind?: string): Artifact[] {
-    const rows = (
-      kind
-        ? this.db.prepare('SELECT * FROM artifacts WHERE run_id = ? AND kind = ? ORDER BY id').all(runId, kind)
-        : this.db.prepare('SELECT * FROM artifacts WHERE run_id = ? ORDER BY id').all(runId)
-    ) as { id: number; run_id: number; kind: string; path: string; epoch: number | null; step: number | null; created_at: string }[];
-    return rows.map((r) => ({ id: r.id, runId: r.run_id, kind: r.kind, path: r.path, epoch: r.epoch, step: r.step, createdAt: r.created_at }));
-  }
-
-  latestCheckpoint(runId: number): Artifact | null {
-    const list = this.artifacts(runId, 'checkpoint');
-    return list.length > 0 ? list[list.length - 1] : null;
   }
 
   // ---- groups ----

@@ -125,8 +125,7 @@ export class Store {
         break;
       }
       case 'checkpoint':
-        this.runs.addArtifact({ runId, kind: 'checkpoint', path: p.path, epoch: p.epoch, step: p.step });
-        break;
+        break; // its folder is the record: resume and bundles read checkpoints from disk
       case 'log':
         this.runs.log(runId, p.level, p.message);
         break;
@@ -176,4 +175,4 @@ export class Store {
 export { StoreError } from './database';
 export type { OpenDatabaseOptions } from './database';
 export type { ClusterRun } from './cluster-store';
-export { TransitionError, canTransition, toRunRow, type StoredRun, type Artifact, type Group } from './run-store';
+export { TransitionError, canTransition, toRunRow, type StoredRun, type Group } from './run-store';

@@ -73,7 +73,7 @@ describe('managing runs in Chromium', () => {
 
   it('moves queued runs up and down with the buttons and Alt+↑/↓', async () => {
     const [a, b, c] = waiting;
-    await expect.poll(async () => (await apiCall(serve, 'runs:get', { id: blocker })).status, { timeout: 60_000 }).toBe('running');
+    await expect.poll(async () => (await apiCall(serve, 'runs:get', { id: blocker })).status, { timeout: 300_000 }).toBe('running');
     await page.goto(`${serve.origin}/#/runs`);
     await page.locator('[data-testid="queue"] li').nth(2).waitFor();
     expect(await shownOrder()).toEqual([a, b, c]);
@@ -101,7 +101,7 @@ describe('managing runs in Chromium', () => {
     // Nothing more needs to train: the waiting runs first (so none starts), then the blocker.
     for (const id of [...waiting, blocker]) await apiCall(serve, 'runs:cancel', { id });
     await page.locator('[data-testid="queue"]').waitFor({ state: 'detached' });
-    await expect.poll(async () => (await apiCall(serve, 'runs:get', { id: blocker })).status, { timeout: 30_000 }).toBe('cancelled');
+    await expect.poll(async () => (await apiCall(serve, 'runs:get', { id: blocker })).status, { timeout: 120_000 }).toBe('cancelled');
   });
 
   it('edits the name, tags and notes of a run, and the edit is stored', async () => {

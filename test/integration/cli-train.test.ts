@@ -5,12 +5,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { availableCores } from '../../src-main/engine/backend/cores';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KERV_CACHE_DIR: join(tmp, 'cache'), ...extra };
+  // Runs are recorded in the workbench's data folder: a private one, never the user's.
+  const env: NodeJS.ProcessEnv = { ...process.env, KERV_CACHE_DIR: join(tmp, 'cache'), KERV_DATA_DIR: join(tmp, 'data'), ...extra };
   if (extra.KERV_BACKEND === undefined) delete env.KERV_BACKEND;
   return env;
 }
@@ -34,7 +36,9 @@ describe('kerv train', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^kerv train: fashion-mnist, convnet ×1 \(linear\), 1 epoch, batch 64, adamw lr 0.003 \(cosine\), seed 3$/m);
-    expect(stdout).toMatch(/^Backend: wasm on .+, 1 thread/m);
+    // Every core by default (threads: 'auto').
+    const cores = availableCores();
+    expect(stdout).toMatch(new RegExp(`^Backend: wasm on .+, ${cores} thread${cores === 1 ? '' : 's'} `, 'm'));
     expect(stdout).toMatch(/^Model: convnet, [\d,]+ parameters$/m);
     expect(stdout).toMatch(/2,000 train \/ 256 validation \/ 500 test, 32 steps per epoch/);
     // Not a terminal: one progress line per ~10%, ending at 100%.

@@ -4,6 +4,7 @@ import type { Comparison } from '../../shared/api';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request } from '../workbench-session';
 import { textTable } from './runs';
+import { formatPercent } from '../../shared/format';
 import { unknownRun } from '../../service/run-identity';
 
 const usage = `Usage: kerv compare ID ID [ID ...] [options]
@@ -16,7 +17,6 @@ wrong in the other at their last common epoch.
 ${DATA_DIR_HELP}
   -h, --help         show this help`;
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 export function formatComparison(c: Comparison): string {
@@ -34,8 +34,8 @@ export function formatComparison(c: Comparison): string {
         ['status', ...c.runs.map((r) => r.status)],
         ['steps', ...c.runs.map((r) => String(r.step))],
         ['last step loss', ...c.runs.map((r) => lastLoss(r.id))],
-        ['best val acc', ...c.runs.map((r) => pct(r.bestValidationAccuracy))],
-        ['test acc', ...c.runs.map((r) => pct(r.testAccuracy))],
+        ['best val acc', ...c.runs.map((r) => formatPercent(r.bestValidationAccuracy))],
+        ['test acc', ...c.runs.map((r) => formatPercent(r.testAccuracy))],
       ],
     ),
   );

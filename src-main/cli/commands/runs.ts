@@ -1,15 +1,20 @@
 // `kerv runs`: list, show, remove, resume, and move runs between machines.
 import { resolve } from 'node:path';
-import { RUN_SORT_KEYS, RUN_STATUSES, type RunListQuery, type RunRow, type RunSortKey, type RunStatus } from '../../shared/api';
+import { RUN_STATUSES, type RunListQuery, type RunRow, type RunStatus } from '../../shared/api';
+import { BUILTIN_FIELDS, isSortField } from '../../shared/run-fields';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request, trainAndWait } from '../workbench-session';
+import { formatDuration, formatPercent } from '../../shared/format';
 
+
+const SORT_FIELDS = BUILTIN_FIELDS.map((f) => f.key).filter(isSortField);
 
 const usage = `Usage: kerv runs <list|show|rm|resume|export|import> [options]
 
   kerv runs list [--status S,...] [--search TEXT] [--group N] [--sort KEY] [--asc]
                  [--limit N] [--offset N] [--json]
-      Stored runs, newest first. KEY: ${RUN_SORT_KEYS.join(', ')}.
+      Stored runs, newest first. KEY: a run field: ${SORT_FIELDS.join(', ')},
+      experimentHash, summary.<metric> or config.<path> (e.g. config.optimizer.lr).
       S: ${RUN_STATUSES.join(', ')}.
   kerv runs show ID [--json]
       Config, environment, per-epoch metrics and the log of one run.
@@ -31,14 +36,6 @@ ${DATA_DIR_HELP}
 
 Exit codes: 0 ok, 1 a run failed, 2 bad usage or unknown run, 130 interrupted.`;
 
-const pct = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
-
-function duration(ms: number | null): string {
-  if (ms === null) return '—';
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 /** A plain text table: columns padded to their widest cell. */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -48,7 +45,7 @@ export function textTable(header: string[], rows: string[][]): string {
 
 function listRow(r: RunRow): string[] {
   const progress = r.totalSteps ? `${r.step}/${r.totalSteps}` : String(r.step);
-  return [String(r.id), r.name, r.status, r.dataset, r.arch, r.kernel, String(r.seed), pct(r.bestValidationAccuracy), pct(r.testAccuracy), progress, duration(r.durationMs), r.groupId === null ? '' : String(r.groupId)];
+  return [String(r.id), r.name, r.status, r.dataset, r.arch, r.kernel, String(r.seed), formatPercent(r.bestValidationAccuracy), formatPercent(r.testAccuracy), progress, formatDuration(r.durationMs), r.groupId === null ? '' : String(r.groupId)];
 }
 
 function parseStatuses(text: string): RunStatus[] {
@@ -70,14 +67,14 @@ async function list(argv: string[]): Promise<number> {
     offset: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.sort !== undefined && !(RUN_SORT_KEYS as readonly string[]).includes(values.sort)) {
-    throw new CliError(`--sort: '${values.sort}' is not a sort key (expected ${RUN_SORT_KEYS.join(', ')})`);
+  if (values.sort !== undefined && !isSortField(values.sort)) {
+    throw new CliError(`--sort: '${values.sort}' is not a sort key (expected a run field: ${SORT_FIELDS.join(', ')}, experimentHash, summary.<metric> or config.<path>)`);
   }
   const query: RunListQuery = {
     search: values.search,
     status: values.status ? parseStatuses(values.status) : undefined,
     groupId: intFlag('group', values.group, 1),
-    sortBy: values.sort as RunSortKey | undefined,
+    sortBy: values.sort,
     sortDir: values.asc ? 'asc' : 'desc',
     limit: intFlag('limit', values.limit, 1) ?? 50,
     offset: intFlag('offset', values.offset, 0) ?? 0,
@@ -123,8 +120,8 @@ async function show(argv: string[]): Promise<number> {
       `  model         ${run.arch}, kernel ${JSON.stringify(run.config.model.kernel)}, width ${run.config.model.widthMultiplier}`,
       `  dataset       ${run.dataset}${run.dataset_info ? ` (fingerprint ${run.dataset_info.fingerprint}, ${run.dataset_info.trainSize}/${run.dataset_info.validationSize}/${run.dataset_info.testSize})` : ''}`,
       `  seed          ${run.seed}    config hash ${run.configHash.slice(0, 12)}`,
-      `  progress      step ${run.step}${run.totalSteps ? `/${run.totalSteps}` : ''}, ${duration(run.durationMs)}`,
-      `  accuracy      best val ${pct(run.bestValidationAccuracy)}, test ${pct(run.testAccuracy)}`,
+      `  progress      step ${run.step}${run.totalSteps ? `/${run.totalSteps}` : ''}, ${formatDuration(run.durationMs)}`,
+      `  accuracy      best val ${formatPercent(run.bestValidationAccuracy)}, test ${formatPercent(run.testAccuracy)}`,
       `  parameters    ${run.parameterCount ?? '—'}`,
       `  environment   ${env ? `${env.backend} on ${env.device}, tfjs ${env.tfjsVersion}, app ${env.appVersion}, ${env.os}, node ${env.nodeVersion}` : '—'}`,
       `  created       ${run.createdAt}${run.startedAt ? `, started ${run.startedAt}` : ''}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`,
@@ -136,7 +133,7 @@ async function show(argv: string[]): Promise<number> {
     if (metrics.epochs.length > 0) {
       console.log('\n' + textTable(
         ['epoch', 'step', 'train loss', 'train acc', 'val loss', 'val acc', 'time'],
-        metrics.epochs.map((e) => [String(e.epoch), String(e.step), e.trainLoss.toFixed(4), pct(e.trainAccuracy), e.validationLoss === null ? '—' : e.validationLoss.toFixed(4), pct(e.validationAccuracy), duration(e.durationMs)]),
+        metrics.epochs.map((e) => [String(e.epoch), String(e.step), e.trainLoss.toFixed(4), formatPercent(e.trainAccuracy), e.validationLoss === null ? '—' : e.validationLoss.toFixed(4), formatPercent(e.validationAccuracy), formatDuration(e.durationMs)]),
       ));
     }
     if (log.length > 0) console.log('\nLog:\n' + log.slice(-20).map((l) => `  ${l.at} ${l.level.padEnd(5)} ${l.message}`).join('\n'));

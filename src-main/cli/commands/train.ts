@@ -1,15 +1,18 @@
-// `kerv train`: one run in this process, with a progress bar, no database.
+// `kerv train`: one run in this process, with a progress bar, recorded in the
+// workbench's data folder like a run started in the app (--no-record: not at all).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
-import { defaultRunConfig, type RunConfig } from '../../shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
+import { formatDuration, formatPercent } from '../../shared/format';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
 
@@ -25,31 +28,42 @@ Config (flags override --config; every value is checked against the run-config s
   --dataset NAME         ${DATASETS.join(' | ')}   (default ${defaultRunConfig().dataset.name})
   --data-path DIR        read the dataset from here (required for ${PATH_DATASETS.join(', ')})
   --image-size N         ${PATH_DATASETS.join(', ')}: resize to N×N
-  --augment MODE         auto | none | crop | flip | crop-flip
+  --augment MODE         ${AUGMENTATIONS.join(' | ')}
   --train-subset N       use only N training images
   --test-subset N        use only N test images
   --val-fraction F       held-out validation fraction, 0..0.5 (default 0.1)
-  --arch NAME            mlp | convnet | convbn | resnet-small | cifar-cnn | lenet5 | resnet18 | resnet34
+  --arch NAME            ${ARCHITECTURES.join(' | ')}
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
   --epochs N  --batch-size N  --seed N
-  --optimizer NAME       sgd | adam | adamw
+  --optimizer NAME       ${OPTIMIZERS.join(' | ')}
   --lr F  --momentum F  --nesterov  --weight-decay F
-  --schedule NAME        constant | step | cosine | one-cycle
+  --schedule NAME        ${SCHEDULES.join(' | ')}
   --warmup EPOCHS  --min-lr F  --milestones E1,E2
   --label-smoothing F    0..0.5
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
-  --backend NAME         auto | tensorflow-gpu | tensorflow | wasm | cpu (or env KERV_BACKEND)
+  --backend NAME         ${BACKENDS.join(' | ')} (or env KERV_BACKEND);
+                         auto takes webgpu only on a hardware GPU, --backend webgpu also on a
+                         software one (SwiftShader, lavapipe: for tests, far slower than wasm)
   --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
+
+WebGPU (Dawn) options, machine settings rather than run config:
+  --webgpu-adapter NAME  the adapter to use, by name (a wrong name lists the available ones;
+                         env KERV_WEBGPU_ADAPTER)
+  --webgpu-backend API   vulkan | metal | d3d12 | d3d11 | opengl | opengles | null
+                         (env KERV_WEBGPU_BACKEND; default: the platform's)
 
 Run:
   --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR
   --resume DIR           continue from a checkpoint (its config; flags such as --epochs override)
   --cache-dir DIR        dataset cache (default $KERV_CACHE_DIR, else the workbench's
                          <data folder>/datasets, so the app and the CLI share downloads)
-  --data-dir DIR         the workbench data folder (default $KERV_DATA_DIR or ~/.local/share/kerv)
+  --data-dir DIR         the workbench data folder the run is recorded in (default $KERV_DATA_DIR
+                         or ~/.local/share/kerv): it appears in \`kerv runs list\`, the app and exports
+  --no-record            do not record the run in the workbench (nothing is written but
+                         --checkpoint-dir and --summary-json)
   --summary-json FILE    write the outcome, summary and per-epoch metrics as JSON
 `;
 
@@ -59,7 +73,10 @@ const RUN_FLAG_OPTIONS = {
   resume: { type: 'string' },
   'cache-dir': { type: 'string' },
   'data-dir': { type: 'string' },
+  'no-record': { type: 'boolean' },
   'summary-json': { type: 'string' },
+  'webgpu-adapter': { type: 'string' },
+  'webgpu-backend': { type: 'string' },
 } as const;
 
 /** The dataset cache: the workbench's own, so a dataset downloaded in the app serves `kerv train` too. */
@@ -67,17 +84,8 @@ export function defaultCacheDir(dataDirFlag?: string, env: NodeJS.ProcessEnv = p
   return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : dataPaths(resolveDataDir(dataDirFlag, env)).datasetsDir;
 }
 
-const percent = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 const fixed = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const count = (v: number) => v.toLocaleString('en-US');
-
-export function formatDuration(ms: number): string {
-  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000); // round once, so 119.6 s reads "2m 0s", not "1m 60s"
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m ${seconds % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
 
 function describeRun(config: RunConfig): string {
   const k = config.model.kernel;
@@ -122,7 +130,7 @@ class TrainPrinter {
           label: `Epoch ${last.epoch}/${this.config.epochs}`,
           done: inEpoch,
           total: this.stepsPerEpoch,
-          detail: `loss ${last.loss.toFixed(4)}  acc ${(last.accuracy * 100).toFixed(1)}%  ${Math.round(last.imagesPerSecond)} img/s`,
+          detail: `loss ${last.loss.toFixed(4)}  acc ${formatPercent(last.accuracy, 1)}  ${Math.round(last.imagesPerSecond)} img/s`,
         });
         break;
       }
@@ -130,8 +138,8 @@ class TrainPrinter {
         this.bar.end();
         const m = p.metrics;
         this.epochs.push(m);
-        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${percent(m.validationAccuracy)}`;
-        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${percent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
+        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${formatPercent(m.validationAccuracy)}`;
+        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${formatPercent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
         break;
       }
       case 'checkpoint':
@@ -144,7 +152,7 @@ class TrainPrinter {
       case 'completed': {
         const s = p.summary;
         console.log(
-          `Done: test accuracy ${percent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${percent(s.bestValidationAccuracy)}, ` +
+          `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
             `final train loss ${fixed(s.finalTrainLoss)}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
         );
         break;
@@ -176,8 +184,20 @@ async function run(argv: string[]): Promise<number> {
   const base = values.config ? readConfigFile(values.config) : (resumed.base ?? {});
   const config = buildRunConfig(base, values);
   const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir(values['data-dir']);
+  const webgpuBackend = values['webgpu-backend'];
+  if (webgpuBackend !== undefined && !(DAWN_BACKENDS as readonly string[]).includes(webgpuBackend)) {
+    throw new CliError(`--webgpu-backend must be one of ${DAWN_BACKENDS.join(', ')}, got ${JSON.stringify(webgpuBackend)}`, EXIT.usage);
+  }
+  const webgpu = { ...(values['webgpu-adapter'] ? { adapter: values['webgpu-adapter'] } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) };
 
   console.log(`kerv train: ${describeRun(config)}`);
+  // Recorded like any other run (issue: CLI runs were invisible to the workbench), unless --no-record.
+  const workbench = values['no-record'] ? null : await openWorkbench(values['data-dir'], { redisUrl: null });
+  const recording = workbench?.recordRun(config, values.resume ? `kerv train --resume ${values.resume}` : 'kerv train') ?? null;
+  // Without --checkpoint-dir a recorded run checkpoints where the workbench keeps its runs' (`kerv runs resume` finds them).
+  const checkpointDir = resumed.checkpointDir ?? (workbench && recording ? workbench.paths.checkpointDir(recording.id) : undefined);
+  if (checkpointDir) mkdirSync(checkpointDir, { recursive: true });
+  if (workbench && recording) console.log(`Recorded as run ${recording.id} in ${workbench.paths.root}`);
   const printer = new TrainPrinter(config);
   const controller = new AbortController();
   const onSigint = () => {
@@ -190,19 +210,28 @@ async function run(argv: string[]): Promise<number> {
   let outcome: TrainOutcome;
   try {
     outcome = await train(config, {
-      onProgress: printer.handle,
+      onProgress: (p) => {
+        printer.handle(p);
+        recording?.progress(p);
+      },
       signal: controller.signal,
-      checkpointDir: resumed.checkpointDir,
+      checkpointDir,
       resumeFrom: values.resume,
       cacheDir,
+      backend: { webgpu },
     });
   } catch (error) {
     printer.finish();
+    recording?.fail((error as Error).message);
+    await workbench?.close();
     throw new CliError(`train failed: ${(error as Error).message}`, EXIT.failed);
   } finally {
     process.off('SIGINT', onSigint);
   }
   printer.finish();
+  recording?.complete(outcome);
+  await workbench?.close();
+  if (recording?.writeError) console.error(`warning: run ${recording.id} is recorded only in part: ${recording.writeError}`);
 
   if (values['summary-json']) {
     const file = resolve(values['summary-json']);
@@ -218,7 +247,8 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
   if (outcome.status === 'cancelled') {
-    console.error(`Cancelled at epoch ${outcome.epoch}, step ${outcome.step}.${resumed.checkpointDir ? ` Resume with: kerv train --resume ${resumed.checkpointDir}` : ''}`);
+    const how = recording && !resumed.checkpointDir ? ` Resume with: kerv runs resume ${recording.id}` : checkpointDir ? ` Resume with: kerv train --resume ${checkpointDir}` : '';
+    console.error(`Cancelled at epoch ${outcome.epoch}, step ${outcome.step}.${how}`);
     return EXIT.interrupted;
   }
   return EXIT.ok;

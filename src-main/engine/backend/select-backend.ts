@@ -1,8 +1,11 @@
 // Picks the tfjs backend a run computes on: the best one available, or the one a
-// config field / CLI flag / KERV_BACKEND forces. Order of preference:
-// tensorflow on GPU (tfjs-node-gpu) → tensorflow on CPU (tfjs-node) → wasm → cpu.
+// config field / CLI flag / KERV_BACKEND / the settings force. Order of preference:
+// tensorflow on GPU (tfjs-node-gpu) → webgpu on a hardware GPU (Dawn, webgpu.ts)
+// → tensorflow on CPU (tfjs-node) → wasm → cpu.
 // tfjs-node and -gpu are optional dependencies: where libtensorflow could not be
-// downloaded at install time they are absent, and we fall through to wasm.
+// downloaded at install time they are absent, and we fall through. Automatic
+// selection skips a software WebGPU adapter (a CPU emulating a GPU, far slower
+// than wasm) and says so; forcing webgpu takes it, with a warning.
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
@@ -12,6 +15,7 @@ import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { RunEnvironment } from '../../shared/progress';
 import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { probeWebGpu, startWebGpuBackend, webGpuOptionsFrom, type WebGpuOptions } from './webgpu';
 import { startWasmBackend } from './wasm-threads';
 
 const require = createRequire(import.meta.url);
@@ -22,7 +26,25 @@ export interface BackendSelection {
   threads: number;
   /** Why each candidate was or was not used, for `kerv` output and the settings screen. */
   tried: { name: string; available: boolean; detail: string }[];
+  /** What a user should know about the choice (a skipped or a forced software GPU adapter); shown with the run. */
+  notes: string[];
 }
+
+/** How a process chooses: what 'auto' in a run config means here, wasm's threads and Dawn's options. */
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend (default 1). It takes effect when wasm first
+   * starts in this process; later calls report the count it started with.
+   */
+  threads?: number;
+  /** The backend for a config that says 'auto' (the workbench settings' default); KERV_BACKEND wins over it. */
+  defaultBackend?: BackendChoice;
+  /** Dawn's adapter and native API; KERV_WEBGPU_ADAPTER / KERV_WEBGPU_BACKEND fill what is not given. */
+  webgpu?: WebGpuOptions;
+}
+
+/** A software adapter against wasm, measured on the 2-core build machine (research/webgpu-and-threads.md). */
+const SOFTWARE_SLOWDOWN = '40–240× slower than wasm';
 
 let current: BackendSelection | null = null;
 
@@ -74,10 +96,10 @@ function gpuName(): string | null {
   }
 }
 
-type Attempt = { selection: Omit<BackendSelection, 'tried'> } | { failure: string };
+type Attempt = { selection: Omit<BackendSelection, 'tried' | 'notes'>; note?: string } | { failure: string; available?: boolean; note?: string };
 
 /** Tries one candidate; a failure carries the reason shown to the user. */
-async function attempt(candidate: Exclude<BackendChoice, 'auto'>, threads: number): Promise<Attempt> {
+async function attempt(candidate: Exclude<BackendChoice, 'auto'>, auto: boolean, options: BackendOptions): Promise<Attempt> {
   switch (candidate) {
     case 'tensorflow-gpu': {
       const err = tryLoadNode('@tensorflow/tfjs-node-gpu');
@@ -87,6 +109,21 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, threads: numbe
       if (!(await tf.setBackend('tensorflow'))) return { failure: 'tensorflow backend failed to initialise' };
       return { selection: { backend: 'tensorflow', device: gpu, threads: os.cpus().length } };
     }
+    case 'webgpu': {
+      const probe = await probeWebGpu(webGpuOptionsFrom(options.webgpu));
+      if ('failure' in probe) return { failure: probe.failure };
+      const { device, software } = probe.adapter;
+      if (software && auto) {
+        // Usable (tests force it), so the settings screen offers it; never chosen for a user.
+        const note = `webgpu: skipped the software adapter ${device} (a CPU emulating a GPU, ${SOFTWARE_SLOWDOWN}); --backend webgpu uses it anyway`;
+        return { failure: `software adapter ${device}: ${SOFTWARE_SLOWDOWN}, so auto skips it (force with --backend webgpu)`, available: true, note };
+      }
+      const err = await startWebGpuBackend();
+      if (err) return { failure: err };
+      const selection = { backend: 'webgpu', device: software ? `${device}, software` : device, threads: 1 };
+      if (!software) return { selection };
+      return { selection, note: `webgpu: running on the software adapter ${device} as asked: it emulates a GPU on the CPU, ${SOFTWARE_SLOWDOWN}` };
+    }
     case 'tensorflow': {
       const err = tryLoadNode('@tensorflow/tfjs-node');
       if (err) return { failure: err };
@@ -94,7 +131,7 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, threads: numbe
       return { selection: { backend: 'tensorflow', device: cpuModel(), threads: os.cpus().length } };
     }
     case 'wasm': {
-      const started = await tryWasm(threads);
+      const started = await tryWasm(options.threads ?? 1);
       if ('failure' in started) return started;
       return { selection: { backend: 'wasm', device: cpuModel(), threads: started.threads } };
     }
@@ -104,55 +141,54 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, threads: numbe
   }
 }
 
-function detailOf(candidate: BackendChoice, selection: Omit<BackendSelection, 'tried'>): string {
+function detailOf(candidate: BackendChoice, selection: Omit<BackendSelection, 'tried' | 'notes'>): string {
   if (candidate === 'wasm') return `${selection.device}, ${selection.threads === 1 ? 'single-threaded SIMD' : `SIMD, ${selection.threads} threads`}`;
   if (candidate === 'cpu') return `${selection.device}, pure JavaScript (slow reference)`;
   return selection.device;
 }
 
-function wantedBackend(choice: BackendChoice): BackendChoice {
+/** The run config's choice; for 'auto', KERV_BACKEND, then the settings' default. */
+function wantedBackend(choice: BackendChoice, defaultBackend: BackendChoice = 'auto'): BackendChoice {
   if (choice !== 'auto') return choice;
   const fromEnv = process.env.KERV_BACKEND;
-  if (fromEnv === undefined || fromEnv === '') return 'auto';
+  if (fromEnv === undefined || fromEnv === '') return defaultBackend;
   if (!(BACKENDS as readonly string[]).includes(fromEnv)) {
     throw new Error(`KERV_BACKEND must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(fromEnv)}`);
   }
   return fromEnv as BackendChoice;
 }
 
-export interface BackendOptions {
-  /**
-   * Threads for the wasm backend (default 1). It takes effect when wasm first
-   * starts in this process; later calls report the count it started with.
-   */
-  threads?: number;
-}
+/** Every candidate, best first. */
+export const BACKEND_LADDER: readonly Exclude<BackendChoice, 'auto'>[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /**
  * Initialises the backend once per process. `choice` comes from the run config;
- * KERV_BACKEND overrides 'auto'. Throws with the reason when a forced backend is
- * unavailable, rather than silently training somewhere else.
+ * KERV_BACKEND, then options.defaultBackend, stand in for 'auto'. Throws with the
+ * reason when a forced backend is unavailable, rather than silently training
+ * somewhere else.
  */
 export async function initBackend(choice: BackendChoice = 'auto', options: BackendOptions = {}): Promise<BackendSelection> {
-  const wanted = wantedBackend(choice);
+  const wanted = wantedBackend(choice, options.defaultBackend);
   // Gradients are registered per kernel, for every backend at once (batchnorm-gradient.ts).
   registerBroadcastingBatchNormGradient();
-  if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.device !== cpuModel()))) {
+  if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.backend === 'tensorflow' && current.device !== cpuModel()))) {
     // Tests switch backends to compare them; come back to the selected one.
     if (tf.getBackend() !== current.backend) await tf.setBackend(current.backend);
     return current;
   }
   const tried: BackendSelection['tried'] = [];
-  const candidates: Exclude<BackendChoice, 'auto'>[] = wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
+  const notes: string[] = [];
+  const candidates = wanted === 'auto' ? BACKEND_LADDER : [wanted];
   let selected: BackendSelection | null = null;
   for (const candidate of candidates) {
-    const result = await attempt(candidate, options.threads ?? 1);
+    const result = await attempt(candidate, wanted === 'auto', options);
+    if (result.note) notes.push(result.note);
     if ('failure' in result) {
-      tried.push({ name: candidate, available: false, detail: result.failure });
+      tried.push({ name: candidate, available: result.available ?? false, detail: result.failure });
       continue;
     }
     tried.push({ name: candidate, available: true, detail: detailOf(candidate, result.selection) });
-    selected = { ...result.selection, tried };
+    selected = { ...result.selection, tried, notes };
     break;
   }
   if (!selected) {

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { wasmMaxPoolGradKernel } from './wasm-max-pool-grad';
 import { wasmReductionKernels } from './wasm-reductions';
+import { insertZeros } from '../kernels/conv-geometry';
 import { wasmTransposedMatMulKernel } from './wasm-matmul';
 import { wasmTanhKernel } from './wasm-tanh';
 
@@ -65,17 +66,6 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
   return tf.slice(padded, [0, cropTop, cropLeft, 0], [b, height, width, c]);
 }
 
-/** Inserts stride - 1 zero rows/columns between the entries of an NHWC tensor. */
-function spreadByStride(t: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
-  if (sh === 1 && sw === 1) return t;
-  const [b, h, w, c] = t.shape;
-  return (t
-    .reshape([b, h, 1, w, 1, c])
-    .pad([[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
-    .reshape([b, h * sh, w * sw, c])
-    .slice([0, 0, 0, 0], [b, (h - 1) * sh + 1, (w - 1) * sw + 1, c])) as tf.Tensor4D;
-}
-
 /** dx = conv(spread(dy) padded, reverse(filter) with channels swapped), all forward XNNPACK convs. */
 export function conv2dBackpropInputAsForwardConv(
   dy: tf.Tensor4D,
@@ -85,7 +75,7 @@ export function conv2dBackpropInputAsForwardConv(
 ): tf.Tensor4D {
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   return tf.tidy(() => {
-    const spread = spreadByStride(dy, info.strideHeight, info.strideWidth);
+    const spread = insertZeros(dy, 1, [info.strideHeight, info.strideWidth]);
     const { top, left } = info.padInfo;
     // Output row r of dx reads spread rows r + top − (kh − 1) … r + top; the window
     // for all inH rows spans inH + kh − 1 rows starting at top − (kh − 1).

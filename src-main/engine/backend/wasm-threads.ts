@@ -86,9 +86,10 @@ async function whileStarting<T>(cores: number, start: () => Promise<T>): Promise
   const OriginalBlob = globalThis.Blob;
   const originalCreateObjectURL = URL.createObjectURL;
   const originalCpus = os.cpus;
+  type BlobParts = NonNullable<ConstructorParameters<typeof OriginalBlob>[0]>; // Node's Blob, not the DOM's
   globalThis.Blob = class RecordingBlob extends OriginalBlob {
     readonly kervText: string;
-    constructor(parts: BlobPart[] = [], options?: BlobPropertyBag) {
+    constructor(parts: BlobParts = [], options?: ConstructorParameters<typeof OriginalBlob>[1]) {
       super(parts, options);
       this.kervText = parts.every((p) => typeof p === 'string') ? parts.join('') : '';
     }

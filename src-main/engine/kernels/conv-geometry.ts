@@ -82,18 +82,38 @@ export function convGeometry(
   };
 }
 
+/**
+ * Inserts factor − 1 zeros between neighbouring entries along two adjacent axes
+ * (`first`, `first` + 1) of a 4-D tensor: [.., h, w, ..] → [.., (h−1)·fh+1, (w−1)·fw+1, ..].
+ * It dilates a filter (axes 0, 1) and spreads a strided gradient back onto the input
+ * grid (axes 1, 2), with reshape / pad / slice only, so it is differentiable and
+ * runs on every backend. Zeros go between rows, then between columns: two rank-4
+ * pads, because the webgpu backend's Pad shader does not compile for rank 6 (tfjs
+ * 4.22) and computes garbage.
+ */
+export function insertZeros(t: tf.Tensor4D, first: 0 | 1 | 2, factors: Pair): tf.Tensor4D {
+  const [fh, fw] = factors;
+  if (fh === 1 && fw === 1) return t;
+  return tf.tidy((): tf.Tensor4D => {
+    const shape = t.shape as number[];
+    const [h, w] = [shape[first], shape[first + 1]];
+    const before = shape.slice(0, first);
+    const after = shape.slice(first + 2);
+    const outer = before.reduce((a, b) => a * b, 1);
+    const inner = after.reduce((a, b) => a * b, 1);
+    const spread = t
+      .reshape([outer, h, 1, w * inner])
+      .pad([[0, 0], [0, 0], [0, fh - 1], [0, 0]])
+      .reshape([outer * h * fh, w, 1, inner])
+      .pad([[0, 0], [0, 0], [0, fw - 1], [0, 0]])
+      .reshape([...before, h * fh, w * fw, ...after]);
+    return spread.slice(shape.map(() => 0), [...before, (h - 1) * fh + 1, (w - 1) * fw + 1, ...after]) as tf.Tensor4D;
+  });
+}
+
 /** Inserts dilation - 1 zeros between filter taps: [kh, kw, i, o] → [effH, effW, i, o]. */
 export function dilateFilter(w: tf.Tensor4D, dilation: Pair): tf.Tensor4D {
-  const [dh, dw] = dilation;
-  if (dh === 1 && dw === 1) return w;
-  return tf.tidy((): tf.Tensor4D => {
-    const [kh, kw, i, o] = w.shape;
-    const spread = w
-      .reshape([kh, 1, kw, 1, i, o])
-      .pad([[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]])
-      .reshape([kh * dh, kw * dw, i, o]);
-    return spread.slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, i, o]) as tf.Tensor4D;
-  });
+  return insertZeros(w, 0, dilation);
 }
 
 /** tf.conv2d with this geometry (any strides × dilation); differentiable on every backend. */

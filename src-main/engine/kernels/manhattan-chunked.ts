@@ -14,7 +14,7 @@
 // (the whole patch tensor × outC again), so the gradient is a tf.customGrad that
 // recomputes the chunks: ∂/∂p = −Σ_o sign(p − w_o)·dy_o, ∂/∂w_o = Σ sign(p − w_o)·dy_o.
 import * as tf from '@tensorflow/tfjs';
-import type { ConvGeometry } from './conv-geometry';
+import { insertZeros, type ConvGeometry } from './conv-geometry';
 
 export const MANHATTAN_CHUNK_ELEMENTS = 1 << 22;
 
@@ -120,15 +120,9 @@ function forward(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry, budget: number
 
 /** Places a [b, outH, outW, c] gradient of tap (i, j) back onto the padded input grid. */
 function scatterTap(dTap: tf.Tensor4D, g: ConvGeometry, i: number, j: number): tf.Tensor4D {
-  const [sh, sw] = g.strides;
-  const [b, , , c] = dTap.shape;
-  const spreadH = (g.outH - 1) * sh + 1;
-  const spreadW = (g.outW - 1) * sw + 1;
-  const spread = dTap
-    .reshape([b, g.outH, 1, g.outW, 1, c])
-    .pad([[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
-    .reshape([b, g.outH * sh, g.outW * sw, c])
-    .slice([0, 0, 0, 0], [b, spreadH, spreadW, c]);
+  const spreadH = (g.outH - 1) * g.strides[0] + 1;
+  const spreadW = (g.outW - 1) * g.strides[1] + 1;
+  const spread = insertZeros(dTap, 1, g.strides);
   const paddedH = g.inH + g.padTop + g.padBottom;
   const paddedW = g.inW + g.padLeft + g.padRight;
   const top = i * g.dilation[0];

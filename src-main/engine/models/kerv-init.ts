@@ -135,7 +135,7 @@ export function hasDistanceKervolution(model: tf.LayersModel): boolean {
 }
 
 /** count patches of x [N, H, W, C] at random valid positions (with the layer's dilation), as rows [count, kh·kw·C]. */
-function randomPatches(x: tf.Tensor4D, layer: KervConv2D, count: number, random: () => number): Float32Array {
+async function randomPatches(x: tf.Tensor4D, layer: KervConv2D, count: number, random: () => number): Promise<Float32Array> {
   const [kh, kw] = layer.kernelSize;
   const [dh, dw] = layer.dilationRate;
   const [n, h, w, c] = x.shape;
@@ -153,7 +153,8 @@ function randomPatches(x: tf.Tensor4D, layer: KervConv2D, count: number, random:
     }
     return tf.concat(picked, 0);
   });
-  const values = rows.dataSync() as Float32Array;
+  // An async read: a synchronous one throws on the webgpu backend in Node.
+  const values = (await rows.data()) as Float32Array;
   rows.dispose();
   return values;
 }
@@ -186,11 +187,11 @@ export function kMeansPlusPlusRows(rows: Float32Array, dim: number, k: number, r
 }
 
 /** The layer's filter [kh, kw, C, filters]: k-means++-spread patches of its input x. */
-function templateFilter(x: tf.Tensor4D, layer: KervConv2D, random: () => number): tf.Tensor4D {
+async function templateFilter(x: tf.Tensor4D, layer: KervConv2D, random: () => number): Promise<tf.Tensor4D> {
   const [kh, kw] = layer.kernelSize;
   const channels = x.shape[3];
   const dim = kh * kw * channels;
-  const rows = randomPatches(x, layer, Math.max(CANDIDATE_PATCHES, layer.filters), random);
+  const rows = await randomPatches(x, layer, Math.max(CANDIDATE_PATCHES, layer.filters), random);
   const picked = kMeansPlusPlusRows(rows, dim, layer.filters, random);
   const filter = new Float32Array(dim * layer.filters);
   picked.forEach((row, o) => {
@@ -215,13 +216,13 @@ function centreBias(layer: KervConv2D, x: tf.Tensor4D): void {
  * `random` draws the patches (pass a seeded generator for reproducible runs).
  * Returns the names of the layers it set.
  */
-export function initDistanceKervolutions(model: tf.LayersModel, x: tf.Tensor4D, random: () => number): string[] {
+export async function initDistanceKervolutions(model: tf.LayersModel, x: tf.Tensor4D, random: () => number): Promise<string[]> {
   const done: string[] = [];
   for (const layer of model.layers) {
     if (!isDistanceKervolution(layer)) continue;
     const probe = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
     const input = probe.predict(x) as tf.Tensor4D;
-    const filter = templateFilter(input, layer, random);
+    const filter = await templateFilter(input, layer, random);
     const [, ...rest] = layer.getWeights();
     layer.setWeights([filter, ...rest]);
     if (layer.useBias) centreBias(layer, input);

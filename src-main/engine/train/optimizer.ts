@@ -103,8 +103,8 @@ export class TrainOptimizer {
     return named;
   }
 
-  /** Restores a state saved by getWeights (same optimiser type and variables). */
-  setWeights(weights: NamedTensor[]): void {
+  /** Restores a state saved by getWeights (same optimiser type and variables). Async: a GPU tensor cannot be read synchronously. */
+  async setWeights(weights: NamedTensor[]): Promise<void> {
     const byName = new Map(weights.map((w) => [w.name, w.tensor]));
     const iterations = byName.get('iterations');
     if (!iterations) throw new Error('optimizer state: missing "iterations"');
@@ -112,7 +112,7 @@ export class TrainOptimizer {
     if (weights.length !== expected) {
       throw new Error(`optimizer state: expected ${expected} tensors for ${this.config.type}, found ${weights.length}`);
     }
-    this.iterations = iterations.dataSync()[0];
+    this.iterations = (await iterations.data())[0];
     this.slots.forEach((slots, i) =>
       slots.forEach((slot, j) => {
         const saved = byName.get(`var${i}/slot${j}`);

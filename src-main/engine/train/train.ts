@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
 import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
 import { canonicalJson, type RunConfig } from '../../shared/run-config';
-import { describeEnvironment, initBackend } from '../backend/select-backend';
+import { describeEnvironment, initBackend, type BackendOptions } from '../backend/select-backend';
+import { gpuFaultPromise, gpuMemoryMb } from '../backend/webgpu';
 import { resolveThreads } from '../backend/cores';
 import { buildModel } from '../models/build-model';
 import { hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
@@ -37,6 +38,8 @@ export interface TrainOptions {
   progressIntervalMs?: number;
   /** Reported in the run environment; default: this package's version. */
   appVersion?: string;
+  /** What 'auto' means in this process (the settings' default backend) and Dawn's options (threads come from the config). */
+  backend?: Omit<BackendOptions, 'threads'>;
   /** The cores this run is given, which a config's `threads: 'auto'` uses; default: all of this machine's. */
   coreShare?: number;
 }
@@ -79,8 +82,9 @@ class EpochAccumulator {
 export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
   const emit = opts.onProgress;
   const intervalMs = opts.progressIntervalMs ?? 250;
-  const selection = await initBackend(config.backend, { threads: resolveThreads(config.threads, opts.coreShare) });
+  const selection = await initBackend(config.backend, { ...opts.backend, threads: resolveThreads(config.threads, opts.coreShare) });
   const environment = describeEnvironment(selection, opts.appVersion ?? packageJson.version);
+  for (const note of selection.notes) emit({ type: 'log', level: 'warn', message: note });
   const data = await loadRunData(config, opts.cacheDir);
   const checkpoint = opts.resumeFrom ? await loadCheckpoint(opts.resumeFrom) : null;
   const model = withSeededMathRandom(Rng.derive(config.seed, RNG_LABELS.init), () =>
@@ -92,32 +96,51 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
       try {
         checkResumable(checkpoint.state.config, config);
         restoreModelWeights(model, checkpoint.weights);
-        optimizer.setWeights(checkpoint.optimizer);
+        await optimizer.setWeights(checkpoint.optimizer);
       } finally {
         tf.dispose([...checkpoint.weights, ...checkpoint.optimizer.map((o) => o.tensor)]);
       }
     } else if (hasDistanceKervolution(model)) {
       // Their filters start as patches of the data; a resumed run has its own.
-      initFromTrainingBatch(model, data, config.seed);
+      await initFromTrainingBatch(model, data, config.seed);
     }
     return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint });
+  } catch (error) {
+    throw explainGpuFault(error, config);
   } finally {
     optimizer.dispose();
     model.dispose();
   }
 }
 
+/**
+ * A GPU out-of-memory (or lost device) surfaces as a GPU error; the user needs to
+ * know which run asked for too much and what to change.
+ */
+function explainGpuFault(error: unknown, config: RunConfig): unknown {
+  const e = error as Error & { outOfMemory?: boolean };
+  if (!(e instanceof Error) || !/^GPU (out of memory|error|device lost)/.test(e.message)) return error;
+  const what = `${config.model.arch} ×${config.model.widthMultiplier} (${config.model.kernel.type} kernel) at batch size ${config.batchSize}`;
+  const advice = e.outOfMemory ? 'Lower the batch size (--batch-size) or the width (--width), or train on a GPU with more memory' : 'The GPU cannot go on with this run';
+  return new Error(`Training ${what} failed on the GPU: ${e.message}. ${advice}.`);
+}
+
+/** Waits for work that reads from the GPU, but never past a GPU fault (an out-of-memory, a lost device). */
+function unlessGpuFault<T>(work: Promise<T>): Promise<T> {
+  return Promise.race([work, gpuFaultPromise()]);
+}
+
 /** Training images the distance kervolutions draw their starting templates from (see kerv-init.ts). */
 const TEMPLATE_BATCH = 256;
 
 /** Data-dependent start of the gaussian/euclidean/manhattan kervolutions, on the first training images, seeded. */
-function initFromTrainingBatch(model: tf.LayersModel, data: RunData, seed: number): void {
+async function initFromTrainingBatch(model: tf.LayersModel, data: RunData, seed: number): Promise<void> {
   const count = Math.min(TEMPLATE_BATCH, data.prepared.train.count);
   const batch = gatherBatch(data.prepared, data.prepared.train, Array.from({ length: count }, (_, i) => i));
   const x = tf.tensor4d(batch.x, batch.shape);
   const rng = Rng.derive(seed, RNG_LABELS.templates);
   try {
-    initDistanceKervolutions(model, x, () => rng.next());
+    await initDistanceKervolutions(model, x, () => rng.next());
   } finally {
     x.dispose();
   }
@@ -184,7 +207,7 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
     if (!opts.checkpointDir) return;
     const optimizerState = optimizer.getWeights();
     try {
-      const path = await saveCheckpoint(opts.checkpointDir, model, optimizerState, {
+      const path = await unlessGpuFault(saveCheckpoint(opts.checkpointDir, model, optimizerState, {
         ...state,
         opsRng: opsRng.getState(),
         wallTimeMs: wallTimeMs(),
@@ -193,7 +216,7 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
         lastTrainAccuracy: lastEpochTrain.accuracy,
         lastValidationAccuracy,
         config,
-      });
+      }));
       emit({ type: 'checkpoint', epoch: state.epoch, step: state.step, path });
     } finally {
       tf.dispose(optimizerState.map((o) => o.tensor));
@@ -215,10 +238,14 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       buffer.restartWindow();
 
       const flush = async (): Promise<TrainOutcome | null> => {
-        const { steps, images, nonFinite } = await buffer.flush();
+        const { steps, images, nonFinite } = await unlessGpuFault(buffer.flush());
         lastFlushMs = performance.now();
         steps.forEach((s, i) => accumulator.add(s.loss, s.accuracy, images[i]));
         if (steps.length > 0) emit({ type: 'steps', steps });
+        const gpuMb = gpuMemoryMb();
+        if (gpuMb !== null && steps.length > 0) {
+          emit({ type: 'scalars', samples: [{ step, wallTimeMs: wallTimeMs(), values: { 'system/gpu_mb': gpuMb } }] });
+        }
         if (nonFinite) {
           const what = Number.isNaN(nonFinite.loss) ? 'NaN' : 'infinite';
           const reason = `loss became ${what} at step ${nonFinite.step} (epoch ${nonFinite.epoch})`;
@@ -266,9 +293,9 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       }
 
       lastEpochTrain = { loss: accumulator.loss, accuracy: accumulator.accuracy };
-      const validation = data.info.validationSize > 0 ? await evaluate(model, data.evalBatches('validation'), data.numClasses) : null;
-      const perClassSource = validation ?? (await evaluate(model, data.evalBatches('test'), data.numClasses));
-      const samplePredictions = await predictSamples(model, data.sampleBatch);
+      const validation = data.info.validationSize > 0 ? await unlessGpuFault(evaluate(model, data.evalBatches('validation'), data.numClasses)) : null;
+      const perClassSource = validation ?? (await unlessGpuFault(evaluate(model, data.evalBatches('test'), data.numClasses)));
+      const samplePredictions = await unlessGpuFault(predictSamples(model, data.sampleBatch));
       epoch = epochNumber;
       lastValidationAccuracy = validation?.accuracy ?? null;
       if (validation && (bestValidationAccuracy === null || validation.accuracy > bestValidationAccuracy)) {
@@ -295,7 +322,7 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       }
     }
 
-    const test = await evaluate(model, data.evalBatches('test'), data.numClasses);
+    const test = await unlessGpuFault(evaluate(model, data.evalBatches('test'), data.numClasses));
     const summary: TrainSummary = {
       epochs: epoch,
       steps: step,

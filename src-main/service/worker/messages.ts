@@ -1,7 +1,7 @@
 // The typed messages between the workbench service and one training worker
 // process. The worker trains exactly one run, then exits; the service keeps the
 // run's state in SQLite, so a worker that dies loses at most the batch in flight.
-import type { RunConfig } from '../../shared/run-config';
+import type { RunConfig, WebGpuOptions } from '../../shared/run-config';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
 
 /** Service → worker. */
@@ -19,6 +19,8 @@ export type ToWorker =
       appVersion: string;
       /** Backend for a config that says 'auto' (the settings' choice; 'auto' = best available). */
       defaultBackend: string;
+      /** Dawn's adapter name and native API for the webgpu backend (the settings'); unset = Dawn's choice. */
+      webgpu?: WebGpuOptions;
       /** The cores this run is given (the queue divides the machine among its simultaneous runs); a config's threads: 'auto' uses them. */
       coreShare?: number;
     }

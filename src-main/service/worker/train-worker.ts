@@ -4,6 +4,7 @@
 // ~250 ms tick), reports the outcome and exits. It runs under child_process.fork
 // (process.send) or Electron's utilityProcess (process.parentPort); either way
 // it exits when the service goes away, so no orphan keeps a CPU busy.
+import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { FromWorker, ToWorker } from './messages';
 import { startSystemSampler } from './system-sampler';
 
@@ -33,12 +34,16 @@ function onMessage(fn: (msg: ToWorker) => void): void {
   else process.on('message', (m) => fn(m as ToWorker));
 }
 
+/** The default backend sent by the service (a setting, or a cluster job's field): one of BACKENDS. */
+function backendChoice(name: string): BackendChoice {
+  if (!(BACKENDS as readonly string[]).includes(name)) throw new Error(`default backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(name)}`);
+  return name as BackendChoice;
+}
+
 const controller = new AbortController();
 let started = false;
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  // 'auto' in the config defers to the settings' backend choice, which select-backend reads from KERV_BACKEND.
-  if (msg.defaultBackend && msg.defaultBackend !== 'auto' && !process.env.KERV_BACKEND) process.env.KERV_BACKEND = msg.defaultBackend;
   let position: { step: number; wallTimeMs: number } | null = null;
   const stopSampler = startSystemSampler({
     intervalMs: SYSTEM_SAMPLE_INTERVAL_MS,
@@ -60,6 +65,8 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       resumeFrom: msg.resumeFrom ?? undefined,
       cacheDir: msg.cacheDir,
       appVersion: msg.appVersion,
+      // 'auto' in the config defers to the settings' backend choice (KERV_BACKEND, when set, wins over it).
+      backend: { defaultBackend: backendChoice(msg.defaultBackend), webgpu: msg.webgpu },
       coreShare: msg.coreShare,
     });
     stopSampler();

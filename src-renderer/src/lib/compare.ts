@@ -7,7 +7,7 @@ import type { EpochMetrics, SampleImage, SamplePrediction } from '../../../src-m
 import { CURVE_GRID, lineSymbol, stepX, xAxisOption, type XAxisMode } from './curves';
 import { downsample } from './downsample';
 import { emaSmooth } from './smoothing';
-import { formatNumber } from './format';
+import { formatNumber } from '../../../src-main/shared/format';
 
 export const COMPARE_METRICS = [
   { key: 'trainLoss', label: 'train loss', source: 'step', field: 'loss' },

@@ -2,7 +2,7 @@
 // between runs, values rendered for a table. The service computes the diff rows;
 // this decides how they read and which cells stand out.
 import type { ConfigDiffRow } from '../../../src-main/shared/api';
-import { formatValue } from './format';
+import { formatValue } from '../../../src-main/shared/format';
 
 export interface DiffCell {
   text: string;

@@ -5,7 +5,7 @@ import type { EpochMetrics, } from '../../../src-main/shared/progress';
 import type { StepSeries } from '../../../src-main/shared/api';
 import { emaSmooth } from './smoothing';
 import { downsample } from './downsample';
-import { formatDuration, formatNumber } from './format';
+import { formatDuration, formatNumber } from '../../../src-main/shared/format';
 
 export type XAxisMode = 'step' | 'epoch' | 'wall';
 

@@ -9,7 +9,7 @@ import { CURVE_GRID, lineSymbol, stepX, xAxisOption, type XAxisMode } from './cu
 import { runColor } from './colors';
 import { downsample } from './downsample';
 import { emaSmooth } from './smoothing';
-import { formatNumber } from './format';
+import { formatNumber } from '../../../src-main/shared/format';
 
 /** Appends pushed samples to columnar series (a step already present is replaced, as the store does). */
 export function appendScalars(current: Record<string, ScalarSeries>, samples: readonly ScalarSample[]): Record<string, ScalarSeries> {

@@ -3,12 +3,12 @@
 // (RunRow.experimentHash, sha256 of the config without name and seed), so
 // grouping needs nothing beyond the rows already on screen.
 import type { RunRow } from '../../../src-main/shared/api';
-import { summarize, type Summary } from './stats';
+import { aggregate, type Aggregate } from '../../../src-main/shared/table-format';
 
 export interface RunGroup {
   key: string;
   rows: RunRow[];
-  bestValidation: Summary | null;
+  bestValidation: Aggregate | null;
 }
 
 /** Groups by experiment, in order of first appearance, with the spread of the best validation accuracy. */
@@ -22,6 +22,6 @@ export function groupRuns(rows: readonly RunRow[]): RunGroup[] {
   return [...groups.entries()].map(([key, groupRows]) => ({
     key,
     rows: groupRows,
-    bestValidation: summarize(groupRows.map((r) => r.bestValidationAccuracy)),
+    bestValidation: aggregate(groupRows.map((r) => r.bestValidationAccuracy)),
   }));
 }

@@ -6,7 +6,7 @@
 import type { RunRow } from '../../../src-main/shared/api';
 import { flattenConfig } from '../../../src-main/shared/config-paths';
 import { METRIC_FIELDS, fieldValue, type RunField } from '../../../src-main/shared/run-fields';
-import { formatNumber } from './format';
+import { formatNumber } from '../../../src-main/shared/format';
 
 export interface Axis {
   key: string;

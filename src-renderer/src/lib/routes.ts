@@ -8,7 +8,8 @@ export type Route =
   | { name: 'compare'; ids: number[] }
   | { name: 'analysis'; groupId: number | null; ids: number[] }
   | { name: 'export'; ids: number[] }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'workers' };
 
 function ids(params: URLSearchParams): number[] {
   return (params.get('ids') ?? '')
@@ -40,6 +41,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'export', ids: ids(params) };
     case 'settings':
       return { name: 'settings' };
+    case 'workers':
+      return { name: 'workers' };
     default:
       return { name: 'runs' };
   }
@@ -61,5 +64,7 @@ export function routeHash(route: Route): string {
       return route.ids.length ? `#/export?ids=${route.ids.join(',')}` : '#/export';
     case 'settings':
       return '#/settings';
+    case 'workers':
+      return '#/workers';
   }
 }

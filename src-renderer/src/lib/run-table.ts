@@ -4,7 +4,7 @@
 import type { FilterOp, RunFilter, RunRow } from '../../../src-main/shared/api';
 import { flattenConfig } from '../../../src-main/shared/config-paths';
 import { BUILTIN_FIELDS, configField, fieldValue, resolveField, type RunField } from '../../../src-main/shared/run-fields';
-import { formatCount, formatDateTime, formatDuration, formatNumber, formatPercent, formatValue } from './format';
+import { formatCount, formatDateTime, formatDuration, formatNumber, formatPercent, formatValue } from '../../../src-main/shared/format';
 
 /** The columns a fresh table shows (their order is what users and tests know). */
 export const DEFAULT_COLUMNS = ['id', 'status', 'name', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt'];
@@ -104,19 +104,25 @@ export function parseViews(text: string | null): SavedView[] {
   }
 }
 
-export function loadViews(): SavedView[] {
+/** Where views are kept: the browser's localStorage, or anything with its two methods. */
+export interface ViewStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export function loadViews(storage: ViewStorage): SavedView[] {
   try {
-    return parseViews(localStorage.getItem(VIEWS_KEY));
+    return parseViews(storage.getItem(VIEWS_KEY));
   } catch {
     return [];
   }
 }
 
 /** Saves (or replaces, by name) a view; returns the new list. */
-export function saveView(views: readonly SavedView[], view: SavedView): SavedView[] {
+export function saveView(storage: ViewStorage, views: readonly SavedView[], view: SavedView): SavedView[] {
   const next = [...views.filter((v) => v.name !== view.name), view].sort((a, b) => a.name.localeCompare(b.name));
   try {
-    localStorage.setItem(VIEWS_KEY, JSON.stringify(next));
+    storage.setItem(VIEWS_KEY, JSON.stringify(next));
   } catch {
     // Private mode or a full quota: the view lasts for this session.
   }

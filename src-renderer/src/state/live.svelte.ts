@@ -129,6 +129,7 @@ export class LiveRun {
 }
 
 function mergeEpochs(stored: RunMetrics['epochs'], live: RunMetrics['epochs']): RunMetrics['epochs'] {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local working map, never held in state
   const byEpoch = new Map(stored.map((e) => [e.epoch, e]));
   for (const e of live) if (!byEpoch.has(e.epoch)) byEpoch.set(e.epoch, e);
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);

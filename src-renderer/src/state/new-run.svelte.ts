@@ -5,7 +5,8 @@ import type { ModelDescription, Preset } from '../../../src-main/shared/api';
 import type { RunConfig } from '../../../src-main/shared/run-config';
 import { api, ApiError, type Issue } from '../lib/api';
 import { FIELD_PATHS, defaultKernel, type FieldSpec, parseSweepValues, sweepRunCount } from '../lib/config-fields';
-import { getPath, issuesByField, setPath } from '../lib/config-paths';
+import { getPath, setPath } from '../../../src-main/shared/config-paths';
+import { issuesByField } from '../lib/config-paths';
 
 export interface SweepAxis {
   path: string;

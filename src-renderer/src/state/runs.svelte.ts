@@ -94,6 +94,7 @@ class RunsState {
   }
 
   click(id: number, modifiers: { shift: boolean; toggle: boolean }) {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a copy, assigned to the $state field whole below
     const next = new Set(this.selected);
     if (modifiers.shift && this.anchor !== null) {
       const ids = this.rows.map((r) => r.id);
@@ -116,6 +117,7 @@ class RunsState {
   }
 
   selectPage(all: boolean) {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a copy, assigned to the $state field whole below
     const next = new Set(this.selected);
     for (const row of this.rows) {
       if (all) next.add(row.id);

@@ -1,7 +1,8 @@
 // Crash safety, by really killing processes: a worker killed mid-epoch, the
 // service process itself killed mid-run, a read-only data folder, a full disk.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,7 +68,20 @@ describe('crash safety', () => {
       });
       child.on('exit', () => reject(new Error(`the service exited before epoch 1:\n${output}`)));
     });
-    await new Promise((r) => setTimeout(r, 300)); // let a few step batches of epoch 2 land
+    // 'epoch 1/3' is printed before the worker has written that epoch's checkpoint: wait for the
+    // checkpoint on disk and a stored step of epoch 2 (conditions, not a fixed sleep: under load
+    // the checkpoint took longer than the 300 ms this test used to wait, and the run was not resumable).
+    const checkpointDir = join(dir, 'runs', '1', 'checkpoint');
+    const hasCheckpoint = () => existsSync(checkpointDir) && readdirSync(checkpointDir).some((name) => /^step-\d+$/.test(name) && existsSync(join(checkpointDir, name, 'manifest.json')));
+    const storedEpoch = () => {
+      const db = new Database(join(dir, 'workbench.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare('SELECT max(epoch) AS e FROM step_metrics WHERE run_id = 1').get() as { e: number | null }).e ?? 0;
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(() => hasCheckpoint() && storedEpoch() >= 2, { timeout: 300_000, interval: 100 }).toBe(true);
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -124,6 +138,31 @@ describe('crash safety', () => {
     expect(store.integrityCheck()).toBe('ok');
     expect(store.runs.list().total).toBe(1);
     store.close();
+  });
+
+  it('a database that refuses every write (disk full) still ends the run: failed at once for every reader, written when it can be', async () => {
+    bench = await openTestBench();
+    const { wb, launcher } = bench;
+    const { id } = await wb.invoke('runs:start', { config: slowerConfig() });
+    await waitForProgress(wb, id, (e) => e.steps.length > 0);
+    const db = (wb.store as unknown as { db: { pragma(s: string, o?: object): unknown; prepare(s: string): { get(...a: unknown[]): unknown } } }).db;
+    const storedStatus = () => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status;
+    db.pragma('query_only = 1'); // from now on every write fails, the run's end included
+    const exited = new Promise<void>((resolveExit) => launcher.handles[0].onExit(() => resolveExit()));
+
+    expect(await waitForStatus(wb, id, ['failed', 'completed'])).toBe('failed');
+    await exited; // no worker left behind
+    const run = await wb.invoke('runs:get', { id });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/could not record progress: .*workbench database/);
+    expect((await wb.invoke('runs:list', {})).rows.find((r) => r.id === id)!.status).toBe('failed');
+    expect(storedStatus()).toBe('running'); // not written yet: the disk is still "full"
+
+    db.pragma('query_only = 0'); // space freed
+    await expect.poll(storedStatus, { timeout: 60_000, interval: 200 }).toBe('failed');
+    await bench.reopen({ startQueue: false });
+    expect(bench.wb.recoveredRunIds).toEqual([]);
+    expect(bench.wb.store.runs.get(id)!.error).toMatch(/could not record progress/);
   });
 
   it('a full disk fails the run with a clear reason and no corrupted database', async () => {

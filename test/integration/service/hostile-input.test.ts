@@ -10,6 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Workbench } from '../../../src-main/service/workbench';
 import { setLimit } from '../../../src-main/shared/limits';
 import { recordRun } from '../server/recorded-run';
+import { writeCheckpointManifest } from '../../../src-main/engine/train/checkpoint-manifest';
+import { parseRunConfig } from '../../../src-main/shared/run-config';
+import { configHash } from '../../../src-main/service/run-identity';
 
 let root: string;
 let dataDir: string;
@@ -262,5 +265,48 @@ describe('issue 12 bug 3: run numbers are never reused', () => {
     const { id: next } = await wb.invoke('runs:start', { config: { model: { arch: 'mlp' } } });
     expect(next).toBe(newest + 1);
     await wb.invoke('runs:delete', { ids: [next] });
+  });
+});
+
+describe('finding 8: checkpoints are verified before resume deletes anything', () => {
+  /** A failed run with 20 recorded steps and a checkpoint (state + weights + manifest) at each given step. */
+  function failedRunWithCheckpoints(checkpointSteps: number[]): { id: number; dir: (step: number) => string } {
+    const config = parseRunConfig({ model: { arch: 'mlp' } });
+    const id = wb.store.runs.insert({ name: 'ckpt', config, configHash: configHash(config) });
+    wb.store.transaction(() => wb.store.runs.transition(id, 'running'));
+    const steps = Array.from({ length: 20 }, (_, i) => ({ step: i + 1, epoch: i < 10 ? 1 : 2, loss: 1, accuracy: 0.5, learningRate: 0.01, imagesPerSecond: 1, wallTimeMs: i }));
+    wb.store.writeProgress(id, [{ type: 'steps', steps }]);
+    wb.store.transaction(() => wb.store.runs.transition(id, 'failed', { error: 'worker process was killed (SIGKILL) at step 20' }));
+    const dir = (step: number) => join(dataDir, 'runs', String(id), 'checkpoint', `step-${String(step).padStart(8, '0')}`);
+    for (const step of checkpointSteps) {
+      mkdirSync(dir(step), { recursive: true });
+      writeFileSync(join(dir(step), 'state.json'), JSON.stringify({ step, epoch: step / 10 }));
+      writeFileSync(join(dir(step), 'weights.bin'), Buffer.alloc(4096, step));
+      writeCheckpointManifest(dir(step));
+    }
+    return { id, dir };
+  }
+
+  it('random bytes in the newest weights file: resume falls back to the previous good checkpoint and logs which file was bad', async () => {
+    const { id, dir } = failedRunWithCheckpoints([10, 20]);
+    writeFileSync(join(dir(20), 'weights.bin'), Buffer.alloc(4096, 0xab)); // same size, other bytes
+    await wb.invoke('runs:resume', { id });
+    const run = await wb.invoke('runs:get', { id });
+    expect([run.status, run.step]).toEqual(['queued', 10]);
+    expect((await wb.invoke('runs:metrics', { id })).steps.step).toHaveLength(10);
+    const log = await wb.invoke('runs:log', { id });
+    expect(log.some((l) => l.level === 'warn' && /step 20: .*weights\.bin does not match its sha256/.test(l.message))).toBe(true);
+    expect(existsSync(dir(10))).toBe(true);
+  });
+
+  it('a truncated checkpoint with no earlier good one: resume refuses naming the file, and deletes nothing', async () => {
+    const { id, dir } = failedRunWithCheckpoints([20]);
+    writeFileSync(join(dir(20), 'weights.bin'), Buffer.alloc(100, 20)); // truncated
+    const error = (await wb.invoke('runs:resume', { id }).catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(/cannot resume: .*weights\.bin has 100 bytes, the manifest says 4096/);
+    const run = await wb.invoke('runs:get', { id });
+    expect([run.status, run.step]).toEqual(['failed', 20]);
+    expect((await wb.invoke('runs:metrics', { id })).steps.step).toHaveLength(20);
+    expect(existsSync(join(dir(20), 'weights.bin'))).toBe(true);
   });
 });

@@ -29,13 +29,16 @@ describe('workbench requests', () => {
 
   it('settings persist across reopen; the data folder cannot change while open', async () => {
     bench = await openTestBench({ startQueue: false });
-    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1, redisUrl: null });
-    await bench.wb.invoke('settings:set', { backend: 'wasm', concurrency: 3, redisUrl: 'redis://worker:s3cret@cluster-host:6380/2' });
+    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1, redisUrl: null, webgpuAdapter: '', webgpuBackend: '' });
+    await bench.wb.invoke('settings:set', { backend: 'webgpu', concurrency: 3, redisUrl: 'redis://worker:s3cret@cluster-host:6380/2', webgpuAdapter: 'NVIDIA H100 80GB HBM3', webgpuBackend: 'vulkan' });
     const wb = await bench.reopen({ redisUrl: null });
     // The password never travels back to the UI.
-    expect(await wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'wasm', concurrency: 3, redisUrl: 'redis://worker:***@cluster-host:6380/2' });
+    expect(await wb.invoke('settings:get', undefined)).toEqual({
+      dataDir: bench.dir, backend: 'webgpu', concurrency: 3, redisUrl: 'redis://worker:***@cluster-host:6380/2', webgpuAdapter: 'NVIDIA H100 80GB HBM3', webgpuBackend: 'vulkan',
+    });
     await expect(wb.invoke('settings:set', { redisUrl: 'http://cluster-host' })).rejects.toThrow(/redisUrl.*Redis URL/s);
     await expect(wb.invoke('settings:set', { concurrency: 0 })).rejects.toThrow(/concurrency/);
+    await expect(wb.invoke('settings:set', { webgpuBackend: 'cuda' as string })).rejects.toThrow(/webgpuBackend/);
     await expect(wb.invoke('settings:set', { dataDir: '/elsewhere' })).rejects.toThrow(/data folder is chosen when the workbench starts/);
   });
 

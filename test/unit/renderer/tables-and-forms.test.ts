@@ -1,16 +1,16 @@
 // Formatting, the new-run form's field mapping, samples, routes and groups.
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPercent, formatNumber, formatCount, formatShape } from '../../../src-renderer/src/lib/format';
-import { issuesByField, setPath, getPath, flatten } from '../../../src-renderer/src/lib/config-paths';
+import { formatDuration, formatMeanStd, formatPercent, formatNumber, formatCount, formatShape } from '../../../src-main/shared/format';
+import { issuesByField } from '../../../src-renderer/src/lib/config-paths';
+import { flattenConfig, getPath, setPath } from '../../../src-main/shared/config-paths';
 import { FIELD_PATHS, defaultKernel, fromInputText, parseSweepValues, sweepRunCount, SWEEPABLE_FIELDS, ALL_FIELDS } from '../../../src-renderer/src/lib/config-fields';
 import { renderConfigDiff } from '../../../src-renderer/src/lib/config-diff';
-import { summarize, formatMeanStd } from '../../../src-renderer/src/lib/stats';
+import { aggregate } from '../../../src-main/shared/table-format';
 import { joinSamples, sortSamples, samplesInCell, epochAt } from '../../../src-renderer/src/lib/samples';
 import { parseRoute, routeHash, type Route } from '../../../src-renderer/src/lib/routes';
 import { groupRuns } from '../../../src-renderer/src/lib/grouping';
 import { experimentHash } from '../../../src-main/store/experiment-hash';
 import { defaultRunConfig, runConfigSchema } from '../../../src-main/shared/run-config';
-import { flatten as flattenConfig } from '../../../src-renderer/src/lib/config-paths';
 
 describe('formatting', () => {
   it('renders durations, percentages and counts the way the tables show them', () => {
@@ -27,19 +27,19 @@ describe('formatting', () => {
     expect(formatShape([null, 28, 28, 6])).toBe('(N, 28, 28, 6)');
   });
   it('reports mean ± sample std for repeated seeds', () => {
-    const s = summarize([0.9, 0.92, null, 0.94]);
+    const s = aggregate([0.9, 0.92, null, 0.94]);
     expect(s).toMatchObject({ n: 3 });
     expect(s!.mean).toBeCloseTo(0.92);
     expect(s!.std).toBeCloseTo(0.02);
     expect(formatMeanStd(s)).toBe('92.00 ± 2.00');
-    expect(formatMeanStd(summarize([0.5]))).toBe('50.00');
-    expect(summarize([null])).toBeNull();
+    expect(formatMeanStd(aggregate([0.5]))).toBe('50.00');
+    expect(aggregate([null])).toBeNull();
   });
 });
 
 describe('the new-run form', () => {
   it('covers every field of the run-config schema', () => {
-    const schemaPaths = flattenConfig(defaultRunConfig()).map(([p]) => p);
+    const schemaPaths = Object.keys(flattenConfig(defaultRunConfig()));
     // Kernel parameters appear per kernel type; name and optional dataset fields have no default.
     for (const path of schemaPaths) {
       if (path.startsWith('model.kernel')) continue;
@@ -96,10 +96,7 @@ describe('the new-run form', () => {
     const next = setPath(config, 'optimizer.lr', 0.5);
     expect(getPath(next, 'optimizer.lr')).toBe(0.5);
     expect(config.optimizer.lr).toBe(0.1);
-    expect(flatten({ a: { b: 1, c: [1, 2] } })).toEqual([
-      ['a.b', 1],
-      ['a.c', [1, 2]],
-    ]);
+    expect(flattenConfig({ a: { b: 1, c: [1, 2] } })).toEqual({ 'a.b': 1, 'a.c': [1, 2] });
     expect(getPath(setPath({}, 'x.y', 1), 'x')).toEqual({ y: 1 });
   });
 });

@@ -20,6 +20,23 @@ describe('config paths', () => {
     expect(setPath(poly, 'model.kernel.type', 'polynomial').model.kernel).toEqual(poly.model.kernel);
   });
 
+  it('switching the optimizer keeps its learning rate; undefined removes a field', () => {
+    const adam = parseRunConfig({ optimizer: { type: 'adam', lr: 0.01 } });
+    expect(setPath(adam, 'optimizer.type', 'sgd').optimizer).toEqual({ ...adam.optimizer, type: 'sgd' });
+    const named = setPath(adam, 'name', 'first');
+    expect(named.name).toBe('first');
+    expect('name' in setPath(named, 'name', undefined)).toBe(false);
+  });
+
+  it('copies only the objects along the path, so it works on reactive proxies (the form’s state)', () => {
+    const config = parseRunConfig({});
+    const reactive = new Proxy(config, {}); // structuredClone refuses proxies (DataCloneError)
+    const changed = setPath(reactive, 'model.kernel.type', 'gaussian');
+    expect(changed.model.kernel).toEqual({ type: 'gaussian' });
+    expect(changed.optimizer).toBe(config.optimizer);
+    expect(config.model.kernel).toEqual({ type: 'linear' });
+  });
+
   it('flattens to leaves, arrays included as one value', () => {
     const flat = flattenConfig(parseRunConfig({ schedule: { milestones: [5, 8] } }));
     expect(flat['schedule.milestones']).toEqual([5, 8]);

@@ -123,12 +123,12 @@ describe('laplacian kervolution exp(−γ‖p − w‖₁)', () => {
     tf.dispose([x, before, after]);
   });
 
-  it('starts LeNet-5 from data templates, like the other distance kernels, and gives finite, distinct logits', () => {
+  it('starts LeNet-5 from data templates, like the other distance kernels, and gives finite, distinct logits', async () => {
     const { x } = fashionSample(64);
     const model = buildModel(modelConfigSchema.parse({ arch: 'lenet5', kernel: { type: 'laplacian', gamma: 0.1 } }), { inputShape: [28, 28, 1], numClasses: 10 });
     expect(hasDistanceKervolution(model)).toBe(true);
     const rng = new Rng(7);
-    expect(initDistanceKervolutions(model, x, () => rng.next()).length).toBe(2);
+    expect((await initDistanceKervolutions(model, x, () => rng.next())).length).toBe(2);
     const logits = model.predict(x) as tf.Tensor2D;
     const values = logits.dataSync();
     const spread = tf.tidy(() => tf.moments(logits, 0).variance.mean().dataSync()[0]);

@@ -59,7 +59,7 @@ function channelStats(model: tf.LayersModel, layerName: string): ChannelStats {
 }
 
 describe('initDistanceKervolutions', () => {
-  it('makes the first gaussian (γ = 1) layer respond to real Fashion-MNIST patches, with distinct channels', () => {
+  it('makes the first gaussian (γ = 1) layer respond to real Fashion-MNIST patches, with distinct channels', async () => {
     const model = lenet({ type: 'gaussian', gamma: 1 });
     try {
       // as built (He filters, w ≈ 0) every channel is ≈ exp(−γ‖p‖²)·exp(−γ‖w‖²): the
@@ -69,7 +69,7 @@ describe('initDistanceKervolutions', () => {
       expect(before.conv2.meanCorrelation).toBeGreaterThan(0.9);
 
       const rng = new Rng(7);
-      expect(initDistanceKervolutions(model, templateImages, () => rng.next())).toEqual(['conv1', 'conv2']);
+      expect(await initDistanceKervolutions(model, templateImages, () => rng.next())).toEqual(['conv1', 'conv2']);
       // on images the templates were not drawn from: channels respond to different patches
       const after = { conv1: channelStats(model, 'conv1'), conv2: channelStats(model, 'conv2') };
       expect(after.conv1.meanCorrelation).toBeLessThan(0.3);
@@ -83,11 +83,11 @@ describe('initDistanceKervolutions', () => {
     }
   });
 
-  it('brings euclidean outputs from −25…−150 into the range the tanh after them can use', () => {
+  it('brings euclidean outputs from −25…−150 into the range the tanh after them can use', async () => {
     const model = lenet({ type: 'euclidean' });
     try {
       const rng = new Rng(3);
-      initDistanceKervolutions(model, templateImages, () => rng.next());
+      await initDistanceKervolutions(model, templateImages, () => rng.next());
       const { mean } = channelStats(model, 'conv1');
       for (const m of mean) expect(Math.abs(m)).toBeLessThan(2);
     } finally {
@@ -95,18 +95,18 @@ describe('initDistanceKervolutions', () => {
     }
   });
 
-  it('applies only to the distance kernels, and draws the same filters from the same seed', () => {
+  it('applies only to the distance kernels, and draws the same filters from the same seed', async () => {
     const poly = lenet({ type: 'polynomial' });
     const a = lenet({ type: 'manhattan' });
     const b = lenet({ type: 'manhattan' });
     try {
       expect(hasDistanceKervolution(poly)).toBe(false);
-      expect(initDistanceKervolutions(poly, templateImages, Math.random)).toEqual([]);
+      expect(await initDistanceKervolutions(poly, templateImages, Math.random)).toEqual([]);
       expect(hasDistanceKervolution(a)).toBe(true);
       const ra = new Rng(11);
       const rb = new Rng(11);
-      initDistanceKervolutions(a, templateImages, () => ra.next());
-      initDistanceKervolutions(b, templateImages, () => rb.next());
+      await initDistanceKervolutions(a, templateImages, () => ra.next());
+      await initDistanceKervolutions(b, templateImages, () => rb.next());
       const wa = a.getLayer('conv2').getWeights()[0].dataSync();
       const wb = b.getLayer('conv2').getWeights()[0].dataSync();
       expect(Array.from(wa)).toEqual(Array.from(wb));

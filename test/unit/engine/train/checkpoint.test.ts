@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ describe('checkpoints', () => {
     const model = build();
     const dir = join(tmp, 'standard');
     const path = await saveCheckpoint(dir, model, [{ name: 'iterations', tensor: tf.scalar(3, 'int32') }], state(10));
-    expect(readdirSync(path).sort()).toEqual(['model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'weights.bin']);
+    expect(readdirSync(path).sort()).toEqual(['manifest.json', 'model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'weights.bin']);
     const json = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8'));
     expect(json.format).toBe('layers-model');
     expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
@@ -75,6 +75,25 @@ describe('checkpoints', () => {
     tf.dispose(loaded.weights);
     original.dispose();
     fresh.dispose();
+  });
+
+  it('carry a manifest of sha256 sums: random bytes or a truncation in weights.bin are named as such, not a shape error', async () => {
+    const dir = join(tmp, 'corrupt');
+    const model = build();
+    const saved = await saveCheckpoint(dir, model, [], state(10));
+    model.dispose();
+    const manifest = JSON.parse(readFileSync(join(saved, 'manifest.json'), 'utf8')) as { files: Record<string, { bytes: number; sha256: string }> };
+    expect(Object.keys(manifest.files).sort()).toEqual(['model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'weights.bin']);
+    const weights = readFileSync(join(saved, 'weights.bin'));
+    const garbled = Buffer.from(weights);
+    garbled.fill(0x7f, 0, Math.min(64, garbled.length));
+    writeFileSync(join(saved, 'weights.bin'), garbled);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/is corrupt: .*weights\.bin does not match its sha256/);
+    writeFileSync(join(saved, 'weights.bin'), weights.subarray(0, weights.length - 100));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/weights\.bin has \d+ bytes, the manifest says \d+ \(truncated or replaced\)/);
+    writeFileSync(join(saved, 'weights.bin'), weights);
+    const loaded = await loadCheckpoint(dir);
+    tf.dispose(loaded.weights);
   });
 
   it('explain what is wrong with a folder that is no checkpoint', async () => {

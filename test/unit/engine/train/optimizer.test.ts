@@ -103,7 +103,7 @@ describe('TrainOptimizer against torch.optim', () => {
     expect(isDecayed([])).toBe(false);
   });
 
-  it('a state restored with setWeights continues exactly where the original left off', () => {
+  it('a state restored with setWeights continues exactly where the original left off', async () => {
     const config = optimizerConfigSchema.parse({ type: 'adamw', lr: 0.05, weightDecay: 0.01 });
     const make = () => {
       const w = tf.variable(tf.tensor2d([[1, -2]]));
@@ -115,7 +115,7 @@ describe('TrainOptimizer against torch.optim', () => {
     const b = make();
     b.w.assign(a.w);
     const saved = a.opt.getWeights();
-    b.opt.setWeights(saved);
+    await b.opt.setWeights(saved);
     tf.dispose(saved.map((s) => s.tensor));
     step(a);
     step(b);

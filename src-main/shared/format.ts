@@ -1,4 +1,6 @@
-// How numbers, durations and dates read in tables: fixed widths, units always shown.
+// How numbers, durations and dates read in tables and terminal output: fixed widths,
+// units always shown. Pure, so the UI and the CLI print the same way.
+import type { Aggregate } from './table-format';
 
 export function formatPercent(fraction: number | null | undefined, digits = 2): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
@@ -54,4 +56,11 @@ export function formatValue(value: unknown): string {
 
 export function formatShape(shape: readonly (number | null)[]): string {
   return `(${shape.map((d) => (d === null ? 'N' : String(d))).join(', ')})`;
+}
+
+/** An aggregate over repeats as "92.00 ± 2.00" (scaled, e.g. to percent); the mean alone for one run. */
+export function formatMeanStd(summary: Aggregate | null, scale = 100, digits = 2): string {
+  if (!summary) return '—';
+  const mean = (summary.mean * scale).toFixed(digits);
+  return summary.std !== null ? `${mean} ± ${(summary.std * scale).toFixed(digits)}` : mean;
 }

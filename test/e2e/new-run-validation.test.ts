@@ -1,0 +1,85 @@
+// Issue 12, bugs 2 and 3, in Chromium against a real `kerv serve`:
+// - a kervolution layer list out of range (0,7 on LeNet-5, which has 2
+//   convolutions) is shown next to its field and no run is created, even when
+//   Start is pressed at once after typing (the form validates before it starts);
+// - run numbers are never reused: after the newest run is deleted, the next run
+//   the form creates gets a new number.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { Store } from '../../src-main/store/store';
+import { dataPaths } from '../../src-main/service/paths';
+import { recordRun } from '../integration/server/recorded-run';
+import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
+
+describe('the New Run form and run numbers in Chromium', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-newrun-'));
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    const store = Store.open({ file: dataPaths(dataDir).database });
+    recordRun(store, 'first', { epochs: 2 });
+    recordRun(store, 'second', { epochs: 2 });
+    store.close();
+    serve = await startServe(dataDir);
+    browser = await launchChromium();
+    ({ page } = await openWorkbench(browser, serve, pageErrors));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function openForm() {
+    await page.goto(`${serve.origin}/#/runs`);
+    await page.waitForSelector('.runs-table');
+    await page.keyboard.press('Control+n');
+    await page.waitForSelector('[name="model.arch"]');
+  }
+
+  it('bug 2: kervLayers 0,7 on lenet5 is shown next to its field and no run is created', async () => {
+    const before = (await apiCall(serve, 'runs:list', {})).total;
+    await openForm();
+    await page.selectOption('[name="model.arch"]', 'lenet5');
+    await page.selectOption('[name="model.kernel.type"]', 'polynomial');
+    await page.fill('[name="model.kervLayers"]', '0,7');
+    // At once, before the form's own check has run.
+    await page.click('button.primary:has-text("Start now")');
+    const issue = page.locator('[data-field="model.kervLayers"] .issue');
+    await issue.waitFor();
+    expect(await issue.textContent()).toBe('lenet5 has 2 convolutions (indices 0-1); index 7 is out of range');
+    await page.screenshot({ path: join(RESULTS, 'new-run-kerv-layers-out-of-range.png') });
+    expect(page.url()).not.toMatch(/#\/runs\/\d+$/);
+    expect((await apiCall(serve, 'runs:list', {})).total).toBe(before);
+
+    // Within range, the issue goes and the run can be created.
+    await page.fill('[name="model.kervLayers"]', '0,1');
+    await issue.waitFor({ state: 'detached' });
+  });
+
+  it('bug 3: after the newest run is deleted, the next run gets a new number', async () => {
+    const { rows } = await apiCall(serve, 'runs:list', { sortBy: 'id', sortDir: 'desc' });
+    const newest = rows[0].id;
+    await apiCall(serve, 'runs:delete', { ids: [newest] });
+    await openForm();
+    await page.selectOption('[name="model.arch"]', 'mlp');
+    await page.fill('[name="dataset.trainSubset"]', '500');
+    await page.fill('[name="dataset.testSubset"]', '200');
+    await page.fill('[name="epochs"]', '1');
+    await page.selectOption('[name="backend"]', 'wasm');
+    await page.click('button:has-text("Add to queue")');
+    await page.waitForURL(/#\/runs\/\d+$/);
+    const created = Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
+    expect(created).toBe(newest + 1);
+    await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
+    expect(pageErrors).toEqual([]);
+  });
+});

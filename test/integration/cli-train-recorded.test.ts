@@ -1,0 +1,96 @@
+// `kerv train` runs are runs like any other: recorded in the workbench's data
+// folder (config, environment, metrics, samples, log, checkpoints), listed by
+// `kerv runs`, exported, and resumable after Ctrl+C — through the bundled CLI in
+// child processes, on a real Fashion-MNIST subset.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src-main/shared/table-format';
+
+const KERV = resolve('out/node/kerv.js');
+const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-recorded-'));
+const dataDir = join(tmp, 'data');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function env(): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, KERV_CACHE_DIR: join(tmp, 'cache') };
+  delete e.KERV_DATA_DIR; // the folder comes from --data-dir, as a user passes it
+  delete e.KERV_BACKEND;
+  return e;
+}
+
+function kerv(...args: string[]) {
+  const r = spawnSync(process.execPath, [KERV, ...args], { encoding: 'utf8', env: env(), timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const TINY = ['--arch', 'mlp', '--width', '0.25', '--train-subset', '500', '--test-subset', '200', '--epochs', '1', '--batch-size', '64', '--samples', '8', '--backend', 'wasm'];
+
+describe('kerv train records its run in the workbench', () => {
+  it('a trained run appears in `kerv runs list` and `runs show` with config, environment, metrics and log, and in exports', () => {
+    const r = kerv('train', ...TINY, '--name', 'from the CLI', '--seed', '7', '--data-dir', dataDir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Recorded as run 1 in ${dataDir}`);
+    const printedTest = /^Done: test accuracy ([\d.]+)%/m.exec(r.out)![1];
+
+    const list = JSON.parse(kerv('runs', 'list', '--data-dir', dataDir, '--json').out);
+    expect(list.rows.map((row: { id: number; name: string; status: string }) => [row.id, row.name, row.status])).toEqual([[1, 'from the CLI', 'completed']]);
+
+    const shown = JSON.parse(kerv('runs', 'show', '1', '--data-dir', dataDir, '--json').out);
+    expect(shown.run.config).toMatchObject({ name: 'from the CLI', seed: 7, epochs: 1, model: { arch: 'mlp', widthMultiplier: 0.25 } });
+    expect(shown.run.environment).toMatchObject({ backend: 'wasm', nodeVersion: process.versions.node });
+    expect(shown.run.step).toBe(shown.run.totalSteps);
+    expect((shown.run.testAccuracy * 100).toFixed(2)).toBe(printedTest);
+    expect(shown.epochs).toHaveLength(1);
+    const printedVal = /^Epoch 1\/1: .* val loss [\d.]+ acc ([\d.]+)%/m.exec(r.out)![1];
+    expect((shown.epochs[0].validationAccuracy * 100).toFixed(2)).toBe(printedVal);
+    expect(shown.epochs[0].perClassAccuracy).toHaveLength(10);
+    expect(shown.log.map((l: { message: string }) => l.message)).toContainEqual(expect.stringMatching(/^started on wasm/));
+
+    const csv = parseCsv(kerv('export', '--runs', '1', '--columns', 'id,name,seed,testAccuracy', '--data-dir', dataDir).out);
+    expect(csv[1].slice(0, 3)).toEqual(['1', 'from the CLI', '7']);
+    expect((Number(csv[1][3]) * 100).toFixed(2)).toBe(printedTest);
+  });
+
+  it('--no-record leaves the workbench untouched', () => {
+    const elsewhere = join(tmp, 'untouched');
+    const r = kerv('train', ...TINY, '--no-record', '--data-dir', elsewhere);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('Recorded as run');
+    expect(existsSync(join(elsewhere, 'workbench.sqlite'))).toBe(false);
+    expect(JSON.parse(kerv('runs', 'list', '--data-dir', dataDir, '--json').out).rows).toHaveLength(1);
+  });
+
+  it('Ctrl+C leaves an interrupted run that `kerv runs resume` finishes', async () => {
+    const child = spawn(
+      process.execPath,
+      [KERV, 'train', '--arch', 'lenet5', '--train-subset', '3000', '--test-subset', '100', '--epochs', '1', '--backend', 'wasm', '--data-dir', dataDir],
+      { env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (/^Epoch 1\/1 /m.test(stdout) && !child.killed) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code).toBe(130);
+    expect(stdout).toContain('Recorded as run 2 in');
+    expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv runs resume 2$/m);
+    const interrupted = JSON.parse(kerv('runs', 'show', '2', '--data-dir', dataDir, '--json').out).run;
+    expect(interrupted.status).toBe('interrupted');
+    expect(interrupted.error).toMatch(/^kerv train was interrupted at step \d+/);
+    expect(interrupted.resumable).toBe(true);
+
+    const resumed = kerv('runs', 'resume', '2', '--data-dir', dataDir);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toMatch(/run 2: completed best val/);
+    const done = JSON.parse(kerv('runs', 'show', '2', '--data-dir', dataDir, '--json').out).run;
+    expect(done.status).toBe('completed');
+    expect(done.step).toBe(done.totalSteps);
+  });
+});
