@@ -9,6 +9,7 @@ const entries = {
   kerv: 'src-main/cli/main.ts',
   'train-worker': 'src-main/service/worker/train-worker.ts',
   bench: 'bench/run.ts',
+  'bench-cluster': 'bench/cluster-bench.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 

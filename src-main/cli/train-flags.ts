@@ -5,7 +5,7 @@ import { readRegularFile } from '../engine/safe-files';
 import { assertPlainJson } from '../shared/untrusted-json';
 import { CliError, EXIT } from './command';
 import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
-import { describeParamField, KERNEL_TYPES, kernelParamFields, kernelsWithLearnableParams } from '../shared/kernels/index';
+import { describeParamField, KERNEL_TYPES, kernelDeclaration, kernelParamFields, kernelsWithLearnableParams } from '../shared/kernels/index';
 
 type Json = Record<string, unknown>;
 
@@ -19,7 +19,7 @@ export const CONFIG_FLAG_OPTIONS = {
   arch: { type: 'string' },
   width: { type: 'string' },
   kernel: { type: 'string' },
-  'kernel-learnable': { type: 'boolean' },
+  'kernel-learnable': { type: 'string' },
   'kerv-layers': { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -59,7 +59,9 @@ export function kernelFlagsHelp(): string {
   return [
     line('--kernel TYPE', KERNEL_TYPES.join(' | ')),
     ...kernelParamFields().map((field) => line(`--${field.flag} ${field.kind === 'integer' ? 'N' : 'F'}`, describeParamField(field))),
-    line('--kernel-learnable', `train the kernel's parameters (${kernelsWithLearnableParams().join(', ')})`),
+    line('--kernel-learnable M', `train the kernel's parameters: none | scalar (one per layer) | channel (one per output channel);`),
+    line('', `sweep them: kerv sweep --grid model.kernel.gamma=0.1,1,10 --grid model.kernel.learnable=false,scalar,channel`),
+    line('', `learnable: ${kernelsWithLearnableParams().map((type) => `${type} ${kernelDeclaration(type).learnableParams.join(', ')}`).join('; ')}`),
   ].join('\n');
 }
 
@@ -168,7 +170,8 @@ function applyKernelFlags(input: Json, flags: ConfigFlagValues): void {
     const value = flags[field.flag];
     if (typeof value === 'string') params[field.name] = numeric(value);
   }
-  if (flags['kernel-learnable']) params.learnable = true;
+  const learnable = flags['kernel-learnable'];
+  if (typeof learnable === 'string') params.learnable = ['none', 'false', 'off'].includes(learnable) ? false : learnable;
   if (flags.kernel === undefined && Object.keys(params).length === 0) return;
   const model = (input.model ?? {}) as Json;
   const previous = typeof model.kernel === 'object' && model.kernel !== null ? (model.kernel as Json) : {};

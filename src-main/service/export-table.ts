@@ -56,6 +56,19 @@ export const METRIC_COLUMNS: Record<string, MetricColumn> = {
   steps: { label: 'steps', digits: 0, value: (r) => r.step },
 };
 
+/**
+ * A metric column by key: the fixed ones above, or a learned kernel parameter's
+ * final value, named as in the run's scalars (kernel/<layer>/<param>[/mean|min|max]):
+ * the summary keeps them (TrainSummary.kernelParameters).
+ */
+export function metricColumn(key: string): MetricColumn | undefined {
+  if (Object.hasOwn(METRIC_COLUMNS, key)) return METRIC_COLUMNS[key];
+  if (/^kernel\/[^/]+\/[^/]+(\/(mean|min|max))?$/.test(key)) {
+    return { label: key, digits: 4, value: (r) => r.summary?.kernelParameters?.[key] ?? null };
+  }
+  return undefined;
+}
+
 /** Per-run fields (not aggregatable). */
 const RUN_COLUMNS: Record<string, { label: string; value: (r: ExportRun) => Cell }> = {
   id: { label: 'run', value: (r) => r.id },
@@ -111,7 +124,7 @@ function checkPaths(paths: string[], what: string, allowed: Set<string>): void {
       `Unknown ${what} ${unknown.map((u) => `'${u}'`).join(', ')}: use a config path (e.g. model.kernel.type, optimizer.lr) or one of ${[
         ...Object.keys(RUN_COLUMNS),
         ...Object.keys(METRIC_COLUMNS),
-      ].join(', ')}.`,
+      ].join(', ')}, or a learned kernel parameter (kernel/<layer>/<param>, with /mean, /min, /max when per channel).`,
     );
   }
 }
@@ -130,7 +143,7 @@ function withoutSeed(config: RunConfig): unknown {
 export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest, 'columns' | 'groupBy'>): Table {
   const allowedConfig = new Set(configPaths());
   const columns = request.columns && request.columns.length > 0 ? request.columns : DEFAULT_COLUMNS;
-  checkPaths(columns, 'column(s)', new Set([...allowedConfig, ...Object.keys(RUN_COLUMNS), ...Object.keys(METRIC_COLUMNS)]));
+  checkPaths(columns.filter((c) => !metricColumn(c)), 'column(s)', new Set([...allowedConfig, ...Object.keys(RUN_COLUMNS)]));
   const groupBy = request.groupBy ?? [];
   checkPaths(
     groupBy.filter((g) => g !== GROUP_BY_CONFIG && g !== 'seed'),
@@ -139,7 +152,7 @@ export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest,
   );
 
   const columnOf = (key: string): TableColumn => {
-    const metric = METRIC_COLUMNS[key];
+    const metric = metricColumn(key);
     if (metric) return { key, label: metric.label, numeric: true, digits: metric.digits };
     const run = RUN_COLUMNS[key];
     if (run) return { key, label: run.label, numeric: key === 'id' || key === 'group' };
@@ -151,7 +164,8 @@ export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest,
     const cols = columns.map(columnOf);
     const rows = runs.map((r) =>
       columns.map((key): Cell => {
-        if (METRIC_COLUMNS[key]) return METRIC_COLUMNS[key].value(r);
+        const metric = metricColumn(key);
+        if (metric) return metric.value(r);
         if (RUN_COLUMNS[key]) return RUN_COLUMNS[key].value(r);
         return configValue(r, key);
       }),
@@ -173,8 +187,8 @@ export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest,
   const keyPaths = byConfig
     ? [...new Set([...explicitKeys, ...diffConfigs(runs.map((r) => withoutSeed(r.config))).map((d) => d.path)])]
     : explicitKeys;
-  const otherConfig = columns.filter((c) => !METRIC_COLUMNS[c] && !RUN_COLUMNS[c] && c !== 'seed' && !keyPaths.includes(c));
-  const metrics = columns.filter((c) => METRIC_COLUMNS[c]);
+  const otherConfig = columns.filter((c) => !metricColumn(c) && !RUN_COLUMNS[c] && c !== 'seed' && !keyPaths.includes(c));
+  const metrics = columns.filter((c) => metricColumn(c));
   const cols = [...keyPaths.map(columnOf), ...otherConfig.map(columnOf), ...metrics.map(columnOf), { key: 'n', label: 'n', numeric: true }];
   const rows: Cell[][] = [];
   for (const members of groups.values()) {
@@ -184,7 +198,7 @@ export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest,
       const values = new Set(members.map((m) => canonicalJson(configValue(m, p))));
       row.push(values.size === 1 ? configValue(first, p) : 'mixed');
     }
-    for (const m of metrics) row.push(aggregate(members.map((r) => METRIC_COLUMNS[m].value(r))));
+    for (const m of metrics) row.push(aggregate(members.map((r) => metricColumn(m)!.value(r))));
     row.push(members.length);
     rows.push(row);
   }

@@ -90,6 +90,12 @@ export interface TrainSummary {
   testAccuracy: number | null;
   parameterCount: number;
   trainingTimeMs: number;
+  /**
+   * Final values of the learned kernel parameters (model.kernel.learnable), named
+   * as in the scalars: kernel/<layer>/<param> or kernel/<layer>/<param>/{mean,min,max}.
+   * Absent when the kernel's parameters are fixed.
+   */
+  kernelParameters?: Record<string, number>;
 }
 
 /**

@@ -1,8 +1,9 @@
 // KervConv2D: the kervolution op as a tf.layers.Layer, registered for
 // serialization so models save and load in the standard tfjs format.
 //
-// Learnable kernel parameters are one weight per output channel, stored in the
-// form the kernel's implementation declares (engine/kernels/<type>.ts:
+// Learnable kernel parameters (model.kernel.learnable 'scalar' or 'channel') are
+// one weight of shape [1] or [filters], stored in the form the kernel's
+// implementation declares (engine/kernels/<type>.ts:
 // polynomial c = softplus('c_raw'), gaussian γ = exp('log_gamma'), sigmoid c = 'c'),
 // which keeps them in range whatever step the optimizer takes.
 import * as tf from '@tensorflow/tfjs';
@@ -10,6 +11,7 @@ import { kernelSpecSchema, type KernelSpec, type KernelSpecInput } from '../../s
 import { convGeometry, toPair, type Pair } from '../kernels/conv-geometry';
 import { kervConv2d, type KervKernel } from '../kernels/kerv-conv2d';
 import { kernelImplementation } from '../kernels/registry';
+import type { LearnableMode } from '../../shared/kernels/define';
 import { resolveInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './initializers';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -105,16 +107,28 @@ export class KervConv2D extends tf.layers.Layer {
     this.kernelWeight = this.addWeight('kernel', [...this.kernelSize, inC, this.filters], 'float32', this.kernelInitializer);
     if (this.useBias) this.biasWeight = this.addWeight('bias', [this.filters], 'float32', this.biasInitializer);
     const spec = this.kernelSpec as Record<string, unknown>;
-    if (spec.learnable === true) {
+    const mode = spec.learnable as LearnableMode | undefined;
+    if (mode) {
+      const shape = mode === 'channel' ? [this.filters] : [1];
       for (const [param, reparam] of Object.entries(kernelImplementation(this.kernelSpec.type).reparametrisation)) {
         const initial = tf.initializers.constant({ value: reparam.toRaw(spec[param] as number) });
-        this.paramWeights.set(param, this.addWeight(reparam.weightName, [this.filters], 'float32', initial));
+        this.paramWeights.set(param, this.addWeight(reparam.weightName, shape, 'float32', initial));
       }
     }
     this.built = true;
   }
 
-  /** The op-level kernel, with the learnable parameter (if any) as a tensor. */
+  /**
+   * The learned kernel parameters as the kernel uses them (γ, not log γ), by
+   * name: shape [1] (learnable 'scalar') or [filters] ('channel'). Empty when
+   * the kernel's parameters are fixed. New tensors: the caller disposes them.
+   */
+  learnedKernelParameters(): { name: string; value: tf.Tensor1D }[] {
+    const reparametrisation = kernelImplementation(this.kernelSpec.type).reparametrisation;
+    return [...this.paramWeights].map(([name, weight]) => ({ name, value: tf.tidy(() => reparametrisation[name].fromRaw(weight.read())) as tf.Tensor1D }));
+  }
+
+  /** The op-level kernel, with the learnable parameters (if any) as tensors. */
   private opKernel(): KervKernel {
     if (this.paramWeights.size === 0) return this.kernelSpec;
     const reparametrisation = kernelImplementation(this.kernelSpec.type).reparametrisation;

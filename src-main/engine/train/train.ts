@@ -2,11 +2,12 @@
 // A custom loop rather than model.fit: per-step learning rates, AdamW, gradient
 // clipping, batched metric reads, exact checkpoints and resume, divergence and
 // cancellation as outcomes. The order of events is the contract with the service:
-// started → (steps* → epoch → checkpoint?)* → completed, with log messages anywhere.
+// started → (steps* → epoch → checkpoint?)* → completed, with log messages anywhere
+// and a 'scalars' message after a 'steps' one when a diagnostics sample was taken.
 import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
 import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
-import { canonicalJson, type RunConfig } from '../../shared/run-config';
+import { canonicalJson, parseRunConfig, type RunConfig } from '../../shared/run-config';
 import { describeEnvironment, initBackend, type BackendOptions } from '../backend/select-backend';
 import { gpuFaultPromise, gpuMemoryMb } from '../backend/webgpu';
 import { resolveThreads } from '../backend/cores';
@@ -20,7 +21,8 @@ import { TrainOptimizer } from './optimizer';
 import { loadRunData, type RunData } from './run-data';
 import { learningRateAt } from './schedule';
 import { withSeededMathRandom } from './seeded-random';
-import { makeTrainStep, trainableVariables } from './step';
+import { readKernelParameters, ScalarSampler, StepDiagnostics } from './diagnostics';
+import { makeDiagnosedTrainStep, makeTrainStep, trainableVariables } from './step';
 import { StepBuffer } from './step-buffer';
 import packageJson from '../../../package.json';
 
@@ -50,7 +52,10 @@ const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'tra
 /** Fields of the config a resumed run may change: more epochs, a new name, another backend or thread count. */
 const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend', 'threads']);
 
-function checkResumable(saved: RunConfig, config: RunConfig): void {
+function checkResumable(savedAsWritten: RunConfig, config: RunConfig): void {
+  // Re-parsed, so a checkpoint written before a schema change compares in today's
+  // form (e.g. learnable: true, now 'channel', which it always meant).
+  const saved = parseRunConfig(savedAsWritten);
   const differing = Object.keys({ ...saved, ...config }).filter(
     (key) =>
       !RESUMABLE_CHANGES.has(key) &&
@@ -199,7 +204,12 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
     emit({ type: 'log', level: 'warn', message: `epochs changed from ${saved.config.epochs} to ${config.epochs}: the ${config.schedule.type} learning-rate schedule now spans ${totalSteps} steps, so the rate does not continue the checkpointed run's curve.` });
   }
 
-  const trainStep = makeTrainStep(model, optimizer, { labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClipNorm });
+  const stepOptions = { labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClipNorm };
+  const trainStep = makeTrainStep(model, optimizer, stepOptions);
+  // One step per progress tick also samples the diagnostics (diagnostics.ts).
+  const diagnostics = new StepDiagnostics(model);
+  const diagnosedStep = makeDiagnosedTrainStep(model, optimizer, stepOptions, diagnostics);
+  const scalars = new ScalarSampler(diagnostics.names);
   const buffer = new StepBuffer(() => performance.now());
   const scheduleContext = { baseLr: config.optimizer.lr, stepsPerEpoch, totalSteps };
 
@@ -242,10 +252,10 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
         lastFlushMs = performance.now();
         steps.forEach((s, i) => accumulator.add(s.loss, s.accuracy, images[i]));
         if (steps.length > 0) emit({ type: 'steps', steps });
+        const samples = await scalars.read();
         const gpuMb = gpuMemoryMb();
-        if (gpuMb !== null && steps.length > 0) {
-          emit({ type: 'scalars', samples: [{ step, wallTimeMs: wallTimeMs(), values: { 'system/gpu_mb': gpuMb } }] });
-        }
+        if (gpuMb !== null && steps.length > 0) samples.push({ step, wallTimeMs: wallTimeMs(), values: { 'system/gpu_mb': gpuMb } });
+        if (samples.length > 0) emit({ type: 'scalars', samples });
         if (nonFinite) {
           const what = Number.isNaN(nonFinite.loss) ? 'NaN' : 'infinite';
           const reason = `loss became ${what} at step ${nonFinite.step} (epoch ${nonFinite.epoch})`;
@@ -262,10 +272,14 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
         const learningRate = learningRateAt(step, config.schedule, scheduleContext);
         const x = tf.tensor4d(batch.x, batch.shape);
         const y = tf.tensor1d(batch.y, 'int32');
-        const metrics = withSeededMathRandom(opsRng, () => trainStep(x, y, learningRate));
+        const sampled = scalars.wanted();
+        const { metrics, diagnostics: values } = withSeededMathRandom(opsRng, () =>
+          sampled ? diagnosedStep(x, y, learningRate) : { metrics: trainStep(x, y, learningRate), diagnostics: null },
+        );
         x.dispose();
         y.dispose();
         step += 1;
+        if (values) scalars.push(step, wallTimeMs(), values);
         buffer.push({ metrics, step, epoch: epochNumber, learningRate, images: batch.y.length, wallTimeMs: wallTimeMs() });
         if (performance.now() - lastFlushMs >= intervalMs) {
           const stopped = await flush();
@@ -335,9 +349,12 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       parameterCount,
       trainingTimeMs: wallTimeMs(),
     };
+    const kernelParameters = await readKernelParameters(model);
+    if (Object.keys(kernelParameters).length > 0) summary.kernelParameters = kernelParameters;
     emit({ type: 'completed', summary });
     return { status: 'completed', summary };
   } finally {
     buffer.dispose();
+    scalars.dispose();
   }
 }

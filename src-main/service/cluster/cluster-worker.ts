@@ -166,7 +166,7 @@ export class ClusterWorker {
       name: this.o.name,
       backend: this.environment.backend,
       device: this.environment.device,
-      cores: os.availableParallelism?.() ?? os.cpus().length,
+      cores: availableCores(),
       memoryMb: Math.round(os.totalmem() / 1048576),
       freeMemoryMb: Math.round(os.freemem() / 1048576),
       load: os.loadavg()[0],

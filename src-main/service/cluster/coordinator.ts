@@ -142,9 +142,14 @@ export class ClusterCoordinator implements RunPlacement {
   }
 
   private async ingestLoop(): Promise<void> {
+    let lastCheck = Date.now();
     while (!this.stopped) {
       try {
-        await this.readBatch('>', 1000);
+        const read = await this.readBatch('>', 1000);
+        if (read === 0 && Date.now() - lastCheck > 5000) {
+          lastCheck = Date.now();
+          await this.findLostJobs();
+        }
       } catch (error) {
         if (this.stopped) return;
         const message = (error as Error).message;
@@ -154,6 +159,43 @@ export class ClusterCoordinator implements RunPlacement {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  /**
+   * A Redis restarted without persistence forgets the queue: a run the cluster
+   * holds whose job is gone is handed over again when it was still queued, and
+   * becomes interrupted (resumable) when it was training. Jobs are looked up
+   * first and the stream read after, so an outcome posted before its job was
+   * removed is never mistaken for a loss.
+   */
+  private async findLostJobs(): Promise<void> {
+    const { store } = this.o;
+    const missing: number[] = [];
+    for (const held of store.cluster.openRuns()) {
+      if (this.handing.has(held.runId)) continue;
+      const key = `bull:${QUEUE_NAME}:${jobId(this.id, held.runId, held.dispatch)}`;
+      if (Number(await this.redis.call('EXISTS', key)) === 0) missing.push(held.runId);
+    }
+    if (missing.length === 0) return;
+    while ((await this.readBatch('>', 0)) > 0);
+    const settled: { id: number; error: string }[] = [];
+    for (const id of missing) {
+      const run = store.runs.get(id);
+      if (!run || !store.cluster.get(id)?.open) continue;
+      if (run.status === 'queued') {
+        this.handed.delete(id);
+        this.dispatch([id]);
+      } else if (run.status === 'running') {
+        const error = `Redis no longer holds this run's job (restarted without persistence?) at step ${run.step}; resume the run to continue from its last checkpoint`;
+        store.transaction(() => {
+          store.runs.transition(id, 'interrupted', { error });
+          store.cluster.close(id);
+        });
+        settled.push({ id, error });
+      }
+    }
+    for (const { id, error } of settled) this.o.emit('run:status', { id, status: 'interrupted', error });
+    if (settled.length > 0) this.o.onChange();
   }
 
   /** Reads, stores and acknowledges one batch; returns how many entries it read. */

@@ -34,8 +34,20 @@ export interface KernelDeclarationInput<T extends string, P extends Record<strin
 
 type LearnableKeys<P> = { [K in keyof P]: P[K] extends { learnable: true } ? K : never }[keyof P];
 
-/** model.kernel.learnable: whether the kernel's learnable parameters are trained weights. */
-export const learnableSchema = z.boolean().default(false);
+/**
+ * model.kernel.learnable: whether the kernel's learnable parameters are trained
+ * weights, and in which form: false (fixed at their config values), 'scalar' (one
+ * value for the layer) or 'channel' (one value per output channel).
+ */
+export const LEARNABLE_MODES = [false, 'scalar', 'channel'] as const;
+export type LearnableMode = (typeof LEARNABLE_MODES)[number];
+
+/** Configs written before the modes existed say `learnable: true`, which always meant one value per channel. */
+const legacyLearnable = (value: unknown) => (value === true ? 'channel' : value);
+
+export const learnableSchema = z
+  .preprocess(legacyLearnable, z.union([z.literal(false), z.literal('scalar'), z.literal('channel')], { error: 'must be false, "scalar" or "channel"' }))
+  .default(false);
 
 type ParamShape<P> = { [K in keyof P]: z.ZodDefault<z.ZodNumber> };
 type SpecShape<T extends string, P> = { type: z.ZodLiteral<T> } & ParamShape<P> &

@@ -60,7 +60,7 @@ export function defaultKernelSpec(type: KernelType): KernelSpec {
   return kernelSpecSchema.parse({ type });
 }
 
-/** A short, readable kernel name for tables: "polynomial(c=1, d=3)", "gaussian(γ=0.5, learnable)". */
+/** A short, readable kernel name for tables: "polynomial(c=1, d=3)", "gaussian(γ=0.5, γ learned per channel)". */
 export function kernelLabel(kernel: unknown): string {
   if (!kernel || typeof kernel !== 'object' || typeof (kernel as { type?: unknown }).type !== 'string') return 'unknown';
   const spec = kernel as Record<string, unknown> & { type: string };
@@ -68,7 +68,9 @@ export function kernelLabel(kernel: unknown): string {
   const parts = Object.entries(declaration?.params ?? {})
     .filter(([field]) => typeof spec[field] === 'number')
     .map(([field, p]) => `${p.symbol}=${spec[field]}`);
-  if (spec.learnable === true) parts.push('learnable');
+  const learned = (declaration?.learnableParams ?? []).map((name) => declaration!.params[name].symbol).join(', ');
+  if (learned && (spec.learnable === 'channel' || spec.learnable === true)) parts.push(`${learned} learned per channel`);
+  if (learned && spec.learnable === 'scalar') parts.push(`${learned} learned`);
   return parts.length > 0 ? `${spec.type}(${parts.join(', ')})` : spec.type;
 }
 

@@ -9,6 +9,7 @@ import {
   kernelsWithLearnableParams,
   type KernelType,
 } from '../../../src-main/shared/kernels/index';
+import { LEARNABLE_MODES } from '../../../src-main/shared/kernels/define';
 import { DATASET_SPECS, isDatasetName } from '../../../src-main/shared/datasets';
 
 export type FieldKind = 'number' | 'integer' | 'optional-integer' | 'nullable-number' | 'select' | 'boolean' | 'text' | 'integer-list' | 'kerv-layers';
@@ -18,6 +19,8 @@ export interface FieldSpec {
   label: string;
   kind: FieldKind;
   options?: readonly string[];
+  /** select: the config value of each option when it is not the option's text (e.g. false for 'off'). */
+  optionValues?: readonly unknown[];
   hint?: string;
   /** Shown only when this returns true for the current config. */
   when?: (config: Record<string, unknown>) => boolean;
@@ -41,7 +44,16 @@ function kernelFields(): FieldSpec[] {
       const types = field.kernels.map((k) => k.type);
       return { path: field.path, label: field.label, kind: field.kind, hint: field.kernels[0].param.help, when: (c) => types.includes(kernelType(c)), sweepable: true };
     }),
-    { path: 'model.kernel.learnable', label: 'Learnable parameters', kind: 'boolean', when: (c) => learnable.includes(kernelType(c)) },
+    {
+      path: 'model.kernel.learnable',
+      label: 'Learn parameters',
+      kind: 'select',
+      options: ['off', 'scalar', 'per channel'],
+      optionValues: LEARNABLE_MODES,
+      hint: 'train the kernel parameters: one value per layer or per output channel',
+      when: (c) => learnable.includes(kernelType(c)),
+      sweepable: true,
+    },
   ];
 }
 
@@ -160,13 +172,28 @@ export function fromInputText(kind: FieldKind, text: string): unknown {
   }
 }
 
+/** The config value of a select option, given its text or the text of its value ('per channel' or 'channel'). */
+export function selectValue(field: FieldSpec, text: string): unknown {
+  if (!field.optionValues || !field.options) return text;
+  const i = field.options.indexOf(text);
+  if (i >= 0) return field.optionValues[i];
+  const byValue = field.optionValues.find((v) => String(v) === text);
+  return byValue === undefined ? text : byValue;
+}
+
+/** What a select shows for a config value: the option's text. */
+export function selectText(field: FieldSpec, value: unknown): string {
+  const i = field.optionValues ? field.optionValues.findIndex((v) => v === value) : -1;
+  return i >= 0 && field.options ? field.options[i] : String(value ?? '');
+}
+
 /** Parses "0.1, 0.01" into sweep values of the field's kind. */
 export function parseSweepValues(field: FieldSpec, text: string): unknown[] {
   return text
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '')
-    .map((t) => (field.kind === 'boolean' ? t === 'true' : field.kind === 'select' ? t : fromInputText(field.kind, t)));
+    .map((t) => (field.kind === 'boolean' ? t === 'true' : field.kind === 'select' ? selectValue(field, t) : fromInputText(field.kind, t)));
 }
 
 /** Runs a sweep starts: the grid's size (or the random draws) times the repeats. */

@@ -140,7 +140,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     expect((await wb.invoke('cluster:status', undefined)).connected).toBe(true);
   }, 300_000);
 
-  it('cancel from the workbench reaches the remote worker; a worker refuses a run whose dataset fingerprint differs', async () => {
+  it('cancel from the workbench reaches the remote worker; a worker refuses a run whose dataset fingerprint differs; a Redis that lost its data leaves runs resumable', async () => {
     // Its own Redis: the run must wait in the queue with no worker up.
     const own = await startRedis();
     bench = await openTestBench({ redisUrl: own.url, clusterLocalWorker: false });
@@ -168,6 +168,15 @@ describe('cluster: BullMQ on Redis, real workers', () => {
       expect(wb.store.runs.get(id)!.status).toBe('cancelled');
       expect(wb.store.runs.get(id)!.step).toBeLessThan(wb.store.runs.get(id)!.totalSteps!);
       await waitFor('the worker to say so', () => worker.output().includes(`run ${id} cancelled by the coordinator`));
+
+      // This Redis keeps nothing on disk: restarted, it forgets the job of a training run. The run becomes resumable, not stuck.
+      const lost = (await wb.invoke('runs:start', { config: longerConfig() as never })).id;
+      await waitFor('the run to train on the worker', () => wb.store.runs.get(lost)!.step > 5);
+      await own.stop();
+      await own.start();
+      await settled(wb, [lost]);
+      expect(wb.store.runs.get(lost)!.status).toBe('interrupted');
+      expect(wb.store.runs.get(lost)!.error).toMatch(/Redis no longer holds this run's job .*resume the run/);
     } finally {
       probe.disconnect();
       await bench.dispose();

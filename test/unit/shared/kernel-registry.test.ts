@@ -53,11 +53,11 @@ describe('kernel registry', () => {
           const p = field.kernels.find((k) => k.type === kernel.type)!.param;
           flags[field.flag] = String(p.default + (p.kind === 'integer' ? 1 : 0.5));
         }
-        if (learnable) flags['kernel-learnable'] = true;
+        if (learnable) flags['kernel-learnable'] = 'scalar';
         const spec = buildRunConfig({}, flags, {}).model.kernel as Record<string, unknown>;
         expect(spec.type).toBe(kernel.type);
         for (const field of kernelParamFields().filter((f) => params.includes(f.name))) expect(spec[field.name]).toBe(Number(flags[field.flag]));
-        if (learnable) expect(spec.learnable).toBe(true);
+        if (learnable) expect(spec.learnable).toBe('scalar');
       });
 
       it('is labelled with its parameters and exported with a column per parameter', () => {

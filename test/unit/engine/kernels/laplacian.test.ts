@@ -116,7 +116,7 @@ describe('laplacian kervolution exp(−γ‖p − w‖₁)', () => {
     await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
     const artifacts = saved as unknown as tf.io.ModelArtifacts;
     const loaded = await tf.loadLayersModel(tf.io.fromMemory({ ...artifacts, modelTopology: JSON.parse(JSON.stringify(artifacts.modelTopology)) }));
-    expect((loaded.getLayer('kerv').getConfig() as { kernel: unknown }).kernel).toEqual({ type: 'laplacian', gamma: 0.5, learnable: true });
+    expect((loaded.getLayer('kerv').getConfig() as { kernel: unknown }).kernel).toEqual({ type: 'laplacian', gamma: 0.5, learnable: 'channel' }); // true, saved as what it means
     const x = tf.tensor4d(randomValues(2 * 6 * 6 * 2, 45), [2, 6, 6, 2]);
     const [before, after] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
     expect(maxRelativeError(after.dataSync(), before.dataSync())).toBe(0);

@@ -111,7 +111,7 @@ describe('describeConfig / describeModel', () => {
       'GlobalMaxPooling2D', 'Dense',
     ]);
     const stem = d.layers[1];
-    expect(stem).toEqual({ name: 'block1_conv', type: 'KervConv2D', outputShape: [null, 14, 14, 32], params: 3 * 3 * 32 + 32, kernel: 'polynomial(c=2, d=2, learnable)' });
+    expect(stem).toEqual({ name: 'block1_conv', type: 'KervConv2D', outputShape: [null, 14, 14, 32], params: 3 * 3 * 32 + 32, kernel: 'polynomial(c=2, d=2, c learned per channel)' });
     expect(d.layers[4].kernel).toBeNull();
     expect(d.totalParams).toBe(d.layers.reduce((s, l) => s + l.params, 0));
   });
