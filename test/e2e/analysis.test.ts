@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Store } from '../../src-main/store/store';
 import { dataPaths } from '../../src-main/service/paths';
 import { TRAIN_COLOR, VALIDATION_COLOR } from '../../src-renderer/src/lib/curves';
+import { PARALLEL_LAYOUT } from '../../src-renderer/src/lib/hyperparams';
 import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
 import { gammaDiagnostics, recordAnalysisRun, recordSweep } from './seed-analysis';
 
@@ -146,5 +147,162 @@ describe('analysis views in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.waitForTimeout(300);
     await shot('compare-20-runs');
+  });
+
+  it('answers questions in the runs table: filter on numbers, any column, sort, saved views, keyboard', async () => {
+    await page.goto(`${serve.origin}/#/runs`);
+    await page.waitForSelector('tr[data-run-id]');
+    await page.fill('[aria-label="Filter expression"]', 'best val acc > 0.78, kernel = gaussian, epochs ≥ 3');
+    await page.press('[aria-label="Filter expression"]', 'Enter');
+    await page.waitForFunction(() => {
+      const kernels = [...document.querySelectorAll('tr[data-run-id] td:nth-child(7)')].map((td) => td.textContent);
+      return kernels.length > 0 && kernels.every((k) => k === 'gaussian');
+    });
+    const kernels = await page.locator('tr[data-run-id] td:nth-child(7)').allTextContents();
+    expect(new Set(kernels)).toEqual(new Set(['gaussian']));
+    const accuracies = await page.locator('tr[data-run-id] td[data-column="bestValidationAccuracy"]').allTextContents();
+    expect(accuracies.every((a) => parseFloat(a) > 78)).toBe(true);
+    // A config field as a column, sorted on.
+    await page.click('button:has-text("Columns")');
+    await page.fill('[aria-label="Find a column"]', 'optimizer.lr');
+    await page.check('[aria-label="Column optimizer.lr"]');
+    await page.click('[data-testid="column-picker"] button:has-text("Done")');
+    await page.click('th button:has-text("optimizer.lr")');
+    await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]')?.textContent?.includes('optimizer.lr'));
+    await page.locator('td[data-column="config.optimizer.lr"]').first().waitFor();
+    const lrs = (await page.locator('td[data-column="config.optimizer.lr"]').allTextContents()).map(Number);
+    expect(lrs).toEqual([...lrs].sort((a, b) => b - a));
+    await shot('runs-table-filtered');
+    // A bad condition says what is wrong and keeps the last good query.
+    await page.fill('[aria-label="Filter expression"]', 'best val acc > high');
+    await page.press('[aria-label="Filter expression"]', 'Enter');
+    expect(await page.textContent('[data-testid="filter-error"]')).toContain('Best val acc is a number');
+    await page.fill('[aria-label="Filter expression"]', 'best val acc > 0.78, kernel = gaussian, epochs ≥ 3');
+    await page.press('[aria-label="Filter expression"]', 'Enter');
+    // Saved, then restored after a reload.
+    await page.click('button:has-text("Save view")');
+    await page.fill('[aria-label="View name"]', 'good gaussians');
+    await page.press('[aria-label="View name"]', 'Enter');
+    await page.reload();
+    await page.waitForSelector('tr[data-run-id]');
+    await page.selectOption('[aria-label="Saved views"]', 'good gaussians');
+    await page.locator('td[data-column="config.optimizer.lr"]').first().waitFor();
+    expect(await page.inputValue('[aria-label="Filter expression"]')).toContain('kernel = gaussian');
+    expect(new Set(await page.locator('tr[data-run-id] td:nth-child(7)').allTextContents())).toEqual(new Set(['gaussian']));
+    // Keyboard: ↓ ↓ moves to the second row, Space selects it, Enter opens it.
+    await page.locator('h1').click();
+    const second = await page.getAttribute('tr[data-run-id] >> nth=1', 'data-run-id');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press(' ');
+    expect(await page.isChecked(`[aria-label="Select run ${second}"]`)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`#/runs/${second}$`));
+  });
+
+  it('draws parallel coordinates of a 24-run sweep and opens the brushed runs in Compare', async () => {
+    await page.goto(`${serve.origin}/#/analysis?group=${sweep.groupId}`);
+    const chart = page.locator('[aria-label="Parallel coordinates"]');
+    await chart.waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Parallel coordinates"]')?.getAttribute('data-points')) === 24);
+    expect(await page.textContent('.screen-header')).toContain('24 runs');
+    // Axes: kernel type, learning rate, then the metrics; brush the top of "best val acc" (the third axis).
+    const axisCount = await page.evaluate(() => document.querySelector('.analysis h2 .muted')?.textContent ?? '');
+    const [fields, metrics] = (axisCount.match(/\d+/g) ?? []).map(Number);
+    expect(fields).toBe(2);
+    const box = (await chart.boundingBox())!;
+    const n = fields + metrics;
+    const x = box.x + PARALLEL_LAYOUT.left + (2 * (box.width - PARALLEL_LAYOUT.left - PARALLEL_LAYOUT.right)) / (n - 1);
+    const top = box.y + PARALLEL_LAYOUT.top;
+    const height = box.height - PARALLEL_LAYOUT.top - PARALLEL_LAYOUT.bottom;
+    await page.mouse.move(x, top + 2);
+    await page.mouse.down();
+    await page.mouse.move(x, top + height * 0.2, { steps: 8 });
+    await page.mouse.move(x, top + height * 0.4, { steps: 8 });
+    await page.mouse.up();
+    const compare = page.locator('[data-testid="brush-selection"] button:has-text("Compare")');
+    await compare.waitFor();
+    const chosen = (await page.textContent('[data-testid="brush-selection"] .mono'))!.match(/\d+/g)!.map(Number);
+    expect(chosen.length).toBeGreaterThanOrEqual(2);
+    expect(chosen.length).toBeLessThan(24);
+    await shot('parallel-coordinates-24-runs');
+    // The brushed runs are the best ones of the sweep.
+    const best = async (id: number) => (await apiCall(serve, 'runs:get', { id })).bestValidationAccuracy!;
+    const chosenAcc = await Promise.all(chosen.map(best));
+    const others = await Promise.all(sweep.ids.filter((id) => !chosen.includes(id)).map(best));
+    expect(Math.min(...chosenAcc)).toBeGreaterThan(Math.max(...others));
+    await compare.click();
+    await page.waitForURL(/#\/compare\?ids=/);
+    await page.locator('[data-testid="compare-metrics"] tbody tr').nth(chosen.length - 1).waitFor();
+    expect(await page.locator('[data-testid="compare-metrics"] tbody tr').count()).toBe(chosen.length);
+  });
+
+  it('sets two runs\' predictions side by side with flips highlighted, and their confusion difference', async () => {
+    const [a, b] = [sweep.ids[0], sweep.ids[23]];
+    await page.goto(`${serve.origin}/#/compare?ids=${a},${b}`);
+    const table = page.locator('[data-testid="predictions-table"]');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(20);
+    const flips = await table.locator('tbody tr[data-flip="true"]').count();
+    expect(flips).toBeGreaterThan(0);
+    expect(await page.textContent('[data-testid="predictions-summary"]')).toContain(`disagree on ${flips} of 20`);
+    // A flip row: one run right (green), the other wrong (red).
+    const row = table.locator('tbody tr[data-flip="true"]').first();
+    expect(await row.locator('td.right').count()).toBe(1);
+    expect(await row.locator('td.wrong').count()).toBe(1);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Confusion difference"]')?.getAttribute('data-points')) === 100);
+    await page.check('label:has-text("only disagreements") input');
+    expect(await table.locator('tbody tr').count()).toBe(flips);
+    await page.uncheck('label:has-text("only disagreements") input');
+    await page.locator('[data-testid="predictions"]').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await page.locator('[data-testid="predictions"]').screenshot({ path: join(RESULTS, 'predictions-2-runs.png') });
+  });
+
+  it('plots the kervolution diagnostics of a run with learnable γ, by family', async () => {
+    await openRun(run.gamma);
+    const diagnostics = page.locator('[data-testid="diagnostics"]');
+    await diagnostics.locator('[data-family="kernel"]').waitFor();
+    expect(await diagnostics.locator('[data-family]').evaluateAll((els) => els.map((e) => e.getAttribute('data-family')))).toEqual([
+      'kernel',
+      'weight_norm',
+      'grad_norm',
+      'activation',
+      'system',
+    ]);
+    const gamma = diagnostics.locator('[aria-label="Kernel gamma"]');
+    expect(Number(await gamma.getAttribute('data-points'))).toBe(60); // 2 layers × 30 samples
+    expect(await diagnostics.locator('[role="img"]').count()).toBe(7);
+    // A viewport tall enough for the whole section (the app scrolls inside <main>).
+    await page.setViewportSize({ width: 1440, height: 3000 });
+    await diagnostics.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await diagnostics.screenshot({ path: join(RESULTS, 'diagnostics-learnable-gamma.png') });
+    await page.setViewportSize({ width: 1440, height: 960 });
+  });
+
+  it('keeps chart settings across reloads and follows the OS into dark mode', async () => {
+    await openRun(run.gamma);
+    await page.selectOption('[aria-label="X axis"]', 'epoch');
+    await page.fill('[aria-label="Smoothing"]', '0.9');
+    await page.reload();
+    await page.waitForSelector('[data-testid="progress"]');
+    expect(await page.inputValue('[aria-label="X axis"]')).toBe('epoch');
+    expect(await page.inputValue('[aria-label="Smoothing"]')).toBe('0.9');
+    await page.selectOption('[aria-label="X axis"]', 'step');
+    const background = () => page.evaluate(() => getComputedStyle(document.querySelector('.panel')!).backgroundColor);
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(background).not.toBe(light);
+    const [r, g, b] = (await background()).match(/\d+/g)!.map(Number);
+    expect(r + g + b).toBeLessThan(3 * 80);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(RESULTS, 'dark-mode-run-detail.png') });
+    await page.goto(`${serve.origin}/#/compare?ids=${sweep.ids.slice(0, 8).join(',')}`);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="train loss"]')?.getAttribute('data-points')) > 0);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(RESULTS, 'dark-mode-compare.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(pageErrors).toEqual([]);
   });
 });

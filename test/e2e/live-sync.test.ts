@@ -62,6 +62,11 @@ describe('a run page across a server restart', () => {
     expect(await duration(pageB)).toMatch(/\d/);
     expect(await pageA.locator('.screen-header button:has-text("Cancel")').count()).toBe(1);
     expect(await pageA.textContent('[data-testid="progress"]')).toMatch(/ETA/);
+    // The training process reports its CPU and memory every few seconds; they are stored and plotted live.
+    await pageA.locator('[data-testid="diagnostics"] [data-family="system"] [aria-label="Memory (RSS, MB)"]').waitFor({ timeout: TIMEOUT });
+    const system = await apiCall(serve, 'runs:scalars', { id: runId, prefix: 'system/' });
+    expect(Object.keys(system).sort()).toEqual(['system/cpu_percent', 'system/rss_mb']);
+    expect(system['system/rss_mb'].value[0]).toBeGreaterThan(20);
   });
 
   it('resyncs an open run page when the server restarts under it', async () => {

@@ -1,10 +1,25 @@
 // The parts of ECharts the workbench uses, registered once (keeps the bundle to
-// what is drawn: lines, heatmaps, bars).
+// what is drawn: lines, heatmaps, bars, parallel coordinates and scatter with brushing).
 import * as echarts from 'echarts/core';
-import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, DataZoomComponent } from 'echarts/components';
+import { BarChart, HeatmapChart, LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
+import { BrushComponent, GridComponent, LegendComponent, ParallelComponent, TooltipComponent, VisualMapComponent, DataZoomComponent } from 'echarts/components';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
-echarts.use([LineChart, HeatmapChart, BarChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, DataZoomComponent, CanvasRenderer, SVGRenderer]);
+echarts.use([
+  LineChart,
+  HeatmapChart,
+  BarChart,
+  ParallelChart,
+  ScatterChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  VisualMapComponent,
+  DataZoomComponent,
+  ParallelComponent,
+  BrushComponent,
+  CanvasRenderer,
+  SVGRenderer,
+]);
 
 export { echarts };

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'runs' }
   | { name: 'run'; id: number }
   | { name: 'compare'; ids: number[] }
+  | { name: 'analysis'; groupId: number | null; ids: number[] }
   | { name: 'export'; ids: number[] }
   | { name: 'settings' }
   | { name: 'workers' };
@@ -32,6 +33,10 @@ export function parseRoute(hash: string): Route {
     }
     case 'compare':
       return { name: 'compare', ids: ids(params) };
+    case 'analysis': {
+      const group = Number(params.get('group'));
+      return { name: 'analysis', groupId: Number.isSafeInteger(group) && group > 0 ? group : null, ids: ids(params) };
+    }
     case 'export':
       return { name: 'export', ids: ids(params) };
     case 'settings':
@@ -53,6 +58,8 @@ export function routeHash(route: Route): string {
       return `#/runs/${route.id}`;
     case 'compare':
       return `#/compare?ids=${route.ids.join(',')}`;
+    case 'analysis':
+      return route.ids.length ? `#/analysis?ids=${route.ids.join(',')}` : route.groupId ? `#/analysis?group=${route.groupId}` : '#/analysis';
     case 'export':
       return route.ids.length ? `#/export?ids=${route.ids.join(',')}` : '#/export';
     case 'settings':

@@ -1,11 +1,15 @@
 // The runs table: one page of rows from the service (server-side paging, so
 // 10,000 runs cost one page), the query that produced it, and the selection,
 // which survives paging and re-sorting because it is kept by id.
-import type { RunRow, RunSortKey as SortKey, RunStatus } from '../../../src-main/shared/api';
+import type { RunFilter, RunRow, RunStatus } from '../../../src-main/shared/api';
 import { api } from '../lib/api';
+import { DEFAULT_COLUMNS, needsConfig } from '../lib/run-table';
 import { toasts } from './toasts.svelte';
 
 export const PAGE_SIZE = 100;
+
+/** A run field (shared/run-fields.ts). */
+type SortKey = string;
 
 class RunsState {
   rows = $state<RunRow[]>([]);
@@ -18,6 +22,13 @@ class RunsState {
   page = $state(0);
   /** The page the rows on screen belong to: the pager's range follows the rows, not the request in flight. */
   shownPage = $state(0);
+  /** Shown columns, by run field. */
+  columns = $state<string[]>([...DEFAULT_COLUMNS]);
+  /** The filter box as typed, and what it parsed to (the query uses the parsed conditions). */
+  filterText = $state('');
+  where = $state<RunFilter[]>([]);
+  /** The row the keyboard is on (index into rows). */
+  cursor = $state(-1);
   selected = $state<Set<number>>(new Set());
   /** Last row clicked, for shift-click ranges. */
   anchor = $state<number | null>(null);
@@ -36,12 +47,15 @@ class RunsState {
         status: this.status ? [this.status] : undefined,
         sortBy: this.sortBy,
         sortDir: this.sortDir,
+        where: this.where.length > 0 ? this.where : undefined,
+        withConfig: needsConfig([...this.columns, ...this.where.map((w) => w.field), this.sortBy]) || undefined,
         limit: PAGE_SIZE,
         offset: page * PAGE_SIZE,
       });
       // A slower, older query must not overwrite a newer one.
       if (generation !== this.generation) return;
       this.rows = result.rows;
+      this.cursor = Math.min(this.cursor, result.rows.length - 1);
       this.shownPage = page;
       this.total = result.total;
       if (this.page > 0 && this.page >= this.pageCount) {
@@ -68,7 +82,7 @@ class RunsState {
     if (this.sortBy === key) this.sortDir = this.sortDir === 'asc' ? 'desc' : 'asc';
     else {
       this.sortBy = key;
-      this.sortDir = key === 'name' || key === 'dataset' || key === 'arch' || key === 'kernel' ? 'asc' : 'desc';
+      this.sortDir = key === 'name' || key === 'dataset' || key === 'arch' || key === 'kernel' || key === 'status' ? 'asc' : 'desc';
     }
     this.page = 0;
     void this.load();

@@ -138,3 +138,73 @@ describe('bug fixes in chart and run-page helpers', () => {
     expect(cpuPercent({ user: 0, system: 0, atMs: 5 }, { user: 10, system: 0, atMs: 5 })).toBe(0);
   });
 });
+
+describe('runs table filters, columns and views', async () => {
+  const { parseFilter, availableFields, parseViews, cellText } = await import('../../../src-renderer/src/lib/run-table');
+  const { defaultRunConfig } = await import('../../../src-main/shared/run-config');
+  const { parseChartSettings } = await import('../../../src-renderer/src/lib/chart-settings');
+  const fields = availableFields(defaultRunConfig(), []);
+  it('parses what people type: labels, config paths, suffixes, ≥, percentages, quotes', () => {
+    expect(parseFilter('best val acc > 0.85, kernel = gaussian; epochs ≥ 5 and lr <= 1e-2', fields)).toEqual([
+      { field: 'bestValidationAccuracy', op: '>', value: 0.85 },
+      { field: 'kernel', op: '=', value: 'gaussian' },
+      { field: 'config.epochs', op: '>=', value: 5 },
+      { field: 'config.optimizer.lr', op: '<=', value: 0.01 },
+    ]);
+    expect(parseFilter('test acc ≥ 85%, tag != "baseline", name = a b', fields)).toEqual([
+      { field: 'testAccuracy', op: '>=', value: 0.85 },
+      { field: 'tag', op: '!=', value: 'baseline' },
+      { field: 'name', op: '=', value: 'a b' },
+    ]);
+    expect(parseFilter('  ', fields)).toEqual([]);
+  });
+  it('says which condition is wrong and why', () => {
+    expect(() => parseFilter('best val acc high', fields)).toThrow(/'best val acc high': expected field, operator and value/);
+    expect(() => parseFilter('best val acc > high', fields)).toThrow(/Best val acc is a number/);
+    expect(() => parseFilter('colour = red', fields)).toThrow(/Unknown field 'colour'/);
+    expect(() => parseFilter('epochs >', fields)).toThrow(/value is missing/);
+  });
+  it('reads saved views defensively and chart settings field by field', () => {
+    expect(parseViews('[{"name":"a","columns":["id"],"filter":"","sortBy":"id","sortDir":"asc"},{"name":1}]').map((v) => v.name)).toEqual(['a']);
+    expect(parseViews('not json')).toEqual([]);
+    expect(parseChartSettings('{"smoothing":0.9,"logScale":"yes","xAxis":"wall"}')).toEqual({ smoothing: 0.9, logScale: false, xAxis: 'wall' });
+    expect(parseChartSettings(null).xAxis).toBe('step');
+  });
+  it('formats cells in their units', () => {
+    const row = { id: 3, tags: ['a', 'b'], bestValidationAccuracy: 0.8512, durationMs: 75_000, config: defaultRunConfig(), summary: null } as never;
+    expect(cellText(row, 'bestValidationAccuracy')).toBe('85.12%');
+    expect(cellText(row, 'durationMs')).toBe('1m 15s');
+    expect(cellText(row, 'tag')).toBe('a, b');
+    expect(cellText(row, 'config.optimizer.lr')).toBe(String(defaultRunConfig().optimizer.lr));
+    expect(cellText(row, 'summary.testLoss')).toBe('—');
+  });
+});
+
+describe('hyperparameter views', async () => {
+  const { varyingFields, metricAxes, parallelOption } = await import('../../../src-renderer/src/lib/hyperparams');
+  const { parseRunConfig } = await import('../../../src-main/shared/run-config');
+  const row = (id: number, config: object, best: number) => ({ id, name: `r${id}`, bestValidationAccuracy: best, testAccuracy: 0.5, durationMs: 1, config: parseRunConfig({ ...config, seed: id }), summary: null }) as never;
+  const rows = [
+    row(1, { model: { kernel: { type: 'polynomial' } }, optimizer: { lr: 0.01 } }, 0.7),
+    row(2, { model: { kernel: { type: 'gaussian' } }, optimizer: { lr: 0.3 } }, 0.8),
+    row(3, { model: { kernel: { type: 'linear' } }, optimizer: { lr: 0.1 } }, 0.75),
+  ];
+  it('draws axes for the config fields that vary (not name, seed or constant kernel defaults) and the metrics that vary', () => {
+    const fields = varyingFields(rows);
+    expect(fields.map((f) => [f.key, f.kind])).toEqual([
+      ['config.model.kernel.type', 'category'],
+      ['config.optimizer.lr', 'log'],
+    ]);
+    expect(metricAxes(rows).map((m) => m.key)).toEqual(['bestValidationAccuracy']);
+  });
+  it('puts one line per run through the axes, coloured by the chosen metric', () => {
+    const axes = [...varyingFields(rows), ...metricAxes(rows)];
+    const option = parallelOption(rows, axes, 'bestValidationAccuracy') as { series: { data: unknown[][] }[]; visualMap: { dimension: number; min: number; max: number } };
+    expect(option.series[0].data).toEqual([
+      ['polynomial', 0.01, 0.7],
+      ['gaussian', 0.3, 0.8],
+      ['linear', 0.1, 0.75],
+    ]);
+    expect(option.visualMap).toMatchObject({ dimension: 2, min: 0.7, max: 0.8 });
+  });
+});

@@ -1,0 +1,118 @@
+// Hyperparameter analysis of a sweep or any set of runs: which config fields
+// vary (those are the axes), and the ECharts options for parallel coordinates
+// (config fields then metrics, coloured by the chosen metric) and for a scatter
+// of one field against one metric. Both charts brush: the selected runs open in
+// Compare.
+import type { RunRow } from '../../../src-main/shared/api';
+import { flattenConfig } from '../../../src-main/shared/config-paths';
+import { METRIC_FIELDS, fieldValue, type RunField } from '../../../src-main/shared/run-fields';
+import { formatNumber } from '../../../src-main/shared/format';
+
+export interface Axis {
+  key: string;
+  label: string;
+  /** Text axes list their values in order; numbers get a value (or log) axis. */
+  kind: 'category' | 'value' | 'log';
+  categories?: string[];
+}
+
+const IGNORED = new Set(['config.name', 'config.seed']);
+
+/**
+ * Config fields whose values differ between the runs: the axes worth drawing.
+ * Name and seed are left out, and so is a field only some runs have that is the
+ * same wherever it appears (a polynomial's default d when the kernel varies).
+ */
+export function varyingFields(rows: readonly RunRow[]): Axis[] {
+  const values = new Map<string, unknown[]>();
+  for (const row of rows) {
+    for (const [path, value] of Object.entries(flattenConfig(row.config))) {
+      const key = `config.${path}`;
+      if (IGNORED.has(key)) continue;
+      const list = values.get(key) ?? [];
+      list.push(value);
+      values.set(key, list);
+    }
+  }
+  const axes: Axis[] = [];
+  for (const [key, list] of [...values.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const distinct = [...new Set(list.map((v) => JSON.stringify(v)))];
+    if (distinct.length < 2) continue;
+    axes.push(axisFor(key, key.slice('config.'.length), list));
+  }
+  return axes;
+}
+
+function axisFor(key: string, label: string, values: readonly unknown[]): Axis {
+  const numbers = values.filter((v): v is number => typeof v === 'number');
+  if (numbers.length === values.length && numbers.length > 0) {
+    const positive = numbers.every((v) => v > 0);
+    const span = positive ? Math.max(...numbers) / Math.min(...numbers) : 0;
+    return { key, label, kind: span >= 20 ? 'log' : 'value' };
+  }
+  const categories = [...new Set(values.map((v) => (v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v))))].sort();
+  return { key, label, kind: 'category', categories };
+}
+
+/** Metrics whose values differ between the runs (a constant axis says nothing); parameter counts are not results. */
+export function metricAxes(rows: readonly RunRow[]): Axis[] {
+  return METRIC_FIELDS.filter((f) => f.key !== 'summary.parameterCount')
+    .filter((f) => new Set(rows.map((r) => fieldValue(r, f.key)).filter((v) => typeof v === 'number')).size >= 2)
+    .map((f: RunField) => ({ key: f.key, label: f.label, kind: 'value' as const }));
+}
+
+/** Where the parallel axes sit (pixels from the chart's edges): axis i of n is at left + i·(width − left − right)/(n − 1). */
+export const PARALLEL_LAYOUT = { left: 70, right: 140, top: 50, bottom: 40 };
+
+function cell(row: RunRow, axis: Axis): number | string | null {
+  const v = fieldValue(row, axis.key);
+  if (axis.kind === 'category') return v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** One line per run across the axes, coloured by `colorBy` (a metric key). Row order = data index order. */
+export function parallelOption(rows: readonly RunRow[], axes: readonly Axis[], colorBy: string): Record<string, unknown> {
+  const colorDim = axes.findIndex((a) => a.key === colorBy);
+  const colorValues = rows.map((r) => cell(r, axes[colorDim] ?? axes[0])).filter((v): v is number => typeof v === 'number');
+  return {
+    animation: false,
+    parallel: { ...PARALLEL_LAYOUT, parallelAxisDefault: { nameLocation: 'start', nameGap: 16, nameTextStyle: { fontSize: 11 } } },
+    parallelAxis: axes.map((axis, dim) => ({
+      dim,
+      name: axis.label,
+      type: axis.kind,
+      ...(axis.kind === 'category' ? { data: axis.categories } : { scale: true }),
+      axisLabel: { fontSize: 10, ...(axis.kind === 'category' ? {} : { formatter: (v: number) => formatNumber(v, 3) }) },
+      nameLocation: 'end',
+      nameGap: 14,
+    })),
+    visualMap:
+      colorDim >= 0 && colorValues.length > 0
+        ? { type: 'continuous', dimension: colorDim, min: Math.min(...colorValues), max: Math.max(...colorValues), show: true, right: 8, top: 'middle', itemHeight: 120, precision: 3, calculable: false, text: [axes[colorDim].label, ''], textStyle: { fontSize: 10 }, inRange: { color: ['#c8324f', '#f2b13a', '#2f9a52'] } }
+        : undefined,
+    series: [
+      {
+        type: 'parallel',
+        lineStyle: { width: 1.6, opacity: 0.75 },
+        inactiveOpacity: 0.06,
+        activeOpacity: 1,
+        emphasis: { lineStyle: { width: 3 } },
+        data: rows.map((r) => axes.map((a) => cell(r, a))),
+      },
+    ],
+  };
+}
+
+/** One field against one metric: a point per run (category fields spread as a category axis), brushable by dragging a rectangle. */
+export function scatterOption(rows: readonly RunRow[], x: Axis, y: Axis): Record<string, unknown> {
+  const data = rows.map((r) => ({ value: [cell(r, x), cell(r, y)], name: `#${r.id} ${r.name}`, runId: r.id }));
+  return {
+    animation: false,
+    grid: { left: 12, right: 20, top: 30, bottom: 30, containLabel: true },
+    tooltip: { trigger: 'item', formatter: (p: { name: string; value: [unknown, unknown] }) => `${p.name}<br>${x.label}: ${String(p.value[0])}<br>${y.label}: ${typeof p.value[1] === 'number' ? formatNumber(p.value[1], 4) : '—'}` },
+    xAxis: { type: x.kind, name: x.label, nameLocation: 'middle', nameGap: 26, scale: true, ...(x.kind === 'category' ? { data: x.categories } : {}), splitLine: { show: false } },
+    yAxis: { type: y.kind, name: y.label, scale: true, axisLabel: { formatter: (v: number) => formatNumber(v, 3) } },
+    brush: { xAxisIndex: 0, brushType: 'rect', brushMode: 'single', throttleType: 'debounce', throttleDelay: 100, outOfBrush: { colorAlpha: 0.15 } },
+    series: [{ type: 'scatter', symbolSize: 9, itemStyle: { color: '#2f6fb0', opacity: 0.85 }, data }],
+  };
+}
