@@ -12,7 +12,17 @@ import {
 import { LEARNABLE_MODES } from '../../../src-main/shared/kernels/define';
 import { DATASET_SPECS, isDatasetName } from '../../../src-main/shared/datasets';
 
-export type FieldKind = 'number' | 'integer' | 'optional-integer' | 'nullable-number' | 'select' | 'boolean' | 'text' | 'integer-list' | 'kerv-layers';
+export type FieldKind =
+  | 'number'
+  | 'integer'
+  | 'optional-integer'
+  | 'nullable-number'
+  | 'auto-integer'
+  | 'select'
+  | 'boolean'
+  | 'text'
+  | 'integer-list'
+  | 'kerv-layers';
 
 export interface FieldSpec {
   path: string;
@@ -72,6 +82,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'name', label: 'Name', kind: 'text', hint: 'optional' },
       { path: 'seed', label: 'Seed', kind: 'integer', sweepable: true },
       { path: 'backend', label: 'Backend', kind: 'select', options: BACKENDS },
+      { path: 'threads', label: 'CPU threads', kind: 'auto-integer', hint: 'auto = the cores the queue gives this run' },
       { path: 'epochs', label: 'Epochs', kind: 'integer', sweepable: true },
       { path: 'batchSize', label: 'Batch size', kind: 'integer', sweepable: true },
       { path: 'gradClipNorm', label: 'Gradient clip norm', kind: 'nullable-number', hint: 'empty = no clipping' },
@@ -158,6 +169,8 @@ export function fromInputText(kind: FieldKind, text: string): unknown {
       return trimmed === '' ? undefined : asNumber(trimmed);
     case 'nullable-number':
       return trimmed === '' ? null : asNumber(trimmed);
+    case 'auto-integer':
+      return trimmed === '' || trimmed === 'auto' ? 'auto' : asNumber(trimmed);
     case 'text':
       return trimmed === '' ? undefined : text;
     case 'integer-list':

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startServer, CONTENT_SECURITY_POLICY, type RunningServer } from '../../../src-main/server/server';
-import type { ApiEventName, ApiEvents, WireMessage, WorkbenchApi } from '../../../src-main/shared/api';
+import { API_EVENT_NAMES, type ApiEventName, type ApiEvents, type WireMessage, type WorkbenchApi } from '../../../src-main/shared/api';
 
 class ValidationError extends Error {
   constructor(
@@ -172,6 +172,7 @@ describe('kerv serve transport', () => {
     const other = await startServer({ api: service.api, staticDir, port: 0 });
     const before = service.listenerCount();
     await other.close();
-    expect(service.listenerCount()).toBe(before - 4);
+    // One listener per pushed event, all released.
+    expect(service.listenerCount()).toBe(before - API_EVENT_NAMES.length);
   });
 });

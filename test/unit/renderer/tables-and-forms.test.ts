@@ -63,6 +63,8 @@ describe('the new-run form', () => {
     expect(fromInputText('integer', 'abc')).toBe('abc');
     expect(fromInputText('optional-integer', '')).toBeUndefined();
     expect(fromInputText('nullable-number', '')).toBeNull();
+    expect(fromInputText('auto-integer', '')).toBe('auto');
+    expect(fromInputText('auto-integer', ' 4 ')).toBe(4);
     expect(fromInputText('integer-list', '30, 60')).toEqual([30, 60]);
     expect(fromInputText('kerv-layers', 'all')).toBe('all');
     expect(fromInputText('kerv-layers', '2')).toBe(2);
