@@ -45,7 +45,7 @@ describe('kerv train', () => {
     const progress = stdout.split('\n').filter((l) => l.startsWith('Epoch 1/1 '));
     expect(progress.length).toBeGreaterThanOrEqual(5);
     expect(progress.at(-1)).toMatch(/^Epoch 1\/1 100% 32\/32 {2}loss \d+\.\d{4} {2}acc [\d.]+% {2}\d+ img\/s$/);
-    expect(stdout).toMatch(/^Epoch 1\/1: train loss \d\.\d{4} acc [\d.]+% \| val loss \d\.\d{4} acc [\d.]+% \| [\d.]+ s$/m);
+    expect(stdout).toMatch(/^Epoch 1\/1: train loss \d\.\d{4} acc [\d.]+% \| val loss \d\.\d{4} acc [\d.]+% \| (?:[\d.]+s|\d+m \d{2}s|\d+h \d{2}m)$/m);
     expect(stdout).toMatch(/^Done: test accuracy [\d.]+% \(loss \d\.\d{4}\)/m);
     expect(readdirSync(checkpoints)).toEqual(['step-00000032']);
 
