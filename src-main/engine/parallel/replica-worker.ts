@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     replica.serve();
   } catch (error) {
     // Another rank's failure is already recorded; this one's goes to rank 0 through the shared memory.
-    if (!state.failure()) state.fail(`data-parallel replica ${init.rank}: ${(error as Error).stack ?? String(error)}`);
+    if (!state.failure()) state.fail(error instanceof Error ? error.message : String(error), error instanceof Error ? error.stack : undefined);
   }
   port.close();
 }

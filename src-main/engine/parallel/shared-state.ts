@@ -81,14 +81,16 @@ export function allocateShared(layout: SharedLayout): SharedBuffers {
   };
 }
 
-/** Thrown on every rank when one of them failed; the message is that rank's error. */
+/** Thrown on every rank when one of them failed; the message names the thread and says its error. */
 export class ReplicaFailure extends Error {
   constructor(
-    message: string,
+    readonly replicaMessage: string,
     readonly rank: number,
+    stack?: string,
   ) {
-    super(message);
+    super(`data-parallel training failed in thread ${rank} of the run: ${replicaMessage}`);
     this.name = 'ReplicaFailure';
+    if (stack) this.stack = `${this.name}: ${this.message}\n  in that thread: ${stack}`;
   }
 }
 
@@ -270,9 +272,10 @@ export class SharedState {
   // --- failure ---
 
   /** Records this rank's error (the first one wins) and wakes every waiting rank. */
-  fail(message: string): void {
+  fail(message: string, stack?: string): void {
     if (Atomics.compareExchange(this.control, FAILED_RANK, 0, this.rank + 1) === 0) {
-      const bytes = new TextEncoder().encode(message).subarray(0, MESSAGE_BYTES - 4);
+      const text = JSON.stringify({ message, stack });
+      const bytes = new TextEncoder().encode(text.length <= MESSAGE_BYTES - 4 ? text : JSON.stringify({ message: message.slice(0, 1000) })).subarray(0, MESSAGE_BYTES - 4);
       new DataView(this.buffers.message).setUint32(0, bytes.length);
       this.message.set(bytes, 4);
     }
@@ -287,8 +290,8 @@ export class SharedState {
     const failed = Atomics.load(this.control, FAILED_RANK);
     if (failed === 0) return null;
     const length = new DataView(this.buffers.message).getUint32(0);
-    const text = new TextDecoder().decode(this.message.slice(4, 4 + length));
-    return new ReplicaFailure(text, failed - 1);
+    const { message, stack } = JSON.parse(new TextDecoder().decode(this.message.slice(4, 4 + length))) as { message: string; stack?: string };
+    return new ReplicaFailure(message, failed - 1, stack);
   }
 
   throwIfFailed(): void {
