@@ -15,6 +15,7 @@ import type {
   WireMessage,
   WorkbenchApi,
 } from '../../../src-main/shared/api';
+import type { ErrorCode } from '../../../src-main/shared/errors';
 
 export type Issue = { path: string; message: string };
 
@@ -22,6 +23,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly issues: Issue[] = [],
+    /** What kind of failure (not_found, conflict, invalid_input); undefined when the workbench itself failed. */
+    readonly code?: ErrorCode,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -30,7 +33,7 @@ export class ApiError extends Error {
 
 export function unwrap<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.value;
-  throw new ApiError(envelope.error.message, envelope.error.issues ?? []);
+  throw new ApiError(envelope.error.message, envelope.error.issues ?? [], envelope.error.code);
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -138,8 +141,18 @@ const socket = bridge ? null : new SocketClient(socketUrl());
 
 export const api: WorkbenchApi = bridge ? desktopClient(bridge) : socket!;
 
+/** Electron: the desktop calls answer envelopes too, unwrapped the same way. */
+function desktopCalls(raw: PreloadBridge['desktop']): DesktopBridge {
+  return {
+    saveText: async (arg) => unwrap(await raw.saveText(arg)),
+    choosePath: async (arg) => unwrap(await raw.choosePath(arg)),
+    openPath: async (arg) => unwrap(await raw.openPath(arg)),
+    onMenu: (listener) => raw.onMenu(listener),
+  };
+}
+
 /** Native dialogs and menu commands, only inside the desktop app. */
-export const desktop: DesktopBridge | null = bridge?.desktop ?? null;
+export const desktop: DesktopBridge | null = bridge ? desktopCalls(bridge.desktop) : null;
 
 export function onConnectionState(fn: (s: ConnectionState) => void): () => void {
   if (!socket) {
