@@ -97,48 +97,41 @@ function registerIpc(service: Workbench): void {
   });
 
   // The desktop calls answer envelopes like the requests: a bad argument or a failed write is
-  // an error the page shows, never a throw across IPC (DesktopBridge in shared/api.ts).
-  const notFromPage = { ok: false, error: { message: 'Refused: not the workbench page' } } as const;
-  ipcMain.handle('dialog:save', async (event, raw: unknown) => {
-    if (!fromAppPage(event)) return notFromPage;
-    return toEnvelope(async () => {
-      const arg = saveTextArg(raw);
-      if (!mainWindow) return { path: null };
-      const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: arg.filters });
-      if (result.canceled || !result.filePath) return { path: null };
-      try {
-        writeFileSync(result.filePath, arg.text, 'utf8');
-      } catch (error) {
-        throw new Error(`Cannot write ${result.filePath}: ${(error as Error).message}`);
-      }
-      return { path: result.filePath };
+  // an error the page shows, never a throw across IPC (DesktopEnvelopes in shared/api.ts).
+  const handleDialog = <T>(channel: string, fn: (window: BrowserWindow, raw: unknown) => Promise<T>) =>
+    ipcMain.handle(channel, async (event, raw: unknown) => {
+      if (!fromAppPage(event)) return { ok: false, error: { message: 'Refused: not the workbench page' } };
+      return toEnvelope(async () => (mainWindow ? fn(mainWindow, raw) : { path: null }));
     });
+
+  handleDialog('dialog:save', async (window, raw) => {
+    const arg = saveTextArg(raw);
+    const result = await dialog.showSaveDialog(window, { defaultPath: arg.defaultName, filters: arg.filters });
+    if (result.canceled || !result.filePath) return { path: null };
+    try {
+      writeFileSync(result.filePath, arg.text, 'utf8');
+    } catch (error) {
+      throw new Error(`Cannot write ${result.filePath}: ${(error as Error).message}`);
+    }
+    return { path: result.filePath };
   });
 
   // Where the service should write a file it produces itself (a run bundle): the path only.
-  ipcMain.handle('dialog:choose-save-path', async (event, raw: unknown) => {
-    if (!fromAppPage(event)) return notFromPage;
-    return toEnvelope(async () => {
-      const arg = choosePathArg(raw);
-      if (!mainWindow) return { path: null };
-      const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: arg.filters });
-      if (result.canceled || !result.filePath) return { path: null };
-      // The user chose it in the native dialog: requests may write there.
-      service.grantPath(result.filePath);
-      return { path: result.filePath };
-    });
+  handleDialog('dialog:choose-save-path', async (window, raw) => {
+    const arg = choosePathArg(raw);
+    const result = await dialog.showSaveDialog(window, { defaultPath: arg.defaultName, filters: arg.filters });
+    if (result.canceled || !result.filePath) return { path: null };
+    // The user chose it in the native dialog: requests may write there.
+    service.grantPath(result.filePath);
+    return { path: result.filePath };
   });
 
-  ipcMain.handle('dialog:open', async (event, raw: unknown) => {
-    if (!fromAppPage(event)) return notFromPage;
-    return toEnvelope(async () => {
-      const arg = openPathArg(raw);
-      if (!mainWindow) return { path: null };
-      const result = await dialog.showOpenDialog(mainWindow, { title: arg.title, properties: [arg.directory ? 'openDirectory' : 'openFile'], filters: arg.filters });
-      const chosen = result.canceled ? null : (result.filePaths[0] ?? null);
-      if (chosen) service.grantPath(chosen);
-      return { path: chosen };
-    });
+  handleDialog('dialog:open', async (window, raw) => {
+    const arg = openPathArg(raw);
+    const result = await dialog.showOpenDialog(window, { title: arg.title, properties: [arg.directory ? 'openDirectory' : 'openFile'], filters: arg.filters });
+    const chosen = result.canceled ? null : (result.filePaths[0] ?? null);
+    if (chosen) service.grantPath(chosen);
+    return { path: chosen };
   });
 
   for (const event of API_EVENT_NAMES) {
