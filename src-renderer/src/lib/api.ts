@@ -1,8 +1,10 @@
-// The only module that knows how the UI reaches the service: Electron's preload
-// bridge (window.api, typed IPC) inside the desktop app, or a WebSocket to
-// `kerv serve` in a browser tab. Everything else imports `api` and sees the one
-// contract. Errors come back as real Errors carrying the service's message and,
-// for invalid configs, the per-field issues.
+// The only module that knows how requests and events reach the service:
+// Electron's preload bridge (window.api, typed IPC) inside the desktop app, or a
+// WebSocket to `kerv serve` in a browser tab. Everything else imports `api` and
+// sees the one contract (files travel through bundles.ts and download.ts).
+// Errors come back as ApiErrors carrying the service's message, its kind
+// (`code`: not_found, conflict, invalid_input) and, for invalid input, the
+// per-field issues.
 import type {
   ApiArg,
   ApiChannel,
