@@ -58,7 +58,7 @@ export function kernelFlagsHelp(): string {
   const line = (flag: string, text: string) => `  ${flag.padEnd(flagWidth)}${text}`;
   return [
     line('--kernel TYPE', KERNEL_TYPES.join(' | ')),
-    ...kernelParamFields().map((field) => line(`--${field.flag} ${field.kind === 'integer' ? 'N' : 'F'}`, describeParamField(field))),
+    ...kernelParamFields().map((field) => line(`--${field.flag} ${field.auto ? 'auto|' : ''}${field.kind === 'integer' ? 'N' : 'F'}`, describeParamField(field))),
     line('--kernel-learnable M', `train the kernel's parameters: none | scalar (one per layer) | channel (one per output channel);`),
     line('', `sweep them: kerv sweep --grid model.kernel.gamma=0.1,1,10 --grid model.kernel.learnable=false,scalar,channel`),
     line('', `learnable: ${kernelsWithLearnableParams().map((type) => `${type} ${kernelDeclaration(type).learnableParams.join(', ')}`).join('; ')}`),
@@ -168,7 +168,7 @@ function applyKernelFlags(input: Json, flags: ConfigFlagValues): void {
   const params: Json = {};
   for (const field of kernelParamFields()) {
     const value = flags[field.flag];
-    if (typeof value === 'string') params[field.name] = numeric(value);
+    if (typeof value === 'string') params[field.name] = value.trim() === 'auto' ? 'auto' : numeric(value);
   }
   const learnable = flags['kernel-learnable'];
   if (typeof learnable === 'string') params.learnable = ['none', 'false', 'off'].includes(learnable) ? false : learnable;

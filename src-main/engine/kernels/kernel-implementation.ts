@@ -94,12 +94,51 @@ export type KervInitialisation<T extends KernelType> =
   | { kind: 'templates' }
   | { kind: 'he' };
 
+/**
+ * What 'auto' means for a bandwidth-like parameter (declared with `auto` in
+ * shared/kernels/<type>.ts): the median heuristic, the usual rule for RBF kernels.
+ * When a layer's templates are drawn from data (engine/models/kerv-init.ts), the
+ * value is 1 / the median distance between the candidate data patches and the
+ * drawn templates, so a typical patch sits at exp(−1) of a template's peak.
+ * Without data (a layer built on its own, the op called directly) it is 1 / the
+ * expected distance between two independent patches of unit-variance values —
+ * what the heuristic gives on normalised data with independent pixels.
+ */
+export interface MedianHeuristic {
+  /** The distance between rows a and b of length dim (offsets in values). */
+  distance(values: Float32Array, a: number, b: number, dim: number): number;
+  /** The expected distance between two patches of dim independent N(0, 1) values. */
+  expectedUnitDistance(dim: number): number;
+}
+
+/** ‖p − w‖²: for p, w ~ N(0, I_dim) independent, p − w ~ N(0, 2I), so E = 2·dim. */
+export const SQUARED_EUCLIDEAN_MEDIAN: MedianHeuristic = {
+  distance(values, a, b, dim) {
+    let d = 0;
+    for (let e = 0; e < dim; e++) d += (values[a + e] - values[b + e]) ** 2;
+    return d;
+  },
+  expectedUnitDistance: (dim) => 2 * dim,
+};
+
+/** ‖p − w‖₁: E|u| = √2·√(2/π) = 2/√π for u ~ N(0, 2), so E = 2·dim/√π. */
+export const MANHATTAN_MEDIAN: MedianHeuristic = {
+  distance(values, a, b, dim) {
+    let d = 0;
+    for (let e = 0; e < dim; e++) d += Math.abs(values[a + e] - values[b + e]);
+    return d;
+  },
+  expectedUnitDistance: (dim) => (2 * dim) / Math.sqrt(Math.PI),
+};
+
 export interface KernelImplementation<T extends KernelType> {
   /** The response for every output position and channel, [batch, outH, outW, outC]. */
   forward(terms: KervTerms, params: OpParams<T>): tf.Tensor4D;
   /** One entry per learnable parameter of the declaration. */
   reparametrisation: { [K in LearnableParamOf<T>]: Reparametrisation };
   init: KervInitialisation<T>;
+  /** For each parameter declared with `auto`: how its value is chosen (1 / a median distance). */
+  auto?: { [K in LearnableParamOf<T>]?: MedianHeuristic };
   /** Multiplier of glorotUniform's variance for a KervConv2D used on its own (default 1). */
   glorotScale?(spec: KernelSpecOf<T>): number;
 }

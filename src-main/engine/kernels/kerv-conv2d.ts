@@ -11,7 +11,7 @@ import { kernelDeclaration, type KernelSpec, type KernelType } from '../../share
 import type { KernelParamDeclaration } from '../../shared/kernels/define';
 import { convGeometry, toPair, type Pair } from './conv-geometry';
 import { KervTerms, type KernelParam, type OpParams } from './kernel-implementation';
-import { kernelImplementation } from './registry';
+import { kernelImplementation, medianHeuristic } from './registry';
 
 export type { KernelParam } from './kernel-implementation';
 export { COSINE_EPSILON } from './cosine';
@@ -23,7 +23,7 @@ export { integerPower } from './polynomial';
  * them, and omitted parameters take their declared defaults. `learnable` is read
  * by the layer, ignored by the op.
  */
-export type KervKernel = { [T in KernelType]: { type: T; learnable?: unknown } & Partial<OpParams<T>> }[KernelType];
+export type KervKernel = { [T in KernelType]: { type: T; learnable?: unknown } & { [K in keyof OpParams<T>]?: OpParams<T>[K] | 'auto' } }[KernelType];
 
 export interface KervConv2dOptions {
   kernel: KervKernel | KernelSpec;
@@ -42,11 +42,17 @@ function checkNumber(value: number, field: string, p: KernelParamDeclaration): v
   }
 }
 
-/** The kernel's parameters, defaulted and checked against its declaration and the filter's output channel count. */
-function resolveParams(kernel: Record<string, unknown>, declared: Record<string, KernelParamDeclaration>, outC: number): Record<string, KernelParam> {
+/**
+ * The kernel's parameters, defaulted and checked against its declaration and the
+ * filter's output channel count. 'auto' here, with no data to choose from, is the
+ * median heuristic's data-free value for a patch of patchSize values (see
+ * MedianHeuristic); a KervConv2D layer keeps its own, data-chosen value as a weight.
+ */
+function resolveParams(kernel: Record<string, unknown> & { type: string }, declared: Record<string, KernelParamDeclaration>, outC: number, patchSize: number): Record<string, KernelParam> {
   const params: Record<string, KernelParam> = {};
   for (const [field, p] of Object.entries(declared)) {
-    const value = (kernel[field] ?? p.default) as KernelParam;
+    const given = kernel[field] ?? p.default;
+    const value = (given === 'auto' ? 1 / medianHeuristic(kernel.type, field).expectedUnitDistance(patchSize) : given) as KernelParam;
     if (typeof value === 'number') {
       checkNumber(value, field, p);
     } else if (!p.learnable || !(value instanceof tf.Tensor)) {
@@ -71,6 +77,6 @@ export function kervConv2d(x: tf.Tensor4D, w: tf.Tensor4D, options: KervConv2dOp
   const g = convGeometry(x.shape, w.shape, strides, options.padding ?? 'valid', dilation);
   const declaration = kernelDeclaration(kernel.type);
   const implementation = kernelImplementation(kernel.type);
-  const params = resolveParams(kernel, declaration.params, g.outC);
+  const params = resolveParams(kernel, declaration.params, g.outC, w.shape[0] * w.shape[1] * w.shape[2]);
   return tf.tidy(() => implementation.forward(new KervTerms(x, w, g), params));
 }

@@ -5,7 +5,7 @@ import { cosine } from './cosine';
 import { euclidean } from './euclidean';
 import { gaussian } from './gaussian';
 import { laplacian } from './laplacian';
-import type { KernelImplementation, KernelParam, KervInitialisation, KervTerms, Reparametrisation } from './kernel-implementation';
+import type { KernelImplementation, KernelParam, KervInitialisation, KervTerms, MedianHeuristic, Reparametrisation } from './kernel-implementation';
 import { linear } from './linear';
 import { manhattan } from './manhattan';
 import { polynomial } from './polynomial';
@@ -27,6 +27,7 @@ export interface AnyKernelImplementation {
   forward(terms: KervTerms, params: Record<string, KernelParam>): ReturnType<KernelImplementation<KernelType>['forward']>;
   reparametrisation: Record<string, Reparametrisation>;
   init: { kind: 'response'; response: (spec: KernelSpec) => (z: number) => number } | Exclude<KervInitialisation<KernelType>, { kind: 'response' }>;
+  auto?: Record<string, MedianHeuristic | undefined>;
   glorotScale?(spec: KernelSpec): number;
 }
 
@@ -34,4 +35,11 @@ export interface AnyKernelImplementation {
 export function kernelImplementation(type: string): AnyKernelImplementation {
   kernelDeclaration(type); // the message for an unknown type
   return IMPLEMENTATIONS[type as KernelType] as unknown as AnyKernelImplementation;
+}
+
+/** What 'auto' means for a kernel's parameter; throws naming the field when it has no 'auto'. */
+export function medianHeuristic(type: string, param: string): MedianHeuristic {
+  const rule = kernelImplementation(type).auto?.[param];
+  if (!rule) throw new Error(`kernel.${param} of a ${type} kernel must be a number, got "auto"`);
+  return rule;
 }

@@ -6,11 +6,18 @@
 // implementation declares (engine/kernels/<type>.ts:
 // polynomial c = softplus('c_raw'), gaussian γ = exp('log_gamma'), sigmoid c = 'c'),
 // which keeps them in range whatever step the optimizer takes.
+//
+// A parameter given as 'auto' (gaussian/laplacian γ by default) is a weight too,
+// in the same form: non-trainable when the kernel is not learnable, else the
+// learnable weight's starting value. It starts at the median heuristic's
+// data-free value (engine/kernels/kernel-implementation.ts, MedianHeuristic) and
+// is set from data patches when the templates are drawn (models/kerv-init.ts);
+// being a weight, the chosen value travels with checkpoints and saved models.
 import * as tf from '@tensorflow/tfjs';
 import { kernelSpecSchema, type KernelSpec, type KernelSpecInput } from '../../shared/run-config';
 import { convGeometry, toPair, type Pair } from '../kernels/conv-geometry';
 import { kervConv2d, type KervKernel } from '../kernels/kerv-conv2d';
-import { kernelImplementation } from '../kernels/registry';
+import { kernelImplementation, medianHeuristic } from '../kernels/registry';
 import type { LearnableMode } from '../../shared/kernels/define';
 import { resolveInitializer, serializeInitializer, type Initializer, type InitializerIdentifier } from './initializers';
 
@@ -72,7 +79,7 @@ export class KervConv2D extends tf.layers.Layer {
 
   private kernelWeight: LayerVariable | null = null;
   private biasWeight: LayerVariable | null = null;
-  /** The raw learnable kernel parameters by parameter name (see the header for their transform). */
+  /** The raw kernel parameters held as weights (learnable or 'auto'), by parameter name (see the header for their transform). */
   private paramWeights = new Map<string, LayerVariable>();
 
   constructor(args: KervConv2DArgs) {
@@ -108,22 +115,40 @@ export class KervConv2D extends tf.layers.Layer {
     if (this.useBias) this.biasWeight = this.addWeight('bias', [this.filters], 'float32', this.biasInitializer);
     const spec = this.kernelSpec as Record<string, unknown>;
     const mode = spec.learnable as LearnableMode | undefined;
-    if (mode) {
-      const shape = mode === 'channel' ? [this.filters] : [1];
-      for (const [param, reparam] of Object.entries(kernelImplementation(this.kernelSpec.type).reparametrisation)) {
-        const initial = tf.initializers.constant({ value: reparam.toRaw(spec[param] as number) });
-        this.paramWeights.set(param, this.addWeight(reparam.weightName, shape, 'float32', initial));
-      }
+    const patchSize = this.kernelSize[0] * this.kernelSize[1] * inC;
+    for (const [param, reparam] of Object.entries(kernelImplementation(this.kernelSpec.type).reparametrisation)) {
+      const auto = spec[param] === 'auto';
+      if (!mode && !auto) continue;
+      const value = auto ? 1 / medianHeuristic(this.kernelSpec.type, param).expectedUnitDistance(patchSize) : (spec[param] as number);
+      const initial = tf.initializers.constant({ value: reparam.toRaw(value) });
+      this.paramWeights.set(param, this.addWeight(reparam.weightName, mode === 'channel' ? [this.filters] : [1], 'float32', initial, undefined, Boolean(mode)));
     }
     this.built = true;
   }
 
+  /** The parameters the spec leaves to the data ('auto'), in declaration order. */
+  autoKernelParameters(): string[] {
+    const spec = this.kernelSpec as Record<string, unknown>;
+    return Object.keys(kernelImplementation(this.kernelSpec.type).reparametrisation).filter((param) => spec[param] === 'auto');
+  }
+
+  /** Sets a parameter held as a weight (see the header) to one value, on every channel. */
+  setKernelParameter(param: string, value: number): void {
+    const weight = this.paramWeights.get(param);
+    if (!weight) throw new Error(`KervConv2D ${this.name}: kernel.${param} is not a weight (neither learnable nor 'auto')`);
+    const reparametrisation = kernelImplementation(this.kernelSpec.type).reparametrisation[param];
+    const raw = tf.fill(weight.shape as number[], reparametrisation.toRaw(value));
+    weight.write(raw);
+    raw.dispose();
+  }
+
   /**
-   * The learned kernel parameters as the kernel uses them (γ, not log γ), by
-   * name: shape [1] (learnable 'scalar') or [filters] ('channel'). Empty when
-   * the kernel's parameters are fixed. New tensors: the caller disposes them.
+   * The kernel parameters held as weights, as the kernel uses them (γ, not
+   * log γ), by name: shape [1] (learnable 'scalar', or fixed and chosen by
+   * 'auto') or [filters] ('channel'). Empty when every parameter is a config
+   * number. New tensors: the caller disposes them.
    */
-  learnedKernelParameters(): { name: string; value: tf.Tensor1D }[] {
+  kernelParameters(): { name: string; value: tf.Tensor1D }[] {
     const reparametrisation = kernelImplementation(this.kernelSpec.type).reparametrisation;
     return [...this.paramWeights].map(([name, weight]) => ({ name, value: tf.tidy(() => reparametrisation[name].fromRaw(weight.read())) as tf.Tensor1D }));
   }

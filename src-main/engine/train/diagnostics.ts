@@ -5,7 +5,8 @@
 //   grad_norm/<layer>                      L2 norm of the layer's gradients (before clipping)
 //   weight_norm/<layer>                    L2 norm of the layer's trainable weights (after the update)
 //   activation/<layer>/{mean,std}          a kervolution's output on the training batch
-//   kernel/<layer>/<param>                 a learned kernel parameter (learnable 'scalar')
+//   kernel/<layer>/<param>                 a kernel parameter held as a weight: learnable 'scalar',
+//                                          or fixed at the value 'auto' chose from the data
 //   kernel/<layer>/<param>/{mean,min,max}  the same, one value per output channel
 // Activations come from the training forward pass itself: a second model over the
 // same layers outputs the logits and every kervolution's output, so a sampled
@@ -25,9 +26,9 @@ function l2(tensors: tf.Tensor[]): tf.Scalar {
   return tf.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t))))) as tf.Scalar;
 }
 
-/** The learned kernel parameters of a kervolution as named scalars (mean/min/max when per channel). */
+/** The kernel parameters a kervolution holds as weights (learned, or chosen by 'auto') as named scalars (mean/min/max when per channel). */
 export function kernelParameterScalars(layer: KervConv2D): { names: string[]; values: tf.Tensor1D } | null {
-  const params = layer.learnedKernelParameters();
+  const params = layer.kernelParameters();
   if (params.length === 0) return null;
   const names: string[] = [];
   const values = tf.tidy(() => {
@@ -48,7 +49,7 @@ export function kernelParameterScalars(layer: KervConv2D): { names: string[]; va
   return { names, values };
 }
 
-/** Final values of every learned kernel parameter, by scalar name; {} when none is learned. */
+/** Final values of every kernel parameter held as a weight (learned or 'auto'), by scalar name; {} when there is none. */
 export async function readKernelParameters(model: tf.LayersModel): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const layer of model.layers) {

@@ -12,7 +12,7 @@ import { describeEnvironment, initBackend, type BackendOptions } from '../backen
 import { gpuFaultPromise, gpuMemoryMb } from '../backend/webgpu';
 import { resolveThreads } from '../backend/cores';
 import { buildModel } from '../models/build-model';
-import { hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
+import { describeTemplateStart, hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
 import { gatherBatch } from '../data/batches';
 import { Rng } from '../random';
 import { loadCheckpoint, restoreModelWeights, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
@@ -107,7 +107,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
       }
     } else if (hasDistanceKervolution(model)) {
       // Their filters start as patches of the data; a resumed run has its own.
-      await initFromTrainingBatch(model, data, config.seed);
+      await initFromTrainingBatch(model, data, config.seed, emit);
     }
     return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint });
   } catch (error) {
@@ -138,14 +138,21 @@ function unlessGpuFault<T>(work: Promise<T>): Promise<T> {
 /** Training images the distance kervolutions draw their starting templates from (see kerv-init.ts). */
 const TEMPLATE_BATCH = 256;
 
-/** Data-dependent start of the gaussian/euclidean/manhattan kervolutions, on the first training images, seeded. */
-async function initFromTrainingBatch(model: tf.LayersModel, data: RunData, seed: number): Promise<void> {
+/**
+ * Data-dependent start of the gaussian/euclidean/manhattan kervolutions, on the
+ * first training images, seeded; logs the values 'auto' chose (they are also the
+ * kernel/<layer>/<param> diagnostics and in the checkpoints, as layer weights).
+ */
+async function initFromTrainingBatch(model: tf.LayersModel, data: RunData, seed: number, emit: (p: TrainProgress) => void): Promise<void> {
   const count = Math.min(TEMPLATE_BATCH, data.prepared.train.count);
   const batch = gatherBatch(data.prepared, data.prepared.train, Array.from({ length: count }, (_, i) => i));
   const x = tf.tensor4d(batch.x, batch.shape);
   const rng = Rng.derive(seed, RNG_LABELS.templates);
   try {
-    await initDistanceKervolutions(model, x, () => rng.next());
+    for (const start of await initDistanceKervolutions(model, x, () => rng.next())) {
+      const line = describeTemplateStart(start);
+      if (line) emit({ type: 'log', level: 'info', message: `auto kernel parameter, ${line}` });
+    }
   } finally {
     x.dispose();
   }

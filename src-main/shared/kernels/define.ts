@@ -14,7 +14,15 @@ export interface KernelParamDeclaration {
   label: string;
   /** One line for `kerv train --help` and the form's hint. */
   help: string;
-  default: number;
+  /** 'auto' only where `auto` says what it means. */
+  default: number | 'auto';
+  /**
+   * Present when the parameter also accepts 'auto': the value is then chosen from
+   * the data when the layer's templates are drawn (engine/kernels/<type>.ts says
+   * how, and what it is without data). One line for the help texts. Only for a
+   * learnable parameter: the chosen value is kept as the parameter's weight.
+   */
+  auto?: string;
   /** Lower bound; `exclusive` for a strict one (γ > 0). */
   min?: { value: number; exclusive?: boolean };
   max?: number;
@@ -49,7 +57,9 @@ export const learnableSchema = z
   .preprocess(legacyLearnable, z.union([z.literal(false), z.literal('scalar'), z.literal('channel')], { error: 'must be false, "scalar" or "channel"' }))
   .default(false);
 
-type ParamShape<P> = { [K in keyof P]: z.ZodDefault<z.ZodNumber> };
+/** A parameter's schema: a number, or 'auto' | a number where the declaration has `auto`. */
+type ParamSchema<D> = D extends { auto: string } ? z.ZodDefault<z.ZodUnion<[z.ZodLiteral<'auto'>, z.ZodNumber]>> : z.ZodDefault<z.ZodNumber>;
+type ParamShape<P> = { [K in keyof P]: ParamSchema<P[K]> };
 type SpecShape<T extends string, P> = { type: z.ZodLiteral<T> } & ParamShape<P> &
   ([LearnableKeys<P>] extends [never] ? unknown : { learnable: typeof learnableSchema });
 
@@ -60,11 +70,20 @@ export interface KernelDeclaration<T extends string = string, P extends Record<s
   schema: z.ZodObject<SpecShape<T, P>, z.core.$strict>;
 }
 
-function paramSchema(name: string, p: KernelParamDeclaration): z.ZodDefault<z.ZodNumber> {
-  let schema = p.kind === 'integer' ? z.number().int() : z.number();
-  if (p.min) schema = p.min.exclusive ? schema.gt(p.min.value) : schema.min(p.min.value);
-  if (p.max !== undefined) schema = schema.max(p.max);
-  return schema.describe(`${name}: ${p.help}`).default(p.default);
+function paramSchema(name: string, p: KernelParamDeclaration): z.ZodType {
+  // Where 'auto' is allowed, every way of missing both ("abc", -1, null) gets one
+  // message naming what the field takes; otherwise zod's own ("expected number").
+  const error = p.auto ? `must be "auto" or ${describeRange(p, false)}` : undefined;
+  let schema = p.kind === 'integer' ? z.number({ error }).int({ error }) : z.number({ error });
+  if (p.min) schema = p.min.exclusive ? schema.gt(p.min.value, { error }) : schema.min(p.min.value, { error });
+  if (p.max !== undefined) schema = schema.max(p.max, { error });
+  if (!p.auto) return schema.describe(`${name}: ${p.help}`).default(p.default as number);
+  return z.union([z.literal('auto'), schema], { error }).describe(`${name}: ${p.help}`).default(p.default);
+}
+
+function checkDeclaration(type: string, name: string, p: KernelParamDeclaration): void {
+  if (p.auto && !p.learnable) throw new Error(`kernel ${type}: parameter ${name} accepts 'auto' but is not learnable (the chosen value is kept as its weight)`);
+  if (p.default === 'auto' && !p.auto) throw new Error(`kernel ${type}: parameter ${name} defaults to 'auto' without saying what auto means`);
 }
 
 /** Builds a kernel's zod schema from its declaration: `type`, its parameters, and `learnable` when any may be learned. */
@@ -73,17 +92,24 @@ export function defineKernel<const T extends string, const P extends Record<stri
 ): KernelDeclaration<T, P> {
   const learnableParams = Object.keys(input.params).filter((k) => input.params[k].learnable) as (LearnableKeys<P> & string)[];
   const shape: Record<string, z.ZodType> = { type: z.literal(input.type) };
-  for (const [name, p] of Object.entries(input.params)) shape[name] = paramSchema(name, p);
+  for (const [name, p] of Object.entries(input.params)) {
+    checkDeclaration(input.type, name, p);
+    shape[name] = paramSchema(name, p);
+  }
   if (learnableParams.length > 0) shape.learnable = learnableSchema;
   const schema = z.object(shape).strict() as unknown as z.ZodObject<SpecShape<T, P>, z.core.$strict>;
   return { ...input, learnableParams, schema };
 }
 
-/** "a number ≥ 0", "a number > 0", "an integer from 1 to 10": the allowed range in words. */
-export function describeRange(p: KernelParamDeclaration): string {
-  if (p.min && !p.min.exclusive && p.max !== undefined) return `${p.kind === 'integer' ? 'an integer' : 'a number'} from ${p.min.value} to ${p.max}`;
+/** "a number ≥ 0", "a number > 0", "an integer from 1 to 10", "auto or a number > 0": the allowed values in words. */
+export function describeRange(p: KernelParamDeclaration, withAuto = true): string {
+  const auto = withAuto && p.auto ? 'auto or ' : '';
+  if (p.min && !p.min.exclusive && p.max !== undefined) return `${auto}${p.kind === 'integer' ? 'an integer' : 'a number'} from ${p.min.value} to ${p.max}`;
   const lower = p.min ? `${p.min.exclusive ? '>' : '≥'} ${p.min.value}` : '';
   const upper = p.max !== undefined ? `≤ ${p.max}` : '';
   const range = [lower, upper].filter(Boolean).join(' and ');
-  return `${p.kind === 'integer' ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}`;
+  return `${auto}${p.kind === 'integer' ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}`;
 }
+
+/** Whether a spec's value of a parameter asks for it to be chosen from the data. */
+export const isAuto = (value: unknown): value is 'auto' => value === 'auto';

@@ -60,13 +60,18 @@ export function defaultKernelSpec(type: KernelType): KernelSpec {
   return kernelSpecSchema.parse({ type });
 }
 
-/** A short, readable kernel name for tables: "polynomial(c=1, d=3)", "gaussian(γ=0.5, γ learned per channel)". */
+/**
+ * A short, readable kernel name for tables: "polynomial(c=1, d=3)",
+ * "gaussian(γ=0.5, γ learned per channel)", "gaussian(γ=auto)". An 'auto' value
+ * stays "auto" here, not the value chosen (which differs per layer and per seed,
+ * and would split a seed group): the chosen values are the kernel/<layer>/<param> columns.
+ */
 export function kernelLabel(kernel: unknown): string {
   if (!kernel || typeof kernel !== 'object' || typeof (kernel as { type?: unknown }).type !== 'string') return 'unknown';
   const spec = kernel as Record<string, unknown> & { type: string };
   const declaration = BY_TYPE.get(spec.type);
   const parts = Object.entries(declaration?.params ?? {})
-    .filter(([field]) => typeof spec[field] === 'number')
+    .filter(([field]) => typeof spec[field] === 'number' || spec[field] === 'auto')
     .map(([field, p]) => `${p.symbol}=${spec[field]}`);
   const learned = (declaration?.learnableParams ?? []).map((name) => declaration!.params[name].symbol).join(', ');
   if (learned && (spec.learnable === 'channel' || spec.learnable === true)) parts.push(`${learned} learned per channel`);
@@ -88,6 +93,8 @@ export interface KernelParamField {
   flag: string;
   label: string;
   kind: KernelParamDeclaration['kind'];
+  /** Whether some kernel's parameter of this name also takes 'auto' (chosen from the data). */
+  auto: boolean;
   /** Kernel types that have this parameter, with its declaration in each. */
   kernels: { type: KernelType; param: KernelParamDeclaration }[];
 }
@@ -100,9 +107,10 @@ export function kernelParamFields(): KernelParamField[] {
     for (const [name, param] of Object.entries(kernel.params as Record<string, KernelParamDeclaration>)) {
       let field = fields.get(name);
       if (!field) {
-        field = { name, path: `model.kernel.${name}`, flag: `kernel-${kebab(name)}`, label: param.label, kind: param.kind, kernels: [] };
+        field = { name, path: `model.kernel.${name}`, flag: `kernel-${kebab(name)}`, label: param.label, kind: param.kind, auto: false, kernels: [] };
         fields.set(name, field);
       }
+      field.auto ||= Boolean(param.auto);
       field.kernels.push({ type: kernel.type, param });
     }
   }
@@ -114,8 +122,9 @@ export function kernelsWithLearnableParams(): KernelType[] {
   return KERNELS.filter((k) => k.learnableParams.length > 0).map((k) => k.type);
 }
 
-/** "offset added to pᵀw (polynomial: a number ≥ 0, default 1; sigmoid: a number, default 0)". */
+/** "offset added to pᵀw (polynomial: a number ≥ 0, default 1; sigmoid: a number, default 0)", then what 'auto' means where it is allowed. */
 export function describeParamField(field: KernelParamField): string {
   const perKernel = field.kernels.map(({ type, param }) => `${type}: ${describeRange(param)}, default ${param.default}`).join('; ');
-  return `${field.kernels[0].param.help} (${perKernel})`;
+  const autos = [...new Set(field.kernels.map(({ param }) => param.auto).filter(Boolean))];
+  return [`${field.kernels[0].param.help} (${perKernel})`, ...autos].join('; ');
 }

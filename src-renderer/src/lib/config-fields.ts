@@ -18,6 +18,7 @@ export type FieldKind =
   | 'optional-integer'
   | 'nullable-number'
   | 'auto-integer'
+  | 'auto-number'
   | 'select'
   | 'boolean'
   | 'text'
@@ -52,7 +53,9 @@ function kernelFields(): FieldSpec[] {
     { path: 'model.kernel.type', label: 'Kernel', kind: 'select', options: KERNEL_TYPES, sweepable: true },
     ...kernelParamFields().map((field): FieldSpec => {
       const types = field.kernels.map((k) => k.type);
-      return { path: field.path, label: field.label, kind: field.kind, hint: field.kernels[0].param.help, when: (c) => types.includes(kernelType(c)), sweepable: true };
+      const kind: FieldKind = field.auto ? 'auto-number' : field.kind;
+      const hint = field.auto ? `a number or auto (chosen from the data)` : field.kernels[0].param.help;
+      return { path: field.path, label: field.label, kind, hint, when: (c) => types.includes(kernelType(c)), sweepable: true };
     }),
     {
       path: 'model.kernel.learnable',
@@ -170,6 +173,7 @@ export function fromInputText(kind: FieldKind, text: string): unknown {
     case 'nullable-number':
       return trimmed === '' ? null : asNumber(trimmed);
     case 'auto-integer':
+    case 'auto-number':
       return trimmed === '' || trimmed === 'auto' ? 'auto' : asNumber(trimmed);
     case 'text':
       return trimmed === '' ? undefined : text;

@@ -24,7 +24,7 @@ describe('sweep expansion', () => {
     expect(points[0].config.model.kernel).toEqual({ type: 'linear' });
     // Same type as the base: its parameters stay.
     expect(points[3].config.model.kernel).toEqual({ type: 'polynomial', c: 0.5, d: 2, learnable: false });
-    expect(points[6].config.model.kernel).toEqual({ type: 'gaussian', gamma: 1, learnable: false });
+    expect(points[6].config.model.kernel).toEqual({ type: 'gaussian', gamma: 'auto', learnable: false });
     expect(points.every((p) => p.config.epochs === 2 && p.config.seed === p.seed)).toBe(true);
     expect(new Set(points.map((p) => p.name)).size).toBe(9);
   });

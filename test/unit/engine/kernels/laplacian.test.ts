@@ -91,12 +91,12 @@ describe('laplacian kervolution exp(−γ‖p − w‖₁)', () => {
     }
   });
 
-  it('takes a scalar γ, its declared default (1) when omitted, and rejects γ ≤ 0 naming the field', () => {
+  it("takes a scalar γ, its declared default ('auto': without data √π / (2 · patch size)) when omitted, and rejects γ ≤ 0 naming the field", () => {
     const g = geometries[0];
     const x = tf.tensor4d(Float32Array.from(xValues), [...X_SHAPE]);
     const w = tf.tensor4d(Float32Array.from(wValues), [...W_SHAPE]);
     const byDefault = kervConv2d(x, w, { kernel: { type: 'laplacian' }, ...g });
-    expect(maxRelativeError(byDefault.dataSync(), referenceLaplacian(xValues, wValues, [1], g).values)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelativeError(byDefault.dataSync(), referenceLaplacian(xValues, wValues, [Math.sqrt(Math.PI) / (2 * W_SHAPE[0] * W_SHAPE[1] * W_SHAPE[2])], g).values)).toBeLessThanOrEqual(1e-5);
     expect(() => kervConv2d(x, w, { kernel: { type: 'laplacian', gamma: 0 } })).toThrow(/kernel\.gamma must be > 0/);
     tf.dispose([x, w, byDefault]);
   });

@@ -69,7 +69,7 @@ describe('initDistanceKervolutions', () => {
       expect(before.conv2.meanCorrelation).toBeGreaterThan(0.9);
 
       const rng = new Rng(7);
-      expect(await initDistanceKervolutions(model, templateImages, () => rng.next())).toEqual(['conv1', 'conv2']);
+      expect((await initDistanceKervolutions(model, templateImages, () => rng.next())).map((s) => s.layer)).toEqual(['conv1', 'conv2']);
       // on images the templates were not drawn from: channels respond to different patches
       const after = { conv1: channelStats(model, 'conv1'), conv2: channelStats(model, 'conv2') };
       expect(after.conv1.meanCorrelation).toBeLessThan(0.3);

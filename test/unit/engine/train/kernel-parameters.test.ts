@@ -41,6 +41,7 @@ function config(model: RunConfigInput['model'], overrides: RunConfigInput = {}) 
 interface Recorded {
   steps: StepMetrics[];
   scalars: ScalarSample[];
+  logs: string[];
   outcome: TrainOutcome;
 }
 
@@ -50,6 +51,7 @@ async function record(input: ReturnType<typeof config>, opts: { progressInterval
   return {
     steps: events.flatMap((e) => (e.type === 'steps' ? e.steps : [])),
     scalars: events.flatMap((e) => (e.type === 'scalars' ? e.samples : [])),
+    logs: events.flatMap((e) => (e.type === 'log' ? [e.message] : [])),
     outcome,
   };
 }
@@ -159,6 +161,32 @@ describe('learnable kernel parameters in training', () => {
   }, 180_000);
 });
 
+describe("gamma: 'auto' in training", () => {
+  it('logs the γ chosen per layer, records it as a constant kernel/<layer>/gamma, and a checkpoint keeps it', async () => {
+    const dir = join(tmp, 'ckpt-auto');
+    const first = await record(config({ kernel: { type: 'gaussian' } }), { checkpointDir: dir }); // 'auto' is the default
+    const chosen = first.logs.filter((m) => m.startsWith('auto kernel parameter, '));
+    expect(chosen.map((m) => m.match(/, (\w+): γ = /)?.[1])).toEqual(['conv1', 'conv2']);
+    const logged = chosen.map((m) => Number(m.match(/γ = ([0-9.e-]+)/)![1]));
+    const summary = summaryOf(first).kernelParameters!;
+    expect(Object.keys(summary).sort()).toEqual(['kernel/conv1/gamma', 'kernel/conv2/gamma']);
+    // fixed (not learnable): every sample the value logged at the start, to the 3 digits logged
+    for (const sample of first.scalars) {
+      expect(sample.values['kernel/conv1/gamma']).toBe(summary['kernel/conv1/gamma']);
+      expect(sample.values['kernel/conv2/gamma']).toBe(summary['kernel/conv2/gamma']);
+    }
+    expect(summary['kernel/conv1/gamma'].toPrecision(3)).toBe(logged[0].toPrecision(3));
+    expect(summary['kernel/conv2/gamma'].toPrecision(3)).toBe(logged[1].toPrecision(3));
+    // not γ = 1, not the data-free 1/(2·dim) of conv1's 25-value patches: chosen from the data
+    expect(summary['kernel/conv1/gamma']).not.toBeCloseTo(1 / 50, 4);
+    // resumed: the weights (γ among them) come from the checkpoint, nothing is chosen again
+    const resumed = await record(config({ kernel: { type: 'gaussian', gamma: 'auto' } }), { resumeFrom: dir });
+    expect(resumed.steps).toEqual([]);
+    expect(resumed.logs.some((m) => m.startsWith('auto kernel parameter'))).toBe(false);
+    expect(summaryOf(resumed).kernelParameters).toEqual(summary);
+  }, 180_000);
+});
+
 describe('learnable modes of a KervConv2D', () => {
   it("holds γ as one weight [1] for 'scalar', [filters] for 'channel' (and for a saved true), none when fixed", () => {
     const shapes = (learnable: unknown) => {
@@ -176,7 +204,7 @@ describe('learnable modes of a KervConv2D', () => {
   it('reports its learned parameters as the kernel uses them (γ, not log γ)', () => {
     const layer = kervConv2dLayer({ filters: 3, kernelSize: 1, kernel: { type: 'gaussian', gamma: 0.25, learnable: 'channel' } }) as KervConv2D;
     layer.build([null, 4, 4, 1]);
-    const [{ name, value }] = layer.learnedKernelParameters();
+    const [{ name, value }] = layer.kernelParameters();
     expect(name).toBe('gamma');
     expect(Array.from(value.dataSync())).toEqual([0.25, 0.25, 0.25].map((v) => Math.fround(Math.exp(Math.fround(Math.log(v))))));
     tf.dispose(value);
