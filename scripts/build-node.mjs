@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 const entries = {
   kerv: 'src-main/cli/main.ts',
   'train-worker': 'src-main/service/worker/train-worker.ts',
+  // The worker threads of a data-parallel run (engine/parallel/data-parallel.ts finds it beside the others).
+  'replica-worker': 'src-main/engine/parallel/replica-worker.ts',
   bench: 'bench/run.ts',
   'gpu-bench': 'bench/gpu/webgpu-step.ts',
   'bench-cluster': 'bench/cluster-bench.ts',

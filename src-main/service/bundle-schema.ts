@@ -26,6 +26,7 @@ const environmentSchema = z
     backend: z.string().max(200),
     device: z.string().max(500),
     threads: count,
+    parallel: z.enum(['data', 'xnnpack', 'none']).optional(),
     tfjsVersion: z.string().max(100),
     appVersion: z.string().max(100),
     os: z.string().max(500),

@@ -4,10 +4,10 @@ import { canonicalJson, type RunConfig } from '../shared/run-config';
 
 /**
  * sha256 of the canonical config (sorted keys), without the free-text name and the
- * thread count (which changes the speed, not the result): equal settings, equal hash.
+ * thread count and layout (which change the speed, not the result): equal settings, equal hash.
  */
 export function configHash(config: RunConfig): string {
-  const { name: _name, threads: _threads, ...settings } = config;
+  const { name: _name, threads: _threads, parallel: _parallel, ...settings } = config;
   return createHash('sha256').update(canonicalJson(settings)).digest('hex');
 }
 

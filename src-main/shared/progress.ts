@@ -2,6 +2,7 @@
 // engine's train(), carried over the worker process boundary as-is, persisted by
 // the service and pushed to the UI. Step metrics come batched (one message per
 // ~250 ms tick), so volume stays low even at thousands of steps per second.
+import type { ParallelMode } from './parallelism';
 
 /** Where and how a run executes: reported once per run (and again on resume). */
 export interface RunEnvironment {
@@ -11,6 +12,8 @@ export interface RunEnvironment {
   device: string;
   /** Threads the backend computes with. */
   threads: number;
+  /** How those threads share the work (shared/parallelism.ts); absent in runs recorded before it was. */
+  parallel?: ParallelMode;
   tfjsVersion: string;
   appVersion: string;
   os: string;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DATASETS } from './datasets';
 import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
+import { PARALLEL_MODES } from './parallelism';
 
 // Kernels are declared one per file in shared/kernels/ (the registry).
 export { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
@@ -140,11 +141,17 @@ export const runConfigSchema = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
     backend: z.enum(BACKENDS).default('auto'),
     /**
-     * CPU threads the run computes on (the wasm backend's XNNPACK pool); 'auto' =
-     * every core the run is given (all of the machine's, or the queue's share of
-     * them). The results do not depend on it, up to float rounding.
+     * CPU threads the run computes on (wasm backend); 'auto' = every core the run
+     * is given (all of the machine's, or the queue's share of them). The results
+     * do not depend on it, up to float rounding.
      */
     threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    /**
+     * How those threads share the work (shared/parallelism.ts): 'data' = a model
+     * replica and a shard of every batch per thread; 'xnnpack' = one engine whose
+     * convolutions split over a thread pool; 'auto' = 'data', the faster one.
+     */
+    parallel: z.enum(PARALLEL_MODES).default('auto'),
     dataset: datasetConfigSchema.default(datasetConfigSchema.parse({})),
     model: modelConfigSchema.default(modelConfigSchema.parse({})),
     optimizer: optimizerConfigSchema.default(optimizerConfigSchema.parse({})),

@@ -6,8 +6,12 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type RunConfig } from '../shared/run-config';
 
-/** sha256 (hex) of the canonical config (sorted keys) without `name` and `seed`. */
+/**
+ * sha256 (hex) of the canonical config (sorted keys) without `name`, `seed` and
+ * `parallel` (how threads share the work: the speed, not the result; configs
+ * recorded before it existed keep their hash).
+ */
 export function experimentHash(config: RunConfig): string {
-  const { name: _name, seed: _seed, ...settings } = config;
+  const { name: _name, seed: _seed, parallel: _parallel, ...settings } = config;
   return createHash('sha256').update(canonicalJson(settings)).digest('hex');
 }

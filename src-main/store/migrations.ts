@@ -216,4 +216,7 @@ export const MIGRATIONS: readonly Migration[] = [
   DROP INDEX artifacts_run;
   DROP TABLE artifacts;
   `,
+  /* 7: how a run's threads shared the work (shared/parallelism.ts): data | xnnpack | none; null for runs recorded before */ `
+  ALTER TABLE run_environment ADD COLUMN parallel TEXT;
+  `,
 ];

@@ -4,6 +4,7 @@ import type { RunFilter, RunGroup, RunListQuery, RunRow, RunStatus } from '../sh
 import { isFieldName } from '../shared/run-fields';
 import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progress';
 import type { RunConfig } from '../shared/run-config';
+import type { ParallelMode } from '../shared/parallelism';
 import type { Db } from './database';
 import { experimentHash } from './experiment-hash';
 
@@ -442,8 +443,8 @@ export class RunStore {
   setEnvironment(id: number, seed: number, environment: RunEnvironment, dataset: DatasetInfo | null): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO run_environment (run_id, seed, app_version, tfjs_version, backend, device, threads, os,
-           node_version, dataset_fingerprint, dataset_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO run_environment (run_id, seed, app_version, tfjs_version, backend, device, threads, parallel, os,
+           node_version, dataset_fingerprint, dataset_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -453,6 +454,7 @@ export class RunStore {
         environment.backend,
         environment.device,
         environment.threads,
+        environment.parallel ?? null,
         environment.os,
         environment.nodeVersion,
         dataset?.fingerprint ?? null,
@@ -472,6 +474,7 @@ export class RunStore {
         backend: row.backend as string,
         device: row.device as string,
         threads: row.threads as number,
+        ...(row.parallel ? { parallel: row.parallel as ParallelMode } : {}),
         tfjsVersion: row.tfjs_version as string,
         appVersion: row.app_version as string,
         os: row.os as string,

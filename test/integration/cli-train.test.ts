@@ -36,9 +36,10 @@ describe('kerv train', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^kerv train: fashion-mnist, convnet ×1 \(linear\), 1 epoch, batch 64, adamw lr 0.003 \(cosine\), seed 3$/m);
-    // Every core by default (threads: 'auto').
+    // Every core by default (threads: 'auto'), as data parallelism: each thread a shard of the 64-image batch.
     const cores = availableCores();
-    expect(stdout).toMatch(new RegExp(`^Backend: wasm on .+, ${cores} thread${cores === 1 ? '' : 's'} `, 'm'));
+    const layout = cores === 1 ? '1 thread' : `${cores} threads: data-parallel, ${cores} shards of `;
+    expect(stdout).toMatch(new RegExp(`^Backend: wasm on .+, ${layout}`, 'm'));
     expect(stdout).toMatch(/^Model: convnet, [\d,]+ parameters$/m);
     expect(stdout).toMatch(/2,000 train \/ 256 validation \/ 500 test, 32 steps per epoch/);
     // Not a terminal: one progress line per ~10%, ending at 100%.
@@ -66,6 +67,9 @@ describe('kerv train', () => {
     const bad = kerv(['--optimizer', 'adamax']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('optimizer.type: must be one of "sgd", "adam", "adamw"');
+    const layout = kerv(['--parallel', 'pipeline']);
+    expect(layout.code).toBe(2);
+    expect(layout.stderr).toContain('parallel: must be one of "auto", "data", "xnnpack"');
     const notNumber = kerv(['--lr', 'fast']);
     expect(notNumber.code).toBe(2);
     expect(notNumber.stderr).toMatch(/optimizer\.lr: .*expected number/);

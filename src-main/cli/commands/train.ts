@@ -13,6 +13,7 @@ import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
 import { formatDuration, formatPercent } from '../../shared/format';
+import { describeThreadLayout } from '../../shared/parallelism';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
 
@@ -51,6 +52,8 @@ ${kernelFlagsHelp()}
                          auto takes webgpu only on a hardware GPU, --backend webgpu also on a
                          software one (SwiftShader, lavapipe: for tests, far slower than wasm)
   --threads N|auto       CPU threads (default auto: every core; results do not depend on it)
+  --parallel MODE        how threads share the work: auto | data (a model replica and a
+                         shard of each batch per thread) | xnnpack (convolutions split)
 
 WebGPU (Dawn) options, machine settings rather than run config:
   --webgpu-adapter NAME  the adapter to use, by name (a wrong name lists the available ones;
@@ -120,7 +123,7 @@ class TrainPrinter {
         this.parameterCount = p.parameterCount;
         this.stepsPerEpoch = p.stepsPerEpoch;
         const e = p.environment;
-        console.log(`Backend: ${e.backend} on ${e.device}, ${e.threads} thread${e.threads === 1 ? '' : 's'} (tfjs ${e.tfjsVersion})`);
+        console.log(`Backend: ${e.backend} on ${e.device}, ${describeThreadLayout(e.threads, e.parallel, this.config.batchSize)} (tfjs ${e.tfjsVersion})`);
         console.log(`Model: ${this.config.model.arch}, ${count(p.parameterCount)} parameters`);
         const d = p.dataset;
         console.log(`Data: ${d.name} ${d.inputShape.join('×')}, ${count(d.trainSize)} train / ${count(d.validationSize)} validation / ${count(d.testSize)} test, ${p.stepsPerEpoch} steps per epoch (fingerprint ${d.fingerprint})`);

@@ -48,10 +48,15 @@ export async function evaluate(model: tf.LayersModel, batches: Iterable<EvalBatc
   const [lossValue, matrix] = await Promise.all([lossSum.data(), confusion.array()]);
   lossSum.dispose();
   confusion.dispose();
+  return evaluationResult(lossValue[0], matrix, count);
+}
+
+/** The summary of an evaluation from its sums: total loss, confusion counts, image count. */
+export function evaluationResult(lossSum: number, matrix: number[][], count: number): EvaluationResult {
   const rows = matrix.map((row) => row.map((v) => Math.round(v)));
   const correct = rows.reduce((sum, row, i) => sum + row[i], 0);
   return {
-    loss: count > 0 ? lossValue[0] / count : NaN,
+    loss: count > 0 ? lossSum / count : NaN,
     accuracy: count > 0 ? correct / count : NaN,
     count,
     perClassAccuracy: rows.map((row, i) => {
@@ -60,6 +65,21 @@ export async function evaluate(model: tf.LayersModel, batches: Iterable<EvalBatc
     }),
     confusion: rows,
   };
+}
+
+/**
+ * The sums one shard of an evaluation batch contributes, read at once (CPU
+ * backends, for data-parallel evaluation): [Σ loss, confusion row-major...].
+ */
+export function evaluationSums(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number): Float64Array {
+  const sums = tf.tidy(() => {
+    const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+    const counts = tf.matMul(tf.oneHot(y, numClasses).toFloat(), tf.oneHot(tf.argMax(logits, 1), numClasses).toFloat(), true, false);
+    return tf.concat([tf.reshape(tf.sum(perExampleCrossEntropy(logits, y)), [1]), tf.reshape(counts, [-1])]);
+  });
+  const values = Float64Array.from(sums.dataSync());
+  sums.dispose();
+  return values;
 }
 
 /** Top-3 classes with probabilities and the loss of the true label, for each image of the fixed sample set. */

@@ -4,7 +4,7 @@
 // loss and accuracy as a 2-element tensor that the caller reads later, in a batch
 // with other steps: no GPU→CPU sync per step.
 import * as tf from '@tensorflow/tfjs';
-import { batchAccuracy, crossEntropyLoss } from './loss';
+import { batchAccuracy, crossEntropyLoss, perExampleCrossEntropy } from './loss';
 import type { StepDiagnostics } from './diagnostics';
 import type { TrainableVariable, TrainOptimizer } from './optimizer';
 
@@ -34,11 +34,90 @@ export function trainableVariables(model: tf.LayersModel): TrainableVariable[] {
   return model.trainableWeights as unknown as TrainableVariable[];
 }
 
+/** One shard's part of a step: what a data-parallel step sums over its shards (engine/parallel/). */
+export interface ShardGradients {
+  /** Σ of the shard's per-example losses ÷ the whole batch's size: the batch mean when the shard is the batch. */
+  loss: tf.Scalar;
+  /** The shard's correct predictions ÷ the whole batch's size. */
+  accuracy: tf.Scalar;
+  /** ∂loss/∂variable, index-aligned with the variables. */
+  gradients: tf.Tensor[];
+  /** With diagnostics: mean and std of each kervolution's output on this shard. */
+  activationStats: tf.Tensor1D | null;
+}
+
 /**
- * One step; with `diagnostics`, the forward pass goes through its forwardModel
- * (same layers, same ops, the kervolutions' outputs as extra outputs) and the
- * step returns their values too.
+ * Forward (training mode) and backward over `x`, a shard of a batch of
+ * `batchSize` rows (the batch itself when they are equal). With `diagnostics`,
+ * the forward pass goes through its forwardModel (same layers, same ops, the
+ * kervolutions' outputs as extra outputs). Call inside tf.tidy.
  */
+export function shardGradients(
+  model: tf.LayersModel,
+  tfVariables: tf.Variable[],
+  diagnostics: StepDiagnostics | null,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  labelSmoothing: number,
+  batchSize: number,
+): ShardGradients {
+  const whole = x.shape[0] === batchSize;
+  let accuracy: tf.Scalar | null = null;
+  let activationStats: tf.Tensor1D | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    let logits: tf.Tensor2D;
+    if (diagnostics) {
+      const outputs = diagnostics.forwardModel.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+      const [out, ...activations] = Array.isArray(outputs) ? outputs : [outputs]; // one output: no kervolution
+      logits = out as tf.Tensor2D;
+      activationStats = tf.keep(diagnostics.activationStats(activations));
+    } else {
+      logits = model.apply(x, { training: true }) as tf.Tensor2D;
+    }
+    const shardAccuracy = batchAccuracy(logits, y);
+    // Kept out of variableGrads' scope, which disposes everything but the loss.
+    accuracy = tf.keep(whole ? shardAccuracy : (tf.mul(shardAccuracy, x.shape[0] / batchSize) as tf.Scalar));
+    if (whole) return crossEntropyLoss(logits, y, labelSmoothing);
+    return tf.div(tf.sum(perExampleCrossEntropy(logits, y, labelSmoothing)), batchSize) as tf.Scalar;
+  }, tfVariables);
+  const gradients = tfVariables.map((v) => {
+    const g = grads[v.name];
+    if (!g) throw new Error(`no gradient for variable ${v.name}: is it used by the model?`);
+    return g;
+  });
+  // Back into the caller's tidy scope.
+  const tracked = (kept: tf.Tensor | null) => {
+    if (!kept) return null;
+    const copy = tf.clone(kept);
+    kept.dispose();
+    return copy;
+  };
+  return { loss: value, accuracy: tracked(accuracy) as tf.Scalar, gradients, activationStats: tracked(activationStats) as tf.Tensor1D | null };
+}
+
+/**
+ * The rest of a step, once the batch's loss and gradients are known: optional
+ * clipping, one optimiser update, the [loss, accuracy] metrics and, with
+ * diagnostics, their values. Call inside tf.tidy.
+ */
+export function finishStep(
+  optimizer: TrainOptimizer,
+  options: StepOptions,
+  tfVariables: tf.Variable[],
+  diagnostics: StepDiagnostics | null,
+  batch: ShardGradients,
+  learningRate: number,
+): [tf.Tensor1D] | [tf.Tensor1D, tf.Tensor1D] {
+  const rawGradients = batch.gradients;
+  const gradients = options.gradClipNorm !== null ? clipByGlobalNorm(rawGradients, options.gradClipNorm) : rawGradients;
+  optimizer.applyGradients(gradients, learningRate);
+  const metrics = tf.stack([batch.loss, batch.accuracy]) as tf.Tensor1D;
+  if (!diagnostics) return [metrics];
+  const values = diagnostics.collect(rawGradients, tfVariables, batch.activationStats ?? tf.tensor1d([]));
+  return [metrics, values];
+}
+
+/** One step of the whole batch on this thread. */
 function runStep(
   model: tf.LayersModel,
   optimizer: TrainOptimizer,
@@ -50,39 +129,10 @@ function runStep(
   learningRate: number,
 ): { metrics: tf.Tensor1D; diagnostics: tf.Tensor1D | null } {
   const [metrics, sampled] = tf.tidy(() => {
-    let accuracy: tf.Scalar | null = null;
-    let activationStats: tf.Tensor1D | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      let logits: tf.Tensor2D;
-      if (diagnostics) {
-        const outputs = diagnostics.forwardModel.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-        const [out, ...activations] = Array.isArray(outputs) ? outputs : [outputs]; // one output: no kervolution
-        logits = out as tf.Tensor2D;
-        activationStats = tf.keep(diagnostics.activationStats(activations));
-      } else {
-        logits = model.apply(x, { training: true }) as tf.Tensor2D;
-      }
-      accuracy = tf.keep(batchAccuracy(logits, y));
-      return crossEntropyLoss(logits, y, options.labelSmoothing);
-    }, tfVariables);
-    const rawGradients = tfVariables.map((v) => {
-      const g = grads[v.name];
-      if (!g) throw new Error(`no gradient for variable ${v.name}: is it used by the model?`);
-      return g;
-    });
-    const gradients = options.gradClipNorm !== null ? clipByGlobalNorm(rawGradients, options.gradClipNorm) : rawGradients;
-    optimizer.applyGradients(gradients, learningRate);
-    // accuracy (and the activation statistics) were kept out of variableGrads' scope; they go once used.
-    const kept = accuracy as unknown as tf.Scalar;
-    const metrics = tf.stack([value, kept]) as tf.Tensor1D;
-    kept.dispose();
-    if (!diagnostics) return [metrics];
-    const stats = activationStats as unknown as tf.Tensor1D;
-    const values = diagnostics.collect(rawGradients, tfVariables, stats);
-    stats.dispose();
-    return [metrics, values];
+    const batch = shardGradients(model, tfVariables, diagnostics, x, y, options.labelSmoothing, x.shape[0]);
+    return finishStep(optimizer, options, tfVariables, diagnostics, batch, learningRate);
   });
-  return { metrics: metrics as tf.Tensor1D, diagnostics: (sampled as tf.Tensor1D | undefined) ?? null };
+  return { metrics, diagnostics: sampled ?? null };
 }
 
 export function makeTrainStep(model: tf.LayersModel, optimizer: TrainOptimizer, options: StepOptions): TrainStep {

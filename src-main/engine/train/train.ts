@@ -8,21 +8,24 @@ import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
 import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
 import { canonicalJson, parseRunConfig, type RunConfig } from '../../shared/run-config';
-import { describeEnvironment, initBackend, type BackendOptions } from '../backend/select-backend';
+import { describeEnvironment, initBackend, type BackendOptions, type BackendSelection } from '../backend/select-backend';
 import { gpuFaultPromise, gpuMemoryMb } from '../backend/webgpu';
 import { resolveThreads } from '../backend/cores';
 import { buildModel } from '../models/build-model';
 import { describeTemplateStart, hasDistanceKervolution, initDistanceKervolutions } from '../models/kerv-init';
 import { gatherBatch } from '../data/batches';
+import { DataParallelGroup } from '../parallel/data-parallel';
+import type { ParallelMode } from '../../shared/parallelism';
 import { Rng } from '../random';
 import { loadCheckpoint, restoreModelWeights, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
-import { evaluate, predictSamples } from './evaluate';
+import { predictSamples } from './evaluate';
 import { TrainOptimizer } from './optimizer';
-import { loadRunData, type RunData } from './run-data';
+import { EVAL_BATCH_SIZE, loadRunData, type RunData } from './run-data';
 import { learningRateAt } from './schedule';
 import { withSeededMathRandom } from './seeded-random';
 import { readKernelParameters, ScalarSampler, StepDiagnostics } from './diagnostics';
-import { makeDiagnosedTrainStep, makeTrainStep, trainableVariables } from './step';
+import { trainableVariables } from './step';
+import { dataParallelRunner, singleThreadRunner } from './step-runner';
 import { StepBuffer } from './step-buffer';
 import packageJson from '../../../package.json';
 
@@ -49,8 +52,8 @@ export interface TrainOptions {
 /** The Rng labels: each consumer of randomness gets its own stream, so adding one never shifts another. */
 const RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops', templates: 'train:kerv-templates' } as const;
 
-/** Fields of the config a resumed run may change: more epochs, a new name, another backend or thread count. */
-const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend', 'threads']);
+/** Fields of the config a resumed run may change: more epochs, a new name, another backend, thread count or thread layout. */
+const RESUMABLE_CHANGES = new Set(['epochs', 'name', 'backend', 'threads', 'parallel']);
 
 function checkResumable(savedAsWritten: RunConfig, config: RunConfig): void {
   // Re-parsed, so a checkpoint written before a schema change compares in today's
@@ -87,8 +90,10 @@ class EpochAccumulator {
 export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
   const emit = opts.onProgress;
   const intervalMs = opts.progressIntervalMs ?? 250;
-  const selection = await initBackend(config.backend, { ...opts.backend, threads: resolveThreads(config.threads, opts.coreShare) });
-  const environment = describeEnvironment(selection, opts.appVersion ?? packageJson.version);
+  const plan = planThreads(config, opts.coreShare);
+  const selection = await initBackend(config.backend, { ...opts.backend, threads: plan.backendThreads });
+  const layout = threadLayout(plan, selection);
+  const environment: RunEnvironment = { ...describeEnvironment(selection, opts.appVersion ?? packageJson.version), ...layout };
   for (const note of selection.notes) emit({ type: 'log', level: 'warn', message: note });
   const data = await loadRunData(config, opts.cacheDir);
   const checkpoint = opts.resumeFrom ? await loadCheckpoint(opts.resumeFrom) : null;
@@ -96,6 +101,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
     buildModel(config.model, { inputShape: data.info.inputShape, numClasses: data.numClasses }),
   );
   const optimizer = new TrainOptimizer(config.optimizer, trainableVariables(model));
+  let group: DataParallelGroup | null = null;
   try {
     if (checkpoint) {
       try {
@@ -109,13 +115,46 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
       // Their filters start as patches of the data; a resumed run has its own.
       await initFromTrainingBatch(model, data, config.seed, emit);
     }
-    return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint });
+    if (layout.parallel === 'data') {
+      // After the weights are final: the replicas start from them.
+      group = await DataParallelGroup.start(model, {
+        replicas: layout.threads,
+        maxBatch: Math.max(config.batchSize, EVAL_BATCH_SIZE),
+        inputShape: data.info.inputShape,
+        numClasses: data.numClasses,
+        labelSmoothing: config.labelSmoothing,
+        diagnostics: true,
+      });
+    }
+    return await runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint, group });
   } catch (error) {
     throw explainGpuFault(error, config);
   } finally {
+    await group?.dispose();
     optimizer.dispose();
     model.dispose();
   }
+}
+
+interface ThreadPlan {
+  threads: number;
+  mode: 'data' | 'xnnpack';
+  /** What the backend itself starts with: XNNPACK's pool, or one thread per replica. */
+  backendThreads: number;
+}
+
+/** The config's threads ('auto': the run's share of the cores) and how they share the work ('auto': data parallelism, measured faster). */
+function planThreads(config: RunConfig, coreShare: number | undefined): ThreadPlan {
+  const threads = resolveThreads(config.threads, coreShare);
+  const mode = config.parallel === 'xnnpack' ? 'xnnpack' : 'data';
+  return { threads, mode, backendThreads: mode === 'xnnpack' ? threads : 1 };
+}
+
+/** What the run really uses: our thread layouts exist on the wasm backend only (tensorflow and GPUs thread themselves). */
+function threadLayout(plan: ThreadPlan, selection: BackendSelection): { threads: number; parallel: ParallelMode } {
+  if (selection.backend === 'wasm' && plan.mode === 'data' && plan.threads > 1) return { threads: plan.threads, parallel: 'data' };
+  if (selection.backend === 'wasm' && selection.threads > 1) return { threads: selection.threads, parallel: 'xnnpack' };
+  return { threads: selection.threads, parallel: 'none' };
 }
 
 /**
@@ -169,9 +208,11 @@ interface RunContext {
   optimizer: TrainOptimizer;
   /** The checkpoint resumed from; its tensors are already in the model and optimiser. */
   checkpoint: LoadedCheckpoint | null;
+  /** The replicas, in a data-parallel run. */
+  group: DataParallelGroup | null;
 }
 
-async function runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint }: RunContext): Promise<TrainOutcome> {
+async function runLoop({ config, opts, emit, intervalMs, environment, data, model, optimizer, checkpoint, group }: RunContext): Promise<TrainOutcome> {
   const stepsPerEpoch = data.stepsPerEpoch;
   const totalSteps = stepsPerEpoch * config.epochs;
   const saved = checkpoint?.state;
@@ -212,10 +253,10 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
   }
 
   const stepOptions = { labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClipNorm };
-  const trainStep = makeTrainStep(model, optimizer, stepOptions);
   // One step per progress tick also samples the diagnostics (diagnostics.ts).
   const diagnostics = new StepDiagnostics(model);
-  const diagnosedStep = makeDiagnosedTrainStep(model, optimizer, stepOptions, diagnostics);
+  const parts = { model, optimizer, stepOptions, diagnostics };
+  const runner = group ? dataParallelRunner(group, parts) : singleThreadRunner(parts);
   const scalars = new ScalarSampler(diagnostics.names);
   const buffer = new StepBuffer(() => performance.now());
   const scheduleContext = { baseLr: config.optimizer.lr, stepsPerEpoch, totalSteps };
@@ -277,14 +318,7 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       for (const batch of epochBatches.from(resumeBatch)) {
         if (opts.signal?.aborted) break;
         const learningRate = learningRateAt(step, config.schedule, scheduleContext);
-        const x = tf.tensor4d(batch.x, batch.shape);
-        const y = tf.tensor1d(batch.y, 'int32');
-        const sampled = scalars.wanted();
-        const { metrics, diagnostics: values } = withSeededMathRandom(opsRng, () =>
-          sampled ? diagnosedStep(x, y, learningRate) : { metrics: trainStep(x, y, learningRate), diagnostics: null },
-        );
-        x.dispose();
-        y.dispose();
+        const { metrics, diagnostics: values } = runner.step(batch, learningRate, scalars.wanted(), opsRng);
         step += 1;
         if (values) scalars.push(step, wallTimeMs(), values);
         buffer.push({ metrics, step, epoch: epochNumber, learningRate, images: batch.y.length, wallTimeMs: wallTimeMs() });
@@ -314,8 +348,8 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       }
 
       lastEpochTrain = { loss: accumulator.loss, accuracy: accumulator.accuracy };
-      const validation = data.info.validationSize > 0 ? await unlessGpuFault(evaluate(model, data.evalBatches('validation'), data.numClasses)) : null;
-      const perClassSource = validation ?? (await unlessGpuFault(evaluate(model, data.evalBatches('test'), data.numClasses)));
+      const validation = data.info.validationSize > 0 ? await unlessGpuFault(runner.evaluate(data.evalBatches('validation'), data.numClasses)) : null;
+      const perClassSource = validation ?? (await unlessGpuFault(runner.evaluate(data.evalBatches('test'), data.numClasses)));
       const samplePredictions = await unlessGpuFault(predictSamples(model, data.sampleBatch));
       epoch = epochNumber;
       lastValidationAccuracy = validation?.accuracy ?? null;
@@ -343,7 +377,7 @@ async function runLoop({ config, opts, emit, intervalMs, environment, data, mode
       }
     }
 
-    const test = await unlessGpuFault(evaluate(model, data.evalBatches('test'), data.numClasses));
+    const test = await unlessGpuFault(runner.evaluate(data.evalBatches('test'), data.numClasses));
     const summary: TrainSummary = {
       epochs: epoch,
       steps: step,

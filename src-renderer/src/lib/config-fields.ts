@@ -12,6 +12,7 @@ import {
 import { LEARNABLE_MODES } from '../../../src-main/shared/kernels/define';
 import { DATASET_SPECS, isDatasetName } from '../../../src-main/shared/datasets';
 import { getPath } from '../../../src-main/shared/config-paths';
+import { PARALLEL_MODES } from '../../../src-main/shared/parallelism';
 
 export type FieldKind =
   | 'number'
@@ -87,6 +88,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'seed', label: 'Seed', kind: 'integer', sweepable: true },
       { path: 'backend', label: 'Backend', kind: 'select', options: BACKENDS },
       { path: 'threads', label: 'CPU threads', kind: 'auto-integer', hint: 'auto = the cores the queue gives this run' },
+      { path: 'parallel', label: 'Thread layout', kind: 'select', options: PARALLEL_MODES, hint: 'data = a model replica and a shard of each batch per thread (auto); xnnpack = convolutions split over a pool' },
       { path: 'epochs', label: 'Epochs', kind: 'integer', sweepable: true },
       { path: 'batchSize', label: 'Batch size', kind: 'integer', sweepable: true },
       { path: 'gradClipNorm', label: 'Gradient clip norm', kind: 'nullable-number', hint: 'empty = no clipping' },

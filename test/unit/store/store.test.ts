@@ -302,7 +302,7 @@ describe('runs list', () => {
 describe('progress', () => {
   const started: TrainProgress = {
     type: 'started',
-    environment: { backend: 'wasm', device: 'cpu', threads: 1, tfjsVersion: '4.22.0', appVersion: '0.1.0', os: 'Linux', nodeVersion: '20' },
+    environment: { backend: 'wasm', device: 'cpu', threads: 2, parallel: 'data', tfjsVersion: '4.22.0', appVersion: '0.1.0', os: 'Linux', nodeVersion: '20' },
     dataset: { name: 'fashion-mnist', fingerprint: 'abc', inputShape: [28, 28, 1], classNames: ['a', 'b'], trainSize: 10, validationSize: 2, testSize: 2, mean: [0.2], std: [0.3] },
     parameterCount: 1234,
     stepsPerEpoch: 10,
@@ -329,6 +329,8 @@ describe('progress', () => {
     const env = store.runs.getEnvironment(id)!;
     expect(env.seed).toBe(7);
     expect(env.environment.tfjsVersion).toBe('4.22.0');
+    // The thread layout is recorded with the thread count.
+    expect([env.environment.threads, env.environment.parallel]).toEqual([2, 'data']);
     expect(env.dataset!.fingerprint).toBe('abc');
     const m = store.metrics.metrics(id);
     expect(m.steps.step).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

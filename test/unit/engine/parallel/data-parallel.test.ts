@@ -1,0 +1,118 @@
+// Data-parallel training inside one process, as the run's process does it: the
+// replica threads are real worker threads running the bundled replica
+// (out/node/replica-worker.js, built by the global setup), on the real
+// Fashion-MNIST. What a user would notice: a run that ends (cancelled, or
+// because a thread failed) leaves no thread behind, and a failed thread ends the
+// run with an error that says so. The statistics collectives are checked against
+// tf.moments on one rank, where the sum over ranks is the rank's own.
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../../src-main/engine/backend/select-backend';
+import { allocateShared, SharedState } from '../../../../src-main/engine/parallel/shared-state';
+import { synchronizedMoments } from '../../../../src-main/engine/parallel/sync-batch-norm';
+import { train } from '../../../../src-main/engine/train/train';
+import { describeThreadLayout, shardBatch } from '../../../../src-main/shared/parallelism';
+import type { TrainProgress } from '../../../../src-main/shared/progress';
+import { parseRunConfig, type RunConfigInput } from '../../../../src-main/shared/run-config';
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-data-parallel-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(async () => {
+  await initBackend('wasm', { threads: 1 });
+});
+afterEach(() => {
+  delete process.env.KERV_TEST_REPLICA_CRASH_AT_STEP;
+});
+
+/** OS threads of this process (each worker thread is one). */
+const osThreads = () => readdirSync('/proc/self/task').length;
+
+function config(overrides: RunConfigInput = {}) {
+  return parseRunConfig({
+    seed: 2,
+    backend: 'wasm',
+    threads: 2,
+    parallel: 'data',
+    epochs: 1,
+    batchSize: 16,
+    sampleCount: 2,
+    model: { arch: 'convbn', widthMultiplier: 0.25 },
+    dataset: { name: 'fashion-mnist', trainSubset: 320, testSubset: 64 },
+    ...overrides,
+  });
+}
+
+describe('shards', () => {
+  it('splits a batch into contiguous shards differing by at most one row, never an empty one', () => {
+    expect(shardBatch(64, 2)).toEqual([{ start: 0, count: 32 }, { start: 32, count: 32 }]);
+    expect(shardBatch(33, 2)).toEqual([{ start: 0, count: 17 }, { start: 17, count: 16 }]);
+    expect(shardBatch(10, 4).map((s) => s.count)).toEqual([3, 3, 2, 2]);
+    expect(shardBatch(1, 3)).toEqual([{ start: 0, count: 1 }]);
+    expect(() => shardBatch(0, 2)).toThrow(/batch size/);
+    expect(describeThreadLayout(2, 'data', 64)).toBe('2 threads: data-parallel, 2 shards of 32');
+    expect(describeThreadLayout(3, 'data', 64)).toBe('3 threads: data-parallel, 3 shards of 22/21');
+    expect(describeThreadLayout(2, 'xnnpack', 64)).toBe('2 threads: XNNPACK thread pool');
+    expect(describeThreadLayout(1, 'none', 64)).toBe('1 thread');
+  });
+});
+
+describe('synchronised batch-norm statistics', () => {
+  it('equal tf.moments and its gradient on one rank', () => {
+    const state = new SharedState(allocateShared({ replicas: 1, imageSize: 1, maxBatch: 1, weightFloats: 1, gradientFloats: 1, reduceCapacity: 16 }), 0);
+    state.post(1, [{ start: 0, count: 6 }], 6);
+    const x = tf.randomNormal([6, 3, 3, 4], 2, 3, 'float32', 11);
+    const upstream = tf.randomNormal([2, 4], 0, 1, 'float32', 12);
+    const ours = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(synchronizedMoments(input, state, 'bn'), upstream)))(x);
+    const reference = tf.grad((input: tf.Tensor) => {
+      const { mean, variance } = tf.moments(input, [0, 1, 2]);
+      return tf.sum(tf.mul(tf.stack([mean, variance]), upstream));
+    })(x);
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const value = synchronizedMoments(x, state, 'bn');
+    const expected = tf.stack([mean, variance]).dataSync();
+    value.dataSync().forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[i]))));
+    const diff = tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0];
+    expect(diff).toBeLessThan(1e-5);
+    // Not trivially zero: the variance term moves every element.
+    expect(tf.max(tf.abs(reference)).dataSync()[0]).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('data-parallel runs', () => {
+  it('cancelled, stop every replica thread', async () => {
+    const controller = new AbortController();
+    let during = 0;
+    const events: TrainProgress[] = [];
+    const outcome = await train(config(), {
+      cacheDir: join(tmp, 'cache'),
+      signal: controller.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        events.push(p);
+        if (p.type === 'steps' && p.steps.some((s) => s.step >= 3) && !controller.signal.aborted) {
+          during = osThreads();
+          controller.abort();
+        }
+      },
+    });
+    expect(outcome.status).toBe('cancelled');
+    const started = events.find((e) => e.type === 'started') as Extract<TrainProgress, { type: 'started' }>;
+    expect([started.environment.threads, started.environment.parallel]).toEqual([2, 'data']);
+    // The replica was alive while the run trained, and is gone once train() returned.
+    await expect.poll(osThreads).toBeLessThanOrEqual(during - 1);
+  });
+
+  it('end with an error naming the thread when a replica fails, and stop the others', async () => {
+    process.env.KERV_TEST_REPLICA_CRASH_AT_STEP = '4';
+    const before = osThreads();
+    const failure = await train(config({ threads: 3 }), { cacheDir: join(tmp, 'cache'), progressIntervalMs: 0, onProgress: () => {} }).then(
+      () => null,
+      (error: Error) => error,
+    );
+    expect(failure?.message).toMatch(/^data-parallel training failed in thread [12] of the run: replica [12] crashed at step 4/);
+    await expect.poll(osThreads).toBeLessThanOrEqual(before);
+  });
+});
