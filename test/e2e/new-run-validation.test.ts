@@ -72,4 +72,33 @@ describe('the New Run form and run numbers in Chromium', () => {
     await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it("issue 14: γ takes 'auto' (the Gaussian default) or a number; anything else is named next to the field; kervNorm is a choice", async () => {
+    await openForm();
+    await page.selectOption('[name="model.arch"]', 'lenet5');
+    await page.selectOption('[name="model.kernel.type"]', 'gaussian');
+    const gamma = page.locator('[name="model.kernel.gamma"]');
+    expect(await gamma.inputValue()).toBe('auto');
+    expect(await page.locator('[data-field="model.kernel.gamma"] .default').textContent()).toBe('default auto');
+    await gamma.fill('wide');
+    const issue = page.locator('[data-field="model.kernel.gamma"] .issue');
+    await issue.waitFor();
+    expect(await issue.textContent()).toBe('must be "auto" or a number > 0');
+    await gamma.fill('0.05');
+    await issue.waitFor({ state: 'detached' });
+    await gamma.fill('auto');
+    await page.selectOption('[name="model.kervNorm"]', 'batch');
+    await page.fill('[name="dataset.trainSubset"]', '200');
+    await page.fill('[name="dataset.testSubset"]', '100');
+    await page.fill('[name="epochs"]', '1');
+    await page.selectOption('[name="backend"]', 'wasm');
+    await page.screenshot({ path: join(RESULTS, 'new-run-gamma-auto.png') });
+    await page.click('button:has-text("Add to queue")');
+    await page.waitForURL(/#\/runs\/\d+$/);
+    const created = Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
+    const run = await apiCall(serve, 'runs:get', { id: created });
+    expect(run.config.model).toMatchObject({ kernel: { type: 'gaussian', gamma: 'auto' }, kervNorm: 'batch', kervActivation: 'arch' });
+    await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -37,6 +37,9 @@ Config (flags override --config; every value is checked against the run-config s
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
+  --kerv-norm N          none | batch: batch norm after each of those convs (default none)
+  --kerv-activation A    arch | none | tanh | relu: the activation right after each of them
+                         (default arch: the architecture's own)
   --epochs N  --batch-size N  --seed N
   --optimizer NAME       ${OPTIMIZERS.join(' | ')}
   --lr F  --momentum F  --nesterov  --weight-decay F
