@@ -98,22 +98,23 @@ export function renderLossCurveSvg(series: CurveSeries[], options: CurveChartOpt
 
 /**
  * Reads the long-format series CSV of `kerv export` (run_id, run_name, step,
- * epoch, wall_time_ms, metric, value) and returns one series per run for a metric.
+ * epoch, wall_time_ms, metric, value) and returns one series per run for a metric,
+ * against the step (default), the epoch or the wall time.
  */
-export function seriesFromLongCsv(csv: string, metric: string): CurveSeries[] {
+export function seriesFromLongCsv(csv: string, metric: string, xColumn: 'step' | 'epoch' | 'wall_time_ms' = 'step'): CurveSeries[] {
   const [header = [], ...rows] = parseCsv(csv.trim());
   const col = (name: string) => {
     const i = header.indexOf(name);
     if (i < 0) throw new Error(`series CSV: no '${name}' column (header: ${header.join(', ')})`);
     return i;
   };
-  const [runName, runId, step, metricCol, value] = [col('run_name'), col('run_id'), col('step'), col('metric'), col('value')];
+  const [runName, runId, x, metricCol, value] = [col('run_name'), col('run_id'), col(xColumn), col('metric'), col('value')];
   const byRun = new Map<string, CurveSeries>();
   for (const cells of rows) {
     if (cells[metricCol] !== metric) continue;
     const key = cells[runId];
     const entry = byRun.get(key) ?? { label: cells[runName] || `run ${key}`, x: [], y: [] };
-    entry.x.push(Number(cells[step]));
+    entry.x.push(Number(cells[x]));
     entry.y.push(Number(cells[value]));
     byRun.set(key, entry);
   }

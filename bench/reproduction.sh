@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates docs/REPRODUCTION.md with the product itself (see bench/reproduction.ts).
-# Usage: bench/reproduction.sh [--epochs N] [--seeds N] [--train-subset N] [--fresh] ...
-# Takes hours on 2 CPU cores at the defaults (9 LeNet-5 runs + the PyTorch baseline + a ResNet-18).
+# Usage: bench/reproduction.sh [--sections ...] [--epochs N] [--seeds N] ... (--help)
+# Takes hours on 2 CPU cores at the defaults; the ResNet-18 section wants a GPU.
 set -eu
 cd "$(dirname "$0")/.."
 node scripts/build-node.mjs

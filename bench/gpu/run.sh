@@ -19,6 +19,7 @@ BATCH="${BATCH:-128}"
 STEPS="${STEPS:-20}"
 RESNET_WIDTH="${RESNET_WIDTH:-1}"
 LENET_ARGS="${LENET_ARGS:-}"          # e.g. "--train-subset 512 --test-subset 500" for a quick proof
+SKIP_LENET="${SKIP_LENET:-}"          # 1: leave out step 4 (device.sh trains LeNet-5 in its reproduction instead)
 RESULTS="${RESULTS:-$ROOT/bench/RESULTS.md}"
 DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
 OUT="${OUT:-$(mktemp -d)}"
@@ -41,14 +42,18 @@ echo "== PyTorch fp32 on the same device"
 "$PYTHON" bench/gpu/torch_gpu.py --batch "$BATCH" --steps "$STEPS" --resnet-width "$RESNET_WIDTH" | tee "$OUT/torch.txt"
 THEIRS="$(tail -1 "$OUT/torch.txt")"
 
-echo "== LeNet-5, one Fashion-MNIST epoch: kerv train --backend webgpu"
-# shellcheck disable=SC2086
-KERV_CACHE_DIR="$OUT/cache" "$NODE" out/node/kerv.js train --backend webgpu --dataset fashion-mnist --data-path "$DATA" \
-  --arch lenet5 --kernel linear --epochs 1 --summary-json "$OUT/lenet-ours.json" $LENET_ARGS | tail -4
-echo "== LeNet-5, one epoch: bench/torch_lenet5.py on $( [ "$DRIVER" = n/a ] && echo cpu || echo cuda )"
-TORCH_DEVICE="$( [ "$DRIVER" = n/a ] && echo cpu || echo cuda )"
-SUBSET="$(sed -n 's/.*--train-subset \([0-9]*\).*/\1/p' <<<"$LENET_ARGS")"
-"$PYTHON" bench/torch_lenet5.py --data "$DATA" --epochs 1 --seeds 0 --device "$TORCH_DEVICE" ${SUBSET:+--train-subset "$SUBSET"} | tee "$OUT/lenet-torch.txt" | tail -1
+if [ -z "$SKIP_LENET" ]; then
+  echo "== LeNet-5, one Fashion-MNIST epoch: kerv train --backend webgpu"
+  # shellcheck disable=SC2086
+  KERV_CACHE_DIR="$OUT/cache" "$NODE" out/node/kerv.js train --backend webgpu --dataset fashion-mnist --data-path "$DATA" \
+    --arch lenet5 --kernel linear --epochs 1 --summary-json "$OUT/lenet-ours.json" $LENET_ARGS | tail -4
+  echo "== LeNet-5, one epoch: bench/torch_lenet5.py on $( [ "$DRIVER" = n/a ] && echo cpu || echo cuda )"
+  TORCH_DEVICE="$( [ "$DRIVER" = n/a ] && echo cpu || echo cuda )"
+  SUBSET="$(sed -n 's/.*--train-subset \([0-9]*\).*/\1/p' <<<"$LENET_ARGS")"
+  "$PYTHON" bench/torch_lenet5.py --data "$DATA" --epochs 1 --seeds 0 --device "$TORCH_DEVICE" ${SUBSET:+--train-subset "$SUBSET"} | tee "$OUT/lenet-torch.txt" | tail -1
+else
+  echo '{"summary":{}}' > "$OUT/lenet-ours.json"; : > "$OUT/lenet-torch.txt"
+fi
 
 "$NODE" - "$OURS" "$THEIRS" "$OUT/lenet-ours.json" "$OUT/lenet-torch.txt" "$DRIVER" "$RESULTS" "$LENET_ARGS" <<'NODE'
 const fs = require('node:fs');
@@ -56,7 +61,7 @@ const [ours, theirs, lenetOursFile, lenetTorchFile, driver, results, lenetArgs] 
 const o = JSON.parse(ours);
 const t = JSON.parse(theirs);
 const lo = JSON.parse(fs.readFileSync(lenetOursFile, 'utf8'));
-const torchLines = fs.readFileSync(lenetTorchFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const torchLines = fs.readFileSync(lenetTorchFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const epoch = torchLines.find((l) => l.epoch === 1);
 const pct = (v) => (v == null ? '—' : `${(v * 100).toFixed(2)} %`);
 const ratio = (a, b) => (b / a).toFixed(2);
@@ -72,11 +77,11 @@ Parity with wasm (reference CNN, one step): loss ${o.parity.lossRelativeError.to
 | reference CNN | ${o.referenceCnnMsPerStep.toFixed(2)} | ${t.referenceCnnMsPerStep.toFixed(2)} | ${ratio(o.referenceCnnMsPerStep, t.referenceCnnMsPerStep)} |
 | ResNet-18 | ${o.resnet18MsPerStep.toFixed(2)} | ${t.resnet18MsPerStep.toFixed(2)} | ${ratio(o.resnet18MsPerStep, t.resnet18MsPerStep)} |
 
-| LeNet-5, 1 Fashion-MNIST epoch${lenetArgs ? ` (${lenetArgs})` : ''} | time (s) | test accuracy |
+${lo.summary.trainingTimeMs === undefined ? '' : `| LeNet-5, 1 Fashion-MNIST epoch${lenetArgs ? ` (${lenetArgs})` : ''} | time (s) | test accuracy |
 | --- | ---: | ---: |
 | ours, webgpu | ${(lo.summary.trainingTimeMs / 1000).toFixed(1)} | ${pct(lo.summary.testAccuracy)} |
 | PyTorch (${epoch ? 'torch_lenet5.py' : '—'}) | ${epoch ? (epoch.durationMs / 1000).toFixed(1) : '—'} | ${pct(epoch?.testAccuracy)} |
-`;
+`}`;
 fs.appendFileSync(results, table);
 console.log(table);
 NODE

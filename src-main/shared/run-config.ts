@@ -3,6 +3,7 @@
 // they cannot drift. A bad value is rejected with the field path and the allowed
 // values (see formatConfigError).
 import { z } from 'zod';
+import { WorkbenchError } from './errors';
 import { DATASETS } from './datasets';
 import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
 import { PARALLEL_MODES } from './parallelism';
@@ -73,6 +74,11 @@ export const datasetConfigSchema = z
   .strict();
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
 
+/** model.kervNorm: batch norm after each selected convolution (engine/models/kernelize.ts). */
+export const KERV_NORMS = ['none', 'batch'] as const;
+/** model.kervActivation: the activation after each selected convolution; 'arch' = the architecture's own. */
+export const KERV_ACTIVATIONS = ['arch', 'none', 'tanh', 'relu'] as const;
+
 export const modelConfigSchema = z
   .object({
     arch: z.enum(ARCHITECTURES).default('lenet5'),
@@ -80,6 +86,19 @@ export const modelConfigSchema = z
     widthMultiplier: z.number().positive().max(8).default(1),
     kernel: kernelSpecSchema.default({ type: 'linear' }),
     kervLayers: kervLayersSchema.default('all'),
+    /**
+     * Batch norm after each convolution kervLayers selects (before its activation);
+     * a linear kernel gets it too, so it is its own control. Convolutions the
+     * architecture already normalises (ResNet-18, convbn) are left as they are.
+     */
+    kervNorm: z.enum(KERV_NORMS).default('none'),
+    /**
+     * The activation right after each selected convolution (after its batch norm,
+     * if any): 'arch' keeps the architecture's (LeNet-5: tanh). A convolution
+     * whose activation comes after a residual sum has none right after it and
+     * is left as it is.
+     */
+    kervActivation: z.enum(KERV_ACTIVATIONS).default('arch'),
   })
   .strict();
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
@@ -153,13 +172,14 @@ export type RunConfig = z.infer<typeof runConfigSchema>;
 /** What a user may write: every field optional. */
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
-export class ConfigError extends Error {
+/** A run config or request argument that the schema refuses (invalid input), one issue per field. */
+export class ConfigError extends WorkbenchError {
   constructor(
     message: string,
     /** One entry per problem: the dotted field path and what is allowed. */
-    readonly issues: { path: string; message: string }[],
+    override readonly issues: { path: string; message: string }[],
   ) {
-    super(message);
+    super('invalid_input', message, issues);
     this.name = 'ConfigError';
   }
 }

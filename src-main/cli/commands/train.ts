@@ -37,6 +37,9 @@ Config (flags override --config; every value is checked against the run-config s
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
   --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
+  --kerv-norm N          none | batch: batch norm after each of those convs (default none)
+  --kerv-activation A    arch | none | tanh | relu: the activation right after each of them
+                         (default arch: the architecture's own)
   --epochs N  --batch-size N  --seed N
   --optimizer NAME       ${OPTIMIZERS.join(' | ')}
   --lr F  --momentum F  --nesterov  --weight-decay F
@@ -198,7 +201,7 @@ async function run(argv: string[]): Promise<number> {
   const workbench = values['no-record'] ? null : await openWorkbench(values['data-dir'], { redisUrl: null });
   const recording = workbench?.recordRun(config, values.resume ? `kerv train --resume ${values.resume}` : 'kerv train') ?? null;
   // Without --checkpoint-dir a recorded run checkpoints where the workbench keeps its runs' (`kerv runs resume` finds them).
-  const checkpointDir = resumed.checkpointDir ?? (workbench && recording ? workbench.paths.checkpointDir(recording.id) : undefined);
+  const checkpointDir = resumed.checkpointDir ?? recording?.checkpointDir;
   if (checkpointDir) mkdirSync(checkpointDir, { recursive: true });
   if (workbench && recording) console.log(`Recorded as run ${recording.id} in ${workbench.paths.root}`);
   const printer = new TrainPrinter(config);

@@ -32,7 +32,7 @@ export function buildSpec(model: ModelConfig, data: ModelData): ArchitectureSpec
   const builder = ARCHITECTURE_BUILDERS[model.arch];
   if (!builder) throw new Error(`model.arch must be one of ${Object.keys(ARCHITECTURE_BUILDERS).join(', ')}, got ${JSON.stringify(model.arch)}`);
   const spec = builder({ inputShape: [...data.inputShape], numClasses: data.numClasses, widthMultiplier: model.widthMultiplier });
-  const kernelized = kernelize(spec, { kernel: model.kernel, layers: model.kervLayers });
+  const kernelized = kernelize(spec, { kernel: model.kernel, layers: model.kervLayers, norm: model.kervNorm, activation: model.kervActivation });
   let projections = 0;
   walkNodes(kernelized.layers, (node) => {
     if (node.op === 'conv' && node.role === 'projection') projections++;

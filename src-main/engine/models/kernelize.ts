@@ -5,15 +5,19 @@
 // linear and are not counted, because the paper kernelizes the 3×3 feature
 // convolutions, and a non-linear shortcut would break the near-identity path that
 // lets residual networks train at depth.
-import type { ArchitectureName, KernelSpec, KervLayers } from '../../shared/run-config';
+import type { ArchitectureName, KernelSpec, KervLayers, ModelConfig } from '../../shared/run-config';
 import { ConfigError } from '../../shared/run-config';
 import { ARCHITECTURE_BUILDERS } from './architectures/index';
-import type { ArchitectureSpec, ConvNode } from './spec';
+import type { ArchNode, ArchitectureSpec, ConvNode } from './spec';
 import { mapNodes, walkNodes } from './spec';
 
 export interface KernelizeOptions {
   kernel: KernelSpec;
   layers: KervLayers;
+  /** Batch norm after each selected convolution; default 'none'. */
+  norm?: ModelConfig['kervNorm'];
+  /** The activation right after each selected convolution; default 'arch' (unchanged). */
+  activation?: ModelConfig['kervActivation'];
 }
 
 function isIndexed(node: ConvNode): boolean {
@@ -67,13 +71,45 @@ export function selectConvolutions(spec: ArchitectureSpec, layers: KervLayers): 
  * A copy of the spec in which the selected convolutions carry the kernel. A
  * linear kernel still validates the selection but leaves ordinary convolutions.
  */
-export function kernelize(spec: ArchitectureSpec, { kernel, layers }: KernelizeOptions): ArchitectureSpec {
+export function kernelize(spec: ArchitectureSpec, { kernel, layers, norm = 'none', activation = 'arch' }: KernelizeOptions): ArchitectureSpec {
   const selected = new Set(selectConvolutions(spec, layers));
+  const selectedNames = new Set<string>();
   let index = 0;
   const kernelized = mapNodes(spec.layers, (node) => {
     if (node.op !== 'conv' || !isIndexed(node)) return node;
     const chosen = selected.has(index++);
+    if (chosen) selectedNames.add(node.name);
     return chosen && kernel.type !== 'linear' ? { ...node, kernel } : node;
   });
-  return { ...spec, layers: kernelized };
+  if (norm === 'none' && activation === 'arch') return { ...spec, layers: kernelized };
+  return { ...spec, layers: afterSelected(kernelized, selectedNames, norm, activation) };
+}
+
+/**
+ * model.kervNorm and model.kervActivation: what follows each selected convolution.
+ * A batch norm already there stays (and kervNorm adds none); the activation
+ * right after the convolution and its batch norm is replaced, or removed for
+ * 'none'; a convolution with no activation right after it keeps its successors.
+ */
+function afterSelected(nodes: ArchNode[], selected: Set<string>, norm: ModelConfig['kervNorm'], activation: ModelConfig['kervActivation']): ArchNode[] {
+  const out: ArchNode[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    if (node.op === 'residual') {
+      out.push({ ...node, body: afterSelected(node.body, selected, norm, activation), shortcut: afterSelected(node.shortcut, selected, norm, activation) });
+      continue;
+    }
+    out.push(node);
+    if (node.op !== 'conv' || !selected.has(node.name)) continue;
+    let next = i + 1;
+    if (nodes[next]?.op === 'batchNorm') out.push(nodes[next++]);
+    else if (norm === 'batch') out.push({ op: 'batchNorm', name: `${node.name}_bn` });
+    const following = nodes[next];
+    if (activation !== 'arch' && following?.op === 'activation') {
+      if (activation !== 'none') out.push({ op: 'activation', name: `${node.name}_${activation}`, fn: activation });
+      next++;
+    }
+    i = next - 1;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The new-run form, as data: every run-config field with how it is edited. The
 // enums come from the shared schema so the form cannot offer a value the service
 // would refuse.
-import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DATASETS, OPTIMIZERS, SCHEDULES } from '../../../src-main/shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DATASETS, KERV_ACTIVATIONS, KERV_NORMS, OPTIMIZERS, SCHEDULES } from '../../../src-main/shared/run-config';
 import {
   KERNEL_TYPES,
   defaultKernelSpec,
@@ -11,6 +11,7 @@ import {
 } from '../../../src-main/shared/kernels/index';
 import { LEARNABLE_MODES } from '../../../src-main/shared/kernels/define';
 import { DATASET_SPECS, isDatasetName } from '../../../src-main/shared/datasets';
+import { getPath } from '../../../src-main/shared/config-paths';
 import { PARALLEL_MODES } from '../../../src-main/shared/parallelism';
 
 export type FieldKind =
@@ -114,6 +115,15 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'model.arch', label: 'Architecture', kind: 'select', options: ARCHITECTURES, sweepable: true },
       { path: 'model.widthMultiplier', label: 'Width multiplier', kind: 'number', sweepable: true },
       { path: 'model.kervLayers', label: 'Kervolution layers', kind: 'kerv-layers', hint: "'all', 'stem', first N, or indices like 0,2" },
+      { path: 'model.kervNorm', label: 'Norm after them', kind: 'select', options: KERV_NORMS, hint: 'batch norm after each kervolution layer', sweepable: true },
+      {
+        path: 'model.kervActivation',
+        label: 'Activation after them',
+        kind: 'select',
+        options: KERV_ACTIVATIONS,
+        hint: "arch = the architecture's own (LeNet-5: tanh)",
+        sweepable: true,
+      },
       ...kernelFields(),
     ],
   },
@@ -149,6 +159,12 @@ export const SWEEPABLE_FIELDS = ALL_FIELDS.filter((f) => f.sweepable);
 /** A kernel spec of the given type with the schema's own defaults for its parameters. */
 export function defaultKernel(type: KernelType): Record<string, unknown> {
   return defaultKernelSpec(type) as Record<string, unknown>;
+}
+
+/** The default a field shows: for a kernel parameter, the current kernel type's own (gaussian γ: auto). */
+export function fieldDefault(path: string, config: Record<string, unknown>, defaults: unknown): unknown {
+  if (path.startsWith('model.kernel.') && path !== 'model.kernel.type') return getPath({ model: { kernel: defaultKernel(kernelType(config)) } }, path);
+  return getPath(defaults, path);
 }
 
 /** What the form shows for a config value. */

@@ -53,3 +53,11 @@ describe('run config schema', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 2], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, 2] }, b: 1 }));
   });
 });
+
+describe('model.kervNorm and model.kervActivation', () => {
+  it('default to none and arch (configs written before them stay valid), and name the allowed values', () => {
+    expect(parseRunConfig({ model: { arch: 'lenet5' } }).model).toMatchObject({ kervNorm: 'none', kervActivation: 'arch' });
+    expect(() => parseRunConfig({ model: { kervNorm: 'layer' } })).toThrow('model.kervNorm: must be one of "none", "batch"');
+    expect(() => parseRunConfig({ model: { kervActivation: 'sigmoid' } })).toThrow('model.kervActivation: must be one of "arch", "none", "tanh", "relu"');
+  });
+});

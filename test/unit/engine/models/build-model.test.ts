@@ -143,3 +143,26 @@ describe('describeConfig / describeModel', () => {
     model.dispose();
   });
 });
+
+describe('kervNorm / kervActivation from `kerv train --kerv-norm batch --kerv-activation none`', () => {
+  it('builds LeNet-5 with a batch norm after each Gaussian kervolution and no tanh after it, and finite logits', async () => {
+    const { buildRunConfig } = await import('../../../../src-main/cli/train-flags');
+    const run = buildRunConfig({}, { arch: 'lenet5', kernel: 'gaussian', 'kerv-norm': 'batch', 'kerv-activation': 'none' }, {});
+    expect(run.model).toMatchObject({ kervNorm: 'batch', kervActivation: 'none' });
+    const model = buildModel(run.model, SHAPES[0]);
+    try {
+      expect(model.layers.slice(1, 5).map((l) => [l.name, l.getClassName()])).toEqual([
+        ['conv1', 'KervConv2D'],
+        ['conv1_bn', 'BatchNormalization'],
+        ['pool1', 'MaxPooling2D'],
+        ['conv2', 'KervConv2D'],
+      ]);
+      const logits = model.predict(tf.randomNormal([2, 28, 28, 1])) as tf.Tensor;
+      expect(Array.from(logits.dataSync()).every(Number.isFinite)).toBe(true);
+      logits.dispose();
+    } finally {
+      model.dispose();
+    }
+    expect(() => buildRunConfig({}, { 'kerv-norm': 'layer' }, {})).toThrow('model.kervNorm: must be one of "none", "batch"');
+  });
+});

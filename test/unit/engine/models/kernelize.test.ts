@@ -132,3 +132,41 @@ describe('kernelize', () => {
     expect(kervNames(kernelize(mlp, { kernel: poly, layers: 'all' }))).toEqual([]);
   });
 });
+
+describe('kervNorm and kervActivation: what follows each selected convolution', () => {
+  const gauss: KernelSpec = { type: 'gaussian', gamma: 'auto', learnable: false };
+  /** The top-level node sequence as "op:name" (LeNet-5 has no residual blocks). */
+  const sequence = (spec: ArchitectureSpec) => spec.layers.map((n) => (n.op === 'activation' ? `activation:${n.fn}:${n.name}` : `${n.op}:${n.name}`));
+
+  it('LeNet-5 as the architecture has it by default', () => {
+    expect(sequence(kernelize(build('lenet5'), { kernel: gauss, layers: 'all' })).slice(0, 6)).toEqual([
+      'conv:conv1', 'activation:tanh:tanh1', 'maxPool:pool1', 'conv:conv2', 'activation:tanh:tanh2', 'maxPool:pool2',
+    ]);
+  });
+
+  it('batch: a batch norm between each kervolution and its tanh; with a linear kernel too (the control)', () => {
+    for (const kernel of [gauss, { type: 'linear' } as KernelSpec]) {
+      expect(sequence(kernelize(build('lenet5'), { kernel, layers: 'all', norm: 'batch' })).slice(0, 8)).toEqual([
+        'conv:conv1', 'batchNorm:conv1_bn', 'activation:tanh:tanh1', 'maxPool:pool1', 'conv:conv2', 'batchNorm:conv2_bn', 'activation:tanh:tanh2', 'maxPool:pool2',
+      ]);
+    }
+  });
+
+  it('activation none / relu replaces only the selected convolutions’ activation, after their batch norm', () => {
+    expect(sequence(kernelize(build('lenet5'), { kernel: gauss, layers: 'stem', activation: 'none' })).slice(0, 5)).toEqual([
+      'conv:conv1', 'maxPool:pool1', 'conv:conv2', 'activation:tanh:tanh2', 'maxPool:pool2',
+    ]);
+    expect(sequence(kernelize(build('lenet5'), { kernel: gauss, layers: 'all', norm: 'batch', activation: 'relu' })).slice(0, 4)).toEqual([
+      'conv:conv1', 'batchNorm:conv1_bn', 'activation:relu:conv1_relu', 'maxPool:pool1',
+    ]);
+  });
+
+  it('leaves ResNet-18, which normalises every convolution already, with the same batch norms', () => {
+    const count = (spec: ArchitectureSpec) => {
+      let n = 0;
+      walkNodes(spec.layers, (node) => (n += node.op === 'batchNorm' ? 1 : 0));
+      return n;
+    };
+    expect(count(kernelize(build('resnet18'), { kernel: gauss, layers: 'all', norm: 'batch' }))).toBe(count(build('resnet18')));
+  });
+});
