@@ -99,6 +99,6 @@ describe('the New Run form and run numbers in Chromium', () => {
     const run = await apiCall(serve, 'runs:get', { id: created });
     expect(run.config.model).toMatchObject({ kernel: { type: 'gaussian', gamma: 'auto' }, kervNorm: 'batch', kervActivation: 'arch' });
     await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });
