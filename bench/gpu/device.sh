@@ -64,6 +64,10 @@ timeout --signal=INT "$LEFT" "$NODE" out/node/reproduction.js --parallel --fresh
   --resnet-backend webgpu --resnet-train-subset "$SUBSET" --torch-device "${TORCH_DEVICE:-cuda}" \
   --python "${PYTHON:-python3}" --data-dir /tmp/kerv-repro --out "$HERE/docs/REPRODUCTION.md" 2>&1 | tee "$OUT/logs/reproduction.log"
 echo "== done ($(elapsed) s), exit ${PIPESTATUS[0]}"
+# Out of time: Ctrl+C to every sweep (its runs stop resumable), then no writer is left
+# while the databases are copied.
+pkill -INT -f out/node/kerv.js && sleep 8
+pkill -KILL -f out/node/ ; sleep 1
 
 cp docs/reproduction/* "$OUT/" 2>/dev/null
 # The runs' databases without checkpoints (a ResNet-18 checkpoint is ~130 MB).

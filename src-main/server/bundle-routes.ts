@@ -3,6 +3,8 @@
 // cannot name, so the server stands in with a temporary file:
 //   GET  /api/bundle?ids=1,2  → the bundle as a download (attachment)
 //   POST /api/bundle          → the request body is a bundle; answers an Envelope {ids}
+// A refused request answers the error envelope with the status its code calls for
+// (404 a run not found, 409 a conflict, 400 invalid input, 413 too large, 500 otherwise).
 // Both sit behind the same token check as everything else (server.ts); the POST
 // also refuses other origins, like the WebSocket upgrade, so no other page can
 // make the workbench import runs.

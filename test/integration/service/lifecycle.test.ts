@@ -11,6 +11,24 @@ afterEach(async () => {
 });
 
 describe('run lifecycle', () => {
+  it("a run whose config says 'auto' trains on the settings' backend, handed to its worker (the service's environment is untouched)", async () => {
+    const before = process.env.KERV_BACKEND;
+    // KERV_BACKEND, when a user sets it, wins over the settings: this test needs it unset in the workers too.
+    delete process.env.KERV_BACKEND;
+    try {
+      bench = await openTestBench();
+      const { wb, events } = bench;
+      await wb.invoke('settings:set', { backend: 'cpu' });
+      const { id } = await wb.invoke('runs:start', { config: tinyConfig({ backend: 'auto', dataset: { name: 'fashion-mnist', trainSubset: 200, testSubset: 100 } }) });
+      expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
+      expect(events['run:started'].find((e) => e.id === id)!.environment.backend).toBe('cpu');
+      expect((await wb.invoke('runs:get', { id })).config.backend).toBe('auto');
+      expect(process.env.KERV_BACKEND).toBeUndefined();
+    } finally {
+      if (before !== undefined) process.env.KERV_BACKEND = before;
+    }
+  });
+
   it('trains a run queued → running → completed and records metrics, samples and metadata', async () => {
     bench = await openTestBench();
     const { wb, events } = bench;
