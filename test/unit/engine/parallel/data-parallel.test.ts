@@ -81,7 +81,27 @@ describe('synchronised batch-norm statistics', () => {
   });
 });
 
+async function lossCurve(overrides: RunConfigInput): Promise<{ loss: number[]; environment: Extract<TrainProgress, { type: 'started' }>['environment'] }> {
+  const events: TrainProgress[] = [];
+  const outcome = await train(config(overrides), { cacheDir: join(tmp, 'cache'), progressIntervalMs: 0, onProgress: (p) => events.push(p) });
+  expect(outcome.status).toBe('completed');
+  const started = events.find((e) => e.type === 'started') as Extract<TrainProgress, { type: 'started' }>;
+  return { loss: events.flatMap((e) => (e.type === 'steps' ? e.steps.map((s) => s.loss) : [])), environment: started.environment };
+}
+
 describe('data-parallel runs', () => {
+  it('with more threads than rows in the last batch, leave the spare replicas out of that step and train the 1-thread curve', async () => {
+    // 322 images in batches of 16: the last batch has 2 rows, for 3 threads.
+    const subset = { dataset: { name: 'fashion-mnist' as const, trainSubset: 322, testSubset: 64 } };
+    const three = await lossCurve({ threads: 3, ...subset });
+    const one = await lossCurve({ threads: 1, ...subset });
+    expect([three.environment.threads, three.environment.parallel]).toEqual([3, 'data']);
+    expect(one.environment.parallel).toBe('none');
+    expect(three.loss).toHaveLength(21);
+    three.loss.forEach((loss, i) => expect(Math.abs(loss - one.loss[i]), `step ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, one.loss[i])));
+  });
+
+
   it('cancelled, stop every replica thread', async () => {
     const controller = new AbortController();
     let during = 0;
