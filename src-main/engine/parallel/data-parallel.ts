@@ -83,8 +83,9 @@ export class DataParallelGroup {
 
   /**
    * Starts the replicas of `model` (which must be fully initialised: they start
-   * from its weights) and makes its batch norm layers synchronised. Resolves when
-   * every replica is ready; rejects, stopping them all, if one cannot start.
+   * from its weights), then makes its batch norm and dropout layers shard-aware.
+   * Resolves when every replica is ready; rejects, stopping them all and leaving
+   * the model as it was, if one cannot start.
    */
   static async start(model: tf.LayersModel, options: DataParallelOptions): Promise<DataParallelGroup> {
     if (!Number.isInteger(options.replicas) || options.replicas < 2) throw new Error(`data parallelism needs at least 2 threads, got ${options.replicas}`);
@@ -101,8 +102,6 @@ export class DataParallelGroup {
       reduceCapacity: Math.max(2 * maxBatchNormChannels(model) + 1, 2 + 2 * kervOutputs, 1 + options.numClasses * options.numClasses),
     });
     const state = new SharedState(buffers, 0);
-    synchronizeBatchNorm(model, state);
-    shardDropout(model, state);
     const script = options.workerScript ?? defaultReplicaScript();
     const topology = model.toJSON(null, false) as object;
     const weightShapes = model.weights.map((v) => v.shape.map((d) => d ?? -1));
@@ -137,6 +136,9 @@ export class DataParallelGroup {
         worker.on('error', () => {});
       }
       await Promise.all(started);
+      // Only now: a model whose replicas did not start stays an ordinary single-thread model.
+      synchronizeBatchNorm(model, state);
+      shardDropout(model, state);
       group.publishWeights();
       return group;
     } catch (error) {

@@ -89,14 +89,20 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
     }
     if (layout.parallel === 'data') {
       // After the weights are final: the replicas start from them.
-      group = await DataParallelGroup.start(model, {
-        replicas: layout.threads,
-        maxBatch: Math.max(config.batchSize, EVAL_BATCH_SIZE),
-        inputShape: data.info.inputShape,
-        numClasses: data.numClasses,
-        labelSmoothing: config.labelSmoothing,
-        diagnostics: true,
-      });
+      try {
+        group = await DataParallelGroup.start(model, {
+          replicas: layout.threads,
+          maxBatch: Math.max(config.batchSize, EVAL_BATCH_SIZE),
+          inputShape: data.info.inputShape,
+          numClasses: data.numClasses,
+          labelSmoothing: config.labelSmoothing,
+          diagnostics: true,
+        });
+      } catch (error) {
+        // The run can still train, on this thread: say so, and record what it really used.
+        emit({ type: 'log', level: 'warn', message: `${layout.threads} data-parallel threads could not start (${(error as Error).message.split('\n')[0]}); training on 1 thread.` });
+        Object.assign(environment, { threads: 1, parallel: 'none' });
+      }
     }
     const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, environment, data, model, optimizer, checkpoint, group });
     return await loop.run();

@@ -11,6 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
+import { DataParallelGroup } from '../../../../src-main/engine/parallel/data-parallel';
 import { allocateShared, SharedState } from '../../../../src-main/engine/parallel/shared-state';
 import { synchronizedMoments } from '../../../../src-main/engine/parallel/sync-batch-norm';
 import { train } from '../../../../src-main/engine/train/train';
@@ -101,6 +102,17 @@ describe('data-parallel runs', () => {
     three.loss.forEach((loss, i) => expect(Math.abs(loss - one.loss[i]), `step ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, one.loss[i])));
   });
 
+
+  it('that cannot start their replicas leave the model an ordinary one-thread model', async () => {
+    const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 3 })] });
+    const options = { replicas: 2, maxBatch: 8, inputShape: [4, 4, 1] as [number, number, number], numClasses: 3, labelSmoothing: 0, diagnostics: false };
+    await expect(DataParallelGroup.start(model, { ...options, workerScript: join(tmp, 'no-such-replica.js') })).rejects.toThrow(/replica 1 could not start/);
+    // Batch norm in training mode still computes alone (a layer left waiting for a replica would hang here).
+    const out = tf.tidy(() => model.apply(tf.ones([8, 4, 4, 1]), { training: true }) as tf.Tensor);
+    expect(out.shape).toEqual([8, 3]);
+    out.dispose();
+    model.dispose();
+  });
 
   it('cancelled, stop every replica thread', async () => {
     const controller = new AbortController();
