@@ -12,20 +12,19 @@
 //    1 epoch) trained by the embedded scheduler (no Redis, concurrency 1), then
 //    through Redis by 1 and by 2 `kerv worker` processes on this machine. On 2
 //    cores parity is expected: the rows prove the path and show its overhead.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StepMetrics } from '../src-main/shared/progress';
 import { encodeEntry, runKeys, type StreamMessage } from '../src-main/service/cluster/protocol';
-import { createRedisClient, probeRedis } from '../src-main/service/cluster/redis';
+import { createRedisClient } from '../src-main/service/cluster/redis';
 import { Workbench } from '../src-main/service/workbench';
+import { startRedis, startWorker, waitFor } from '../test/integration/cluster/helpers';
+import { storeOf } from '../test/integration/service/helpers';
 import { describeMachine } from './machine';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
-const KERV = join(ROOT, 'out/node/kerv.js');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -34,52 +33,8 @@ const INGEST_ENTRIES = quick ? 200 : 2000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function startRedis(): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(os.tmpdir(), 'kerv-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor('redis-server', () => probeRedis(url, 1000).then(() => true, () => false), 30_000);
-  return {
-    url,
-    stop: () => {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function startWorker(url: string, name: string): { child: ChildProcess; dir: string; ready: Promise<void> } {
-  const dir = mkdtempSync(join(os.tmpdir(), `kerv-bench-worker-${name}-`));
-  const child = spawn(process.execPath, [KERV, 'worker', '--redis', url, '--name', name, '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c) => (output += c));
-  child.stderr!.on('data', (c) => (output += c));
-  const ready = waitFor(`worker ${name}`, () => /taking runs/.test(output), 60_000);
-  return { child, dir, ready };
 }
 
 interface Row {
@@ -96,17 +51,17 @@ async function ingestLatency(url: string, paced: boolean): Promise<Row> {
   const producer = createRedisClient(url);
   await producer.connect();
   try {
-    const coordinator = wb.store.cluster.state('coordinator-id')!;
+    const coordinator = storeOf(wb).cluster.state('coordinator-id')!;
     const keys = runKeys(coordinator);
     const config = { backend: 'wasm', dataset: { name: 'fashion-mnist', trainSubset: 500 }, model: { arch: 'mlp', widthMultiplier: 0.25 }, epochs: 1 };
     // Eight runs the coordinator believes a worker holds (queued → claimed → running), as in a real cluster.
     const runs: number[] = [];
     for (let i = 0; i < 8; i++) runs.push((await wb.invoke('runs:start', { config: config as never })).id);
-    await waitFor('runs handed over', () => runs.every((id) => wb.store.cluster.get(id)?.open === true));
+    await waitFor('runs handed over', () => runs.every((id) => storeOf(wb).cluster.get(id)?.open === true), 600_000);
     // No worker runs on this Redis (the jobs just wait): claim the runs as a worker would.
     const post = (runId: number, message: StreamMessage) => producer.call('XADD', keys.progress, '*', ...encodeEntry({ runId, attempt: 1, worker: 'bench', message }));
     for (const id of runs) await post(id, { kind: 'claimed', fromStep: 0 });
-    await waitFor('runs running', () => runs.every((id) => wb.store.runs.get(id)!.status === 'running'));
+    await waitFor('runs running', () => runs.every((id) => storeOf(wb).runs.get(id)!.status === 'running'), 600_000);
 
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
@@ -139,7 +94,7 @@ async function ingestLatency(url: string, paced: boolean): Promise<Row> {
     const seconds = (performance.now() - started) / 1000;
     off();
     const sorted = latencies.sort((a, b) => a - b);
-    const stored = runs.reduce((n, id) => n + wb.store.metrics.metrics(id).steps.step.length, 0);
+    const stored = runs.reduce((n, id) => n + storeOf(wb).metrics.metrics(id).steps.step.length, 0);
     return {
       section: 'ingest',
       variant: paced ? 'paced: 8 runs × 4 entries/s' : 'burst: as fast as one producer posts',
@@ -156,16 +111,16 @@ async function ingestLatency(url: string, paced: boolean): Promise<Row> {
 /** Wall time of one sweep, from sweeps:start until every run completed. */
 async function sweep(label: string, url: string | null, workerCount: number): Promise<Row> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'kerv-bench-sweep-'));
-  const workers = url ? Array.from({ length: workerCount }, (_, i) => startWorker(url, `bench-${i + 1}`)) : [];
-  await Promise.all(workers.map((w) => w.ready));
+  // The workers' defaults (no short --stall-timeout as in the tests).
+  const workers = url ? await Promise.all(Array.from({ length: workerCount }, (_, i) => startWorker(url, `bench-${i + 1}`, []))) : [];
   const wb = await Workbench.open({ dataDir, appVersion: 'bench', redisUrl: url, clusterLocalWorker: false, concurrency: 1 });
   try {
     const base = { backend: 'wasm', dataset: { name: 'fashion-mnist', trainSubset: 500, testSubset: 200 }, model: { arch: 'mlp', widthMultiplier: 0.25 }, epochs: 1, batchSize: 64, sampleCount: 8 };
     const started = performance.now();
     const { runIds } = await wb.invoke('sweeps:start', { base: base as never, grid: {}, repeats: SWEEP_RUNS });
-    await waitFor('the sweep', () => runIds.every((id) => ['completed', 'failed', 'cancelled'].includes(wb.store.runs.get(id)!.status)));
+    await waitFor('the sweep', () => runIds.every((id) => ['completed', 'failed', 'cancelled'].includes(storeOf(wb).runs.get(id)!.status)), 600_000);
     const seconds = (performance.now() - started) / 1000;
-    const completed = runIds.filter((id) => wb.store.runs.get(id)!.status === 'completed').length;
+    const completed = runIds.filter((id) => storeOf(wb).runs.get(id)!.status === 'completed').length;
     return {
       section: 'sweep',
       variant: label,
@@ -175,9 +130,8 @@ async function sweep(label: string, url: string | null, workerCount: number): Pr
   } finally {
     await wb.close();
     for (const w of workers) {
-      w.child.kill('SIGINT');
-      await new Promise((r) => w.child.once('exit', r));
-      rmSync(w.dir, { recursive: true, force: true });
+      await w.stop('SIGINT');
+      rmSync(w.dataDir, { recursive: true, force: true });
     }
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -192,7 +146,7 @@ async function main(): Promise<void> {
     try {
       rows.push(await fn(redis.url));
     } finally {
-      redis.stop();
+      await redis.dispose();
     }
   };
   await withRedis((url) => ingestLatency(url, true));

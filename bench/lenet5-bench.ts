@@ -1,5 +1,6 @@
-// The LeNet-5 row: one epoch of the real Fashion-MNIST, as a user trains it —
-// `kerv train` (the product's CLI, its default recipe, every core) against
+// The LeNet-5 rows: one epoch of the real Fashion-MNIST, as a user trains it —
+// `kerv train` (the product's CLI, its default recipe; every core data-parallel,
+// every core on threaded XNNPACK, one thread) against
 // bench/torch_lenet5.py (the same network, recipe, batch and split sizes) at 1
 // thread and at all cores. Both epochs include the validation pass that ends
 // them; the test accuracy after the epoch is compared too.
@@ -8,11 +9,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ParallelMode } from '../src-main/shared/parallelism';
 import type { BenchOptions } from './options';
 
 export interface LenetResult {
   implementation: 'ours' | 'torch';
   threads: number;
+  /** Ours: how the threads shared the work. */
+  parallel?: ParallelMode;
   epochMs: number;
   testAccuracy: number;
   version: string;
@@ -37,13 +41,13 @@ function repoFile(...parts: string[]): string {
 }
 
 interface KervSummary {
-  environment: { threads: number; tfjsVersion: string } | null;
+  environment: { threads: number; parallel?: ParallelMode; tfjsVersion: string } | null;
   summary: { testAccuracy: number | null } | null;
   epochs: { durationMs: number }[];
 }
 
-/** One epoch with `kerv train` (built CLI bundle beside this one), in its own process. */
-export async function lenetOurs(options: BenchOptions): Promise<LenetResult> {
+/** One epoch with `kerv train` (built CLI bundle beside this one), in its own process, with this thread layout. */
+export async function lenetOurs(options: BenchOptions, layout: { threads: number; parallel: 'data' | 'xnnpack' }): Promise<LenetResult> {
   const kerv = join(dirname(fileURLToPath(import.meta.url)), 'kerv.js');
   if (!existsSync(kerv)) throw new Error(`${kerv} not found: run 'npm run build:node'`);
   const dir = mkdtempSync(join(os.tmpdir(), 'kerv-bench-lenet-'));
@@ -51,13 +55,14 @@ export async function lenetOurs(options: BenchOptions): Promise<LenetResult> {
     const summaryFile = join(dir, 'summary.json');
     const args = [
       kerv, 'train', '--arch', 'lenet5', '--dataset', 'fashion-mnist', '--data-path', options.fashionMnistDir,
-      '--epochs', '1', '--seed', '0', '--threads', String(options.threads), '--cache-dir', join(dir, 'cache'), '--summary-json', summaryFile,
+      '--epochs', '1', '--seed', '0', '--threads', String(layout.threads), '--parallel', layout.parallel, '--cache-dir', join(dir, 'cache'), '--summary-json', summaryFile,
       ...(options.lenetTrainSubset ? ['--train-subset', String(options.lenetTrainSubset)] : []),
     ];
-    await run(process.execPath, args, { ...process.env, KERV_BACKEND: options.backend === 'auto' ? '' : options.backend });
+    // The run is recorded in a private workbench folder, never the user's.
+    await run(process.execPath, args, { ...process.env, KERV_DATA_DIR: join(dir, 'data'), KERV_BACKEND: options.backend === 'auto' ? '' : options.backend });
     const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as KervSummary;
     if (!s.summary || s.summary.testAccuracy === null || s.epochs.length !== 1) throw new Error('kerv train finished without a test accuracy and one epoch');
-    return { implementation: 'ours', threads: s.environment?.threads ?? options.threads, epochMs: s.epochs[0].durationMs, testAccuracy: s.summary.testAccuracy, version: `tfjs ${s.environment?.tfjsVersion ?? '?'}` };
+    return { implementation: 'ours', threads: s.environment?.threads ?? layout.threads, parallel: s.environment?.parallel, epochMs: s.epochs[0].durationMs, testAccuracy: s.summary.testAccuracy, version: `tfjs ${s.environment?.tfjsVersion ?? '?'}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { KERNEL_TYPES, type KernelType } from '../src-main/shared/run-config';
 import { availableCores } from '../src-main/engine/backend/cores';
 
-export const SECTIONS = ['engine', 'torch', 'lenet5', 'store', 'data-parallel'] as const;
+export const SECTIONS = ['engine', 'torch', 'lenet5', 'store'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** A convolution variant of the reference CNN: the ordinary tf.conv2d or one kernel in every convolution. */
@@ -27,6 +27,8 @@ export interface BenchOptions {
   backend: string;
   /** Threads our engine computes on (the product's default: every core). */
   threads: number;
+  /** How they share the work, as a run config's `parallel` (default: the product's, data parallelism). */
+  parallel: 'data' | 'xnnpack';
   python: string;
   /** Fashion-MNIST IDX files for the LeNet-5 epoch; quick runs train on a subset. */
   fashionMnistDir: string;
@@ -51,7 +53,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --sections LIST         comma list of ${SECTIONS.join(', ')} (default: all)
   --variants LIST         comma list of conv, ${KERNEL_TYPES.join(', ')} (default: all)
   --backend NAME          tfjs backend: auto, tensorflow, wasm, cpu (default auto)
-  --threads N             threads of our engine (default: every core, as a run uses; a 1-thread conv row is added)
+  --threads N             threads of our engine (default: every core, as a run uses; conv rows on threaded XNNPACK and on 1 thread are added)
+  --parallel MODE         data (default, the product's: a replica and a shard of the batch per thread) or xnnpack
   --fashion-mnist DIR     the Fashion-MNIST IDX files for the LeNet-5 epoch (default /usr/share/datasets/fashion-mnist)
   --python PATH           Python with torch (default /usr/bin/python3)
   --results FILE          append the report here (default bench/RESULTS.md); --no-results to skip
@@ -75,6 +78,11 @@ function list<T extends string>(value: string, allowed: readonly T[], field: str
   return items as T[];
 }
 
+function parallelMode(value: string): 'data' | 'xnnpack' {
+  if (value !== 'data' && value !== 'xnnpack') throw new Error(`--parallel must be data or xnnpack, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -92,6 +100,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
       variants: { type: 'string' },
       backend: { type: 'string' },
       threads: { type: 'string' },
+      parallel: { type: 'string' },
       'fashion-mnist': { type: 'string' },
       python: { type: 'string' },
       results: { type: 'string' },
@@ -132,6 +141,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     variants: variantsRaw ? list(variantsRaw, ['conv', ...KERNEL_TYPES] as const, '--variants') : ['conv', ...KERNEL_TYPES],
     backend: pick('backend') ?? 'auto',
     threads: int('threads', availableCores(), availableCores()),
+    parallel: parallelMode(pick('parallel') ?? 'data'),
     fashionMnistDir: pick('fashion-mnist') ?? '/usr/share/datasets/fashion-mnist',
     lenetTrainSubset: quick ? 640 : null,
     python: pick('python') ?? '/usr/bin/python3',

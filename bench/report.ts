@@ -3,7 +3,6 @@
 import type { BenchOptions, ConvVariant } from './options';
 import type { EngineResult, KernelTime } from './engine-bench';
 import type { TorchResult, TorchVariant } from './torch-bench';
-import type { DataParallelResult } from './data-parallel';
 import type { LenetResult } from './lenet5-bench';
 import type { MachineInfo } from './machine';
 import type { StoreRow } from './store-section';
@@ -17,7 +16,6 @@ export interface BenchResults {
   /** One LeNet-5 epoch of Fashion-MNIST: ours (kerv train) and PyTorch's at each thread count. */
   lenet: LenetResult[];
   store: StoreRow[];
-  dataParallel: DataParallelResult[];
   /** Sections or measurements that could not run, with the reason. */
   failures: { what: string; reason: string }[];
 }
@@ -54,6 +52,8 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 const mib = (bytes: number) => fmt(bytes / MIB, 0);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
+const LAYOUT_NAMES = { data: 'data-parallel', xnnpack: 'XNNPACK threads', none: 'one thread' } as const;
+const layoutName = (parallel: keyof typeof LAYOUT_NAMES | undefined) => LAYOUT_NAMES[parallel ?? 'none'];
 
 function engineFor(results: BenchResults, variant: ConvVariant): EngineResult | undefined {
   return results.engine.find((e) => e.variant === variant);
@@ -78,7 +78,7 @@ export function buildTable(results: BenchResults): string {
   const conv = engineFor(results, 'conv');
   for (const e of results.engine) {
     rows.push([
-      'a. engine', `tfjs ${e.backend} (ours)`, e.stepMs.length < results.options.steps ? `${e.variant} (${plural(e.stepMs.length, 'step')}: slow)` : e.variant, String(e.threads), fmt(e.medianStepMs),
+      'a. engine', `tfjs ${e.backend} (ours), ${layoutName(e.parallel)}`, e.stepMs.length < results.options.steps ? `${e.variant} (${plural(e.stepMs.length, 'step')}: slow)` : e.variant, String(e.threads), fmt(e.medianStepMs),
       fmt((batch * 1000) / e.medianStepMs, 0), conv ? ratio(e.medianStepMs / conv.medianStepMs) : '—', '',
       mib(e.peakTensorBytes), mib(e.maxRssBytes),
     ]);
@@ -91,26 +91,18 @@ export function buildTable(results: BenchResults): string {
       '', ours ? `${ratio(t.medianStepMs / ours.medianStepMs)} (vs our ${ours.variant})` : '—', '—', mib(t.maxRssBytes),
     ]);
   }
+  // The first of ours is the product's layout: every other row is compared with it.
   const oursLenet = results.lenet.find((l) => l.implementation === 'ours');
   for (const l of results.lenet) {
     const ours = l.implementation === 'ours';
     rows.push([
-      'lenet5 epoch', ours ? `kerv train, ${l.version} (ours)` : `${l.version} bench/torch_lenet5.py`, `LeNet-5 Fashion-MNIST, test acc ${fmt(100 * l.testAccuracy, 2)}%`,
-      String(l.threads), fmt(l.epochMs, 0), '', '', !ours && oursLenet ? `${ratio(l.epochMs / oursLenet.epochMs)} (vs our epoch)` : '', '—', '—',
+      'lenet5 epoch', ours ? `kerv train, ${l.version} (ours), ${layoutName(l.parallel)}` : `${l.version} bench/torch_lenet5.py`, `LeNet-5 Fashion-MNIST, test acc ${fmt(100 * l.testAccuracy, 2)}%`,
+      String(l.threads), fmt(l.epochMs, 0), '', '', l !== oursLenet && oursLenet ? `${ratio(l.epochMs / oursLenet.epochMs)} (vs our ${layoutName(oursLenet.parallel)} epoch)` : '', '—', '—',
     ]);
   }
   for (const s of results.store) {
     rows.push(['c. store', 'SQLite store (ours)', s.what, '1', s.medianMs === null ? '' : fmt(s.medianMs, 2), '', '', '', '—', s.maxRssBytes ? mib(s.maxRssBytes) : '—']);
     if (s.throughput) rows[rows.length - 1][5] = s.throughput;
-  }
-  const oneEngine = results.dataParallel.find((d) => d.workers === 1);
-  for (const d of results.dataParallel) {
-    rows.push([
-      'data-parallel', `${d.workers} wasm worker thread${d.workers > 1 ? 's' : ''}`, d.variant, String(d.workers),
-      fmt(d.medianStepMs), fmt((d.batch * 1000) / d.medianStepMs, 0),
-      conv && d.variant === 'conv' ? ratio(d.medianStepMs / conv.medianStepMs) : '',
-      oneEngine ? `${ratio(oneEngine.medianStepMs / d.medianStepMs)} (vs 1 worker)` : '', '—', '—',
-    ]);
   }
   for (const f of results.failures) rows.push(['not measured', f.what, f.reason.replace(/\|/g, '/').split('\n')[0].slice(0, 160), '', '', '', '', '', '', '']);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -172,6 +164,24 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
   return checks;
 }
 
+/** What each thread layout buys on the conv step and the LeNet-5 epoch, against one thread. */
+export function describeLayouts(results: BenchResults): string[] {
+  const lines: string[] = [];
+  const convRows = results.engine.filter((e) => e.variant === 'conv');
+  const lenetRows = results.lenet.filter((l) => l.implementation === 'ours');
+  for (const [what, rows] of [
+    ['reference CNN step', convRows.map((e) => ({ parallel: e.parallel, threads: e.threads, ms: e.medianStepMs }))],
+    ['LeNet-5 epoch', lenetRows.map((l) => ({ parallel: l.parallel, threads: l.threads, ms: l.epochMs }))],
+  ] as const) {
+    const one = rows.find((r) => r.threads === 1);
+    const multi = rows.filter((r) => r.threads > 1);
+    if (!one || multi.length === 0) continue;
+    const parts = multi.map((r) => `${layoutName(r.parallel)} ${ratio(one.ms / r.ms)}`);
+    lines.push(`- ${what}, speed-up over one thread on ${plural(multi[0].threads, 'thread')}: ${parts.join(', ')}`);
+  }
+  return lines;
+}
+
 function kernelList(kernels: KernelTime[], totalMs: number, top = 8): string {
   return kernels
     .slice(0, top)
@@ -193,7 +203,7 @@ export function describeProfiles(results: BenchResults, checks: TargetCheck[]): 
       `  - backward: ${kernelList(p.backwardKernels, total)}`,
     ].join('\n');
   });
-  return ['### Where the time goes (one step under tf.profile, kernel wall time by op)', '', ...lines].join('\n');
+  return ['### Where the time goes (one step of the whole batch on one engine under tf.profile, kernel wall time by op)', '', ...lines].join('\n');
 }
 
 export function renderReport(results: BenchResults): string {
@@ -206,7 +216,7 @@ export function renderReport(results: BenchResults): string {
     `## ${m.date}${o.quick ? ' (quick: smoke run, not a measurement)' : ''}`,
     '',
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramBytes / 1024 ** 3, 1)} GiB RAM; ${m.os}`,
-    `- Versions: node ${m.node}, tfjs ${m.tfjs}, torch ${torchVersion}; backend ${e ? `${e.backend} (${e.threads} thread${e.threads > 1 ? 's' : ''})` : 'not run'}`,
+    `- Versions: node ${m.node}, tfjs ${m.tfjs}, torch ${torchVersion}; backend ${e ? `${e.backend} (${plural(e.threads, 'thread')}, ${layoutName(e.parallel)})` : 'not run'}`,
     `- Load average (1/5/15 min): ${load(m.loadAtStart)} at start, ${load(m.loadAtEnd)} at end`,
     `- Reference CNN: batch ${o.batch}, ${o.channels}×${o.imageSize}×${o.imageSize}, conv 3×3 32-64-128 + batch norm + ReLU + max-pool, dense ${o.classes}; SGD momentum 0.9.` +
       ` Median of ${plural(o.steps, 'step')} after ${o.warmupSteps} warm-up (unfold PyTorch kervolution: ${o.torchKervSteps} after ${o.torchKervWarmupSteps};` +
@@ -220,6 +230,8 @@ export function renderReport(results: BenchResults): string {
     ...(o.quick ? ['_Quick run: sizes too small for the targets to mean anything; listed to exercise the checks._', ''] : []),
     ...(checks.length ? checks.map((c) => `- ${c.met ? 'MET' : 'MISSED'}: ${c.target}: ${c.measured}`) : ['- none could be checked (sections missing)']),
   ];
+  const layouts = describeLayouts(results);
+  if (layouts.length) parts.push('', '### Thread layouts (shared/parallelism.ts)', '', ...layouts);
   const profile = describeProfiles(results, checks);
   if (profile) parts.push('', profile);
   return parts.join('\n') + '\n';

@@ -1,18 +1,18 @@
-// `npm run bench`: the reference CNN's training step on our engine (every core,
-// and the conv on one) with the ordinary convolution and with every kernel, the
-// same network in PyTorch at 1 thread and at all cores, a LeNet-5 epoch of
-// Fashion-MNIST against PyTorch's, the store, and data-parallel steps over worker
-// threads (the other way to use the cores, measured beside the product's); one markdown table printed
-// and appended to bench/RESULTS.md with the machine it ran on. A benchmark, not a
-// test: it asserts nothing about time.
+// `npm run bench`: the reference CNN's training step on our engine with the
+// ordinary convolution and with every kernel, in the product's thread layout
+// (every core, data-parallel), and the conv also on threaded XNNPACK and on one
+// thread; the same network in PyTorch at 1 thread and at all cores; a LeNet-5
+// epoch of Fashion-MNIST (kerv train in each layout) against PyTorch's; the
+// store. One markdown table printed and appended to bench/RESULTS.md with the
+// machine it ran on. A benchmark, not a test: it asserts nothing about time.
 //
 // The bundle (out/node/bench.js) is also the entry of its own child processes (one
-// per engine variant, --child-engine) and worker threads (data-parallel).
+// per engine variant, --child-engine); data-parallel replicas run the product's
+// own bundle (out/node/replica-worker.js).
 import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { measureEngineVariant, type EngineResult } from './engine-bench';
-import { isDataParallelWorker, measureDataParallel, runDataParallelWorker } from './data-parallel';
 import { lenetOurs, lenetTorch } from './lenet5-bench';
 import { describeMachine } from './machine';
 import { parseBenchOptions, type BenchOptions, type ConvVariant } from './options';
@@ -58,7 +58,7 @@ async function attempt<T>(what: string, results: BenchResults, fn: () => Promise
 
 async function runBench(argv: string[]): Promise<void> {
   const options: BenchOptions = parseBenchOptions(argv);
-  const results: BenchResults = { options, machine: describeMachine(), engine: [], torch: [], lenet: [], store: [], dataParallel: [], failures: [] };
+  const results: BenchResults = { options, machine: describeMachine(), engine: [], torch: [], lenet: [], store: [], failures: [] };
   log(`load average ${results.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}; sections ${options.sections.join(', ')}${options.quick ? ' (quick)' : ''}`);
 
   if (options.sections.includes('engine')) {
@@ -67,14 +67,21 @@ async function runBench(argv: string[]): Promise<void> {
       const r = await attempt(`engine ${variant}`, results, () => engineInChild(variant, argv));
       if (r) {
         results.engine.push(r);
-        log(`engine: ${variant} ${r.medianStepMs.toFixed(1)} ms/step (${r.backend}, ${r.threads} threads)`);
+        log(`engine: ${variant} ${r.medianStepMs.toFixed(1)} ms/step (${r.backend}, ${r.threads} threads, ${r.parallel})`);
       }
     }
     if (options.threads > 1 && options.variants.includes('conv')) {
-      // What the threads buy: the same step on one thread (after the rows above, which the checks use).
-      log('engine: conv on 1 thread');
-      const r = await attempt('engine conv ×1', results, () => engineInChild('conv', [...argv, '--threads', '1']));
-      if (r) results.engine.push(r);
+      // What the threads buy, and which layout buys more: the same step in the other
+      // layout and on one thread (after the rows above, which the checks use).
+      const other = options.parallel === 'data' ? 'xnnpack' : 'data';
+      for (const extra of [['--parallel', other], ['--threads', '1']]) {
+        log(`engine: conv ${extra.join(' ')}`);
+        const r = await attempt(`engine conv ${extra.join(' ')}`, results, () => engineInChild('conv', [...argv, ...extra]));
+        if (r) {
+          results.engine.push(r);
+          log(`engine: conv ${r.medianStepMs.toFixed(1)} ms/step (${r.threads} threads, ${r.parallel})`);
+        }
+      }
     }
   }
 
@@ -96,13 +103,20 @@ async function runBench(argv: string[]): Promise<void> {
   }
 
   if (options.sections.includes('lenet5')) {
-    log(`lenet5: one epoch of Fashion-MNIST with kerv train (${options.threads} threads)`);
-    const ours = await attempt('LeNet-5 epoch (kerv train)', results, () => lenetOurs(options));
-    if (ours) {
-      results.lenet.push(ours);
-      log(`lenet5: ours ${(ours.epochMs / 1000).toFixed(1)} s, test accuracy ${(100 * ours.testAccuracy).toFixed(2)}%`);
+    // The product's layout first (the target checks use it), then the other layout and one thread.
+    const layouts = [
+      { threads: options.threads, parallel: options.parallel },
+      ...(options.threads > 1 ? [{ threads: options.threads, parallel: options.parallel === 'data' ? ('xnnpack' as const) : ('data' as const) }, { threads: 1, parallel: options.parallel }] : []),
+    ];
+    for (const layout of layouts) {
+      log(`lenet5: one epoch of Fashion-MNIST with kerv train (${layout.threads} threads, ${layout.parallel})`);
+      const ours = await attempt(`LeNet-5 epoch (kerv train, ${layout.threads} threads ${layout.parallel})`, results, () => lenetOurs(options, layout));
+      if (ours) {
+        results.lenet.push(ours);
+        log(`lenet5: ours ${(ours.epochMs / 1000).toFixed(1)} s, test accuracy ${(100 * ours.testAccuracy).toFixed(2)}%`);
+      }
     }
-    for (const threads of [...new Set([ours?.threads ?? options.threads, 1, os.cpus().length])]) {
+    for (const threads of [...new Set([options.threads, 1, os.cpus().length])]) {
       log(`lenet5: torch, ${threads} thread(s)`);
       const r = await attempt(`LeNet-5 epoch (torch ×${threads})`, results, () => lenetTorch(options, threads));
       if (r) results.lenet.push(r);
@@ -112,15 +126,6 @@ async function runBench(argv: string[]): Promise<void> {
   if (options.sections.includes('store')) {
     log('store');
     results.store = (await attempt('store (bench/store-bench.ts)', results, () => runStoreSection(options))) ?? [];
-  }
-
-  if (options.sections.includes('data-parallel')) {
-    const entry = new URL(import.meta.url);
-    for (const workers of [1, 2]) {
-      log(`data-parallel: ${workers} worker(s)`);
-      const r = await attempt(`data-parallel ×${workers}`, results, () => measureDataParallel(options, 'conv', workers, entry));
-      if (r) results.dataParallel.push(r);
-    }
   }
 
   results.machine.loadAtEnd = os.loadavg();
@@ -135,13 +140,9 @@ async function runBench(argv: string[]): Promise<void> {
   }
 }
 
-if (isDataParallelWorker()) {
-  void runDataParallelWorker();
-} else {
-  const argv = process.argv.slice(2);
-  const main = argv[0] === CHILD_FLAG ? runChild(argv) : runBench(argv);
-  main.catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  });
-}
+const argv = process.argv.slice(2);
+const main = argv[0] === CHILD_FLAG ? runChild(argv) : runBench(argv);
+main.catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

@@ -26,7 +26,9 @@ const require = createRequire(join(root, 'package.json'));
 const builderRequire = createRequire(require.resolve('app-builder-lib/package.json', { paths: [dirname(require.resolve('electron-builder/package.json'))] }));
 
 /** Files the packaged app opens at run time (package.json "main", and the paths in src-main/electron/main.ts). */
-const RUNTIME_FILES = ['package.json', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/node/train-worker.js', 'resources/icon.png'];
+const RUNTIME_FILES = ['package.json', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/node/train-worker.js', 'out/node/replica-worker.js', 'resources/icon.png'];
+/** Every chunk an entry imports (esbuild splitting) is needed too. */
+const RUNTIME_FOLDERS = ['out/node/chunks'];
 /** asarUnpack patterns that must match: the native addon and its loader, and the wasm backend's binaries. Optional packages may be absent. */
 const OPTIONAL_PACKAGES = /@tensorflow\/tfjs-node/;
 
@@ -77,6 +79,12 @@ function checkFiles(config) {
   for (const file of RUNTIME_FILES) {
     if (!existsSync(join(root, file))) fail(`${file} does not exist (run \`npm run build\` first)`);
     else if (!packed.has(file)) fail(`${file} is opened by the app at run time but the "files" patterns leave it out`);
+  }
+  for (const folder of RUNTIME_FOLDERS) {
+    const files = existsSync(join(root, folder)) ? walk(join(root, folder), () => false).map((f) => relative(root, f).split(sep).join('/')).filter((f) => !f.endsWith('.map')) : [];
+    if (files.length === 0) fail(`${folder} is empty or missing (run \`npm run build\` first)`);
+    const left = files.filter((f) => !packed.has(f));
+    if (left.length > 0) fail(`${left.length} file(s) of ${folder} are imported at run time but the "files" patterns leave them out, e.g. ${left[0]}`);
   }
   const maps = [...packed].filter((f) => f.endsWith('.map') || f.startsWith('out/native/'));
   if (maps.length > 0) fail(`packed but excluded on purpose: ${maps.slice(0, 3).join(', ')}`);

@@ -1,6 +1,7 @@
 // The shape of one `kerv` subcommand. Each lives in cli/commands/<name>.ts and is
 // loaded only when invoked, so `kerv runs list` never pays for loading tfjs.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorCodeOf } from '../shared/errors';
 
 export interface CliCommand {
   name: string;
@@ -14,13 +15,18 @@ export interface CliCommand {
 /** Exit codes scripts can rely on. */
 export const EXIT = {
   ok: 0,
-  /** The command ran and the outcome was a failure (run failed, diverged, ...). */
+  /** The command could not do it: a run failed or diverged, a run or group was not found, the run's state forbids the action. */
   failed: 1,
-  /** Bad usage: unknown flag, bad value, unknown run or field. */
+  /** Bad usage: unknown flag, a value or field that is not allowed. */
   usage: 2,
   /** Interrupted by the user (Ctrl+C). */
   interrupted: 130,
 } as const;
+
+/** The exit code of an error the service typed (shared/errors.ts): input the user must fix exits 2, anything else 1. */
+export function exitCodeOf(error: unknown): number {
+  return errorCodeOf(error) === 'invalid_input' ? EXIT.usage : EXIT.failed;
+}
 
 /** An error whose message is shown as-is (no stack) and that exits with `code`. */
 export class CliError extends Error {

@@ -1,5 +1,6 @@
 // `kerv`: the headless entry point. Subcommands are loaded lazily (see command.ts).
-import { CliError, EXIT, type CliCommand } from './command';
+import { errorCodeOf } from '../shared/errors';
+import { CliError, EXIT, exitCodeOf, type CliCommand } from './command';
 
 const commands: Record<string, { summary: string; load: () => Promise<{ default: CliCommand }> }> = {
   train: { summary: 'train one model (flags or --config run.json)', load: () => import('./commands/train') },
@@ -12,8 +13,8 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   worker: { summary: 'train queued runs for a cluster (BullMQ on Redis)', load: () => import('./commands/worker') },
 };
 
-/** Errors whose message is the whole story (a stack trace would only hide it). */
-const USER_FACING_ERRORS = new Set(['StoreError', 'ConfigError', 'LimitError', 'PathError', 'UntrustedInputError', 'TransitionError', 'DatasetError']);
+/** Errors whose message is the whole story (a stack trace would only hide it), besides those the contract types. */
+const USER_FACING_ERRORS = new Set(['StoreError', 'DatasetError']);
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -48,10 +49,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof CliError) {
       console.error(`kerv: ${error.message}`);
       process.exitCode = error.code;
-    } else if (error instanceof Error && USER_FACING_ERRORS.has(error.name)) {
-      // Bad input or a storage problem the user can act on: the sentence, not a stack trace.
+    } else if (error instanceof Error && (errorCodeOf(error) || USER_FACING_ERRORS.has(error.name))) {
+      // Bad input, a missing run or a storage problem the user can act on: the sentence, not a stack trace.
       console.error(`kerv: ${error.message}`);
-      process.exitCode = EXIT.failed;
+      process.exitCode = exitCodeOf(error);
     } else {
       console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       process.exitCode = EXIT.failed;

@@ -6,10 +6,9 @@
 // enqueue, and whatever workbench next opens the folder (the app, `kerv serve`,
 // or a waiting `kerv` command) trains them.
 import type { RunStatus } from '../shared/api';
-import { ConfigError } from '../shared/run-config';
 import { resolveDataDir } from '../service/paths';
 import { Workbench } from '../service/workbench';
-import { CliError, EXIT } from './command';
+import { CliError, EXIT, exitCodeOf } from './command';
 import packageJson from '../../package.json';
 import { formatPercent } from '../shared/format';
 
@@ -29,15 +28,16 @@ export async function openWorkbench(dataDirFlag: string | undefined, options: { 
   }
 }
 
-/** Runs a request, turning service errors (unknown run, bad field) into usage errors with their message. */
+/**
+ * Runs a request; a typed service error (shared/errors.ts) becomes a CliError with
+ * its message and exit code: invalid input exits 2, a missing run or a conflict 1.
+ */
 export async function request<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
     if (error instanceof CliError) throw error;
-    const message = (error as Error).message;
-    const isUsage = error instanceof ConfigError || /does not exist|Unknown|not a run config|Invalid|only (failed|queued)|cannot|needs at least/i.test(message);
-    throw new CliError(message, isUsage ? EXIT.usage : EXIT.failed);
+    throw new CliError((error as Error).message, exitCodeOf(error));
   }
 }
 
@@ -66,10 +66,19 @@ const FINAL: RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
  * Trains the queue in this process until it is empty, printing a line when each
  * run starts, finishes an epoch and ends. Returns the exit code: 0 when
  * all completed, 1 when any failed, 130 on Ctrl+C (runs become interrupted).
+ * Lines that need a run's details read them through the contract; they are
+ * written in event order, and all of them before this returns.
  */
 export async function trainAndWait(workbench: Workbench, ids: number[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const watched = new Set(ids);
-  const label = (id: number) => `run ${id}`;
+  const epochsOf = new Map<number, number>();
+  let printing = Promise.resolve();
+  const print = (line: () => Promise<string | null>) => {
+    printing = printing.then(line).then(
+      (text) => void (text !== null && out.write(`${text}\n`)),
+      (error: unknown) => void out.write(`(${(error as Error).message})\n`),
+    );
+  };
   let interrupted = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -77,35 +86,40 @@ export async function trainAndWait(workbench: Workbench, ids: number[], out: Nod
     // Runs queued earlier by someone else train here too (the queue is shared): report them as well.
     if (status === 'running') {
       watched.add(id);
-      out.write(`${label(id)}: running\n`);
+      print(async () => `run ${id}: running`);
     }
-    if (!watched.has(id)) return;
-    if (FINAL.includes(status)) {
-      const run = workbench.store.runs.get(id);
-      const extra = status === 'completed' ? ` best val ${formatPercent(run?.bestValidationAccuracy)}, test ${formatPercent(run?.testAccuracy)}` : error ? ` (${error})` : '';
-      out.write(`${label(id)}: ${status}${extra}\n`);
-    }
+    if (!watched.has(id) || !FINAL.includes(status)) return;
+    print(async () => {
+      if (status !== 'completed') return `run ${id}: ${status}${error ? ` (${error})` : ''}`;
+      const run = await workbench.invoke('runs:get', { id });
+      return `run ${id}: completed best val ${formatPercent(run.bestValidationAccuracy)}, test ${formatPercent(run.testAccuracy)}`;
+    });
   });
   const offProgress = workbench.on('run:progress', ({ id, epoch }) => {
     if (!watched.has(id) || !epoch) return;
-    const total = workbench.store.runs.get(id)?.config.epochs ?? '?';
-    out.write(`${label(id)}: epoch ${epoch.epoch}/${total}  train loss ${epoch.trainLoss.toFixed(4)}  val acc ${formatPercent(epoch.validationAccuracy)}\n`);
+    print(async () => {
+      if (!epochsOf.has(id)) epochsOf.set(id, (await workbench.invoke('runs:get', { id })).config.epochs);
+      return `run ${id}: epoch ${epoch.epoch}/${epochsOf.get(id)}  train loss ${epoch.trainLoss.toFixed(4)}  val acc ${formatPercent(epoch.validationAccuracy)}`;
+    });
   });
   const onSigint = () => {
     interrupted = true;
     out.write('\nstopping: running runs become interrupted (resume them with kerv runs resume)\n');
-    void workbench.close().then(resolveDone);
+    // Lines still to print read the database: let them finish before it closes.
+    void printing.then(() => workbench.close()).then(resolveDone);
   };
   process.once('SIGINT', onSigint);
   try {
     workbench.startQueue();
     // The command returns when the queue is drained (its own runs and any queued before them).
     await Promise.race([workbench.whenIdle(), done]);
+    await printing;
   } finally {
     process.off('SIGINT', onSigint);
     offStatus();
     offProgress();
   }
   if (interrupted) return EXIT.interrupted;
-  return ids.every((id) => workbench.store.runs.get(id)?.status === 'completed') ? EXIT.ok : EXIT.failed;
+  const runs = await Promise.all(ids.map((id) => workbench.invoke('runs:get', { id })));
+  return runs.every((run) => run.status === 'completed') ? EXIT.ok : EXIT.failed;
 }

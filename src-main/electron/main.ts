@@ -6,9 +6,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { API_EVENT_NAMES } from '../shared/api';
-import { invokeToEnvelope } from '../shared/envelope';
+import { invokeToEnvelope, toEnvelope } from '../shared/envelope';
 import { Workbench } from '../service/workbench';
 import { resolveDataDir } from '../service/paths';
+import { choosePathArg, openPathArg, saveTextArg } from './dialog-requests';
 import { buildMenu } from './menu';
 import { utilityProcessLauncher } from './utility-launcher';
 import { loadWindowState, trackWindowState } from './window-state';
@@ -95,36 +96,39 @@ function registerIpc(service: Workbench): void {
     return invokeToEnvelope(service, channel, arg);
   });
 
-  ipcMain.handle('dialog:save', async (event, raw: unknown) => {
-    if (!fromAppPage(event) || !mainWindow) return { path: null };
-    const arg = raw as { defaultName?: unknown; text?: unknown; filters?: { name: string; extensions: string[] }[] };
-    if (typeof arg?.text !== 'string' || typeof arg.defaultName !== 'string') throw new Error('dialog:save needs {defaultName, text} strings');
-    const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: Array.isArray(arg.filters) ? arg.filters : undefined });
+  // The desktop calls answer envelopes like the requests: a bad argument or a failed write is
+  // an error the page shows, never a throw across IPC (DesktopEnvelopes in shared/api.ts).
+  const handleDialog = <T>(channel: string, fn: (window: BrowserWindow, raw: unknown) => Promise<T>) =>
+    ipcMain.handle(channel, async (event, raw: unknown) => {
+      if (!fromAppPage(event)) return { ok: false, error: { message: 'Refused: not the workbench page' } };
+      return toEnvelope(async () => (mainWindow ? fn(mainWindow, raw) : { path: null }));
+    });
+
+  handleDialog('dialog:save', async (window, raw) => {
+    const arg = saveTextArg(raw);
+    const result = await dialog.showSaveDialog(window, { defaultPath: arg.defaultName, filters: arg.filters });
     if (result.canceled || !result.filePath) return { path: null };
-    writeFileSync(result.filePath, arg.text, 'utf8');
+    try {
+      writeFileSync(result.filePath, arg.text, 'utf8');
+    } catch (error) {
+      throw new Error(`Cannot write ${result.filePath}: ${(error as Error).message}`);
+    }
     return { path: result.filePath };
   });
 
   // Where the service should write a file it produces itself (a run bundle): the path only.
-  ipcMain.handle('dialog:choose-save-path', async (event, raw: unknown) => {
-    if (!fromAppPage(event) || !mainWindow) return { path: null };
-    const arg = raw as { defaultName?: unknown; filters?: { name: string; extensions: string[] }[] };
-    if (typeof arg?.defaultName !== 'string') throw new Error('dialog:choose-save-path needs a {defaultName} string');
-    const result = await dialog.showSaveDialog(mainWindow, { defaultPath: arg.defaultName, filters: Array.isArray(arg.filters) ? arg.filters : undefined });
+  handleDialog('dialog:choose-save-path', async (window, raw) => {
+    const arg = choosePathArg(raw);
+    const result = await dialog.showSaveDialog(window, { defaultPath: arg.defaultName, filters: arg.filters });
     if (result.canceled || !result.filePath) return { path: null };
     // The user chose it in the native dialog: requests may write there.
     service.grantPath(result.filePath);
     return { path: result.filePath };
   });
 
-  ipcMain.handle('dialog:open', async (event, raw: unknown) => {
-    if (!fromAppPage(event) || !mainWindow) return { path: null };
-    const arg = (raw ?? {}) as { title?: string; directory?: boolean; filters?: { name: string; extensions: string[] }[] };
-    const result = await dialog.showOpenDialog(mainWindow, {
-      title: typeof arg.title === 'string' ? arg.title : undefined,
-      properties: [arg.directory ? 'openDirectory' : 'openFile'],
-      filters: Array.isArray(arg.filters) ? arg.filters : undefined,
-    });
+  handleDialog('dialog:open', async (window, raw) => {
+    const arg = openPathArg(raw);
+    const result = await dialog.showOpenDialog(window, { title: arg.title, properties: [arg.directory ? 'openDirectory' : 'openFile'], filters: arg.filters });
     const chosen = result.canceled ? null : (result.filePaths[0] ?? null);
     if (chosen) service.grantPath(chosen);
     return { path: chosen };

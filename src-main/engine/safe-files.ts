@@ -12,13 +12,15 @@ import { closeSync, fstatSync, openSync, readSync, realpathSync, constants as fs
 import { dirname, isAbsolute, relative, resolve, sep, basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync } from 'node:zlib';
+import { WorkbenchError } from '../shared/errors';
 import { checkLimit, LimitError, limitValue, type LimitName } from '../shared/limits';
 
 /** A path from outside that leaves its folder, or names something that is not a regular file. */
-export class PathError extends Error {
+export class PathError extends WorkbenchError {
   readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+  /** not_found when nothing is at the path; invalid_input when the path is not allowed or is not a regular file. */
+  constructor(field: string, message: string, code: 'invalid_input' | 'not_found' = 'invalid_input') {
+    super(code, `${field}: ${message}`);
     this.name = 'PathError';
     this.field = field;
   }
@@ -80,7 +82,8 @@ export function readRegularFile(path: string, limit: LimitName, field = path): B
     fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PathError(field, code === 'ENOENT' ? `no file at ${path}.` : code === 'EISDIR' ? `${path} is a folder, not a file.` : `cannot open ${path} (${code ?? String(error)}).`);
+    if (code === 'ENOENT') throw new PathError(field, `no file at ${path}.`, 'not_found');
+    throw new PathError(field, code === 'EISDIR' ? `${path} is a folder, not a file.` : `cannot open ${path} (${code ?? String(error)}).`);
   }
   try {
     const info = fstatSync(fd);

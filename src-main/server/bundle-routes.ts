@@ -3,6 +3,8 @@
 // cannot name, so the server stands in with a temporary file:
 //   GET  /api/bundle?ids=1,2  → the bundle as a download (attachment)
 //   POST /api/bundle          → the request body is a bundle; answers an Envelope {ids}
+// A refused request answers the error envelope with the status its code calls for
+// (404 a run not found, 409 a conflict, 400 invalid input, 413 too large, 500 otherwise).
 // Both sit behind the same token check as everything else (server.ts); the POST
 // also refuses other origins, like the WebSocket upgrade, so no other page can
 // make the workbench import runs.
@@ -12,7 +14,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Envelope, WorkbenchApi } from '../shared/api';
+import type { Envelope, EnvelopeError, WorkbenchApi } from '../shared/api';
+import { toEnvelope } from '../shared/envelope';
 import { LimitError, limitValue } from '../shared/limits';
 
 export const BUNDLE_PATH = '/api/bundle';
@@ -32,7 +35,26 @@ function sendJson(response: ServerResponse, status: number, headers: Record<stri
 }
 
 function fail(response: ServerResponse, status: number, headers: Record<string, string>, message: string): void {
-  sendJson(response, status, headers, { ok: false, error: { message } });
+  sendJson(response, status, headers, { ok: false, error: { message, code: 'invalid_input' } });
+}
+
+/** The HTTP status of a failed request, by the contract's code: what the request did wrong, or 500 when the workbench failed. */
+export function httpStatusOf(error: EnvelopeError): number {
+  switch (error.code) {
+    case 'not_found':
+      return 404;
+    case 'conflict':
+      return 409;
+    case 'invalid_input':
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+/** Answers the service's result as JSON, or its error with the status its code calls for. */
+function answer(response: ServerResponse, headers: Record<string, string>, envelope: Envelope<unknown>): void {
+  sendJson(response, envelope.ok ? 200 : httpStatusOf(envelope.error), headers, envelope);
 }
 
 /** "1,2,3" → [1, 2, 3]; null when the parameter is missing or holds anything but positive integers. */
@@ -61,11 +83,8 @@ async function download(url: URL, response: ServerResponse, context: BundleRoute
   const ids = parseBundleIds(url.searchParams.get('ids'));
   if (!ids) return fail(response, 400, context.headers, "Query parameter 'ids' must list run ids, e.g. ?ids=1,2.");
   await withTempFile(context.api, async (file) => {
-    try {
-      await context.api.invoke('runs:exportBundle', { ids, path: file });
-    } catch (error) {
-      return fail(response, 400, context.headers, (error as Error).message);
-    }
+    const written = await toEnvelope(() => context.api.invoke('runs:exportBundle', { ids, path: file }));
+    if (!written.ok) return answer(response, context.headers, written);
     const { size } = await stat(file);
     const name = ids.length === 1 ? `run-${ids[0]}.kervrun` : `runs-${ids.slice(0, 5).join('-')}${ids.length > 5 ? '-more' : ''}.kervrun`;
     response.writeHead(200, {
@@ -102,12 +121,7 @@ async function upload(request: IncomingMessage, response: ServerResponse, contex
       return fail(response, 413, context.headers, (error as Error).message);
     }
     if (received === 0) return fail(response, 400, context.headers, 'The request body is empty: send the .kervrun file as the body.');
-    try {
-      const result = await context.api.invoke('runs:importBundle', { path: file });
-      sendJson(response, 200, context.headers, { ok: true, value: result });
-    } catch (error) {
-      fail(response, 400, context.headers, (error as Error).message);
-    }
+    answer(response, context.headers, await toEnvelope(() => context.api.invoke('runs:importBundle', { path: file })));
   });
 }
 

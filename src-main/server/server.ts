@@ -196,12 +196,57 @@ async function handleMessage(api: WorkbenchApi, socket: WebSocket, data: string)
   send(socket, { kind: 'response', id: frame.id as number, envelope });
 }
 
+/** The names the Host header may carry: the loopback ones, the bound host and any allowed with --host. */
+function allowedHostNames(host: string, extra: string[] = []): ReadonlySet<string> {
+  return new Set([...LOOPBACK_NAMES, host, ...extra].map((name) => hostName(name.includes(':') && !name.startsWith('[') ? `[${name}]` : name) ?? name));
+}
+
+/** A WebSocket upgrade passes the same checks as a page load, plus the origin check (cross-site WebSocket hijacking). */
+function upgradeRefusal(request: IncomingMessage, token: string, allowedHosts: ReadonlySet<string>): string | null {
+  if (!isAllowedHost(request, allowedHosts)) return '421 Misdirected Request';
+  if (requestUrl(request).pathname !== WS_PATH) return '404 Not Found';
+  if (!isAuthorized(request, token)) return '401 Unauthorized';
+  if (!isSameOrigin(request)) return '403 Forbidden';
+  return null;
+}
+
+/** A connected tab: its requests answered one envelope each; tracked in `sockets` while open, for the events. */
+function serveSocket(api: WorkbenchApi, ws: WebSocket, sockets: Set<WebSocket>): void {
+  sockets.add(ws);
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return ws.close(1003, 'Text frames only');
+    void handleMessage(api, ws, data.toString());
+  });
+  ws.on('close', () => sockets.delete(ws));
+  ws.on('error', () => sockets.delete(ws));
+}
+
+/** One subscription per event for the whole server, fanned out to every open tab; returns the unsubscribes. */
+function broadcastEvents(api: WorkbenchApi, sockets: ReadonlySet<WebSocket>): (() => void)[] {
+  return API_EVENT_NAMES.map((event) =>
+    api.on(event, (payload) => {
+      const message = JSON.stringify({ kind: 'event', event, payload } satisfies WireMessage);
+      for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message);
+    }),
+  );
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolvePromise, rejectPromise) => {
+    server.once('error', rejectPromise);
+    server.listen(port, host, () => {
+      server.off('error', rejectPromise);
+      resolvePromise();
+    });
+  });
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const host = options.host ?? '127.0.0.1';
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: limitValue('MAX_REQUEST_BYTES') });
-  const allowedHosts = new Set([...LOOPBACK_NAMES, host, ...(options.allowedHosts ?? [])].map((name) => hostName(name.includes(':') && !name.startsWith('[') ? `[${name}]` : name) ?? name));
+  const allowedHosts = allowedHostNames(host, options.allowedHosts);
 
   const server: Server = createServer((request, response) => {
     handleHttp(request, response, { token, staticDir: options.staticDir, api: options.api, allowedHosts }).catch((error: unknown) => {
@@ -209,47 +254,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       else response.destroy();
     });
   });
-
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const reject = (status: string) => {
-      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refusal = upgradeRefusal(request, token, allowedHosts);
+    if (refusal) {
+      socket.write(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
-    };
-    if (!isAllowedHost(request, allowedHosts)) return reject('421 Misdirected Request');
-    if (requestUrl(request).pathname !== WS_PATH) return reject('404 Not Found');
-    if (!isAuthorized(request, token)) return reject('401 Unauthorized');
-    if (!isSameOrigin(request)) return reject('403 Forbidden');
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
+  wss.on('connection', (ws: WebSocket) => serveSocket(options.api, ws, sockets));
+  const unsubscribe = broadcastEvents(options.api, sockets);
 
-  wss.on('connection', (ws: WebSocket) => {
-    sockets.add(ws);
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return ws.close(1003, 'Text frames only');
-      void handleMessage(options.api, ws, data.toString());
-    });
-    ws.on('close', () => sockets.delete(ws));
-    ws.on('error', () => sockets.delete(ws));
-  });
-
-  // One subscription per event for the whole server, fanned out to every tab.
-  const unsubscribe = API_EVENT_NAMES.map((event) =>
-    options.api.on(event, (payload) => {
-      const message = JSON.stringify({ kind: 'event', event, payload } satisfies WireMessage);
-      for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message);
-    }),
-  );
-
-  await new Promise<void>((resolvePromise, rejectPromise) => {
-    server.once('error', rejectPromise);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', rejectPromise);
-      resolvePromise();
-    });
-  });
+  await listen(server, options.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-
   return {
     url: `http://${urlHost}:${port}/?token=${token}`,
     port,

@@ -3,14 +3,13 @@
 // anything is written, and a bad one is refused naming its path in the bundle
 // ("runs.0.checkpoint.folder: ...").
 import { z } from 'zod';
+import { CHECKPOINT_FOLDER_NAME } from '../engine/train/checkpoint-folders';
 import { RUN_STATUSES } from '../shared/api';
 import { limitValue } from '../shared/limits';
 
 export const BUNDLE_FORMAT = 'kervrun';
 export const BUNDLE_VERSION = 1;
 
-/** A checkpoint folder name as the engine writes it. */
-export const CHECKPOINT_FOLDER = /^step-\d{1,12}(-partial)?$/;
 /** A file inside a checkpoint folder: plain names joined by '/', no '.' or '..' segments, no leading '/'. */
 const CHECKPOINT_FILE = /^(?!\.{1,2}(\/|$))[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(\/(?!\.{1,2}(\/|$))[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,7}$/;
 
@@ -108,7 +107,7 @@ const checkpointSchema = z
   .object({
     step: count,
     epoch: count,
-    folder: z.string().regex(CHECKPOINT_FOLDER, "a checkpoint folder name such as 'step-00000120'"),
+    folder: z.string().regex(CHECKPOINT_FOLDER_NAME, "a checkpoint folder name such as 'step-00000120'"),
     files: list(
       z
         .object({

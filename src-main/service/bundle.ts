@@ -18,13 +18,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { confinePath, gunzipBoundedSync, readRegularFile } from '../engine/safe-files';
+import { checkpointsOnDisk } from '../engine/train/checkpoint-folders';
+import { verifyCheckpoint } from '../engine/train/checkpoint-manifest';
 import type { RunMetrics, RunStatus } from '../shared/api';
 import type { StepMetrics, TrainSummary } from '../shared/progress';
+import { invalidInput } from '../shared/errors';
 import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
 import { assertPlainJson } from '../shared/untrusted-json';
 import type { Store } from '../store/store';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleSchema, type Bundle, type BundledRun } from './bundle-schema';
-import { checkpointsOnDisk, verifyCheckpoint } from './checkpoints';
 import type { DataPaths } from './paths';
 import { configHash } from './run-identity';
 
@@ -83,7 +85,7 @@ function bundleRun(store: Store, checkpointDir: string, id: number): BundledRun 
  * file beside it, renamed over the target, so a failed export never leaves half a file.
  */
 export function exportBundle(store: Store, ids: number[], path: string, checkpointDir: (id: number) => string = (id) => join(dirname(store.file), 'runs', String(id), 'checkpoint')): { path: string; bytes: number } {
-  if (existsSync(path) && !statSync(path).isFile()) throw new Error(`path: ${path} exists and is not a regular file; choose a file name.`);
+  if (existsSync(path) && !statSync(path).isFile()) throw invalidInput(`path: ${path} exists and is not a regular file; choose a file name.`);
   const bundle: Bundle = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, exportedAt: new Date().toISOString(), runs: ids.map((id) => bundleRun(store, checkpointDir(id), id)) };
   const bytes = gzipSync(Buffer.from(JSON.stringify(bundle)));
   mkdirSync(dirname(path), { recursive: true });
@@ -98,7 +100,7 @@ export function exportBundle(store: Store, ids: number[], path: string, checkpoi
   return { path, bytes: statSync(path).size };
 }
 
-/** Reads and checks a bundle; every problem is an Error naming the file and the field. */
+/** Reads and checks a bundle; every problem is an invalid-input error naming the file and the field. */
 export function readBundle(path: string): Bundle {
   const name = path.split(/[\\/]/).pop() ?? path;
   const compressed = readRegularFile(path, 'MAX_BUNDLE_BYTES', `bundle ${name}`);
@@ -108,10 +110,10 @@ export function readBundle(path: string): Bundle {
     parsed = JSON.parse(json.toString('utf8'));
   } catch (error) {
     if ((error as Error).name === 'LimitError') throw error;
-    throw new Error(`${name} is not a .kervrun bundle: it is not gzipped JSON (${(error as Error).message}).`);
+    throw invalidInput(`${name} is not a .kervrun bundle: it is not gzipped JSON (${(error as Error).message}).`);
   }
   if (!parsed || typeof parsed !== 'object' || (parsed as { format?: unknown }).format !== BUNDLE_FORMAT) {
-    throw new Error(`${name} is not a .kervrun bundle (its 'format' field is not '${BUNDLE_FORMAT}').`);
+    throw invalidInput(`${name} is not a .kervrun bundle (its 'format' field is not '${BUNDLE_FORMAT}').`);
   }
   assertPlainJson(parsed, `Bundle ${name}`);
   const result = bundleSchema.safeParse(parsed);
@@ -150,7 +152,7 @@ function stageCheckpoint(stageDir: string, run: BundledRun, index: number, bundl
     writeFileSync(target, Buffer.from(file.base64, 'base64'), { flag: 'wx' });
   }
   const verdict = verifyCheckpoint(folder);
-  if (!verdict.ok) throw new Error(`Bundle ${bundleName}: runs.${index}.checkpoint is corrupt: ${verdict.problem}`);
+  if (!verdict.ok) throw invalidInput(`Bundle ${bundleName}: runs.${index}.checkpoint is corrupt: ${verdict.problem}`);
 }
 
 export function importBundle(store: Store, paths: DataPaths, path: string): number[] {

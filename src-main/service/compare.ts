@@ -1,6 +1,7 @@
 // Side-by-side comparison of runs: which config fields differ, their metric
 // series (aligned by step; the UI can re-map by epoch or wall time), and for two
 // runs the sample images one got right and the other wrong.
+import { notFound } from '../shared/errors';
 import type { Comparison, FlippedSample } from '../shared/api';
 import { diffConfigs } from '../shared/config-paths';
 import type { SampleImage } from '../shared/progress';
@@ -40,7 +41,7 @@ export function compareRuns(store: Store, requested: number[]): Comparison {
   const unique = [...new Set(requested)];
   const runs = unique.map((id) => store.runs.get(id)).filter((r) => r !== null);
   const missing = unique.filter((id) => !runs.some((r) => r.id === id));
-  if (runs.length === 0) throw new Error(`None of the runs to compare exist (${missing.map((id) => `#${id}`).join(', ')}).`);
+  if (runs.length === 0) throw notFound(`None of the runs to compare exist (${missing.map((id) => `#${id}`).join(', ')}).`);
   const ids = runs.map((r) => r.id);
   const metrics = Object.fromEntries(ids.map((id) => [id, store.metrics.metrics(id)]));
   let flipped: Comparison['flipped'] = null;

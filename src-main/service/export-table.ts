@@ -2,6 +2,7 @@
 // metrics per run, or per group of runs that share a config up to the seed
 // (mean ± std over the repeats, and n). Formatting lives in shared/table-format.
 import type { ExportRequest } from '../shared/api';
+import { invalidInput } from '../shared/errors';
 import { diffConfigs, flattenConfig, getPath } from '../shared/config-paths';
 import { canonicalJson, defaultRunConfig, KERNEL_TYPES, runConfigSchema, type RunConfig } from '../shared/run-config';
 import { aggregate, type Cell, type Table, type TableColumn } from '../shared/table-format';
@@ -120,7 +121,7 @@ export const GROUP_BY_CONFIG = 'config';
 function checkPaths(paths: string[], what: string, allowed: Set<string>): void {
   const unknown = paths.filter((p) => !allowed.has(p));
   if (unknown.length > 0) {
-    throw new Error(
+    throw invalidInput(
       `Unknown ${what} ${unknown.map((u) => `'${u}'`).join(', ')}: use a config path (e.g. model.kernel.type, optimizer.lr) or one of ${[
         ...Object.keys(RUN_COLUMNS),
         ...Object.keys(METRIC_COLUMNS),
@@ -140,67 +141,64 @@ function withoutSeed(config: RunConfig): unknown {
   return rest;
 }
 
-export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest, 'columns' | 'groupBy'>): Table {
-  const allowedConfig = new Set(configPaths());
-  const columns = request.columns && request.columns.length > 0 ? request.columns : DEFAULT_COLUMNS;
-  checkPaths(columns.filter((c) => !metricColumn(c)), 'column(s)', new Set([...allowedConfig, ...Object.keys(RUN_COLUMNS)]));
-  const groupBy = request.groupBy ?? [];
-  checkPaths(
-    groupBy.filter((g) => g !== GROUP_BY_CONFIG && g !== 'seed'),
-    'group-by field(s)',
-    allowedConfig,
-  );
+/** A column's header and kind: a metric, a per-run field, or a config path (numeric when the runs' values are). */
+function columnOf(runs: ExportRun[], key: string): TableColumn {
+  const metric = metricColumn(key);
+  if (metric) return { key, label: metric.label, numeric: true, digits: metric.digits };
+  const run = RUN_COLUMNS[key];
+  if (run) return { key, label: run.label, numeric: key === 'id' || key === 'group' };
+  const sample = runs.map((r) => getPath(r.config, key)).find((v) => v !== undefined && v !== null);
+  return { key, label: key, numeric: typeof sample === 'number' };
+}
 
-  const columnOf = (key: string): TableColumn => {
-    const metric = metricColumn(key);
-    if (metric) return { key, label: metric.label, numeric: true, digits: metric.digits };
-    const run = RUN_COLUMNS[key];
-    if (run) return { key, label: run.label, numeric: key === 'id' || key === 'group' };
-    const sample = runs.map((r) => getPath(r.config, key)).find((v) => v !== undefined && v !== null);
-    return { key, label: key, numeric: typeof sample === 'number' };
-  };
+function cellOf(run: ExportRun, key: string): Cell {
+  const metric = metricColumn(key);
+  if (metric) return metric.value(run);
+  if (RUN_COLUMNS[key]) return RUN_COLUMNS[key].value(run);
+  return configValue(run, key);
+}
 
-  if (groupBy.length === 0) {
-    const cols = columns.map(columnOf);
-    const rows = runs.map((r) =>
-      columns.map((key): Cell => {
-        const metric = metricColumn(key);
-        if (metric) return metric.value(r);
-        if (RUN_COLUMNS[key]) return RUN_COLUMNS[key].value(r);
-        return configValue(r, key);
-      }),
-    );
-    return { columns: cols, rows };
-  }
+/** One row per run. */
+function perRunTable(runs: ExportRun[], columns: string[]): Table {
+  return { columns: columns.map((key) => columnOf(runs, key)), rows: runs.map((r) => columns.map((key) => cellOf(r, key))) };
+}
 
-  // Grouped: the key columns first (for 'config', the fields that differ between groups), then the
-  // requested config fields (a value, or 'mixed' when it varies inside a group), then aggregated metrics, then n.
+/**
+ * One row per group of runs: the key columns first (for 'config', the fields that
+ * differ between groups), then the requested config fields (a value, or 'mixed'
+ * when it varies inside a group), then aggregated metrics (mean ± std), then n.
+ */
+function groupedTable(runs: ExportRun[], columns: string[], groupBy: string[]): Table {
   const byConfig = groupBy.includes(GROUP_BY_CONFIG);
   const explicitKeys = groupBy.filter((g) => g !== GROUP_BY_CONFIG && g !== 'seed');
-  const keyOf = (r: ExportRun) =>
-    byConfig ? canonicalJson(withoutSeed(r.config)) : canonicalJson(explicitKeys.map((p) => getPath(r.config, p) ?? null));
+  const keyOf = (r: ExportRun) => (byConfig ? canonicalJson(withoutSeed(r.config)) : canonicalJson(explicitKeys.map((p) => getPath(r.config, p) ?? null)));
   const groups = new Map<string, ExportRun[]>();
   for (const r of runs) {
     const key = keyOf(r);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const keyPaths = byConfig
-    ? [...new Set([...explicitKeys, ...diffConfigs(runs.map((r) => withoutSeed(r.config))).map((d) => d.path)])]
-    : explicitKeys;
+  const keyPaths = byConfig ? [...new Set([...explicitKeys, ...diffConfigs(runs.map((r) => withoutSeed(r.config))).map((d) => d.path)])] : explicitKeys;
   const otherConfig = columns.filter((c) => !metricColumn(c) && !RUN_COLUMNS[c] && c !== 'seed' && !keyPaths.includes(c));
   const metrics = columns.filter((c) => metricColumn(c));
-  const cols = [...keyPaths.map(columnOf), ...otherConfig.map(columnOf), ...metrics.map(columnOf), { key: 'n', label: 'n', numeric: true }];
-  const rows: Cell[][] = [];
-  for (const members of groups.values()) {
+  const rows = [...groups.values()].map((members): Cell[] => {
     const first = members[0];
-    const row: Cell[] = keyPaths.map((p) => configValue(first, p));
-    for (const p of otherConfig) {
-      const values = new Set(members.map((m) => canonicalJson(configValue(m, p))));
-      row.push(values.size === 1 ? configValue(first, p) : 'mixed');
-    }
-    for (const m of metrics) row.push(aggregate(members.map((r) => metricColumn(m)!.value(r))));
-    row.push(members.length);
-    rows.push(row);
-  }
+    const sameInGroup = (p: string) => new Set(members.map((m) => canonicalJson(configValue(m, p)))).size === 1;
+    return [
+      ...keyPaths.map((p) => configValue(first, p)),
+      ...otherConfig.map((p) => (sameInGroup(p) ? configValue(first, p) : 'mixed')),
+      ...metrics.map((m) => aggregate(members.map((r) => metricColumn(m)!.value(r)))),
+      members.length,
+    ];
+  });
+  const cols = [...[...keyPaths, ...otherConfig, ...metrics].map((key) => columnOf(runs, key)), { key: 'n', label: 'n', numeric: true }];
   return { columns: cols, rows };
+}
+
+export function buildExportTable(runs: ExportRun[], request: Pick<ExportRequest, 'columns' | 'groupBy'>): Table {
+  const allowedConfig = new Set(configPaths());
+  const columns = request.columns && request.columns.length > 0 ? request.columns : DEFAULT_COLUMNS;
+  checkPaths(columns.filter((c) => !metricColumn(c)), 'column(s)', new Set([...allowedConfig, ...Object.keys(RUN_COLUMNS)]));
+  const groupBy = request.groupBy ?? [];
+  checkPaths(groupBy.filter((g) => g !== GROUP_BY_CONFIG && g !== 'seed'), 'group-by field(s)', allowedConfig);
+  return groupBy.length === 0 ? perRunTable(runs, columns) : groupedTable(runs, columns, groupBy);
 }

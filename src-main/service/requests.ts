@@ -3,6 +3,7 @@
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
+import { invalidInput } from '../shared/errors';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
 import { BACKENDS, ConfigError, DAWN_BACKENDS } from '../shared/run-config';
 import { isFieldName, isSortField } from '../shared/run-fields';
@@ -111,7 +112,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
 /** Parses a request argument; throws ConfigError with one issue per bad field. */
 export function parseRequest(channel: ApiChannel, arg: unknown): unknown {
   const schema = Object.hasOwn(REQUEST_SCHEMAS, channel) ? REQUEST_SCHEMAS[channel] : undefined;
-  if (!schema) throw new Error(`Unknown request '${String(channel)}'.`);
+  if (!schema) throw invalidInput(`Unknown request '${String(channel)}'.`);
   // Before any schema or handler walks it: no key may reach a prototype, at any depth.
   assertPlainJson(arg, `Invalid argument for '${channel}'`);
   const result = schema.safeParse(arg);

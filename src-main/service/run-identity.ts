@@ -15,7 +15,3 @@ export function configHash(config: RunConfig): string {
 export function defaultRunName(config: RunConfig): string {
   return `${config.model.arch} ${config.model.kernel.type} ${config.dataset.name} seed ${config.seed}`;
 }
-
-export function unknownRun(id: number): Error {
-  return new Error(`Run ${id} does not exist.`);
-}

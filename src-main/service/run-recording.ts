@@ -20,6 +20,8 @@ export class RunRecording {
     private readonly store: Store,
     private readonly emit: Emit,
     readonly id: number,
+    /** Where the run's checkpoints go, so `kerv runs resume` finds them like any run's. */
+    readonly checkpointDir: string,
   ) {}
 
   /** Takes one progress message (call it from the engine's onProgress). */

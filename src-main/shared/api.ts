@@ -2,6 +2,7 @@
 // IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
+import type { ErrorCode } from './errors';
 import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
 import type { ExportFormat } from './table-format';
 import type {
@@ -318,8 +319,17 @@ export type ApiArg<C extends ApiChannel> = ApiRequests[C]['arg'];
 export type ApiResult<C extends ApiChannel> = ApiRequests[C]['result'];
 export type ApiEventName = keyof ApiEvents;
 
-/** The one error envelope: handlers never throw across a process or network boundary. */
-export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { message: string; issues?: { path: string; message: string }[] } };
+/**
+ * The one error envelope: handlers never throw across a process or network
+ * boundary. `code` says what kind of failure it is (shared/errors.ts); absent,
+ * the workbench itself failed (a full disk, a crashed worker).
+ */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: EnvelopeError };
+export interface EnvelopeError {
+  message: string;
+  code?: ErrorCode;
+  issues?: { path: string; message: string }[];
+}
 
 /** What both the preload bridge and the WebSocket client expose to the renderer. */
 export interface WorkbenchApi {
@@ -420,6 +430,15 @@ export interface DesktopBridge {
 export type DesktopMenuCommand = 'new-run' | 'export';
 
 /**
+ * The desktop calls as the preload carries them: each answers an envelope (a
+ * refused argument or a failed write is an error value, never a throw across
+ * IPC); the renderer's api.ts unwraps them into DesktopBridge.
+ */
+export type DesktopEnvelopes = {
+  [K in Exclude<keyof DesktopBridge, 'onMenu'>]: (arg: Parameters<DesktopBridge[K]>[0]) => Promise<Envelope<Awaited<ReturnType<DesktopBridge[K]>>>>;
+} & Pick<DesktopBridge, 'onMenu'>;
+
+/**
  * What Electron's preload exposes as window.api. Requests resolve to the raw
  * envelope (an Error's extra fields, like validation issues, do not survive the
  * context bridge); the renderer's api.ts unwraps it like the WebSocket client.
@@ -427,5 +446,5 @@ export type DesktopMenuCommand = 'new-run' | 'export';
 export interface PreloadBridge {
   request<C extends ApiChannel>(channel: C, arg: ApiArg<C>): Promise<Envelope<ApiResult<C>>>;
   on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
-  desktop: DesktopBridge;
+  desktop: DesktopEnvelopes;
 }

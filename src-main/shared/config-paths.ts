@@ -1,6 +1,7 @@
 // Dotted paths into a run config ("model.kernel.type"): read, write, flatten and
 // diff. Used by sweeps (grid axes), compare (config diff), export (columns) and the
 // new-run form (fields, validation issues); pure, so the UI uses these same functions.
+import { invalidInput } from './errors';
 import { canonicalJson } from './run-config';
 import { isPrototypeKey } from './untrusted-json';
 
@@ -33,7 +34,7 @@ const DISCRIMINATED_OBJECTS = new Set(['model.kernel']);
  * learning rate is still the learning rate after switching to SGD.
  */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
-  if (isPrototypeKey(path)) throw new Error(`'${path}' is not a config path (it names an object prototype).`);
+  if (isPrototypeKey(path)) throw invalidInput(`'${path}' is not a config path (it names an object prototype).`);
   return setKeys(obj, path.split('.'), 0, value) as T;
 }
 

@@ -1,8 +1,11 @@
 // Turns a service call into the one error envelope. Shared by the WebSocket
-// server and Electron's IPC handler so both report errors identically.
-import { isApiChannel, type Envelope, type WorkbenchApi } from './api';
+// server, its HTTP routes and Electron's IPC handlers so all report errors
+// identically: the message, the contract's code (shared/errors.ts) and, for
+// invalid input, the per-field issues.
+import { isApiChannel, type Envelope, type EnvelopeError, type WorkbenchApi } from './api';
+import { errorCodeOf, invalidInput } from './errors';
 
-type Issues = { path: string; message: string }[];
+type Issues = NonNullable<EnvelopeError['issues']>;
 
 function issuesOf(error: unknown): Issues | undefined {
   const issues = (error as { issues?: unknown } | null)?.issues;
@@ -13,20 +16,29 @@ function issuesOf(error: unknown): Issues | undefined {
 }
 
 export function errorEnvelope(error: unknown): Envelope<never> {
-  const message = error instanceof Error ? error.message : String(error);
+  const envelopeError: EnvelopeError = { message: error instanceof Error ? error.message : String(error) };
+  const code = errorCodeOf(error);
+  if (code) envelopeError.code = code;
   const issues = issuesOf(error);
-  return { ok: false, error: issues ? { message, issues } : { message } };
+  if (issues) envelopeError.issues = issues;
+  return { ok: false, error: envelopeError };
 }
 
-/** Calls `channel` on the service; never throws. Unknown channels are refused here, before the service. */
-export async function invokeToEnvelope(api: WorkbenchApi, channel: unknown, arg: unknown): Promise<Envelope<unknown>> {
-  if (!isApiChannel(channel)) {
-    return { ok: false, error: { message: `Unknown channel ${JSON.stringify(channel)}` } };
-  }
+/** Runs `fn` and answers its value or its error as an envelope; never throws (adapters hand this across a boundary). */
+export async function toEnvelope<T>(fn: () => Promise<T> | T): Promise<Envelope<T>> {
   try {
-    const value = await api.invoke(channel, arg as never);
-    return { ok: true, value: value === undefined ? null : value };
+    return { ok: true, value: await fn() };
   } catch (error) {
     return errorEnvelope(error);
   }
 }
+
+/** Calls `channel` on the service; never throws. Unknown channels are refused here, before the service. */
+export async function invokeToEnvelope(api: WorkbenchApi, channel: unknown, arg: unknown): Promise<Envelope<unknown>> {
+  if (!isApiChannel(channel)) return errorEnvelope(invalidInput(`Unknown channel ${JSON.stringify(channel)}`));
+  return toEnvelope(async () => {
+    const value = await api.invoke(channel, arg as never);
+    return value === undefined ? null : value;
+  });
+}
+

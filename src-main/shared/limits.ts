@@ -8,6 +8,7 @@
 //
 // Pure TS (no node:*): the engine, the service, the adapters and the renderer
 // share it.
+import { WorkbenchError } from './errors';
 
 interface LimitSpec {
   readonly defaultValue: number;
@@ -91,7 +92,7 @@ function formatAmount(value: number, unit: LimitSpec['unit']): string {
 }
 
 /** Thrown when input exceeds a limit; the message names the input, the limit and how to raise it. */
-export class LimitError extends Error {
+export class LimitError extends WorkbenchError {
   readonly limit: LimitName;
   readonly value: number;
   readonly max: number;
@@ -100,6 +101,7 @@ export class LimitError extends Error {
     const max = limitValue(name);
     const amount = Number.isFinite(value) ? `${formatAmount(value, spec.unit)}` : `more than ${formatAmount(max, spec.unit)}`;
     super(
+      'invalid_input',
       `${subject ?? spec.what[0].toUpperCase() + spec.what.slice(1)} is ${amount}; the limit is ${formatAmount(max, spec.unit)} ` +
         `(${name}; raise it with the environment variable ${limitVariable(name)}).`,
     );

@@ -3,6 +3,7 @@
 // they cannot drift. A bad value is rejected with the field path and the allowed
 // values (see formatConfigError).
 import { z } from 'zod';
+import { WorkbenchError } from './errors';
 import { DATASETS } from './datasets';
 import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
 import { PARALLEL_MODES } from './parallelism';
@@ -171,13 +172,14 @@ export type RunConfig = z.infer<typeof runConfigSchema>;
 /** What a user may write: every field optional. */
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
-export class ConfigError extends Error {
+/** A run config or request argument that the schema refuses (invalid input), one issue per field. */
+export class ConfigError extends WorkbenchError {
   constructor(
     message: string,
     /** One entry per problem: the dotted field path and what is allowed. */
-    readonly issues: { path: string; message: string }[],
+    override readonly issues: { path: string; message: string }[],
   ) {
-    super(message);
+    super('invalid_input', message, issues);
     this.name = 'ConfigError';
   }
 }

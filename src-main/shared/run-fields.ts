@@ -3,6 +3,7 @@
 // config paths ('config.optimizer.lr') and 'tag'. The store turns a name into SQL,
 // the UI into a column and a value; people type labels ('best val acc'), which
 // resolveField maps back to a name.
+import { invalidInput } from './errors';
 import type { RunRow } from './api';
 import { getPath } from './config-paths';
 
@@ -83,9 +84,9 @@ export function resolveField(name: string, fields: readonly RunField[]): RunFiel
   if (exact) return exact;
   const suffix = fields.filter((f) => f.key.startsWith('config.') && normalise(f.key).endsWith(`.${wanted.replace(/ /g, '.')}`));
   if (suffix.length === 1) return suffix[0];
-  if (suffix.length > 1) throw new Error(`'${name}' could mean ${suffix.map((f) => f.label).join(' or ')}; write the full path.`);
+  if (suffix.length > 1) throw invalidInput(`'${name}' could mean ${suffix.map((f) => f.label).join(' or ')}; write the full path.`);
   if (FIELD_NAME.test(name.trim())) return configOrSummary(name.trim());
-  throw new Error(`Unknown field '${name}'; try a column (best val acc, kernel, epochs, optimizer.lr, tag).`);
+  throw invalidInput(`Unknown field '${name}'; try a column (best val acc, kernel, epochs, optimizer.lr, tag).`);
 }
 
 function configOrSummary(key: string): RunField {

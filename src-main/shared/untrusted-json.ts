@@ -3,6 +3,7 @@
 // (`__proto__`, `constructor`, `prototype`, also as a segment of a dotted config
 // path such as a sweep axis "__proto__.polluted"), and no nesting deep enough to
 // overflow the stack of a recursive reader. Pure: shared by every boundary.
+import { WorkbenchError } from './errors';
 
 export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 export const MAX_JSON_DEPTH = 64;
@@ -13,12 +14,10 @@ export function isPrototypeKey(key: string): boolean {
 }
 
 /** A value from outside that must not be used: carries the dotted path of the offending key. */
-export class UntrustedInputError extends Error {
-  readonly issues: { path: string; message: string }[];
+export class UntrustedInputError extends WorkbenchError {
   constructor(where: string, path: string, problem: string) {
-    super(`${where}: ${path || '(value)'}: ${problem}`);
+    super('invalid_input', `${where}: ${path || '(value)'}: ${problem}`, [{ path: path || '(value)', message: problem }]);
     this.name = 'UntrustedInputError';
-    this.issues = [{ path: path || '(value)', message: problem }];
   }
 }
 

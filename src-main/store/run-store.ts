@@ -1,6 +1,7 @@
 // Runs, their lifecycle and queue order, sweep groups and logs. (Checkpoints are
 // found on disk, service/checkpoints.ts: the folder is their one record.)
 import type { RunFilter, RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
+import { conflict, invalidInput, runNotFound, WorkbenchError } from '../shared/errors';
 import { isFieldName } from '../shared/run-fields';
 import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progress';
 import type { RunConfig } from '../shared/run-config';
@@ -22,13 +23,14 @@ export function canTransition(from: RunStatus, to: RunStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-export class TransitionError extends Error {
+/** A status change the run's current status forbids: a conflict with the state, not a bad request. */
+export class TransitionError extends WorkbenchError {
   constructor(
     readonly runId: number,
     readonly from: RunStatus,
     readonly to: RunStatus,
   ) {
-    super(`Run ${runId} is ${from}; it cannot become ${to}.`);
+    super('conflict', `Run ${runId} is ${from}; it cannot become ${to}.`);
     this.name = 'TransitionError';
   }
 }
@@ -122,7 +124,7 @@ const NOT_NULL_COLUMNS = new Set(['id', 'name', 'status', 'dataset', 'arch', 'ke
  * path into the stored config or summary. Paths travel as bound parameters.
  */
 function fieldSql(field: string): { sql: string; params: unknown[] } {
-  if (!isFieldName(field) || field === 'tag') throw new Error(`Unknown run field '${field}'; expected a run column, summary.<metric> or config.<path>.`);
+  if (!isFieldName(field) || field === 'tag') throw invalidInput(`Unknown run field '${field}'; expected a run column, summary.<metric> or config.<path>.`);
   const column = FIELD_COLUMNS[field];
   if (column) return { sql: column, params: [] };
   const [source, ...path] = field.split('.');
@@ -131,7 +133,7 @@ function fieldSql(field: string): { sql: string; params: unknown[] } {
 
 function filterSql(filter: RunFilter): { sql: string; params: unknown[] } {
   if (filter.field === 'tag') {
-    if (filter.op !== '=' && filter.op !== '!=') throw new Error(`A tag filter is 'tag = name' or 'tag != name' (got '${filter.op}').`);
+    if (filter.op !== '=' && filter.op !== '!=') throw invalidInput(`A tag filter is 'tag = name' or 'tag != name' (got '${filter.op}').`);
     return { sql: `${filter.op === '=' ? '' : 'NOT '}EXISTS (SELECT 1 FROM json_each(runs.tags_json) WHERE value = ?)`, params: [String(filter.value)] };
   }
   const { sql, params } = fieldSql(filter.field);
@@ -319,7 +321,7 @@ export class RunStore {
     // The stored row, not the presented one: an unsaved end is what this call writes.
     const row = this.db.prepare(`SELECT ${LIST_COLUMNS} FROM runs WHERE id = ?`).get(id) as RunDbRow | undefined;
     const run = row ? toStoredRun(row) : null;
-    if (!run) throw new Error(`Run ${id} does not exist.`);
+    if (!run) throw runNotFound(id);
     if (!canTransition(run.status, to)) throw new TransitionError(id, run.status, to);
     const now = nowIso();
     const sets = ['status = ?'];
@@ -371,7 +373,7 @@ export class RunStore {
 
   update(id: number, fields: { name?: string; tags?: string[]; notes?: string }): void {
     const run = this.get(id);
-    if (!run) throw new Error(`Run ${id} does not exist.`);
+    if (!run) throw runNotFound(id);
     const name = fields.name ?? run.name;
     const tags = fields.tags ?? run.tags;
     const notes = fields.notes ?? run.notes;
@@ -432,7 +434,7 @@ export class RunStore {
   reorderQueue(ids: number[]): void {
     const queued = this.queuedIds();
     const unknown = ids.filter((id) => !queued.includes(id));
-    if (unknown.length > 0) throw new Error(`Not queued: run(s) ${unknown.join(', ')}; only queued runs can be reordered.`);
+    if (unknown.length > 0) throw conflict(`Not queued: run(s) ${unknown.join(', ')}; only queued runs can be reordered.`);
     const order = [...ids, ...queued.filter((id) => !ids.includes(id))];
     const stmt = this.db.prepare(`UPDATE runs SET queue_position = ? WHERE id = ? AND status = 'queued'`);
     this.db.transaction(() => order.forEach((id, index) => stmt.run(index + 1, id)))();

@@ -4,63 +4,46 @@
 // with a single step, renamed, auto-named and deleted runs. Each of the walk-
 // through's bugs 4, 6–10 has a regression check here, each feature a screenshot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import type { Browser, Page } from 'playwright-core';
-import { Store } from '../../src-main/store/store';
-import { dataPaths } from '../../src-main/service/paths';
+import type { Page } from 'playwright-core';
 import { TRAIN_COLOR, VALIDATION_COLOR } from '../../src-renderer/src/lib/curves';
 import { PARALLEL_LAYOUT } from '../../src-renderer/src/lib/hyperparams';
-import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
+import { apiCall, RESULTS, type ServeProcess } from './harness';
+import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
 import { gammaDiagnostics, recordAnalysisRun, recordSweep } from './seed-analysis';
 
 describe('analysis views in Chromium', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-analysis-'));
+  let ui: UiSession;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
   let sweep: { groupId: number; ids: number[] };
   const run = { gamma: 0, noValidation: 0, onePoint: 0, renamed: 0, autoNamed: 0, doomed: 0 };
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    const store = Store.open({ file: dataPaths(dataDir).database });
-    sweep = recordSweep(store);
-    run.gamma = recordAnalysisRun(store, {
-      name: 'lenet5 learnable gamma',
-      config: { model: { arch: 'lenet5', kernel: { type: 'gaussian', gamma: 1, learnable: true } }, epochs: 3 },
-      accuracy: 0.86,
-      scalars: gammaDiagnostics,
+    ui = await openUiSession('kerv-e2e-analysis-', (store) => {
+      sweep = recordSweep(store);
+      run.gamma = recordAnalysisRun(store, {
+        name: 'lenet5 learnable gamma',
+        config: { model: { arch: 'lenet5', kernel: { type: 'gaussian', gamma: 1, learnable: true } }, epochs: 3 },
+        accuracy: 0.86,
+        scalars: gammaDiagnostics,
+      });
+      run.noValidation = recordAnalysisRun(store, { name: 'no validation split', config: { dataset: { name: 'fashion-mnist', validationFraction: 0 } }, accuracy: 0.8 });
+      run.onePoint = recordAnalysisRun(store, { name: 'one step', config: {}, accuracy: 0.5, onlySteps: 1 });
+      run.renamed = recordAnalysisRun(store, { name: 'before rename', config: { optimizer: { lr: 0.02 } }, accuracy: 0.7, rename: 'after rename' });
+      run.autoNamed = recordAnalysisRun(store, { name: 'mlp-linear-auto', config: {}, accuracy: 0.72, autoNamed: true });
+      run.doomed = recordAnalysisRun(store, { name: 'to be deleted', config: {}, accuracy: 0.6 });
     });
-    run.noValidation = recordAnalysisRun(store, { name: 'no validation split', config: { dataset: { name: 'fashion-mnist', validationFraction: 0 } }, accuracy: 0.8 });
-    run.onePoint = recordAnalysisRun(store, { name: 'one step', config: {}, accuracy: 0.5, onlySteps: 1 });
-    run.renamed = recordAnalysisRun(store, { name: 'before rename', config: { optimizer: { lr: 0.02 } }, accuracy: 0.7, rename: 'after rename' });
-    run.autoNamed = recordAnalysisRun(store, { name: 'mlp-linear-auto', config: {}, accuracy: 0.72, autoNamed: true });
-    run.doomed = recordAnalysisRun(store, { name: 'to be deleted', config: {}, accuracy: 0.6 });
-    store.close();
-    serve = await startServe(dataDir);
-    browser = await launchChromium();
-    ({ page } = await openWorkbench(browser, serve, pageErrors));
+    ({ serve, page } = ui);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await ui?.close();
   });
 
-  /** The whole screen: the app scrolls inside <main>, so the viewport grows to its content for the picture. */
-  async function shot(name: string) {
-    for (const toast of await page.locator('.toast').all()) await toast.click().catch(() => {});
-    const height = await page.evaluate(() => Math.max(960, Math.ceil(document.querySelector('main')!.scrollHeight)));
-    await page.setViewportSize({ width: 1440, height: Math.min(height, 4000) });
-    await page.waitForTimeout(300); // charts resize on the next frame
-    await page.screenshot({ path: join(RESULTS, `${name}.png`) });
-    await page.setViewportSize({ width: 1440, height: 960 });
-  }
+  const shot = (name: string) => screenshotScreen(page, name);
 
   /** How many pixels of a chart are (close to) a colour: whether a curve is actually drawn. */
   async function pixelsOf(selector: string, hex: string): Promise<number> {
@@ -303,6 +286,6 @@ describe('analysis views in Chromium', () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(RESULTS, 'dark-mode-compare.png') });
     await page.emulateMedia({ colorScheme: 'light' });
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

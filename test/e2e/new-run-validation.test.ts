@@ -5,37 +5,27 @@
 // - run numbers are never reused: after the newest run is deleted, the next run
 //   the form creates gets a new number.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { Store } from '../../src-main/store/store';
-import { dataPaths } from '../../src-main/service/paths';
+import type { Page } from 'playwright-core';
 import { recordRun } from '../integration/server/recorded-run';
-import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
+import { apiCall, RESULTS, type ServeProcess } from './harness';
+import { openUiSession, type UiSession } from './ui-session';
 
 describe('the New Run form and run numbers in Chromium', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-newrun-'));
+  let ui: UiSession;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    const store = Store.open({ file: dataPaths(dataDir).database });
-    recordRun(store, 'first', { epochs: 2 });
-    recordRun(store, 'second', { epochs: 2 });
-    store.close();
-    serve = await startServe(dataDir);
-    browser = await launchChromium();
-    ({ page } = await openWorkbench(browser, serve, pageErrors));
+    ui = await openUiSession('kerv-e2e-newrun-', (store) => {
+      recordRun(store, 'first', { epochs: 2 });
+      recordRun(store, 'second', { epochs: 2 });
+    });
+    ({ serve, page } = ui);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await ui?.close();
   });
 
   async function openForm() {
@@ -80,7 +70,7 @@ describe('the New Run form and run numbers in Chromium', () => {
     const created = Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
     expect(created).toBe(newest + 1);
     await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 
   it("issue 14: γ takes 'auto' (the Gaussian default) or a number; anything else is named next to the field; kervNorm is a choice", async () => {
@@ -109,6 +99,6 @@ describe('the New Run form and run numbers in Chromium', () => {
     const run = await apiCall(serve, 'runs:get', { id: created });
     expect(run.config.model).toMatchObject({ kernel: { type: 'gaussian', gamma: 'auto' }, kervNorm: 'batch', kervActivation: 'arch' });
     await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -7,17 +7,15 @@
 // has reordered them and cancels everything. The run that is edited and bundled
 // is recorded straight into the store (metrics, no training).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
-import { Store } from '../../src-main/store/store';
-import { dataPaths } from '../../src-main/service/paths';
+import type { Page } from 'playwright-core';
 import { configHash } from '../../src-main/service/run-identity';
 import { parseRunConfig, type RunConfigInput } from '../../src-main/shared/run-config';
 import { recordRun } from '../integration/server/recorded-run';
-import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
+import { apiCall, RESULTS, type ServeProcess } from './harness';
+import { openUiSession, type UiSession } from './ui-session';
 
 const tiny = (name: string, epochs = 1): RunConfigInput => ({
   name,
@@ -30,37 +28,30 @@ const tiny = (name: string, epochs = 1): RunConfigInput => ({
 });
 
 describe('managing runs in Chromium', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-manage-'));
+  let ui: UiSession;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
   let blocker = 0;
   let waiting: number[] = [];
   let recorded = 0;
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    const store = Store.open({ file: dataPaths(dataDir).database });
-    store.setSettings({ concurrency: 1 });
-    recorded = recordRun(store, 'recorded run', { epochs: 2 });
-    const queue = (input: RunConfigInput) => {
-      const config = parseRunConfig(input);
-      return store.runs.insert({ name: config.name!, config, configHash: configHash(config) });
-    };
-    // 500 epochs: far longer than this file runs; it is cancelled once the queue is checked.
-    blocker = queue(tiny('blocker', 500));
-    waiting = ['queued a', 'queued b', 'queued c'].map((name) => queue(tiny(name)));
-    store.close();
-    serve = await startServe(dataDir);
-    browser = await launchChromium();
-    ({ page } = await openWorkbench(browser, serve, pageErrors));
+    ui = await openUiSession('kerv-e2e-manage-', (store) => {
+      store.setSettings({ concurrency: 1 });
+      recorded = recordRun(store, 'recorded run', { epochs: 2 });
+      const queue = (input: RunConfigInput) => {
+        const config = parseRunConfig(input);
+        return store.runs.insert({ name: config.name!, config, configHash: configHash(config) });
+      };
+      // 500 epochs: far longer than this file runs; it is cancelled once the queue is checked.
+      blocker = queue(tiny('blocker', 500));
+      waiting = ['queued a', 'queued b', 'queued c'].map((name) => queue(tiny(name)));
+    });
+    ({ serve, page } = ui);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await ui?.close();
   });
 
   const queueIds = async () => (await apiCall(serve, 'queue:get', undefined)).ids;
@@ -185,6 +176,6 @@ describe('managing runs in Chromium', () => {
     await page.setInputFiles('input[aria-label="Bundle file"]', { name: 'junk.kervrun', mimeType: 'application/octet-stream', buffer: Buffer.from('not a bundle') });
     await page.locator('.toast.error').first().waitFor();
     expect((await apiCall(serve, 'runs:list', {})).total).toBe(before + 1);
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

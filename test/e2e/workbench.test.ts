@@ -4,51 +4,35 @@
 // runs of the first ones are compared and exported later), so they run in order
 // in one browser page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { CONFUSION_GRID } from '../../src-renderer/src/lib/curves';
-import { ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, ROOT, type ServeProcess } from './harness';
+import { RESULTS, ROOT, type ServeProcess } from './harness';
+import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
 
 const STEP_TIMEOUT = 90_000;
 
 describe('workbench UI in Chromium', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-'));
+  let ui: UiSession;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
   let firstRunId = 0;
   let secondRunId = 0;
-  const pageErrors: string[] = [];
   let architecturePreview: string | null = null;
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    serve = await startServe(dataDir);
-    browser = await launchChromium();
-    ({ page } = await openWorkbench(browser, serve, pageErrors));
+    ui = await openUiSession('kerv-e2e-');
+    ({ serve, page } = ui);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    const code = await serve?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
     // The server shuts down cleanly on SIGTERM.
-    expect(code).toBe(0);
+    expect(await ui?.close()).toBe(0);
   });
 
-  /** The whole screen: the app scrolls inside <main>, so the viewport grows to its content for the picture. */
-  async function shot(name: string) {
-    // Transient notices (a previous scenario's toasts) are not part of the screen.
-    for (const toast of await page.locator('.toast').all()) await toast.click().catch(() => {});
-    const height = await page.evaluate(() => Math.max(960, Math.ceil(document.querySelector('main')!.scrollHeight)));
-    await page.setViewportSize({ width: 1440, height: Math.min(height, 4000) });
-    await page.waitForTimeout(200); // charts resize on the next frame
-    await page.screenshot({ path: join(RESULTS, `${name}.png`) });
-    await page.setViewportSize({ width: 1440, height: 960 });
-  }
+  const shot = (name: string) => screenshotScreen(page, name);
 
   async function fillField(path: string, value: string) {
     await page.fill(`[name="${path}"]`, value);
@@ -105,7 +89,7 @@ describe('workbench UI in Chromium', () => {
     });
     expect(socketError).toMatch(/401/);
     // A fresh browser profile (no cookie) gets the refusal too.
-    const stranger = await browser.newContext();
+    const stranger = await ui.browser.newContext();
     const strangerPage = await stranger.newPage();
     const response = await strangerPage.goto(`${serve.origin}/`);
     expect(response?.status()).toBe(401);
@@ -291,9 +275,9 @@ describe('workbench UI in Chromium', () => {
   it('shows the settings with the detected backend and the dataset present', async () => {
     await page.goto(`${serve.origin}/#/settings`);
     await page.waitForSelector('[data-testid="data-dir"]');
-    expect(await page.textContent('[data-testid="data-dir"]')).toBe(dataDir);
+    expect(await page.textContent('[data-testid="data-dir"]')).toBe(ui.dataDir);
     expect(await page.textContent('tr[data-dataset="fashion-mnist"]')).toContain('present');
     await shot('settings');
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

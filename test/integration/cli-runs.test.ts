@@ -135,13 +135,28 @@ describe('kerv sweep / runs / compare / export', () => {
     expect(existsSync(join(otherDir, 'runs', '1', 'checkpoint'))).toBe(true);
   });
 
-  it('rm deletes; unknown runs, fields and flags are usage errors (exit 2) with a clear message', () => {
+  it('rm deletes; a run or group not found, or an action the state forbids, exits 1 with the reason', () => {
     expect(kerv('runs', 'rm', '4').out).toContain('Deleted 1 run: 4.');
     expect(JSON.parse(kerv('runs', 'list', '--json').out).total).toBe(3);
 
+    const cases: [string[], string][] = [
+      [['runs', 'show', '99999'], 'kerv: Run 99999 not found.\n'],
+      [['runs', 'rm', '4'], 'kerv: Run 4 not found.\n'],
+      [['runs', 'resume', '1'], 'kerv: Run 1 is completed; only failed, cancelled or interrupted runs can be resumed.\n'],
+      [['compare', '1', '99'], 'kerv: Run 99 not found.\n'],
+      [['export', '--group', '7'], 'kerv: Group 7 not found.\n'],
+    ];
+    for (const [args, message] of cases) {
+      const r = kerv(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toBe(message);
+    }
+    // Nothing was changed by the refused resume.
+    expect(JSON.parse(kerv('runs', 'show', '1', '--json').out).run.status).toBe('completed');
+  });
+
+  it('unknown fields, values and flags are usage errors (exit 2) naming the field', () => {
     const cases: [string[], RegExp][] = [
-      [['runs', 'show', '42'], /Run 42 does not exist\./],
-      [['runs', 'resume', '1'], /Run 1 is completed; only failed, cancelled or interrupted runs can be resumed\./],
       [['runs', 'frobnicate'], /unknown subcommand 'frobnicate'/],
       [['runs', 'list', '--status', 'done'], /--status: 'done' is not a status/],
       [['compare', '1'], /at least two run ids/],

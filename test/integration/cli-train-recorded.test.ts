@@ -2,12 +2,13 @@
 // folder (config, environment, metrics, samples, log, checkpoints), listed by
 // `kerv runs`, exported, and resumable after Ctrl+C — through the bundled CLI in
 // child processes, on a real Fashion-MNIST subset.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/shared/table-format';
+import { trainThenCtrlC } from './interrupted-train';
 
 const KERV = resolve('out/node/kerv.js');
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-recorded-'));
@@ -65,19 +66,7 @@ describe('kerv train records its run in the workbench', () => {
   });
 
   it('Ctrl+C leaves an interrupted run that `kerv runs resume` finishes', async () => {
-    const child = spawn(
-      process.execPath,
-      [KERV, 'train', '--arch', 'lenet5', '--train-subset', '3000', '--test-subset', '100', '--epochs', '1', '--backend', 'wasm', '--data-dir', dataDir],
-      { env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (/^Epoch 1\/1 /m.test(stdout) && !child.killed) child.kill('SIGINT');
-    });
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    const { code, stdout, stderr } = await trainThenCtrlC(['--data-dir', dataDir], env());
     expect(code).toBe(130);
     expect(stdout).toContain('Recorded as run 2 in');
     expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv runs resume 2$/m);

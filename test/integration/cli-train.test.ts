@@ -1,11 +1,12 @@
 // `kerv train` as a user runs it: the bundled CLI (out/node/kerv.js, built by the
 // global setup) in a child process, on a real Fashion-MNIST subset.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { availableCores } from '../../src-main/engine/backend/cores';
+import { trainThenCtrlC } from './interrupted-train';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -89,19 +90,7 @@ describe('kerv train', () => {
 
   it('Ctrl+C stops after the current step with exit code 130 and keeps a checkpoint to resume from', async () => {
     const checkpoints = join(tmp, 'interrupted');
-    const child = spawn(
-      process.execPath,
-      ['out/node/kerv.js', 'train', '--arch', 'lenet5', '--train-subset', '3000', '--test-subset', '100', '--epochs', '1', '--backend', 'wasm', '--checkpoint-dir', checkpoints],
-      { env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (/^Epoch 1\/1 /m.test(stdout) && !child.killed) child.kill('SIGINT');
-    });
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const { code, stderr } = await trainThenCtrlC(['--checkpoint-dir', checkpoints], childEnv({}));
     expect(code).toBe(130);
     expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv train --resume /);
     const saved = readdirSync(checkpoints);

@@ -5,7 +5,7 @@ import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request } from '../workbench-session';
 import { textTable } from './runs';
 import { formatPercent } from '../../shared/format';
-import { unknownRun } from '../../service/run-identity';
+import { runNotFound } from '../../shared/errors';
 
 const usage = `Usage: kerv compare ID ID [ID ...] [options]
 
@@ -61,7 +61,7 @@ const command: CliCommand = {
     try {
       const comparison = await request(() => wb.invoke('compare:get', { ids }));
       // A typed id that does not exist is a mistake to report, not a run to skip silently.
-      if (comparison.missing.length > 0) throw new CliError(comparison.missing.map((id) => unknownRun(id).message).join(' '));
+      if (comparison.missing.length > 0) throw new CliError(comparison.missing.map((id) => runNotFound(id).message).join(' '), EXIT.failed);
       console.log(values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison));
       return EXIT.ok;
     } finally {

@@ -34,7 +34,9 @@ Options:
 ${DATA_DIR_HELP}
   -h, --help         show this help
 
-Exit codes: 0 ok, 1 a run failed, 2 bad usage or unknown run, 130 interrupted.`;
+Exit codes: 0 ok; 1 a run failed, a run or group was not found, or its state forbids the action
+(resume a completed run, delete a running one); 2 bad usage (an unknown flag, a value not
+allowed); 130 interrupted.`;
 
 /** A plain text table: columns padded to their widest cell. */
 export function textTable(header: string[], rows: string[][]): string {
@@ -166,7 +168,7 @@ async function resume(argv: string[]): Promise<number> {
     for (const id of ids) {
       const before = await request(() => wb.invoke('runs:get', { id }));
       await request(() => wb.invoke('runs:resume', { id }));
-      const after = wb.store.runs.get(id)!;
+      const after = await request(() => wb.invoke('runs:get', { id }));
       console.log(`run ${id}: queued to resume ${after.step > 0 ? `from step ${after.step}` : 'from the start (no checkpoint)'} (was ${before.status})`);
     }
     if (values.detach) return EXIT.ok;

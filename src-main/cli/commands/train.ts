@@ -201,7 +201,7 @@ async function run(argv: string[]): Promise<number> {
   const workbench = values['no-record'] ? null : await openWorkbench(values['data-dir'], { redisUrl: null });
   const recording = workbench?.recordRun(config, values.resume ? `kerv train --resume ${values.resume}` : 'kerv train') ?? null;
   // Without --checkpoint-dir a recorded run checkpoints where the workbench keeps its runs' (`kerv runs resume` finds them).
-  const checkpointDir = resumed.checkpointDir ?? (workbench && recording ? workbench.paths.checkpointDir(recording.id) : undefined);
+  const checkpointDir = resumed.checkpointDir ?? recording?.checkpointDir;
   if (checkpointDir) mkdirSync(checkpointDir, { recursive: true });
   if (workbench && recording) console.log(`Recorded as run ${recording.id} in ${workbench.paths.root}`);
   const printer = new TrainPrinter(config);

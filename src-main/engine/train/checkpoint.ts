@@ -7,6 +7,8 @@
 //   state.json                 epoch, step, Rng states, wall time so far, best validation accuracy, config
 //   manifest.json              size and sha256 of each file above (checkpoint-manifest.ts), verified before use
 //
+// Folder names and listing: checkpoint-folders.ts (tfjs-free, used by the service).
+//
 // Atomic: a checkpoint is written into a hidden temporary folder and renamed to
 // its step-N name (a fresh name, so rename(2) is atomic); only then are older ones
 // deleted, keeping the newest checkpoint and the newest epoch-boundary one. A crash
@@ -17,6 +19,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import type { RunConfig } from '../../shared/run-config';
 import type { RngState } from '../random';
+import { CHECKPOINT_STATE_FILE, CHECKPOINT_TEMP_PREFIX, checkpointFolderName, parseCheckpointFolderName } from './checkpoint-folders';
 import { verifyCheckpoint, writeCheckpointManifest } from './checkpoint-manifest';
 import type { NamedTensor } from './optimizer';
 
@@ -56,12 +59,6 @@ export interface LoadedCheckpoint {
   optimizer: NamedTensor[];
 }
 
-const CHECKPOINT_DIR = /^step-(\d+)(-partial)?$/;
-
-function checkpointDirName(step: number, partial: boolean): string {
-  return `step-${String(step).padStart(8, '0')}${partial ? '-partial' : ''}`;
-}
-
 interface CheckpointEntry {
   name: string;
   step: number;
@@ -70,9 +67,9 @@ interface CheckpointEntry {
 
 async function listCheckpoints(dir: string): Promise<CheckpointEntry[]> {
   return (await readdir(dir))
-    .map((name) => ({ name, match: CHECKPOINT_DIR.exec(name) }))
-    .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null)
-    .map(({ name, match }) => ({ name, step: Number(match[1]), partial: match[2] !== undefined }))
+    .map((name) => ({ name, parsed: parseCheckpointFolderName(name) }))
+    .filter((e): e is { name: string; parsed: { step: number; partial: boolean } } => e.parsed !== null)
+    .map(({ name, parsed }) => ({ name, ...parsed }))
     .sort((a, b) => b.step - a.step || Number(a.partial) - Number(b.partial));
 }
 
@@ -124,15 +121,15 @@ export async function saveCheckpoint(
   state: Omit<CheckpointState, 'format' | 'version' | 'savedAt'>,
 ): Promise<string> {
   await mkdir(checkpointDir, { recursive: true });
-  const name = checkpointDirName(state.step, state.batchInEpoch > 0);
-  const tmp = join(checkpointDir, `.tmp-${name}-${process.pid}-${Date.now()}`);
+  const name = checkpointFolderName(state.step, state.batchInEpoch > 0);
+  const tmp = join(checkpointDir, `${CHECKPOINT_TEMP_PREFIX}${name}-${process.pid}-${Date.now()}`);
   const finalDir = join(checkpointDir, name);
   await mkdir(tmp, { recursive: true });
   try {
     await model.save(fileSystemSaveHandler(tmp));
     await writeNamedTensors(tmp, 'optimizer', optimizerWeights);
     const full: CheckpointState = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...state, savedAt: new Date().toISOString() };
-    await writeFile(join(tmp, 'state.json'), JSON.stringify(full, null, 2));
+    await writeFile(join(tmp, CHECKPOINT_STATE_FILE), JSON.stringify(full, null, 2));
     writeCheckpointManifest(tmp);
     await rm(finalDir, { recursive: true, force: true }); // only when re-running steps already saved
     await rename(tmp, finalDir);
@@ -152,7 +149,7 @@ export async function saveCheckpoint(
 export async function findCheckpoint(path: string): Promise<string> {
   const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new Error(`resumeFrom: checkpoint folder '${path}' does not exist`);
-  const hasState = await stat(join(path, 'state.json')).then(() => true, () => false);
+  const hasState = await stat(join(path, CHECKPOINT_STATE_FILE)).then(() => true, () => false);
   if (hasState) return path;
   const entries = await listCheckpoints(path);
   if (entries.length === 0) throw new Error(`resumeFrom: '${path}' holds no checkpoint (expected state.json or step-N folders)`);
@@ -164,9 +161,9 @@ export async function readCheckpointState(path: string): Promise<{ path: string;
   const dir = await findCheckpoint(path);
   let state: CheckpointState;
   try {
-    state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+    state = JSON.parse(await readFile(join(dir, CHECKPOINT_STATE_FILE), 'utf8')) as CheckpointState;
   } catch (error) {
-    throw new Error(`resumeFrom: cannot read ${join(dir, 'state.json')}: ${(error as Error).message}`);
+    throw new Error(`resumeFrom: cannot read ${join(dir, CHECKPOINT_STATE_FILE)}: ${(error as Error).message}`);
   }
   if (state.format !== CHECKPOINT_FORMAT || state.version !== CHECKPOINT_VERSION) {
     throw new Error(`resumeFrom: '${dir}' is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} checkpoint`);

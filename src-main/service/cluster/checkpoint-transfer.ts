@@ -10,9 +10,10 @@
 // (the run keeps training; it just cannot move), and a manifest is checked
 // against the limit before anything is fetched.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { CHECKPOINT_FOLDER_NAME, CHECKPOINT_TEMP_PREFIX, isCompleteCheckpoint } from '../../engine/train/checkpoint-folders';
 import type { RunKeys } from './protocol';
 import type { RedisClient } from './redis';
 
@@ -23,13 +24,12 @@ export const DEFAULT_MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024;
 const EXPIRE_S = 7 * 24 * 3600;
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const FOLDER_NAME = /^step-\d{8}(-partial)?$/;
 
 const manifestSchema = z
   .object({
     step: z.number().int().min(0),
     epoch: z.number().int().min(0),
-    folder: z.string().regex(FOLDER_NAME),
+    folder: z.string().regex(CHECKPOINT_FOLDER_NAME),
     files: z.array(z.object({ name: z.string().regex(FILE_NAME), bytes: z.number().int().min(0), chunks: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict()).max(64),
   })
   .strict();
@@ -95,9 +95,9 @@ export async function downloadCheckpoint(
   const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
   if (total > (options.maxBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES)) throw new Error(`the checkpoint of run ${runId} in Redis is ${(total / 1e6).toFixed(1)} MB, over the limit`);
   const target = join(checkpointDir, manifest.folder);
-  if (existsSync(join(target, 'state.json'))) return { path: target, step: manifest.step, epoch: manifest.epoch };
+  if (isCompleteCheckpoint(target)) return { path: target, step: manifest.step, epoch: manifest.epoch };
   mkdirSync(checkpointDir, { recursive: true });
-  const temp = join(checkpointDir, `.tmp-fetch-${process.pid}-${manifest.step}`);
+  const temp = join(checkpointDir, `${CHECKPOINT_TEMP_PREFIX}fetch-${process.pid}-${manifest.step}`);
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp);
   try {

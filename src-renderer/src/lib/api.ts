@@ -1,8 +1,10 @@
-// The only module that knows how the UI reaches the service: Electron's preload
-// bridge (window.api, typed IPC) inside the desktop app, or a WebSocket to
-// `kerv serve` in a browser tab. Everything else imports `api` and sees the one
-// contract. Errors come back as real Errors carrying the service's message and,
-// for invalid configs, the per-field issues.
+// The only module that knows how requests and events reach the service:
+// Electron's preload bridge (window.api, typed IPC) inside the desktop app, or a
+// WebSocket to `kerv serve` in a browser tab. Everything else imports `api` and
+// sees the one contract (files travel through bundles.ts and download.ts).
+// Errors come back as ApiErrors carrying the service's message, its kind
+// (`code`: not_found, conflict, invalid_input) and, for invalid input, the
+// per-field issues.
 import type {
   ApiArg,
   ApiChannel,
@@ -15,6 +17,7 @@ import type {
   WireMessage,
   WorkbenchApi,
 } from '../../../src-main/shared/api';
+import type { ErrorCode } from '../../../src-main/shared/errors';
 
 export type Issue = { path: string; message: string };
 
@@ -22,6 +25,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly issues: Issue[] = [],
+    /** What kind of failure (not_found, conflict, invalid_input); undefined when the workbench itself failed. */
+    readonly code?: ErrorCode,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -30,7 +35,7 @@ export class ApiError extends Error {
 
 export function unwrap<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.value;
-  throw new ApiError(envelope.error.message, envelope.error.issues ?? []);
+  throw new ApiError(envelope.error.message, envelope.error.issues ?? [], envelope.error.code);
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -138,8 +143,18 @@ const socket = bridge ? null : new SocketClient(socketUrl());
 
 export const api: WorkbenchApi = bridge ? desktopClient(bridge) : socket!;
 
+/** Electron: the desktop calls answer envelopes too, unwrapped the same way. */
+function desktopCalls(raw: PreloadBridge['desktop']): DesktopBridge {
+  return {
+    saveText: async (arg) => unwrap(await raw.saveText(arg)),
+    choosePath: async (arg) => unwrap(await raw.choosePath(arg)),
+    openPath: async (arg) => unwrap(await raw.openPath(arg)),
+    onMenu: (listener) => raw.onMenu(listener),
+  };
+}
+
 /** Native dialogs and menu commands, only inside the desktop app. */
-export const desktop: DesktopBridge | null = bridge?.desktop ?? null;
+export const desktop: DesktopBridge | null = bridge ? desktopCalls(bridge.desktop) : null;
 
 export function onConnectionState(fn: (s: ConnectionState) => void): () => void {
   if (!socket) {

@@ -4,7 +4,7 @@
 // runs on the fixed sample set (flips) with the difference of two confusion matrices.
 import type { StepSeries } from '../../../src-main/shared/api';
 import type { EpochMetrics, SampleImage, SamplePrediction } from '../../../src-main/shared/progress';
-import { CURVE_GRID, lineSymbol, stepX, xAxisOption, type XAxisMode } from './curves';
+import { confusionHeatmap, CURVE_GRID, lineSymbol, stepX, xAxisOption, type XAxisMode } from './curves';
 import { downsample } from './downsample';
 import { emaSmooth } from './smoothing';
 import { formatNumber } from '../../../src-main/shared/format';
@@ -142,24 +142,11 @@ export function confusionDifference(a: readonly (readonly number[])[], b: readon
 
 /** The heatmap of a confusion difference: blue where B has more, red where A has more, labelled in percentage points. */
 export function confusionDiffOption(diff: readonly (readonly number[])[], classNames: readonly string[]): Record<string, unknown> {
-  const k = diff.length;
-  const names = classNames.length === k ? classNames : diff.map((_, i) => String(i));
-  const data: [number, number, number][] = [];
-  let max = 0;
-  diff.forEach((row, t) =>
-    row.forEach((v, p) => {
-      data.push([p, t, Math.round(v * 1000) / 10]);
-      max = Math.max(max, Math.abs(v * 100));
-    }),
-  );
   const pp = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`;
+  const { data, max, option, labelled } = confusionHeatmap(diff, classNames, (v) => Math.round(v * 1000) / 10, (v) => `${pp(v)} percentage points`);
   return {
-    animation: false,
-    grid: { left: 104, right: 16, top: 10, bottom: 70 },
-    tooltip: { formatter: (p: { value: [number, number, number] }) => `true ${names[p.value[1]]} → predicted ${names[p.value[0]]}: ${pp(p.value[2])} percentage points` },
-    xAxis: { type: 'category', data: names, name: 'predicted', nameLocation: 'middle', nameGap: 55, axisLabel: { rotate: 40, fontSize: 10 } },
-    yAxis: { type: 'category', data: names, inverse: true, name: 'true', nameLocation: 'middle', nameGap: 84, nameRotate: 90, axisLabel: { fontSize: 10 } },
-    visualMap: { min: -Math.max(1, max), max: Math.max(1, max), show: false, inRange: { color: ['#c8324f', '#f4f4f4', '#2f6fb0'] } },
-    series: [{ type: 'heatmap', data, label: { show: k <= 12, fontSize: 9, formatter: (p: { value: [number, number, number] }) => (p.value[2] === 0 ? '' : pp(p.value[2])) } }],
+    ...option,
+    visualMap: { min: -max, max, show: false, inRange: { color: ['#c8324f', '#f4f4f4', '#2f6fb0'] } },
+    series: [{ type: 'heatmap', data, label: { show: labelled, fontSize: 9, formatter: (p: { value: [number, number, number] }) => (p.value[2] === 0 ? '' : pp(p.value[2])) } }],
   };
 }

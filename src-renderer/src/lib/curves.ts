@@ -172,25 +172,36 @@ export function scalarOption(steps: StepSeries, field: 'learningRate' | 'imagesP
 /** Pixel insets of the confusion heatmap's grid (the e2e test clicks cells by position). */
 export const CONFUSION_GRID = { left: 104, right: 16, top: 10, bottom: 70 };
 
+type HeatmapCell = [predicted: number, truth: number, value: number];
+
+/**
+ * What every confusion heatmap shares (a run's, two runs' difference): the class
+ * names on both axes (true top to bottom, predicted left to right), one cell per
+ * pair at the grid the e2e test clicks, a tooltip naming the pair, and the largest
+ * |value| for the colour scale (at least 1, so an empty matrix still has one).
+ */
+export function confusionHeatmap(matrix: readonly (readonly number[])[], classNames: readonly string[], cell: (v: number) => number, valueText: (v: number) => string) {
+  const names = classNames.length === matrix.length ? classNames : matrix.map((_, i) => String(i));
+  const data = matrix.flatMap((row, t) => row.map((v, p): HeatmapCell => [p, t, cell(v)]));
+  const max = data.reduce((m, d) => Math.max(m, Math.abs(d[2])), 1);
+  const option = {
+    animation: false,
+    grid: { ...CONFUSION_GRID },
+    tooltip: { formatter: (p: { value: HeatmapCell }) => `true ${names[p.value[1]]} → predicted ${names[p.value[0]]}: ${valueText(p.value[2])}` },
+    xAxis: { type: 'category', data: names, name: 'predicted', nameLocation: 'middle', nameGap: 55, axisLabel: { rotate: 40, fontSize: 10 } },
+    yAxis: { type: 'category', data: names, inverse: true, name: 'true', nameLocation: 'middle', nameGap: 84, nameRotate: 90, axisLabel: { fontSize: 10 } },
+  };
+  return { data, max, option, labelled: matrix.length <= 12 };
+}
+
 /** Confusion matrix heatmap: rows = true class (top to bottom), columns = predicted. */
 export function confusionOption(confusion: number[][], classNames: readonly string[]): Record<string, unknown> {
-  const k = confusion.length;
-  const names = classNames.length === k ? classNames : confusion.map((_, i) => String(i));
-  const data: [number, number, number][] = [];
-  let max = 0;
-  confusion.forEach((row, t) =>
-    row.forEach((count, p) => {
-      data.push([p, t, count]);
-      max = Math.max(max, count);
-    }),
-  );
+  const { data, max, option, labelled } = confusionHeatmap(confusion, classNames, (count) => count, String);
   return {
-    animation: false,
-    grid: { left: CONFUSION_GRID.left, right: CONFUSION_GRID.right, top: CONFUSION_GRID.top, bottom: CONFUSION_GRID.bottom },
-    tooltip: { formatter: (p: { value: [number, number, number] }) => `true ${names[p.value[1]]} → predicted ${names[p.value[0]]}: ${p.value[2]}` },
-    xAxis: { type: 'category', data: names, name: 'predicted', nameLocation: 'middle', nameGap: 55, axisLabel: { rotate: 40, fontSize: 10 }, splitArea: { show: true } },
-    yAxis: { type: 'category', data: names, inverse: true, name: 'true', nameLocation: 'middle', nameGap: 84, nameRotate: 90, axisLabel: { fontSize: 10 }, splitArea: { show: true } },
-    visualMap: { min: 0, max: Math.max(1, max), show: false, inRange: { color: ['#f4f7fb', '#2f6fb0'] } },
-    series: [{ type: 'heatmap', data, label: { show: k <= 12, fontSize: 10 }, emphasis: { itemStyle: { borderColor: '#222', borderWidth: 1 } } }],
+    ...option,
+    xAxis: { ...option.xAxis, splitArea: { show: true } },
+    yAxis: { ...option.yAxis, splitArea: { show: true } },
+    visualMap: { min: 0, max, show: false, inRange: { color: ['#f4f7fb', '#2f6fb0'] } },
+    series: [{ type: 'heatmap', data, label: { show: labelled, fontSize: 10 }, emphasis: { itemStyle: { borderColor: '#222', borderWidth: 1 } } }],
   };
 }

@@ -3,21 +3,21 @@
 // must end up holding every run, complete, with contiguous curves.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointsOnDisk } from '../../../src-main/service/checkpoints';
+import { checkpointsOnDisk } from '../../../src-main/engine/train/checkpoint-folders';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../../src-main/shared/api';
 import { createRedisClient } from '../../../src-main/service/cluster/redis';
 import type { Workbench } from '../../../src-main/service/workbench';
 import { Store } from '../../../src-main/store/store';
 import { ensureRendererBuilt } from '../../e2e/harness';
-import { contiguous, openTestBench, tinyConfig, type TestBench } from '../service/helpers';
+import { contiguous, openTestBench, storeOf, tinyConfig, type TestBench } from '../service/helpers';
 import { spawnKerv, startRedis, startWorker, tempDir, waitFor, type KervProcess, type RedisInstance } from './helpers';
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
 
 async function settled(wb: Workbench, ids: number[]): Promise<Map<number, { status: RunStatus; error: string | null }>> {
-  await waitFor(`runs ${ids.join(', ')} to finish`, () => ids.every((id) => FINAL.includes(wb.store.runs.get(id)!.status)), 240_000);
-  return new Map(ids.map((id) => [id, { status: wb.store.runs.get(id)!.status, error: wb.store.runs.get(id)!.error }]));
+  await waitFor(`runs ${ids.join(', ')} to finish`, () => ids.every((id) => FINAL.includes(storeOf(wb).runs.get(id)!.status)), 240_000);
+  return new Map(ids.map((id) => [id, { status: storeOf(wb).runs.get(id)!.status, error: storeOf(wb).runs.get(id)!.error }]));
 }
 
 /** A run long enough (3 epochs of ~110 steps) to be hit mid-epoch by a fault. */
@@ -25,9 +25,9 @@ function longerConfig() {
   return tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 2000, testSubset: 200 }, batchSize: 16, epochs: 3 });
 }
 
-function expectCompleteCurve(wb: { store: Store }, id: number): void {
-  const run = wb.store.runs.get(id)!;
-  const metrics = wb.store.metrics.metrics(id);
+function expectCompleteCurve(store: Store, id: number): void {
+  const run = store.runs.get(id)!;
+  const metrics = store.metrics.metrics(id);
   expect(run.totalSteps).toBeGreaterThan(0);
   expect(metrics.steps.step).toHaveLength(run.totalSteps!);
   expect(contiguous(metrics.steps.step)).toBe(true);
@@ -80,18 +80,18 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     for (const id of runIds) expect(outcome.get(id), `run ${id}`).toEqual({ status: 'completed', error: null });
     const machines = new Set<string>();
     for (const id of runIds) {
-      expectCompleteCurve(wb, id);
+      expectCompleteCurve(storeOf(wb), id);
       const detail = await wb.invoke('runs:get', { id });
       expect(['alpha', 'beta']).toContain(detail.ranOn);
       machines.add(detail.ranOn!);
       expect(detail.environment?.backend).toBe('wasm');
-      expect(wb.store.metrics.samples(id).length).toBeGreaterThan(0);
+      expect(storeOf(wb).metrics.samples(id).length).toBeGreaterThan(0);
       // The checkpoint came back to the coordinator's own run folder.
       const checkpoints = checkpointsOnDisk(wb.paths.checkpointDir(id));
       expect(checkpoints.length).toBeGreaterThan(0);
       const home = bench.dir;
       expect(checkpoints.every((c) => c.path.startsWith(home))).toBe(true);
-      expect(wb.store.runs.logs(id).some((l) => l.message.includes(`on worker ${detail.ranOn}`))).toBe(true);
+      expect(storeOf(wb).runs.logs(id).some((l) => l.message.includes(`on worker ${detail.ranOn}`))).toBe(true);
     }
     expect([...machines].sort()).toEqual(['alpha', 'beta']);
     const status = await wb.invoke('cluster:status', undefined);
@@ -106,18 +106,18 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
     // Past the first epoch's checkpoint (which reached the coordinator), in the middle of the second epoch.
     const checkpoint = await waitFor('the first checkpoint to reach the coordinator', () => checkpointsOnDisk(wb.paths.checkpointDir(id)).at(-1) ?? null);
-    await waitFor('steps after the checkpoint', () => wb.store.runs.get(id)!.step > checkpoint.step + 5);
-    const first = wb.store.cluster.worker(id) as 'alpha' | 'beta';
+    await waitFor('steps after the checkpoint', () => storeOf(wb).runs.get(id)!.step > checkpoint.step + 5);
+    const first = storeOf(wb).cluster.worker(id) as 'alpha' | 'beta';
     const other = first === 'alpha' ? 'beta' : 'alpha';
-    const stepAtKill = wb.store.runs.get(id)!.step;
-    expect(stepAtKill).toBeLessThan(wb.store.runs.get(id)!.totalSteps!);
+    const stepAtKill = storeOf(wb).runs.get(id)!.step;
+    expect(stepAtKill).toBeLessThan(storeOf(wb).runs.get(id)!.totalSteps!);
     workers[first]!.child.kill('SIGKILL');
 
     const outcome = await settled(wb, [id]);
     expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
-    expectCompleteCurve(wb, id);
-    expect(wb.store.cluster.worker(id)).toBe(other);
-    const logs = wb.store.runs.logs(id).map((l) => l.message);
+    expectCompleteCurve(storeOf(wb), id);
+    expect(storeOf(wb).cluster.worker(id)).toBe(other);
+    const logs = storeOf(wb).runs.logs(id).map((l) => l.message);
     const resumedAt = logs.map((m) => new RegExp(`continues on worker ${other} from the checkpoint at step (\\d+)`).exec(m)).find(Boolean);
     expect(resumedAt, logs.join('\n')).toBeTruthy();
     // It resumed from a checkpoint behind the step where the first worker died: that stretch was trained again, once.
@@ -130,13 +130,13 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
     const wb = bench.wb;
     const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-    await waitFor('the run to train', () => wb.store.runs.get(id)!.step > 20);
+    await waitFor('the run to train', () => storeOf(wb).runs.get(id)!.step > 20);
     await redis.stop();
     await waitFor('the coordinator to notice', async () => !(await wb.invoke('cluster:status', undefined)).connected);
     await redis.start();
     const outcome = await settled(wb, [id]);
     expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
-    expectCompleteCurve(wb, id);
+    expectCompleteCurve(storeOf(wb), id);
     expect((await wb.invoke('cluster:status', undefined)).connected).toBe(true);
   }, 300_000);
 
@@ -150,33 +150,33 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     try {
       // Handed over while no worker is up; then Redis says the run trained on other data.
       const refused = (await wb.invoke('runs:start', { config: tinyConfig() as never })).id;
-      const cid = wb.store.cluster.state('coordinator-id');
+      const cid = storeOf(wb).cluster.state('coordinator-id');
       await waitFor('the job in the queue', async () => Number(await probe.call('EXISTS', `bull:kerv-runs:${cid}-run-${refused}-d1`)) === 1);
       await probe.call('SET', `kerv:${cid}:run:${refused}:fingerprint`, 'not-the-same-data');
       const worker = await startWorker(own.url, 'gamma');
       processes.push(worker);
       await settled(wb, [refused]);
-      const run = wb.store.runs.get(refused)!;
+      const run = storeOf(wb).runs.get(refused)!;
       expect(run.status).toBe('failed');
       expect(run.error).toMatch(/worker gamma refused run \d+: its fashion-mnist data has fingerprint \w+, but the run trained on data with fingerprint not-the-same-data/);
-      expect(wb.store.metrics.metrics(refused).steps.step).toHaveLength(0);
+      expect(storeOf(wb).metrics.metrics(refused).steps.step).toHaveLength(0);
 
       const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-      await waitFor('the run to train on the worker', () => wb.store.runs.get(id)!.step > 5);
+      await waitFor('the run to train on the worker', () => storeOf(wb).runs.get(id)!.step > 5);
       await wb.invoke('runs:cancel', { id });
       await settled(wb, [id]);
-      expect(wb.store.runs.get(id)!.status).toBe('cancelled');
-      expect(wb.store.runs.get(id)!.step).toBeLessThan(wb.store.runs.get(id)!.totalSteps!);
+      expect(storeOf(wb).runs.get(id)!.status).toBe('cancelled');
+      expect(storeOf(wb).runs.get(id)!.step).toBeLessThan(storeOf(wb).runs.get(id)!.totalSteps!);
       await waitFor('the worker to say so', () => worker.output().includes(`run ${id} cancelled by the coordinator`));
 
       // This Redis keeps nothing on disk: restarted, it forgets the job of a training run. The run becomes resumable, not stuck.
       const lost = (await wb.invoke('runs:start', { config: longerConfig() as never })).id;
-      await waitFor('the run to train on the worker', () => wb.store.runs.get(lost)!.step > 5);
+      await waitFor('the run to train on the worker', () => storeOf(wb).runs.get(lost)!.step > 5);
       await own.stop();
       await own.start();
       await settled(wb, [lost]);
-      expect(wb.store.runs.get(lost)!.status).toBe('interrupted');
-      expect(wb.store.runs.get(lost)!.error).toMatch(/Redis no longer holds this run's job .*resume the run/);
+      expect(storeOf(wb).runs.get(lost)!.status).toBe('interrupted');
+      expect(storeOf(wb).runs.get(lost)!.error).toMatch(/Redis no longer holds this run's job .*resume the run/);
     } finally {
       probe.disconnect();
       await bench.dispose();
@@ -242,7 +242,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
       await waitFor('all four runs to finish', () => ids.every((id) => FINAL.includes(store.runs.get(id)!.status)), 240_000);
       for (const id of ids) {
         expect({ id, status: store.runs.get(id)!.status, error: store.runs.get(id)!.error }).toEqual({ id, status: 'completed', error: null });
-        expectCompleteCurve({ store }, id);
+        expectCompleteCurve(store, id);
       }
     } finally {
       probe.disconnect();

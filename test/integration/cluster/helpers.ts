@@ -1,13 +1,23 @@
-// Real parts for the cluster tests: private redis-server instances on free ports
-// and real `kerv worker` / `kerv serve` processes with their own data folders.
+// Real parts for the cluster tests (and the cluster benchmark, bench/cluster-bench.ts):
+// private redis-server instances on free ports and real `kerv worker` / `kerv serve`
+// processes with their own data folders. No vitest here, so the benchmark bundles it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { probeRedis } from '../../../src-main/service/cluster/redis';
 
-export const ROOT = join(import.meta.dirname, '..', '..', '..');
+/** The repository: the nearest folder above this module with a package.json (this file also runs bundled into out/node). */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const ROOT = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
 const KERV = join(ROOT, 'out/node/kerv.js');
 
 export function freePort(): Promise<number> {
@@ -108,10 +118,14 @@ export function spawnKerv(args: string[], dataDir: string, env: Record<string, s
   };
 }
 
-/** A `kerv worker` on its own data folder; resolves once it takes runs. */
-export async function startWorker(redisUrl: string, name: string, extra: string[] = []): Promise<KervProcess> {
+/**
+ * A `kerv worker` on its own data folder; resolves once it takes runs. Tests pass
+ * a short --stall-timeout (a killed worker's runs move on in seconds); the
+ * cluster benchmark passes none, to measure the defaults.
+ */
+export async function startWorker(redisUrl: string, name: string, extra: string[] = ['--stall-timeout', '4']): Promise<KervProcess> {
   const dataDir = mkdtempSync(join(os.tmpdir(), `kerv-worker-${name}-`));
-  const worker = spawnKerv(['worker', '--redis', redisUrl, '--name', name, '--stall-timeout', '4', ...extra], dataDir);
+  const worker = spawnKerv(['worker', '--redis', redisUrl, '--name', name, ...extra], dataDir);
   await Promise.race([
     waitFor(`worker ${name} to start`, () => /taking runs/.test(worker.output()), 60_000),
     worker.exited.then((code) => {

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { startServer, type RunningServer } from '../../../src-main/server/server';
 import { Workbench } from '../../../src-main/service/workbench';
 import { recordRun } from './recorded-run';
+import { storeOf } from '../service/helpers';
 
 describe('bundle routes of kerv serve', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kerv-bundle-http-'));
@@ -22,8 +23,8 @@ describe('bundle routes of kerv serve', () => {
   beforeAll(async () => {
     // No queue: nothing trains here, the run is recorded straight into the store.
     wb = await Workbench.open({ dataDir: dir, appVersion: '0.0.0-test', startQueue: false });
-    recorded = recordRun(wb.store, 'bundled', { epochs: 2 });
-    wb.store.transaction(() => wb.store.runs.update(recorded, { tags: ['paper'], notes: 'keep' }));
+    recorded = recordRun(storeOf(wb), 'bundled', { epochs: 2 });
+    storeOf(wb).transaction(() => storeOf(wb).runs.update(recorded, { tags: ['paper'], notes: 'keep' }));
     server = await startServer({ api: wb, staticDir: dir });
     origin = new URL(server.url).origin;
   });
@@ -70,8 +71,8 @@ describe('bundle routes of kerv serve', () => {
     expect(badIds.status).toBe(400);
     expect(((await badIds.json()) as { error: { message: string } }).error.message).toMatch(/'ids'/);
     const unknown = await fetch(`${origin}/api/bundle?ids=999`, { headers: auth() });
-    expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/Run 999 does not exist/);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { message: string; code: string } }).error).toEqual({ message: 'Run 999 not found.', code: 'not_found' });
 
     const before = (await wb.invoke('runs:list', {})).total;
     const crossSite = await fetch(`${origin}/api/bundle`, { method: 'POST', headers: { ...auth(), Origin: 'http://evil.example' }, body: 'x' });

@@ -9,23 +9,17 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startServer, CONTENT_SECURITY_POLICY, type RunningServer } from '../../../src-main/server/server';
+import { runNotFound } from '../../../src-main/shared/errors';
+import { ConfigError } from '../../../src-main/shared/run-config';
 import { API_EVENT_NAMES, type ApiEventName, type ApiEvents, type WireMessage, type WorkbenchApi } from '../../../src-main/shared/api';
-
-class ValidationError extends Error {
-  constructor(
-    message: string,
-    readonly issues: { path: string; message: string }[],
-  ) {
-    super(message);
-  }
-}
 
 function makeService() {
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const api: WorkbenchApi = {
     async invoke(channel, arg) {
+      if (channel === 'runs:get' && (arg as { id: number }).id === 99999) throw runNotFound(99999);
       if (channel === 'runs:get') return { id: (arg as { id: number }).id, name: 'run' } as never;
-      if (channel === 'runs:start') throw new ValidationError('Invalid run config: epochs: too small', [{ path: 'epochs', message: 'too small' }]);
+      if (channel === 'runs:start') throw new ConfigError('Invalid run config: epochs: too small', [{ path: 'epochs', message: 'too small' }]);
       throw new Error(`not in this test: ${channel}`);
     },
     on(event, listener) {
@@ -146,12 +140,16 @@ describe('kerv serve transport', () => {
       const invalid = nextMessage(ws, (m) => m.kind === 'response' && m.id === 2);
       ws.send(JSON.stringify({ id: 2, channel: 'runs:start', arg: { config: { epochs: 0 } } }));
       expect(await invalid).toMatchObject({
-        envelope: { ok: false, error: { message: 'Invalid run config: epochs: too small', issues: [{ path: 'epochs', message: 'too small' }] } },
+        envelope: { ok: false, error: { message: 'Invalid run config: epochs: too small', code: 'invalid_input', issues: [{ path: 'epochs', message: 'too small' }] } },
       });
+
+      const missing = nextMessage(ws, (m) => m.kind === 'response' && m.id === 4);
+      ws.send(JSON.stringify({ id: 4, channel: 'runs:get', arg: { id: 99999 } }));
+      expect(await missing).toEqual({ kind: 'response', id: 4, envelope: { ok: false, error: { message: 'Run 99999 not found.', code: 'not_found' } } });
 
       const unknown = nextMessage(ws, (m) => m.kind === 'response' && m.id === 3);
       ws.send(JSON.stringify({ id: 3, channel: 'fs:readFile', arg: '/etc/passwd' }));
-      expect(await unknown).toMatchObject({ envelope: { ok: false, error: { message: 'Unknown channel "fs:readFile"' } } });
+      expect(await unknown).toMatchObject({ envelope: { ok: false, error: { message: 'Unknown channel "fs:readFile"', code: 'invalid_input' } } });
 
       const event = nextMessage(ws, (m) => m.kind === 'event');
       service.emit('run:status', { id: 7, status: 'completed', error: null });

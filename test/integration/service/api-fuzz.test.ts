@@ -23,6 +23,7 @@ import { Workbench } from '../../../src-main/service/workbench';
 import { API_CHANNELS, type ApiChannel, type Envelope, type WireMessage } from '../../../src-main/shared/api';
 import { invokeToEnvelope } from '../../../src-main/shared/envelope';
 import { recordRun } from '../server/recorded-run';
+import { storeOf } from './helpers';
 
 const REQUESTS = 10_000;
 const WIRE_FRAMES = 1_000;
@@ -109,8 +110,8 @@ describe('API contract under arbitrary input', () => {
     mkdirSync(staticDir, { recursive: true });
     writeFileSync(join(staticDir, 'index.html'), '<!doctype html>');
     wb = await Workbench.open({ dataDir, appVersion: '0.0.0-test', startQueue: false });
-    recordRun(wb.store, 'a', { epochs: 2 });
-    recordRun(wb.store, 'b', { epochs: 2 });
+    recordRun(storeOf(wb), 'a', { epochs: 2 });
+    recordRun(storeOf(wb), 'b', { epochs: 2 });
     await wb.invoke('runs:exportBundle', { ids: [1], path: 'fuzz.kervrun' });
     server = await startServer({ api: wb, staticDir });
   });
@@ -149,7 +150,7 @@ describe('API contract under arbitrary input', () => {
 
     // Still answering, the file sound, nothing written outside the data folder.
     expect((await wb.invoke('runs:list', {})).total).toBeGreaterThan(0);
-    expect(wb.store.integrityCheck()).toBe('ok');
+    expect(storeOf(wb).integrityCheck()).toBe('ok');
     expect(filesUnder(sandbox).filter((f) => !f.startsWith(dataDir + sep) && !f.startsWith(staticDir + sep))).toEqual([]);
     expect(existsSync('/tmp/kerv-fuzz-escape')).toBe(false);
     // Relative paths resolve inside the data folder, never against the process's working directory.
@@ -174,7 +175,7 @@ describe('API contract under arbitrary input', () => {
     await expect.poll(() => responses.size, { timeout: 120_000, interval: 50 }).toBe(WIRE_FRAMES + 1);
     expect(responses.get(WIRE_FRAMES + 1)!.ok).toBe(true);
     ws.close();
-    expect(wb.store.integrityCheck()).toBe('ok');
+    expect(storeOf(wb).integrityCheck()).toBe('ok');
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
   });
 });

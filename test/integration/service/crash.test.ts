@@ -7,7 +7,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../../src-main/store/store';
-import { contiguous, openTestBench, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
+import { contiguous, openTestBench, storeOf, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
 
 const KERV = resolve('out/node/kerv.js');
 
@@ -88,7 +88,7 @@ describe('crash safety', () => {
 
     bench = await openTestBench({ startQueue: false }, dir);
     const { wb } = bench;
-    expect(wb.store.integrityCheck()).toBe('ok');
+    expect(storeOf(wb).integrityCheck()).toBe('ok');
     expect(wb.recoveredRunIds).toEqual([1]);
     const run = await wb.invoke('runs:get', { id: 1 });
     expect(run.status).toBe('interrupted');
@@ -145,7 +145,7 @@ describe('crash safety', () => {
     const { wb, launcher } = bench;
     const { id } = await wb.invoke('runs:start', { config: slowerConfig() });
     await waitForProgress(wb, id, (e) => e.steps.length > 0);
-    const db = (wb.store as unknown as { db: { pragma(s: string, o?: object): unknown; prepare(s: string): { get(...a: unknown[]): unknown } } }).db;
+    const db = (storeOf(wb) as unknown as { db: { pragma(s: string, o?: object): unknown; prepare(s: string): { get(...a: unknown[]): unknown } } }).db;
     const storedStatus = () => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status;
     db.pragma('query_only = 1'); // from now on every write fails, the run's end included
     const exited = new Promise<void>((resolveExit) => launcher.handles[0].onExit(() => resolveExit()));
@@ -162,7 +162,7 @@ describe('crash safety', () => {
     await expect.poll(storedStatus, { timeout: 60_000, interval: 200 }).toBe('failed');
     await bench.reopen({ startQueue: false });
     expect(bench.wb.recoveredRunIds).toEqual([]);
-    expect(bench.wb.store.runs.get(id)!.error).toMatch(/could not record progress/);
+    expect(storeOf(bench.wb).runs.get(id)!.error).toMatch(/could not record progress/);
   });
 
   it('a full disk fails the run with a clear reason and no corrupted database', async () => {
@@ -176,10 +176,10 @@ describe('crash safety', () => {
     const { wb } = bench;
     const { id } = await wb.invoke('runs:start', { config: tinyConfig({ epochs: 2, sampleCount: 64 }) });
     expect(await waitForStatus(wb, id, ['failed', 'completed'])).toBe('failed');
-    const run = wb.store.runs.get(id)!;
+    const run = storeOf(wb).runs.get(id)!;
     expect(run.error).toMatch(/could not record progress: .*disk is full/);
     await bench.reopen({ maxPageCount: undefined });
-    expect(bench.wb.store.integrityCheck()).toBe('ok');
-    expect(bench.wb.store.runs.get(id)!.status).toBe('failed');
+    expect(storeOf(bench.wb).integrityCheck()).toBe('ok');
+    expect(storeOf(bench.wb).runs.get(id)!.status).toBe('failed');
   });
 });

@@ -7,6 +7,13 @@ import type { ApiEvents, RunStatus } from '../../../src-main/shared/api';
 import type { RunConfigInput } from '../../../src-main/shared/run-config';
 import { Workbench, type WorkbenchOptions } from '../../../src-main/service/workbench';
 import { forkLauncher, type WorkerHandle, type WorkerLauncher } from '../../../src-main/service/worker/launcher';
+import type { Store } from '../../../src-main/store/store';
+
+/**
+ * The workbench's store, for tests and benchmarks that check what was recorded
+ * beneath the contract (integrity, cluster bookkeeping). Adapters never see it.
+ */
+export const storeOf = (wb: Workbench): Store => wb['store'];
 
 /** A run that trains in a few seconds on 2 cores: a quarter-width MLP on 500 Fashion-MNIST images. */
 export function tinyConfig(overrides: RunConfigInput = {}): RunConfigInput {
@@ -74,7 +81,7 @@ export async function openTestBench(options: Partial<WorkbenchOptions> = {}, dir
 /** Resolves when the run reaches one of the statuses (checked against the store, then events). */
 export function waitForStatus(wb: Workbench, id: number, statuses: RunStatus[]): Promise<RunStatus> {
   return new Promise((resolve) => {
-    const current = wb.store.runs.get(id)?.status;
+    const current = storeOf(wb).runs.get(id)?.status;
     if (current && statuses.includes(current)) return resolve(current);
     const off = wb.on('run:status', (e) => {
       if (e.id === id && statuses.includes(e.status)) {

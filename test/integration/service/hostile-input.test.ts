@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Workbench } from '../../../src-main/service/workbench';
 import { setLimit } from '../../../src-main/shared/limits';
 import { recordRun } from '../server/recorded-run';
+import { storeOf } from './helpers';
 import { writeCheckpointManifest } from '../../../src-main/engine/train/checkpoint-manifest';
 import { parseRunConfig } from '../../../src-main/shared/run-config';
 import { configHash } from '../../../src-main/service/run-identity';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(os.tmpdir(), 'kerv-hostile-'));
   dataDir = join(root, 'data');
   wb = await Workbench.open({ dataDir, appVersion: '0.0.0-test', startQueue: false });
-  recorded = recordRun(wb.store, 'bundled', { epochs: 2 });
+  recorded = recordRun(storeOf(wb), 'bundled', { epochs: 2 });
 });
 
 afterAll(async () => {
@@ -272,11 +273,11 @@ describe('finding 8: checkpoints are verified before resume deletes anything', (
   /** A failed run with 20 recorded steps and a checkpoint (state + weights + manifest) at each given step. */
   function failedRunWithCheckpoints(checkpointSteps: number[]): { id: number; dir: (step: number) => string } {
     const config = parseRunConfig({ model: { arch: 'mlp' } });
-    const id = wb.store.runs.insert({ name: 'ckpt', config, configHash: configHash(config) });
-    wb.store.transaction(() => wb.store.runs.transition(id, 'running'));
+    const id = storeOf(wb).runs.insert({ name: 'ckpt', config, configHash: configHash(config) });
+    storeOf(wb).transaction(() => storeOf(wb).runs.transition(id, 'running'));
     const steps = Array.from({ length: 20 }, (_, i) => ({ step: i + 1, epoch: i < 10 ? 1 : 2, loss: 1, accuracy: 0.5, learningRate: 0.01, imagesPerSecond: 1, wallTimeMs: i }));
-    wb.store.writeProgress(id, [{ type: 'steps', steps }]);
-    wb.store.transaction(() => wb.store.runs.transition(id, 'failed', { error: 'worker process was killed (SIGKILL) at step 20' }));
+    storeOf(wb).writeProgress(id, [{ type: 'steps', steps }]);
+    storeOf(wb).transaction(() => storeOf(wb).runs.transition(id, 'failed', { error: 'worker process was killed (SIGKILL) at step 20' }));
     const dir = (step: number) => join(dataDir, 'runs', String(id), 'checkpoint', `step-${String(step).padStart(8, '0')}`);
     for (const step of checkpointSteps) {
       mkdirSync(dir(step), { recursive: true });

@@ -2,7 +2,7 @@
 // real (tiny) models on the real Fashion-MNIST files.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { contiguous, openTestBench, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
+import { contiguous, openTestBench, storeOf, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
 
 let bench: TestBench | undefined;
 afterEach(async () => {
@@ -11,6 +11,24 @@ afterEach(async () => {
 });
 
 describe('run lifecycle', () => {
+  it("a run whose config says 'auto' trains on the settings' backend, handed to its worker (the service's environment is untouched)", async () => {
+    const before = process.env.KERV_BACKEND;
+    // KERV_BACKEND, when a user sets it, wins over the settings: this test needs it unset in the workers too.
+    delete process.env.KERV_BACKEND;
+    try {
+      bench = await openTestBench();
+      const { wb, events } = bench;
+      await wb.invoke('settings:set', { backend: 'cpu' });
+      const { id } = await wb.invoke('runs:start', { config: tinyConfig({ backend: 'auto', dataset: { name: 'fashion-mnist', trainSubset: 200, testSubset: 100 } }) });
+      expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
+      expect(events['run:started'].find((e) => e.id === id)!.environment.backend).toBe('cpu');
+      expect((await wb.invoke('runs:get', { id })).config.backend).toBe('auto');
+      expect(process.env.KERV_BACKEND).toBeUndefined();
+    } finally {
+      if (before !== undefined) process.env.KERV_BACKEND = before;
+    }
+  });
+
   it('trains a run queued → running → completed and records metrics, samples and metadata', async () => {
     bench = await openTestBench();
     const { wb, events } = bench;
@@ -78,12 +96,12 @@ describe('run lifecycle', () => {
     const b = (await wb.invoke('runs:start', { config: tinyConfig({ seed: 1 }) })).id;
     let bothRunning = false;
     wb.on('run:status', () => {
-      if (wb.store.runs.get(a)!.status === 'running' && wb.store.runs.get(b)!.status === 'running') bothRunning = true;
+      if (storeOf(wb).runs.get(a)!.status === 'running' && storeOf(wb).runs.get(b)!.status === 'running') bothRunning = true;
     });
     wb.startQueue();
     await wb.whenIdle();
     expect(bothRunning).toBe(true);
-    expect([wb.store.runs.get(a)!.status, wb.store.runs.get(b)!.status]).toEqual(['completed', 'completed']);
+    expect([storeOf(wb).runs.get(a)!.status, storeOf(wb).runs.get(b)!.status]).toEqual(['completed', 'completed']);
     expect((await wb.invoke('settings:get', undefined)).concurrency).toBe(2);
   });
 
@@ -146,7 +164,7 @@ describe('run lifecycle', () => {
     expect(existsSync(wb.paths.runDir(id))).toBe(true);
     await wb.invoke('runs:delete', { ids: [id] });
     expect(existsSync(wb.paths.runDir(id))).toBe(false);
-    await expect(wb.invoke('runs:get', { id })).rejects.toThrow(`Run ${id} does not exist.`);
+    await expect(wb.invoke('runs:get', { id })).rejects.toMatchObject({ code: 'not_found', message: `Run ${id} not found.` });
   });
 
   it('fails a run whose training throws with the engine’s message, and rejects bad requests naming the field', async () => {
@@ -158,7 +176,7 @@ describe('run lifecycle', () => {
 
     await expect(wb.invoke('runs:start', { config: { model: { arch: 'vgg' } } as never })).rejects.toThrow(/model\.arch: must be one of/);
     await expect(wb.invoke('runs:get', { id: 0 } as never)).rejects.toThrow(/id/);
-    await expect(wb.invoke('runs:resume', { id: 999 })).rejects.toThrow('Run 999 does not exist.');
-    await expect(wb.invoke('runs:cancel', { id })).rejects.toThrow(/is failed; it cannot become cancelled/);
+    await expect(wb.invoke('runs:resume', { id: 999 })).rejects.toMatchObject({ code: 'not_found', message: 'Run 999 not found.' });
+    await expect(wb.invoke('runs:cancel', { id })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/is failed; it cannot become cancelled/) });
   });
 });

@@ -100,7 +100,7 @@ describe('workbench requests', () => {
     const parsed = JSON.parse(table.text);
     expect(parsed.rows.map((r: { n: number }) => r.n)).toEqual([3, 3, 3]);
     expect(table).toMatchObject({ mime: 'application/json', extension: 'json' });
-    await expect(wb.invoke('export:table', { groupIds: [99], format: 'csv' })).rejects.toThrow('Group 99 does not exist.');
+    await expect(wb.invoke('export:table', { groupIds: [99], format: 'csv' })).rejects.toMatchObject({ code: 'not_found', message: 'Group 99 not found.' });
     await expect(wb.invoke('sweeps:start', { base: {}, grid: { 'model.kernel.type': [] } })).rejects.toThrow(/grid/);
   });
 

@@ -8,7 +8,7 @@ import type { ConvVariant } from '../../../bench/options';
 
 function engine(variant: ConvVariant, medianStepMs: number): EngineResult {
   return {
-    variant, backend: 'wasm', device: 'test CPU', threads: 1, stepMs: [medianStepMs], medianStepMs,
+    variant, backend: 'wasm', device: 'test CPU', threads: 1, parallel: 'none', stepMs: [medianStepMs], medianStepMs,
     peakTensorBytes: 10 * 1024 * 1024, residentTensorBytes: 0, rssBytes: 0, maxRssBytes: 200 * 1024 * 1024,
     profile: { forwardMs: 1, backwardMs: 2, forwardKernels: [{ name: 'Conv2D', ms: 1, calls: 3 }], backwardKernels: [{ name: 'Tile', ms: 2, calls: 3 }] },
     finalLoss: 2.3,
@@ -19,8 +19,8 @@ function torch(variant: TorchResult['variant'], threads: number, medianStepMs: n
   return { variant, threads, torchVersion: '1.13', stepMs: [medianStepMs], medianStepMs, maxRssBytes: 1, finalLoss: 2.3 };
 }
 
-function lenet(implementation: LenetResult['implementation'], threads: number, epochMs: number, testAccuracy: number): LenetResult {
-  return { implementation, threads, epochMs, testAccuracy, version: implementation === 'ours' ? 'tfjs 4.22.0' : 'PyTorch 1.13' };
+function lenet(implementation: LenetResult['implementation'], threads: number, epochMs: number, testAccuracy: number, parallel: LenetResult['parallel'] = threads > 1 ? 'data' : 'none'): LenetResult {
+  return { implementation, threads, epochMs, testAccuracy, version: implementation === 'ours' ? 'tfjs 4.22.0' : 'PyTorch 1.13', ...(implementation === 'ours' ? { parallel } : {}) };
 }
 
 function results(engineRows: EngineResult[], torchRows: TorchResult[], lenetRows: LenetResult[] = []): BenchResults {
@@ -31,7 +31,6 @@ function results(engineRows: EngineResult[], torchRows: TorchResult[], lenetRows
     torch: torchRows,
     lenet: lenetRows,
     store: [],
-    dataParallel: [],
     failures: [{ what: 'store', reason: 'no store-bench | here' }],
   };
 }
@@ -67,7 +66,17 @@ describe('bench report', () => {
     expect(check([lenet('ours', 2, 20_000, 0.864), lenet('torch', 2, 18_000, 0.872)]).met).toBe(false); // −0.8 point
     const table = buildTable(results([], [], [lenet('ours', 2, 26_000, 0.874), lenet('torch', 2, 18_000, 0.872)]));
     expect(table).toContain('LeNet-5 Fashion-MNIST, test acc 87.40%');
-    expect(table).toContain('0.69× (vs our epoch)');
+    expect(table).toContain('0.69× (vs our data-parallel epoch)');
+  });
+
+  it('says what each thread layout buys over one thread, on the conv step and the LeNet-5 epoch', () => {
+    const conv = (threads: number, parallel: EngineResult['parallel'], ms: number) => ({ ...engine('conv', ms), threads, parallel });
+    const report = renderReport(
+      results([conv(2, 'data', 400), conv(2, 'xnnpack', 660), conv(1, 'none', 720)], [], [lenet('ours', 2, 20_000, 0.87), lenet('ours', 2, 33_000, 0.87, 'xnnpack'), lenet('ours', 1, 36_000, 0.87)]),
+    );
+    expect(report).toContain('- reference CNN step, speed-up over one thread on 2 threads: data-parallel 1.80×, XNNPACK threads 1.09×');
+    expect(report).toContain('- LeNet-5 epoch, speed-up over one thread on 2 threads: data-parallel 1.80×, XNNPACK threads 1.09×');
+    expect(report).toContain('| a. engine | tfjs wasm (ours), XNNPACK threads | conv (1 step: slow) | 2 | 660.0 |');
   });
 
   it('prints one markdown table with a row per measurement and keeps pipes out of cells', () => {

@@ -10,7 +10,7 @@ import { emptySeries, liveDurationMs } from '../../../src-renderer/src/lib/progr
 import { evaluationSplit } from '../../../src-renderer/src/lib/samples';
 import { renderConfigDiff } from '../../../src-renderer/src/lib/config-diff';
 import { cpuPercent } from '../../../src-main/service/worker/system-sampler';
-import { checkpointPosition } from '../../../src-main/service/workbench';
+import { checkpointPosition } from '../../../src-main/engine/train/checkpoint-folders';
 import type { EpochMetrics, SampleImage } from '../../../src-main/shared/progress';
 
 function steps(n: number) {
@@ -127,8 +127,8 @@ describe('bug fixes in chart and run-page helpers', () => {
     expect(evaluationSplit(undefined, 0.1)).toBe('validation');
   });
   it('speaks 1-based epochs about checkpoints (bug 10)', () => {
-    expect(checkpointPosition({ epoch: 0, path: '/x/step-00000030-partial' })).toBe('in epoch 1');
-    expect(checkpointPosition({ epoch: 2, path: '/x/step-00000200' })).toBe('end of epoch 2');
+    expect(checkpointPosition({ epoch: 0, partial: true })).toBe('in epoch 1');
+    expect(checkpointPosition({ epoch: 2, partial: false })).toBe('end of epoch 2');
   });
   it('shows a field a run lacks as absent in the config diff', () => {
     expect(renderConfigDiff([{ path: 'model.kernel.d', values: [null, 3] }])[0].cells.map((c) => c.text)).toEqual(['—', '3']);

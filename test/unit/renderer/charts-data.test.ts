@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { emaSmooth } from '../../../src-renderer/src/lib/smoothing';
 import { downsample, lttbIndices } from '../../../src-renderer/src/lib/downsample';
-import { curveOption, confusionOption } from '../../../src-renderer/src/lib/curves';
+import { curveOption, confusionOption, CONFUSION_GRID } from '../../../src-renderer/src/lib/curves';
+import { confusionDiffOption } from '../../../src-renderer/src/lib/compare';
 import { appendSteps, emptySeries, runProgress } from '../../../src-renderer/src/lib/progress';
 import type { StepSeries } from '../../../src-main/shared/api';
 
@@ -100,6 +101,20 @@ describe('curveOption', () => {
     // [predicted, true, count]
     expect(option.series[0].data).toContainEqual([1, 0, 1]);
     expect(option.series[0].data).toContainEqual([0, 1, 2]);
+  });
+  it('draws two runs\' confusion difference on the same layout, in percentage points on a symmetric scale', () => {
+    const option = confusionDiffOption(
+      [
+        [-0.4, 0.4],
+        [0.1, -0.1],
+      ],
+      ['cat', 'dog'],
+    ) as { series: { data: number[][] }[]; yAxis: { data: string[] }; grid: object; visualMap: { min: number; max: number } };
+    expect(option.yAxis.data).toEqual(['cat', 'dog']);
+    expect(option.grid).toEqual(CONFUSION_GRID);
+    expect(option.series[0].data).toContainEqual([1, 0, 40]);
+    expect(option.series[0].data).toContainEqual([0, 1, 10]);
+    expect(option.visualMap).toMatchObject({ min: -40, max: 40 });
   });
 });
 
