@@ -89,6 +89,26 @@ export const HYPOTHESES: Hypothesis[] = [
     flags: ['--kernel', 'gaussian', '--grid', 'model.kervActivation=none,relu'],
     groupBy: ['model.kernel.type', 'model.kervActivation'],
   },
+  {
+    id: 'norm-activation',
+    title: 'Both: batch norm after each Gaussian layer, then none or relu instead of tanh (the best reachable here)',
+    flags: ['--kernel', 'gaussian', '--grid', 'model.kervNorm=batch', '--grid', 'model.kervActivation=none,relu'],
+    groupBy: ['model.kernel.type', 'model.kervNorm', 'model.kervActivation'],
+  },
+  {
+    id: 'layer',
+    title: 'Which layer costs: Gaussian (γ = auto) in conv1 only (25-value patches), in conv2 only (150-value patches), the other a linear convolution',
+    flags: ['--kernel', 'gaussian', '--grid', 'model.kervLayers=["stem",[1]]'],
+    groupBy: ['model.kernel.type', 'model.kervLayers'],
+    kernelColumns: GAMMA,
+  },
+  {
+    id: 'layer-norm',
+    title: 'The same with batch norm after the Gaussian layer',
+    flags: ['--kernel', 'gaussian', '--grid', 'model.kervNorm=batch', '--grid', 'model.kervLayers=["stem",[1]]'],
+    groupBy: ['model.kernel.type', 'model.kervNorm', 'model.kervLayers'],
+    kernelColumns: GAMMA,
+  },
 ];
 
 /** Every config path any hypothesis varies: the columns of the table of all variants. */
@@ -136,7 +156,9 @@ function commonFlags(o: GaussianInvestigationOptions): string[] {
 function expectedRuns(h: Hypothesis, seeds: number): number {
   let points = 1;
   h.flags.forEach((flag, i) => {
-    if (flag === '--grid') points *= h.flags[i + 1].split('=')[1].split(',').length;
+    if (flag !== '--grid') return;
+    const values = h.flags[i + 1].slice(h.flags[i + 1].indexOf('=') + 1);
+    points *= values.startsWith('[') ? (JSON.parse(values) as unknown[]).length : values.split(',').length;
   });
   return points * seeds;
 }
