@@ -74,6 +74,7 @@ const USAGE = `Usage: bench/reproduction.sh [options]
   --python PATH          Python with torch (default /usr/bin/python3)
   --kerv FILE            the bundled CLI (default kerv.js beside this script)
   --fresh                delete the sections' data folders first
+  --assemble-only        train nothing: rebuild the page from the fragments (e.g. ones a GPU machine made)
 
 Takes hours on 2 CPU cores at the defaults; ResNet-18 wants a GPU (--resnet-backend webgpu).`;
 
@@ -91,6 +92,7 @@ function parseOptions(argv: string[]): ReproductionOptions {
       help: { type: 'boolean' },
       parallel: { type: 'boolean' },
       fresh: { type: 'boolean' },
+      'assemble-only': { type: 'boolean' },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -108,7 +110,7 @@ function parseOptions(argv: string[]): ReproductionOptions {
   };
   const optionalInt = (name: string) => (str(name) === undefined ? null : int(name, 0));
   const list = (name: string, fallback: string) => (str(name) ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
-  const sections = list('sections', SECTIONS.join(','));
+  const sections = v['assemble-only'] ? [] : list('sections', SECTIONS.join(','));
   const unknown = sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`--sections: unknown ${unknown.join(', ')} (allowed: ${SECTIONS.join(', ')})`);
   const width = str('resnet-width') === undefined ? 1 : Number(str('resnet-width'));
@@ -343,6 +345,7 @@ async function main(): Promise<void> {
     writeFileSync(o.out, assemblePage(o));
     log(`${section}: written`);
   };
+  if (o.sections.length === 0) writeFileSync(o.out, assemblePage(o));
   if (o.parallel) {
     const results = await Promise.allSettled(o.sections.map(generate));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

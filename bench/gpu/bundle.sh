@@ -22,7 +22,7 @@ rm -rf "$CARRY" && mkdir -p "$CARRY/out/node" "$CARRY/bench/gpu" "$NM/webgpu/dis
 [ -f /tmp/kerv-node.xz.keep ] && mv /tmp/kerv-node.xz.keep "$CARRY/node.xz"
 cd "$ROOT"
 
-npx esbuild src-main/cli/main.ts src-main/service/worker/train-worker.ts bench/gpu/webgpu-step.ts bench/reproduction.ts \
+npx esbuild src-main/cli/main.ts src-main/service/worker/train-worker.ts src-main/engine/parallel/replica-worker.ts bench/gpu/webgpu-step.ts bench/reproduction.ts \
   --bundle --platform=node --target=node20 --format=esm \
   --outdir="$CARRY/out/node" --entry-names='[name]' --splitting --chunk-names='chunks/[name]-[hash]' --minify \
   --external:webgpu --external:better-sqlite3 --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --external:bullmq --external:ioredis \

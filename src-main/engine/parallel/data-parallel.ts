@@ -25,6 +25,7 @@ import { withSeededMathRandom } from '../train/seeded-random';
 import { finishStep, shardGradients, type StepOptions } from '../train/step';
 import { EVALUATION_SUMS, packStepResults, REPLICA_ROLE, STEP_RESULTS, unpackStepResults, type ReplicaInit, type ReplicaStartup } from './replica-protocol';
 import { allocateShared, Command, SharedState, StepFlags } from './shared-state';
+import { shardDropout } from './shard-dropout';
 import { maxBatchNormChannels, synchronizeBatchNorm } from './sync-batch-norm';
 
 export interface DataParallelOptions {
@@ -101,6 +102,7 @@ export class DataParallelGroup {
     });
     const state = new SharedState(buffers, 0);
     synchronizeBatchNorm(model, state);
+    shardDropout(model, state);
     const script = options.workerScript ?? defaultReplicaScript();
     const topology = model.toJSON(null, false) as object;
     const weightShapes = model.weights.map((v) => v.shape.map((d) => d ?? -1));

@@ -21,6 +21,7 @@ import { withSeededMathRandom } from '../train/seeded-random';
 import { shardGradients } from '../train/step';
 import { EVALUATION_SUMS, packStepResults, STEP_RESULTS, type ReplicaInit, type ReplicaStartup } from './replica-protocol';
 import { Command, SharedState, StepFlags } from './shared-state';
+import { shardDropout } from './shard-dropout';
 import { synchronizeBatchNorm } from './sync-batch-norm';
 
 /** Test hook: a replica that throws at this step (1-based), to show how a run ends when a thread fails. */
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     const model = await tf.models.modelFromJSON({ modelTopology: init.topology } as tf.io.ModelJSON);
     checkWeights(model, init.weightShapes);
     synchronizeBatchNorm(model, state);
+    shardDropout(model, state);
     replica = new Replica(init, model, state);
   } catch (error) {
     port.postMessage({ type: 'error', message: (error as Error).stack ?? String(error) } satisfies ReplicaStartup);

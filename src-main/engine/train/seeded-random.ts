@@ -19,3 +19,6 @@ export function withSeededMathRandom<T>(rng: Rng, fn: () => T): T {
     Math.random = original;
   }
 }
+
+/** The Rng streams of a run: each consumer of randomness gets its own, so adding one never shifts another. */
+export const RUN_RNG_LABELS = { init: 'train:weight-init', data: 'train:batches', ops: 'train:ops', templates: 'train:kerv-templates' } as const;

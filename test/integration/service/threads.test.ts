@@ -80,6 +80,11 @@ describe('threads', () => {
     await compareOneAndTwo(bench, tinyConfig({ model: { arch: 'resnet-small', widthMultiplier: 0.25 }, dataset: { name: 'fashion-mnist', trainSubset: 300, testSubset: 100 }, batchSize: 33, seed: 4 }), 10);
   });
 
+  it('trains a CNN with dropout on 2 threads as on 1: each shard keeps its rows of the whole batch\'s mask', async () => {
+    bench = await openTestBench({ concurrency: 1 });
+    await compareOneAndTwo(bench, tinyConfig({ model: { arch: 'cifar-cnn', widthMultiplier: 0.25 }, dataset: { name: 'fashion-mnist', trainSubset: 330, testSubset: 100 }, batchSize: 32, seed: 6 }), 11);
+  });
+
   it('divides the cores between runs that train at once', async () => {
     bench = await openTestBench({ concurrency: 2 });
     const [a, b] = await Promise.all([trainToEnd(bench, convConfig({ seed: 1 })), trainToEnd(bench, convConfig({ seed: 2 }))]);
