@@ -3,6 +3,7 @@
 //   node_modules/.bin/esbuild bench/investigations/gaussian/run-sweeps.ts --bundle --platform=node \
 //     --format=esm --packages=external --outfile=out/node/gaussian-sweeps.js
 //   nice node out/node/gaussian-sweeps.js OUT.md [DATA_DIR] [hypothesis,...]
+// Sweeps already complete in DATA_DIR (same settings) are exported, not trained again.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gaussianInvestigation } from '../../reproduction-investigation';
@@ -21,6 +22,7 @@ const section = await gaussianInvestigation({
   epochs: 2,
   log: (m) => process.stderr.write(`[gaussian] ${m}\n`),
   only: only ? only.split(',') : undefined,
+  reuse: true,
 });
 writeFileSync(out, section);
 process.stderr.write(`[gaussian] wrote ${out}\n`);
