@@ -69,7 +69,7 @@ const FINAL: RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
  * every line so far is written.
  */
 function reportRuns(workbench: Workbench, watched: Set<number>, out: NodeJS.WritableStream): { printed: () => Promise<void>; stop: () => void } {
-  const epochsOf = new Map<number, number>();
+  const epochsOf = new Map<number, number | '?'>();
   let printing = Promise.resolve();
   const print = (line: () => Promise<string>) => {
     printing = printing.then(line).then(
@@ -92,7 +92,8 @@ function reportRuns(workbench: Workbench, watched: Set<number>, out: NodeJS.Writ
   const offProgress = workbench.on('run:progress', ({ id, epoch }) => {
     if (!watched.has(id) || !epoch) return;
     print(async () => {
-      if (!epochsOf.has(id)) epochsOf.set(id, (await workbench.invoke('runs:get', { id })).config.epochs);
+      // '?' when the run cannot be read any more (Ctrl+C closed the workbench as the epoch ended).
+      if (!epochsOf.has(id)) epochsOf.set(id, await workbench.invoke('runs:get', { id }).then((run) => run.config.epochs, () => '?' as const));
       return `run ${id}: epoch ${epoch.epoch}/${epochsOf.get(id)}  train loss ${epoch.trainLoss.toFixed(4)}  val acc ${formatPercent(epoch.validationAccuracy)}`;
     });
   });
