@@ -327,7 +327,8 @@ function assemblePage(o: ReproductionOptions): string {
     '',
     "The paper's claims (Wang et al., *Kervolutional Neural Networks*, CVPR 2019) tested with the workbench itself: every number below comes from " +
       "the product's own commands (`kerv sweep`, `kerv export`) on the real Fashion-MNIST, except the PyTorch check. `bench/reproduction.sh` regenerates " +
-      'all of it (`--help` for the sizes); each section says which machine and command produced it. MNIST and CIFAR-10 are not on the build machines; ' +
+      'all of it (`--help` for the sizes); each section says which machine and command produced it (on a GPU machine, `bench/gpu/device.sh` runs this script ' +
+      'with the arguments shown). MNIST and CIFAR-10 are not on the build machines; ' +
       'with their files in the dataset cache, `--grid dataset.name=...` sweeps them the same way.',
     '',
     ...fragments.flatMap((f) => [f, '']),

