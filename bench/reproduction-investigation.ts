@@ -3,7 +3,7 @@
 // subset, a few epochs, N seeds each), then `kerv export --format md --group-by
 // ...` for its table (mean ± std over the seeds) and one table of every variant
 // together. Returns the Markdown section; bench/reproduction.ts puts it in
-// docs/REPRODUCTION.md, bench/investigations/gaussian/run-sweeps.ts on its own.
+// docs/REPRODUCTION.md (`bench/reproduction.sh --sections investigation [--reuse]`).
 //
 // Self-contained on purpose (only node built-ins): the caller passes the data
 // folder, the kerv CLI and a logger, and owns the page around the section.

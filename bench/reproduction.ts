@@ -18,10 +18,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderLossCurveSvg, seriesFromLongCsv, type CurveSeries } from './loss-curve-svg';
+import { gaussianInvestigation } from './reproduction-investigation';
 import { epochCurvesFromSeries, kernelOfRunName, kervIn, log, plural, run, sweep, thresholdTable, version, type EpochCurve } from './reproduction-kerv';
 import { aggregate } from '../src-main/shared/table-format';
 
-const SECTIONS = ['lenet5', 'torch-lenet5', 'resnet18'] as const;
+const SECTIONS = ['lenet5', 'torch-lenet5', 'resnet18', 'investigation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface ReproductionOptions {
@@ -47,6 +48,7 @@ interface ReproductionOptions {
   kervScript: string;
   parallel: boolean;
   fresh: boolean;
+  reuse: boolean;
 }
 
 const USAGE = `Usage: bench/reproduction.sh [options]
@@ -75,6 +77,7 @@ const USAGE = `Usage: bench/reproduction.sh [options]
   --kerv FILE            the bundled CLI (default kerv.js beside this script)
   --fresh                delete the sections' data folders first
   --assemble-only        train nothing: rebuild the page from the fragments (e.g. ones a GPU machine made)
+  --reuse                investigation: export a complete earlier sweep of the same settings in its data folder instead of training it again
 
 Takes hours on 2 CPU cores at the defaults; ResNet-18 wants a GPU (--resnet-backend webgpu).`;
 
@@ -93,6 +96,7 @@ function parseOptions(argv: string[]): ReproductionOptions {
       parallel: { type: 'boolean' },
       fresh: { type: 'boolean' },
       'assemble-only': { type: 'boolean' },
+      reuse: { type: 'boolean' },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -140,6 +144,7 @@ function parseOptions(argv: string[]): ReproductionOptions {
     kervScript: resolve(str('kerv') ?? join(dirname(fileURLToPath(import.meta.url)), 'kerv.js')),
     parallel: v.parallel === true,
     fresh: v.fresh === true,
+    reuse: v.reuse === true,
   };
 }
 
@@ -311,15 +316,39 @@ async function resnetSection(o: ReproductionOptions): Promise<string> {
   ].join('\n');
 }
 
+/** The Gaussian screen (bench/reproduction-investigation.ts): LeNet-5 on 5,000 training / 2,000 test images, 2 epochs, one sweep per hypothesis. */
+async function investigation(o: ReproductionOptions): Promise<string> {
+  const started = performance.now();
+  const dataDir = join(o.dataDir, 'investigation');
+  if (o.fresh) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const body = await gaussianInvestigation({
+    dataDir,
+    kervCli: o.kervScript,
+    seeds: o.seeds,
+    trainSubset: 5000,
+    testSubset: 2000,
+    epochs: 2,
+    log: (m) => log(`investigation: ${m}`),
+    reuse: o.reuse,
+  });
+  const reused = o.reuse ? ' _(--reuse: sweeps already complete in its data folder, trained by this same function, were exported instead of trained again.)_' : '';
+  return ['## Why Gaussian kervolution lagged: the investigation', '', provenance(o, started) + reused, '', body.trim()].join('\n');
+}
+
 const GENERATORS: Record<Section, (o: ReproductionOptions) => Promise<string>> = {
   lenet5: lenetSection,
   'torch-lenet5': torchSection,
   resnet18: resnetSection,
+  investigation,
 };
 
-/** The page: a short header, then every fragment present, in section order. */
+/**
+ * The page: a short header, conclusions.md (the one fragment written by hand, from
+ * the tables below it), then every generated fragment present, in section order.
+ */
 function assemblePage(o: ReproductionOptions): string {
-  const fragments = SECTIONS.map((s) => join(dirname(o.out), 'reproduction', `${s}.md`))
+  const fragments = ['conclusions', ...SECTIONS].map((s) => join(dirname(o.out), 'reproduction', `${s}.md`))
     .filter((f) => existsSync(f))
     .map((f) => readFileSync(f, 'utf8').trim());
   return [
