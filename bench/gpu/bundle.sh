@@ -7,7 +7,8 @@
 #                         their npm dependencies (the worker is found beside kerv.js)
 #   node_modules/         what cannot be bundled: webgpu (dawn.node as dawn.tar.xz, unpacked there),
 #                         better-sqlite3 (native), the wasm backend's .wasm files
-#   libvulkan1.deb        the Vulkan loader (apt-get download); NVIDIA's driver brings the ICD
+#   gl/*.deb              the Vulkan loader and the GL dispatch libraries NVIDIA's Vulkan ICD
+#                         (libGLX_nvidia) needs, from Debian (apt-get download); the driver brings the ICD
 #   fashion-mnist/*.xz    the dataset's four IDX files, recompressed with xz (26 MB instead of 31)
 #   bench/                run.sh, device.sh and the PyTorch scripts
 set -euo pipefail
