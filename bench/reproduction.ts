@@ -174,6 +174,17 @@ function epochCurveSvg(curves: Map<string, EpochCurve[]>, title: string): string
   return renderLossCurveSvg(series, { title, xLabel: 'epoch', yLabel: 'validation accuracy (%)' });
 }
 
+/** The `kerv sweep` flags of one architecture × kernels × seeds on Fashion-MNIST. */
+function comparisonArgs(o: ReproductionOptions, arch: 'lenet5' | 'resnet18', kernels: string[], concurrency: number, trainSubset: number | null, recipe: string[]): string[] {
+  return [
+    '--arch', arch, '--dataset', 'fashion-mnist', ...recipe,
+    '--grid', `model.kernel.type=${kernels.join(',')}`, '--repeats', String(o.seeds),
+    '--name', `reproduction-${arch}`, '--concurrency', String(concurrency),
+    ...(trainSubset ? ['--train-subset', String(trainSubset)] : []),
+    ...(o.testSubset ? ['--test-subset', String(o.testSubset)] : []),
+  ];
+}
+
 /** A sweep of one architecture over kernels × seeds, its export table and its convergence. */
 async function kernelComparison(
   o: ReproductionOptions,
@@ -193,13 +204,7 @@ async function kernelComparison(
 
 async function lenetSection(o: ReproductionOptions): Promise<string> {
   const started = performance.now();
-  const args = [
-    '--arch', 'lenet5', '--dataset', 'fashion-mnist', '--epochs', String(o.epochs), '--backend', o.backend,
-    '--grid', `model.kernel.type=${o.kernels.join(',')}`, '--repeats', String(o.seeds),
-    '--name', 'reproduction-lenet5', '--concurrency', String(o.concurrency),
-  ];
-  if (o.trainSubset) args.push('--train-subset', String(o.trainSubset));
-  if (o.testSubset) args.push('--test-subset', String(o.testSubset));
+  const args = comparisonArgs(o, 'lenet5', o.kernels, o.concurrency, o.trainSubset, ['--epochs', String(o.epochs), '--backend', o.backend]);
   const result = await kernelComparison(o, 'lenet5', args);
   const svg = join(dirname(o.out), 'reproduction', 'lenet5-val-accuracy.svg');
   writeFileSync(svg, epochCurveSvg(result.curves, 'LeNet-5 on Fashion-MNIST: validation accuracy per epoch, mean over seeds'));
@@ -282,14 +287,9 @@ async function torchSection(o: ReproductionOptions): Promise<string> {
 
 async function resnetSection(o: ReproductionOptions): Promise<string> {
   const started = performance.now();
-  const args = [
-    '--arch', 'resnet18', '--width', String(o.resnetWidth), '--dataset', 'fashion-mnist', '--epochs', String(o.resnetEpochs),
-    '--batch-size', String(o.resnetBatch), '--backend', o.resnetBackend,
-    '--grid', `model.kernel.type=${o.resnetKernels.join(',')}`, '--repeats', String(o.seeds),
-    '--name', 'reproduction-resnet18', '--concurrency', String(o.resnetConcurrency),
-  ];
-  if (o.resnetTrainSubset) args.push('--train-subset', String(o.resnetTrainSubset));
-  if (o.testSubset) args.push('--test-subset', String(o.testSubset));
+  const args = comparisonArgs(o, 'resnet18', o.resnetKernels, o.resnetConcurrency, o.resnetTrainSubset, [
+    '--width', String(o.resnetWidth), '--epochs', String(o.resnetEpochs), '--batch-size', String(o.resnetBatch), '--backend', o.resnetBackend,
+  ]);
   const result = await kernelComparison(o, 'resnet18', args);
   const svg = join(dirname(o.out), 'reproduction', 'resnet18-loss.svg');
   const stepLoss = seriesFromLongCsv(result.seriesCsv, 'loss').map((s) => ({ ...s, label: kernelOfRunName(s.label) }));
