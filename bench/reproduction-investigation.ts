@@ -3,7 +3,7 @@
 // subset, a few epochs, N seeds each), then `kerv export --format md --group-by
 // ...` for its table (mean ± std over the seeds) and one table of every variant
 // together. Returns the Markdown section; bench/reproduction.ts puts it in
-// docs/REPRODUCTION.md, bench/investigations/gaussian/run-sweeps.ts on its own.
+// docs/REPRODUCTION.md (`bench/reproduction.sh --sections investigation [--reuse]`).
 //
 // Self-contained on purpose (only node built-ins): the caller passes the data
 // folder, the kerv CLI and a logger, and owns the page around the section.
@@ -26,6 +26,12 @@ export interface GaussianInvestigationOptions {
   log: (message: string) => void;
   /** Only these hypotheses (ids of HYPOTHESES); default all. */
   only?: string[];
+  /**
+   * Export a hypothesis's earlier sweep instead of training it again when the
+   * data folder holds one (by its name) whose runs all completed with these
+   * settings (seeds, epochs, subsets). Default false: every call trains.
+   */
+  reuse?: boolean;
 }
 
 interface Hypothesis {
@@ -35,7 +41,12 @@ interface Hypothesis {
   flags: string[];
   /** Config paths that tell its runs apart (the table's --group-by). */
   groupBy: string[];
+  /** Learned or chosen kernel parameters shown beside the accuracies (kerv export's kernel/<layer>/<param> columns). */
+  kernelColumns?: string[];
 }
+
+const GAMMA = ['kernel/conv1/gamma', 'kernel/conv2/gamma'];
+const GAMMA_PER_CHANNEL = ['kernel/conv1/gamma/mean', 'kernel/conv2/gamma/mean'];
 
 /**
  * The hypotheses, one sweep each. The defaults they rely on (Adam, lr 0.002,
@@ -50,18 +61,21 @@ export const HYPOTHESES: Hypothesis[] = [
     title: 'Gaussian: γ = 1 vs γ = auto (the median heuristic at template initialisation), fixed',
     flags: ['--kernel', 'gaussian', '--grid', 'model.kernel.gamma=1,auto'],
     groupBy: ['model.kernel.type', 'model.kernel.gamma'],
+    kernelColumns: GAMMA,
   },
   {
     id: 'learnable',
     title: 'Gaussian, γ = auto as the starting value of a learned γ: one per layer, one per output channel',
     flags: ['--kernel', 'gaussian', '--kernel-gamma', 'auto', '--grid', 'model.kernel.learnable=scalar,channel'],
     groupBy: ['model.kernel.type', 'model.kernel.gamma', 'model.kernel.learnable'],
+    kernelColumns: [...GAMMA, ...GAMMA_PER_CHANNEL],
   },
   {
     id: 'laplacian',
     title: 'Laplacian exp(−γ‖p − w‖₁): γ = 1 vs γ = auto (median of the L1 distance)',
     flags: ['--kernel', 'laplacian', '--grid', 'model.kernel.gamma=1,auto'],
     groupBy: ['model.kernel.type', 'model.kernel.gamma'],
+    kernelColumns: GAMMA,
   },
   {
     id: 'norm',
@@ -75,14 +89,34 @@ export const HYPOTHESES: Hypothesis[] = [
     flags: ['--kernel', 'gaussian', '--grid', 'model.kervActivation=none,relu'],
     groupBy: ['model.kernel.type', 'model.kervActivation'],
   },
+  {
+    id: 'norm-activation',
+    title: 'Both: batch norm after each Gaussian layer, then none or relu instead of tanh (the best reachable here)',
+    flags: ['--kernel', 'gaussian', '--grid', 'model.kervNorm=batch', '--grid', 'model.kervActivation=none,relu'],
+    groupBy: ['model.kernel.type', 'model.kervNorm', 'model.kervActivation'],
+  },
+  {
+    id: 'layer',
+    title: 'Which layer costs: Gaussian (γ = auto) in conv1 only (25-value patches), in conv2 only (150-value patches), the other a linear convolution',
+    flags: ['--kernel', 'gaussian', '--grid', 'model.kervLayers=["stem",[1]]'],
+    groupBy: ['model.kernel.type', 'model.kervLayers'],
+    kernelColumns: GAMMA,
+  },
+  {
+    id: 'layer-norm',
+    title: 'The same with batch norm after the Gaussian layer',
+    flags: ['--kernel', 'gaussian', '--grid', 'model.kervNorm=batch', '--grid', 'model.kervLayers=["stem",[1]]'],
+    groupBy: ['model.kernel.type', 'model.kervNorm', 'model.kervLayers'],
+    kernelColumns: GAMMA,
+  },
 ];
 
 /** Every config path any hypothesis varies: the columns of the table of all variants. */
 const ALL_KEYS = [...new Set(HYPOTHESES.flatMap((h) => h.groupBy))];
 const METRICS = ['testAccuracy', 'bestValidationAccuracy'];
 
-/** Runs node CLI args; resolves stdout, every line also to the log. */
-function runKerv(o: GaussianInvestigationOptions, args: string[]): Promise<string> {
+/** Runs the kerv CLI; resolves its stdout. Its stderr goes to the log, its stdout too with echo (a sweep's progress). */
+function runKerv(o: GaussianInvestigationOptions, args: string[], echoStdout = false): Promise<string> {
   const all = [...args, '--data-dir', o.dataDir];
   o.log(`kerv ${all.join(' ')}`);
   return new Promise((resolve, reject) => {
@@ -98,7 +132,7 @@ function runKerv(o: GaussianInvestigationOptions, args: string[]): Promise<strin
     };
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      echo(d.toString());
+      if (echoStdout) echo(d.toString());
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -118,6 +152,43 @@ function commonFlags(o: GaussianInvestigationOptions): string[] {
   return ['--arch', 'lenet5', '--dataset', 'fashion-mnist', '--epochs', String(o.epochs), '--train-subset', String(o.trainSubset), '--test-subset', String(o.testSubset), '--samples', '0', '--repeats', String(o.seeds), '--concurrency', '1'];
 }
 
+/** Runs per sweep: the product of the --grid axes' value counts, times the seeds. */
+function expectedRuns(h: Hypothesis, seeds: number): number {
+  let points = 1;
+  h.flags.forEach((flag, i) => {
+    if (flag !== '--grid') return;
+    const values = h.flags[i + 1].slice(h.flags[i + 1].indexOf('=') + 1);
+    points *= values.startsWith('[') ? (JSON.parse(values) as unknown[]).length : values.split(',').length;
+  });
+  return points * seeds;
+}
+
+interface ListedRun {
+  id: number;
+  name: string;
+  status: string;
+  groupId: number | null;
+}
+
+/** The group of an earlier, complete sweep of this hypothesis with these settings, or null. */
+async function earlierGroup(o: GaussianInvestigationOptions, h: Hypothesis, name: string): Promise<number | null> {
+  const listed = JSON.parse(await runKerv(o, ['runs', 'list', '--json', '--search', name, '--limit', '1000'])) as { rows: ListedRun[] };
+  const byGroup = new Map<number, ListedRun[]>();
+  for (const run of listed.rows) {
+    if (run.groupId === null || !run.name.startsWith(`${name} `)) continue;
+    byGroup.set(run.groupId, [...(byGroup.get(run.groupId) ?? []), run]);
+  }
+  for (const [group, runs] of [...byGroup].sort(([a], [b]) => b - a)) {
+    if (runs.length !== expectedRuns(h, o.seeds) || runs.some((r) => r.status !== 'completed')) continue;
+    const shown = JSON.parse(await runKerv(o, ['runs', 'show', String(runs[0].id), '--json'])) as {
+      run: { config: { epochs: number; dataset: { trainSubset?: number; testSubset?: number } } };
+    };
+    const c = shown.run.config;
+    if (c.epochs === o.epochs && c.dataset.trainSubset === o.trainSubset && c.dataset.testSubset === o.testSubset) return group;
+  }
+  return null;
+}
+
 /** The `kerv train` flags of one variant, for the reader who wants to rerun a row. */
 export function describeFlags(h: Hypothesis): string {
   return h.flags.join(' ');
@@ -131,11 +202,18 @@ export async function gaussianInvestigation(o: GaussianInvestigationOptions): Pr
 
   const groups: { hypothesis: Hypothesis; group: number; table: string }[] = [];
   for (const h of chosen) {
-    const stdout = await runKerv(o, ['sweep', ...commonFlags(o), '--name', `gaussian-investigation-${h.id}`, ...h.flags]);
-    const match = /^Group (\d+): queued/m.exec(stdout);
-    if (!match) throw new Error(`kerv sweep printed no group id:\n${stdout.slice(-1000)}`);
-    const group = Number(match[1]);
-    const table = await runKerv(o, ['export', '--group', String(group), '--format', 'md', '--group-by', h.groupBy.join(','), '--columns', [...h.groupBy, ...METRICS].join(',')]);
+    const name = `gaussian-investigation-${h.id}`;
+    let group = o.reuse ? await earlierGroup(o, h, name) : null;
+    if (group !== null) {
+      o.log(`${name}: reusing group ${group} (complete, same settings)`);
+    } else {
+      const stdout = await runKerv(o, ['sweep', ...commonFlags(o), '--name', name, ...h.flags], true);
+      const match = /^Group (\d+): queued/m.exec(stdout);
+      if (!match) throw new Error(`kerv sweep printed no group id:\n${stdout.slice(-1000)}`);
+      group = Number(match[1]);
+    }
+    const columns = [...h.groupBy, ...METRICS, ...(h.kernelColumns ?? [])];
+    const table = await runKerv(o, ['export', '--group', String(group), '--format', 'md', '--group-by', h.groupBy.join(','), '--columns', columns.join(',')]);
     groups.push({ hypothesis: h, group, table: table.trim() });
   }
   const keys = ALL_KEYS.filter((k) => chosen.some((h) => h.groupBy.includes(k)));
@@ -148,7 +226,8 @@ export async function gaussianInvestigation(o: GaussianInvestigationOptions): Pr
     `LeNet-5 on Fashion-MNIST, the first ${o.trainSubset} training images (10 % of them held out for validation) and the first ${o.testSubset} test images, ` +
       `${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, ${seeds} per variant, the run-config defaults otherwise. ` +
       'Each hypothesis is one `kerv sweep` (`--arch lenet5 --train-subset … --test-subset … --epochs … --repeats …` plus the flags shown), ' +
-      'each table `kerv export --group N --format md --group-by …`: mean ± std over the seeds, accuracies as fractions.',
+      'each table `kerv export --group N --format md --group-by …`: mean ± std over the seeds, accuracies as fractions; ' +
+      '`kernel/<layer>/gamma` is the γ a layer computed with at the end (the value `auto` chose, or the learned one; `/mean` over the channels when learned per channel).',
     '',
     '### All variants',
     '',

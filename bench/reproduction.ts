@@ -18,10 +18,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderLossCurveSvg, seriesFromLongCsv, type CurveSeries } from './loss-curve-svg';
+import { gaussianInvestigation } from './reproduction-investigation';
 import { epochCurvesFromSeries, kernelOfRunName, kervIn, log, plural, run, sweep, thresholdTable, version, type EpochCurve } from './reproduction-kerv';
 import { aggregate } from '../src-main/shared/table-format';
 
-const SECTIONS = ['lenet5', 'torch-lenet5', 'resnet18'] as const;
+const SECTIONS = ['lenet5', 'torch-lenet5', 'resnet18', 'investigation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface ReproductionOptions {
@@ -47,6 +48,7 @@ interface ReproductionOptions {
   kervScript: string;
   parallel: boolean;
   fresh: boolean;
+  reuse: boolean;
 }
 
 const USAGE = `Usage: bench/reproduction.sh [options]
@@ -75,6 +77,7 @@ const USAGE = `Usage: bench/reproduction.sh [options]
   --kerv FILE            the bundled CLI (default kerv.js beside this script)
   --fresh                delete the sections' data folders first
   --assemble-only        train nothing: rebuild the page from the fragments (e.g. ones a GPU machine made)
+  --reuse                investigation: export a complete earlier sweep of the same settings in its data folder instead of training it again
 
 Takes hours on 2 CPU cores at the defaults; ResNet-18 wants a GPU (--resnet-backend webgpu).`;
 
@@ -93,6 +96,7 @@ function parseOptions(argv: string[]): ReproductionOptions {
       parallel: { type: 'boolean' },
       fresh: { type: 'boolean' },
       'assemble-only': { type: 'boolean' },
+      reuse: { type: 'boolean' },
     },
   });
   const v = values as Record<string, string | boolean | undefined>;
@@ -140,6 +144,7 @@ function parseOptions(argv: string[]): ReproductionOptions {
     kervScript: resolve(str('kerv') ?? join(dirname(fileURLToPath(import.meta.url)), 'kerv.js')),
     parallel: v.parallel === true,
     fresh: v.fresh === true,
+    reuse: v.reuse === true,
   };
 }
 
@@ -169,6 +174,17 @@ function epochCurveSvg(curves: Map<string, EpochCurve[]>, title: string): string
   return renderLossCurveSvg(series, { title, xLabel: 'epoch', yLabel: 'validation accuracy (%)' });
 }
 
+/** The `kerv sweep` flags of one architecture × kernels × seeds on Fashion-MNIST. */
+function comparisonArgs(o: ReproductionOptions, arch: 'lenet5' | 'resnet18', kernels: string[], concurrency: number, trainSubset: number | null, recipe: string[]): string[] {
+  return [
+    '--arch', arch, '--dataset', 'fashion-mnist', ...recipe,
+    '--grid', `model.kernel.type=${kernels.join(',')}`, '--repeats', String(o.seeds),
+    '--name', `reproduction-${arch}`, '--concurrency', String(concurrency),
+    ...(trainSubset ? ['--train-subset', String(trainSubset)] : []),
+    ...(o.testSubset ? ['--test-subset', String(o.testSubset)] : []),
+  ];
+}
+
 /** A sweep of one architecture over kernels × seeds, its export table and its convergence. */
 async function kernelComparison(
   o: ReproductionOptions,
@@ -188,13 +204,7 @@ async function kernelComparison(
 
 async function lenetSection(o: ReproductionOptions): Promise<string> {
   const started = performance.now();
-  const args = [
-    '--arch', 'lenet5', '--dataset', 'fashion-mnist', '--epochs', String(o.epochs), '--backend', o.backend,
-    '--grid', `model.kernel.type=${o.kernels.join(',')}`, '--repeats', String(o.seeds),
-    '--name', 'reproduction-lenet5', '--concurrency', String(o.concurrency),
-  ];
-  if (o.trainSubset) args.push('--train-subset', String(o.trainSubset));
-  if (o.testSubset) args.push('--test-subset', String(o.testSubset));
+  const args = comparisonArgs(o, 'lenet5', o.kernels, o.concurrency, o.trainSubset, ['--epochs', String(o.epochs), '--backend', o.backend]);
   const result = await kernelComparison(o, 'lenet5', args);
   const svg = join(dirname(o.out), 'reproduction', 'lenet5-val-accuracy.svg');
   writeFileSync(svg, epochCurveSvg(result.curves, 'LeNet-5 on Fashion-MNIST: validation accuracy per epoch, mean over seeds'));
@@ -277,14 +287,9 @@ async function torchSection(o: ReproductionOptions): Promise<string> {
 
 async function resnetSection(o: ReproductionOptions): Promise<string> {
   const started = performance.now();
-  const args = [
-    '--arch', 'resnet18', '--width', String(o.resnetWidth), '--dataset', 'fashion-mnist', '--epochs', String(o.resnetEpochs),
-    '--batch-size', String(o.resnetBatch), '--backend', o.resnetBackend,
-    '--grid', `model.kernel.type=${o.resnetKernels.join(',')}`, '--repeats', String(o.seeds),
-    '--name', 'reproduction-resnet18', '--concurrency', String(o.resnetConcurrency),
-  ];
-  if (o.resnetTrainSubset) args.push('--train-subset', String(o.resnetTrainSubset));
-  if (o.testSubset) args.push('--test-subset', String(o.testSubset));
+  const args = comparisonArgs(o, 'resnet18', o.resnetKernels, o.resnetConcurrency, o.resnetTrainSubset, [
+    '--width', String(o.resnetWidth), '--epochs', String(o.resnetEpochs), '--batch-size', String(o.resnetBatch), '--backend', o.resnetBackend,
+  ]);
   const result = await kernelComparison(o, 'resnet18', args);
   const svg = join(dirname(o.out), 'reproduction', 'resnet18-loss.svg');
   const stepLoss = seriesFromLongCsv(result.seriesCsv, 'loss').map((s) => ({ ...s, label: kernelOfRunName(s.label) }));
@@ -311,15 +316,39 @@ async function resnetSection(o: ReproductionOptions): Promise<string> {
   ].join('\n');
 }
 
+/** The Gaussian screen (bench/reproduction-investigation.ts): LeNet-5 on 5,000 training / 2,000 test images, 2 epochs, one sweep per hypothesis. */
+async function investigation(o: ReproductionOptions): Promise<string> {
+  const started = performance.now();
+  const dataDir = join(o.dataDir, 'investigation');
+  if (o.fresh) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const body = await gaussianInvestigation({
+    dataDir,
+    kervCli: o.kervScript,
+    seeds: o.seeds,
+    trainSubset: 5000,
+    testSubset: 2000,
+    epochs: 2,
+    log: (m) => log(`investigation: ${m}`),
+    reuse: o.reuse,
+  });
+  const reused = o.reuse ? ' _(--reuse: sweeps already complete in its data folder, trained by this same function, were exported instead of trained again.)_' : '';
+  return ['## Why Gaussian kervolution lagged: the investigation', '', provenance(o, started) + reused, '', body.trim()].join('\n');
+}
+
 const GENERATORS: Record<Section, (o: ReproductionOptions) => Promise<string>> = {
   lenet5: lenetSection,
   'torch-lenet5': torchSection,
   resnet18: resnetSection,
+  investigation,
 };
 
-/** The page: a short header, then every fragment present, in section order. */
+/**
+ * The page: a short header, conclusions.md (the one fragment written by hand, from
+ * the tables below it), then every generated fragment present, in section order.
+ */
 function assemblePage(o: ReproductionOptions): string {
-  const fragments = SECTIONS.map((s) => join(dirname(o.out), 'reproduction', `${s}.md`))
+  const fragments = ['conclusions', ...SECTIONS].map((s) => join(dirname(o.out), 'reproduction', `${s}.md`))
     .filter((f) => existsSync(f))
     .map((f) => readFileSync(f, 'utf8').trim());
   return [
@@ -327,7 +356,8 @@ function assemblePage(o: ReproductionOptions): string {
     '',
     "The paper's claims (Wang et al., *Kervolutional Neural Networks*, CVPR 2019) tested with the workbench itself: every number below comes from " +
       "the product's own commands (`kerv sweep`, `kerv export`) on the real Fashion-MNIST, except the PyTorch check. `bench/reproduction.sh` regenerates " +
-      'all of it (`--help` for the sizes); each section says which machine and command produced it. MNIST and CIFAR-10 are not on the build machines; ' +
+      'all of it (`--help` for the sizes); each section says which machine and command produced it (on a GPU machine, `bench/gpu/device.sh` runs this script ' +
+      'with the arguments shown). MNIST and CIFAR-10 are not on the build machines; ' +
       'with their files in the dataset cache, `--grid dataset.name=...` sweeps them the same way.',
     '',
     ...fragments.flatMap((f) => [f, '']),

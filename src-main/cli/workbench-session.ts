@@ -63,27 +63,21 @@ export function parseIds(text: string, flag: string): number[] {
 const FINAL: RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
 
 /**
- * Trains the queue in this process until it is empty, printing a line when each
- * run starts, finishes an epoch and ends. Returns the exit code: 0 when
- * all completed, 1 when any failed, 130 on Ctrl+C (runs become interrupted).
- * Lines that need a run's details read them through the contract; they are
- * written in event order, and all of them before this returns.
+ * Prints a line when a watched run starts (any run that starts here is watched:
+ * the queue is shared), finishes an epoch and ends, in event order. Lines that
+ * need a run's details read them through the contract; `printed` resolves once
+ * every line so far is written.
  */
-export async function trainAndWait(workbench: Workbench, ids: number[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const watched = new Set(ids);
-  const epochsOf = new Map<number, number>();
+function reportRuns(workbench: Workbench, watched: Set<number>, out: NodeJS.WritableStream): { printed: () => Promise<void>; stop: () => void } {
+  const epochsOf = new Map<number, number | '?'>();
   let printing = Promise.resolve();
-  const print = (line: () => Promise<string | null>) => {
+  const print = (line: () => Promise<string>) => {
     printing = printing.then(line).then(
-      (text) => void (text !== null && out.write(`${text}\n`)),
+      (text) => void out.write(`${text}\n`),
       (error: unknown) => void out.write(`(${(error as Error).message})\n`),
     );
   };
-  let interrupted = false;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
   const offStatus = workbench.on('run:status', ({ id, status, error }) => {
-    // Runs queued earlier by someone else train here too (the queue is shared): report them as well.
     if (status === 'running') {
       watched.add(id);
       print(async () => `run ${id}: running`);
@@ -98,26 +92,45 @@ export async function trainAndWait(workbench: Workbench, ids: number[], out: Nod
   const offProgress = workbench.on('run:progress', ({ id, epoch }) => {
     if (!watched.has(id) || !epoch) return;
     print(async () => {
-      if (!epochsOf.has(id)) epochsOf.set(id, (await workbench.invoke('runs:get', { id })).config.epochs);
+      // '?' when the run cannot be read any more (Ctrl+C closed the workbench as the epoch ended).
+      if (!epochsOf.has(id)) epochsOf.set(id, await workbench.invoke('runs:get', { id }).then((run) => run.config.epochs, () => '?' as const));
       return `run ${id}: epoch ${epoch.epoch}/${epochsOf.get(id)}  train loss ${epoch.trainLoss.toFixed(4)}  val acc ${formatPercent(epoch.validationAccuracy)}`;
     });
   });
+  return {
+    printed: () => printing,
+    stop: () => {
+      offStatus();
+      offProgress();
+    },
+  };
+}
+
+/**
+ * Trains the queue in this process until it is empty, one line per run start,
+ * epoch and end (reportRuns). Returns the exit code: 0 when all completed, 1 when
+ * any failed, 130 on Ctrl+C (runs become interrupted).
+ */
+export async function trainAndWait(workbench: Workbench, ids: number[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const report = reportRuns(workbench, new Set(ids), out);
+  let interrupted = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
   const onSigint = () => {
     interrupted = true;
     out.write('\nstopping: running runs become interrupted (resume them with kerv runs resume)\n');
     // Lines still to print read the database: let them finish before it closes.
-    void printing.then(() => workbench.close()).then(resolveDone);
+    void report.printed().then(() => workbench.close()).then(resolveDone);
   };
   process.once('SIGINT', onSigint);
   try {
     workbench.startQueue();
     // The command returns when the queue is drained (its own runs and any queued before them).
     await Promise.race([workbench.whenIdle(), done]);
-    await printing;
+    await report.printed();
   } finally {
     process.off('SIGINT', onSigint);
-    offStatus();
-    offProgress();
+    report.stop();
   }
   if (interrupted) return EXIT.interrupted;
   const runs = await Promise.all(ids.map((id) => workbench.invoke('runs:get', { id })));

@@ -85,19 +85,25 @@ function createWindow(): BrowserWindow {
   return window;
 }
 
-function registerIpc(service: Workbench): void {
+/** The page's requests: one IPC channel carrying {channel, arg}, answered with the contract's envelope. */
+function registerRequests(service: Workbench): void {
   ipcMain.handle('kerv:request', async (event, frame: unknown) => {
     if (!fromAppPage(event)) return { ok: false, error: { message: 'Refused: not the workbench page' } };
     // The same strictness as the WebSocket: {channel, arg} and nothing else; the service checks arg.
     if (!frame || typeof frame !== 'object' || Array.isArray(frame) || Object.keys(frame).some((k) => k !== 'channel' && k !== 'arg')) {
-      return { ok: false, error: { message: 'A request is {channel, arg} and nothing else' } };
+      return { ok: false, error: { message: 'A request is {channel, arg} and nothing else', code: 'invalid_input' } };
     }
     const { channel, arg } = frame as { channel?: unknown; arg?: unknown };
     return invokeToEnvelope(service, channel, arg);
   });
+}
 
-  // The desktop calls answer envelopes like the requests: a bad argument or a failed write is
-  // an error the page shows, never a throw across IPC (DesktopEnvelopes in shared/api.ts).
+/**
+ * The native dialogs. They answer envelopes like the requests: a bad argument or a
+ * failed write is an error the page shows, never a throw across IPC
+ * (DesktopEnvelopes in shared/api.ts). A path the user picks is granted to the service.
+ */
+function registerDialogs(service: Workbench): void {
   const handleDialog = <T>(channel: string, fn: (window: BrowserWindow, raw: unknown) => Promise<T>) =>
     ipcMain.handle(channel, async (event, raw: unknown) => {
       if (!fromAppPage(event)) return { ok: false, error: { message: 'Refused: not the workbench page' } };
@@ -133,12 +139,14 @@ function registerIpc(service: Workbench): void {
     if (chosen) service.grantPath(chosen);
     return { path: chosen };
   });
+}
 
+/** Every service event to the page, and a desktop notification when a run ends (useful when the window is in the background). */
+function forwardEvents(service: Workbench): void {
   for (const event of API_EVENT_NAMES) {
     service.on(event, (payload) => mainWindow?.webContents.send('kerv:event', { event, payload }));
   }
 
-  // A desktop notification when a run ends, useful when the window is in the background.
   service.on('run:status', ({ id, status, error }) => {
     if (!Notification.isSupported() || (status !== 'completed' && status !== 'failed')) return;
     const note = new Notification({
@@ -170,7 +178,9 @@ async function start(): Promise<void> {
     app.exit(1);
     return;
   }
-  registerIpc(workbench);
+  registerRequests(workbench);
+  registerDialogs(workbench);
+  forwardEvents(workbench);
   Menu.setApplicationMenu(buildMenu(() => mainWindow, dataDir));
   mainWindow = createWindow();
   app.on('activate', () => {

@@ -189,7 +189,7 @@ async function handleMessage(api: WorkbenchApi, socket: WebSocket, data: string)
   const extra = Object.keys(frame).filter((key) => key !== 'id' && key !== 'channel' && key !== 'arg');
   if (extra.length > 0) {
     const message = `A request frame holds only id, channel and arg; unexpected: ${extra.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
-    send(socket, { kind: 'response', id: frame.id as number, envelope: { ok: false, error: { message } } });
+    send(socket, { kind: 'response', id: frame.id as number, envelope: { ok: false, error: { message, code: 'invalid_input' } } });
     return;
   }
   const envelope = await invokeToEnvelope(api, frame.channel, frame.arg);

@@ -2,46 +2,36 @@
 // rows at a time), so the page stays small however many runs the database holds;
 // sorting and filtering are queries, not client-side work over every row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { Store } from '../../src-main/store/store';
-import { dataPaths } from '../../src-main/service/paths';
+import type { Page } from 'playwright-core';
 import { configHash } from '../../src-main/service/run-identity';
 import { parseRunConfig } from '../../src-main/shared/run-config';
-import { ensureRendererBuilt, launchChromium, startServe, RESULTS, type ServeProcess } from './harness';
+import { RESULTS, type ServeProcess } from './harness';
+import { openUiSession, type UiSession } from './ui-session';
 
 const RUNS = 10_000;
 
 describe('runs screen with 10,000 runs', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kerv-e2e-many-'));
+  let ui: UiSession;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    ensureRendererBuilt();
     // Runs recorded as cancelled: stored rows only, nothing for the queue to train.
-    const store = Store.open({ file: dataPaths(dataDir).database });
-    const kernels = ['linear', 'polynomial', 'gaussian'] as const;
-    store.transaction(() => {
-      for (let i = 0; i < RUNS; i++) {
-        const config = parseRunConfig({ seed: i, model: { arch: i % 2 ? 'mlp' : 'lenet5', kernel: { type: kernels[i % 3] } } });
-        store.runs.insert({ name: `bulk ${String(i).padStart(5, '0')}`, config, configHash: configHash(config), status: 'cancelled' });
-      }
+    ui = await openUiSession('kerv-e2e-many-', (store) => {
+      const kernels = ['linear', 'polynomial', 'gaussian'] as const;
+      store.transaction(() => {
+        for (let i = 0; i < RUNS; i++) {
+          const config = parseRunConfig({ seed: i, model: { arch: i % 2 ? 'mlp' : 'lenet5', kernel: { type: kernels[i % 3] } } });
+          store.runs.insert({ name: `bulk ${String(i).padStart(5, '0')}`, config, configHash: configHash(config), status: 'cancelled' });
+        }
+      });
     });
-    store.close();
-    serve = await startServe(dataDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
-    await page.goto(serve.url);
+    ({ serve, page } = ui);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await ui?.close();
   });
 
   it('shows one page of rows, pages through all of them, sorts and filters on the server', async () => {
@@ -63,5 +53,6 @@ describe('runs screen with 10,000 runs', () => {
     const kernels = await page.locator('tr[data-run-id] td:nth-child(7)').allTextContents();
     expect(new Set(kernels)).toEqual(new Set(['gaussian']));
     await page.screenshot({ path: join(RESULTS, 'runs-10000.png') });
+    expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -117,8 +117,8 @@ export function kervBiasOffset(kernel: KernelSpec | null): number {
 // bias (if any) then starts at minus the layer's mean output on that batch, the
 // data-measured counterpart of the polynomial's −c^d above: the tanh/ReLU after it
 // sees a centred signal. γ is untouched when the config gives a number; 'auto'
-// (the default) sets it here by the median heuristic (chooseAutoParameters). After it the channel correlations are −0.01 (conv1) and 0.63
-// (conv2). 1 epoch, 10 000 images, Fashion-MNIST LeNet-5, test accuracy He → this:
+// (the default) sets it here by the median heuristic (chooseAutoParameters).
+// After it the channel correlations are −0.01 (conv1) and 0.63 (conv2). 1 epoch, 10 000 images, Fashion-MNIST LeNet-5, test accuracy He → this:
 // gaussian γ = 1 12% → 70%, γ = 0.1 57% → 73%, γ = 0.02 52% → 72%; euclidean
 // 10% → 72%; manhattan 10% → 63%; linear convolutions 79%. At γ = 1 a template
 // on a 25- or 150-value patch matches few patches (exp(−‖p − w‖²) is tiny unless

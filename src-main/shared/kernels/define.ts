@@ -110,6 +110,3 @@ export function describeRange(p: KernelParamDeclaration, withAuto = true): strin
   const range = [lower, upper].filter(Boolean).join(' and ');
   return `${auto}${p.kind === 'integer' ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}`;
 }
-
-/** Whether a spec's value of a parameter asks for it to be chosen from the data. */
-export const isAuto = (value: unknown): value is 'auto' => value === 'auto';

@@ -115,7 +115,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'model.arch', label: 'Architecture', kind: 'select', options: ARCHITECTURES, sweepable: true },
       { path: 'model.widthMultiplier', label: 'Width multiplier', kind: 'number', sweepable: true },
       { path: 'model.kervLayers', label: 'Kervolution layers', kind: 'kerv-layers', hint: "'all', 'stem', first N, or indices like 0,2" },
-      { path: 'model.kervNorm', label: 'Norm after them', kind: 'select', options: KERV_NORMS, hint: 'batch norm after each kervolution layer', sweepable: true },
+      { path: 'model.kervNorm', label: 'Norm after them', kind: 'select', options: KERV_NORMS, hint: 'batch norm after each kervolution layer (Gaussian LeNet-5: +3.5 points)', sweepable: true },
       {
         path: 'model.kervActivation',
         label: 'Activation after them',

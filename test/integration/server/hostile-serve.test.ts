@@ -4,7 +4,6 @@
 // corrupt database at start-up.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -12,29 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src-main/server/server';
 import { Workbench } from '../../../src-main/service/workbench';
 import type { WireMessage } from '../../../src-main/shared/api';
+import { connectSocket, httpGet } from './clients';
 
 const KERV = resolve('out/node/kerv.js');
-
-function get(url: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolvePromise, reject) => {
-    request(url, { headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-function connect(url: string, headers: Record<string, string> = {}) {
-  return new Promise<WebSocket>((resolvePromise, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolvePromise(ws));
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-}
 
 /** Sends one frame and resolves with the response to it. */
 function call(ws: WebSocket, frame: unknown): Promise<WireMessage & { kind: 'response' }> {
@@ -74,24 +53,24 @@ describe('kerv serve against hostile requests', () => {
 
   it('finding 10: a DNS-rebinding request (foreign Host, matching Origin, even with the token) is refused', async () => {
     const base = `http://127.0.0.1:${server.port}`;
-    const rebinding = await get(`${base}/index.html?token=${server.token}`, { Host: `evil.example:${server.port}`, Origin: `http://evil.example:${server.port}` });
+    const rebinding = await httpGet(`${base}/index.html?token=${server.token}`, { Host: `evil.example:${server.port}`, Origin: `http://evil.example:${server.port}` });
     expect(rebinding.status).toBe(421);
     expect(rebinding.body).toMatch(/--host/);
-    await expect(connect(wsUrl, { Host: `evil.example:${server.port}`, Origin: `http://evil.example:${server.port}` })).rejects.toThrow(/421/);
+    await expect(connectSocket(wsUrl, { Host: `evil.example:${server.port}`, Origin: `http://evil.example:${server.port}` })).rejects.toThrow(/421/);
     // Loopback names still work.
     for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`]) {
-      expect((await get(`${base}/index.html`, { Host: host, Cookie: `kerv_token=${server.token}` })).status).toBe(200);
+      expect((await httpGet(`${base}/index.html`, { Host: host, Cookie: `kerv_token=${server.token}` })).status).toBe(200);
     }
-    const ws = await connect(wsUrl, { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` });
+    const ws = await connectSocket(wsUrl, { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` });
     ws.close();
   });
 
   it('names given with --host are accepted as Host', async () => {
     const named = await startServer({ api: wb, staticDir: join(dir, 'static'), allowedHosts: ['gpu-box.lab'] });
     try {
-      const ok = await get(`http://127.0.0.1:${named.port}/index.html`, { Host: `gpu-box.lab:${named.port}`, Cookie: `kerv_token=${named.token}` });
+      const ok = await httpGet(`http://127.0.0.1:${named.port}/index.html`, { Host: `gpu-box.lab:${named.port}`, Cookie: `kerv_token=${named.token}` });
       expect(ok.status).toBe(200);
-      const other = await get(`http://127.0.0.1:${named.port}/index.html`, { Host: `other.lab:${named.port}`, Cookie: `kerv_token=${named.token}` });
+      const other = await httpGet(`http://127.0.0.1:${named.port}/index.html`, { Host: `other.lab:${named.port}`, Cookie: `kerv_token=${named.token}` });
       expect(other.status).toBe(421);
     } finally {
       await named.close();
@@ -99,7 +78,7 @@ describe('kerv serve against hostile requests', () => {
   });
 
   it('finding 3: a __proto__ sweep axis over the WebSocket is refused and the server keeps answering', async () => {
-    const ws = await connect(wsUrl);
+    const ws = await connectSocket(wsUrl);
     try {
       const polluting = await call(ws, { id: 1, channel: 'sweeps:start', arg: { base: {}, grid: { '__proto__.hasOwnProperty': [1] } } });
       expect(polluting.envelope.ok).toBe(false);
@@ -114,7 +93,7 @@ describe('kerv serve against hostile requests', () => {
   });
 
   it('a frame with keys besides id, channel and arg is refused with an answer naming them', async () => {
-    const ws = await connect(wsUrl);
+    const ws = await connectSocket(wsUrl);
     try {
       const answer = await call(ws, { id: 7, channel: 'runs:list', arg: {}, __proto__x: 1, extra: true });
       expect(answer.envelope).toMatchObject({ ok: false, error: { message: expect.stringMatching(/"extra"/) } });

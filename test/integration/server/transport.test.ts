@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startServer, CONTENT_SECURITY_POLICY, type RunningServer } from '../../../src-main/server/server';
 import { runNotFound } from '../../../src-main/shared/errors';
 import { ConfigError } from '../../../src-main/shared/run-config';
 import { API_EVENT_NAMES, type ApiEventName, type ApiEvents, type WireMessage, type WorkbenchApi } from '../../../src-main/shared/api';
+import { connectSocket, httpGet } from './clients';
 
 function makeService() {
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
@@ -31,26 +31,6 @@ function makeService() {
   };
   const emit = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => listeners.get(event)?.forEach((l) => l(payload));
   return { api, emit, listenerCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0) };
-}
-
-function get(url: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-function connect(url: string, headers: Record<string, string> = {}) {
-  return new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
 }
 
 function nextMessage(ws: WebSocket, predicate: (m: WireMessage) => boolean) {
@@ -93,14 +73,14 @@ describe('kerv serve transport', () => {
   });
 
   it('refuses pages and assets without the token', async () => {
-    expect((await get(`${origin}/`)).status).toBe(401);
-    expect((await get(`${origin}/assets/app.js`)).status).toBe(401);
-    expect((await get(`${origin}/?token=wrong-${server.token}`)).status).toBe(401);
-    expect((await get(`${origin}/`, { Cookie: 'kerv_token=nope' })).status).toBe(401);
+    expect((await httpGet(`${origin}/`)).status).toBe(401);
+    expect((await httpGet(`${origin}/assets/app.js`)).status).toBe(401);
+    expect((await httpGet(`${origin}/?token=wrong-${server.token}`)).status).toBe(401);
+    expect((await httpGet(`${origin}/`, { Cookie: 'kerv_token=nope' })).status).toBe(401);
   });
 
   it('trades the token for an HttpOnly SameSite cookie, then serves the bundle with a CSP', async () => {
-    const first = await get(server.url);
+    const first = await httpGet(server.url);
     expect(first.status).toBe(302);
     expect(first.headers.location).toBe('/');
     const cookie = String(first.headers['set-cookie']);
@@ -108,30 +88,30 @@ describe('kerv serve transport', () => {
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
 
-    const page = await get(`${origin}/`, { Cookie: `kerv_token=${server.token}` });
+    const page = await httpGet(`${origin}/`, { Cookie: `kerv_token=${server.token}` });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>workbench</title>');
     expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers['referrer-policy']).toBe('no-referrer');
-    const script = await get(`${origin}/assets/app.js`, { Cookie: `kerv_token=${server.token}` });
+    const script = await httpGet(`${origin}/assets/app.js`, { Cookie: `kerv_token=${server.token}` });
     expect(script.headers['content-type']).toContain('text/javascript');
   });
 
   it('never serves files outside the bundle', async () => {
-    const res = await get(`${origin}/..%2fsecret.txt`, { Cookie: `kerv_token=${server.token}` });
+    const res = await httpGet(`${origin}/..%2fsecret.txt`, { Cookie: `kerv_token=${server.token}` });
     expect(res.status).toBe(404);
     expect(res.body).not.toContain('outside the bundle');
   });
 
   it('refuses WebSocket upgrades without the token or from another origin', async () => {
-    await expect(connect(`ws://127.0.0.1:${server.port}/ws`)).rejects.toThrow(/401/);
+    await expect(connectSocket(`ws://127.0.0.1:${server.port}/ws`)).rejects.toThrow(/401/);
     await expect(
-      connect(`ws://127.0.0.1:${server.port}/ws`, { Cookie: `kerv_token=${server.token}`, Origin: 'http://evil.example' }),
+      connectSocket(`ws://127.0.0.1:${server.port}/ws`, { Cookie: `kerv_token=${server.token}`, Origin: 'http://evil.example' }),
     ).rejects.toThrow(/403/);
   });
 
   it('answers requests with envelopes, keeps validation issues, refuses unknown channels and pushes events', async () => {
-    const ws = await connect(`ws://127.0.0.1:${server.port}/ws`, { Cookie: `kerv_token=${server.token}`, Origin: origin });
+    const ws = await connectSocket(`ws://127.0.0.1:${server.port}/ws`, { Cookie: `kerv_token=${server.token}`, Origin: origin });
     try {
       const ok = nextMessage(ws, (m) => m.kind === 'response' && m.id === 1);
       ws.send(JSON.stringify({ id: 1, channel: 'runs:get', arg: { id: 7 } }));
@@ -160,7 +140,7 @@ describe('kerv serve transport', () => {
   });
 
   it('closes a socket that sends a malformed frame', async () => {
-    const ws = await connect(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    const ws = await connectSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send('{"channel": "runs:get"}');
     expect(await closed).toBe(1008);
