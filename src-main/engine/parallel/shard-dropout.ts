@@ -6,6 +6,7 @@
 // Dropout layer's call() is replaced (on that model instance only) by this one.
 // Its arithmetic is tf.dropout's: x · floor(u + keep) / keep, u uniform in [0, 1).
 import * as tf from '@tensorflow/tfjs';
+import { layersOfClass } from './layers-of-class';
 import type { SharedState } from './shared-state';
 
 interface DropoutInternals {
@@ -13,19 +14,10 @@ interface DropoutInternals {
   seed?: number;
   noiseShape?: (number | null)[] | null;
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
-  getClassName(): string;
-}
-
-function dropoutLayers(layers: tf.layers.Layer[]): DropoutInternals[] {
-  return layers.flatMap((layer) => {
-    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
-    if (nested) return dropoutLayers(nested);
-    return layer.getClassName() === 'Dropout' ? [layer as unknown as DropoutInternals] : [];
-  });
 }
 
 export function shardDropout(model: tf.LayersModel, state: SharedState): number {
-  const layers = dropoutLayers(model.layers);
+  const layers = layersOfClass<DropoutInternals>(model.layers, 'Dropout');
   for (const layer of layers) {
     const original = layer.call.bind(layer);
     layer.call = (inputs, kwargs) => {

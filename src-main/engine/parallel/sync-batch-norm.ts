@@ -14,6 +14,7 @@
 // here and updates the moving averages with tfjs-layers' own formula. Inference
 // (moving averages) and the saved model format are untouched.
 import * as tf from '@tensorflow/tfjs';
+import { layersOfClass } from './layers-of-class';
 import type { SharedState } from './shared-state';
 
 interface BatchNormInternals {
@@ -85,13 +86,7 @@ function trainingCall(layer: BatchNormInternals, input: tf.Tensor, state: Shared
   });
 }
 
-function batchNormLayers(layers: tf.layers.Layer[]): BatchNormInternals[] {
-  return layers.flatMap((layer) => {
-    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
-    if (nested) return batchNormLayers(nested);
-    return layer.getClassName() === 'BatchNormalization' ? [layer as unknown as BatchNormInternals] : [];
-  });
-}
+const batchNormLayers = (layers: tf.layers.Layer[]) => layersOfClass<BatchNormInternals>(layers, 'BatchNormalization');
 
 /** Makes every BatchNormalization layer of `model` normalise over the whole batch of the ranks of `state` when training. */
 export function synchronizeBatchNorm(model: tf.LayersModel, state: SharedState): number {
