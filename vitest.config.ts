@@ -28,7 +28,8 @@ export default defineConfig({
     // expect.poll waits for a condition; its default of 1 s is a timing assumption that a
     // loaded 2-core machine breaks (a UI click → WebSocket → SQLite round trip took longer).
     expect: { poll: { timeout: 60_000, interval: 50 } },
-    reporters: ['default'],
+    // The failures again, one line each, at the very end of the log (test/reporters/failure-summary.ts).
+    reporters: ['default', './test/reporters/failure-summary.ts'],
     globalSetup: ['test/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/webgpu/**'] } },

@@ -20,13 +20,13 @@ import { gzipSync } from 'node:zlib';
 import { confinePath, gunzipBoundedSync, readRegularFile } from '../engine/safe-files';
 import { checkpointsOnDisk } from '../engine/train/checkpoint-folders';
 import { verifyCheckpoint } from '../engine/train/checkpoint-manifest';
-import type { RunMetrics, RunStatus } from '../shared/api';
-import type { StepMetrics, TrainSummary } from '../shared/progress';
+import type { RunStatus } from '../shared/api';
+import type { DatasetInfo, EpochMetrics, RunEnvironment, SampleImage, StepMetrics, TrainSummary } from '../shared/progress';
 import { invalidInput } from '../shared/errors';
 import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
 import { assertPlainJson } from '../shared/untrusted-json';
 import type { Store } from '../store/store';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleSchema, type Bundle, type BundledRun } from './bundle-schema';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleSchema, type Bundle, type BundledRun, type JsonForm } from './bundle-schema';
 import type { DataPaths } from './paths';
 import { configHash } from './run-identity';
 
@@ -124,15 +124,23 @@ export function readBundle(path: string): Bundle {
   return result.data;
 }
 
-function stepsOf(series: RunMetrics['steps'] | BundledRun['metrics']['steps']): StepMetrics[] {
+/**
+ * A record the bundle schema accepted, as the engine's type: its counts are
+ * integers by the schema (never null), and a null measure is a NaN or ±Infinity
+ * that JSON wrote as null, which the store keeps as null again.
+ */
+const asRecorded = <T>(value: JsonForm<T>): T => value as unknown as T;
+
+function stepsOf(series: BundledRun['metrics']['steps']): StepMetrics[] {
+  const measured = (column: (number | null)[], i: number) => column[i] ?? NaN;
   return series.step.map((step, i) => ({
-    step,
-    epoch: series.epoch[i],
-    loss: series.loss[i] ?? NaN,
-    accuracy: series.accuracy[i] ?? NaN,
-    learningRate: series.learningRate[i] ?? NaN,
-    imagesPerSecond: series.imagesPerSecond[i] ?? NaN,
-    wallTimeMs: series.wallTimeMs[i] ?? NaN,
+    step: step as number,
+    epoch: series.epoch[i] as number,
+    loss: measured(series.loss, i),
+    accuracy: measured(series.accuracy, i),
+    learningRate: measured(series.learningRate, i),
+    imagesPerSecond: measured(series.imagesPerSecond, i),
+    wallTimeMs: measured(series.wallTimeMs, i),
   }));
 }
 
@@ -198,12 +206,15 @@ export function importBundle(store: Store, paths: DataPaths, path: string): numb
           bestValidationAccuracy: run.bestValidationAccuracy,
           testAccuracy: run.testAccuracy,
           parameterCount: run.parameterCount ?? undefined,
-          summary: (run.summary ?? undefined) as TrainSummary | undefined,
+          summary: run.summary ? asRecorded<TrainSummary>(run.summary) : undefined,
         });
-        if (run.environment) store.runs.setEnvironment(id, run.environment.seed, run.environment.environment, run.environment.dataset);
+        if (run.environment) {
+          const { seed, environment, dataset } = run.environment;
+          store.runs.setEnvironment(id, seed, asRecorded<RunEnvironment>(environment), dataset && asRecorded<DatasetInfo>(dataset));
+        }
         store.metrics.appendSteps(id, stepsOf(run.metrics.steps));
-        for (const epoch of run.metrics.epochs) store.metrics.putEpoch(id, epoch as never);
-        store.metrics.putSamples(id, run.samples);
+        for (const epoch of run.metrics.epochs) store.metrics.putEpoch(id, asRecorded<EpochMetrics>(epoch));
+        store.metrics.putSamples(id, asRecorded<SampleImage[]>(run.samples));
         for (const log of run.logs) store.runs.log(id, log.level, log.message, log.at);
         ids.push(id);
       });

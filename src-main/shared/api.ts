@@ -63,16 +63,8 @@ export interface RunDetail extends RunRow {
   ranOn?: string | null;
 }
 
-/** Step metrics in columnar form: one array per field, index-aligned. */
-export interface StepSeries {
-  step: number[];
-  epoch: number[];
-  loss: number[];
-  accuracy: number[];
-  learningRate: number[];
-  imagesPerSecond: number[];
-  wallTimeMs: number[];
-}
+/** Step metrics in columnar form: one array per StepMetrics field, index-aligned. */
+export type StepSeries = { [K in keyof StepMetrics]: StepMetrics[K][] };
 
 export interface RunMetrics {
   steps: StepSeries;

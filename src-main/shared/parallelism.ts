@@ -14,7 +14,8 @@
 export const PARALLEL_MODES = ['auto', 'data', 'xnnpack'] as const;
 export type ParallelChoice = (typeof PARALLEL_MODES)[number];
 /** What a run really used: 'none' on one thread, or on a backend with its own threading (tensorflow, webgpu). */
-export type ParallelMode = 'data' | 'xnnpack' | 'none';
+export const PARALLEL_USED = ['data', 'xnnpack', 'none'] as const;
+export type ParallelMode = (typeof PARALLEL_USED)[number];
 
 export interface Shard {
   /** First row of the batch in this shard. */

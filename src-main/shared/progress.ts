@@ -2,104 +2,120 @@
 // engine's train(), carried over the worker process boundary as-is, persisted by
 // the service and pushed to the UI. Step metrics come batched (one message per
 // ~250 ms tick), so volume stays low even at thousands of steps per second.
-import type { ParallelMode } from './parallelism';
+import { z } from 'zod';
+import { PARALLEL_USED } from './parallelism';
+
+// The records a run reports (environment, dataset, samples, steps, epochs, the
+// summary) are zod schemas and their types are inferred from them, so what the
+// engine writes and what a .kervrun bundle accepts (service/bundle-schema.ts
+// derives its checks from these) cannot drift apart.
+const count = z.number().int().min(0);
+/** A measured value. The engine may emit NaN (a diverging loss); JSON writes NaN and ±Infinity as null. */
+const measure = z.number();
 
 /** Where and how a run executes: reported once per run (and again on resume). */
-export interface RunEnvironment {
+export const runEnvironmentSchema = z.strictObject({
   /** The tfjs backend actually in use: 'tensorflow' | 'wasm' | 'cpu' | ... */
-  backend: string;
+  backend: z.string().max(200),
   /** GPU name when on a GPU, otherwise the CPU model. */
-  device: string;
+  device: z.string().max(500),
   /** Threads the backend computes with. */
-  threads: number;
+  threads: count,
   /** How those threads share the work (shared/parallelism.ts); absent in runs recorded before it was. */
-  parallel?: ParallelMode;
-  tfjsVersion: string;
-  appVersion: string;
-  os: string;
-  nodeVersion: string;
-}
+  parallel: z.enum(PARALLEL_USED).optional(),
+  tfjsVersion: z.string().max(100),
+  appVersion: z.string().max(100),
+  os: z.string().max(500),
+  nodeVersion: z.string().max(100),
+});
+export type RunEnvironment = z.infer<typeof runEnvironmentSchema>;
 
-export interface DatasetInfo {
-  name: string;
+export const datasetInfoSchema = z.strictObject({
+  name: z.string().max(200),
   /** Short hash of the files the data came from, so results can be traced to the exact data. */
-  fingerprint: string;
-  inputShape: [number, number, number];
-  classNames: string[];
-  trainSize: number;
-  validationSize: number;
-  testSize: number;
+  fingerprint: z.string().max(200),
+  inputShape: z.tuple([count, count, count]),
+  classNames: z.array(z.string().max(500)),
+  trainSize: count,
+  validationSize: count,
+  testSize: count,
   /** Per-channel statistics of the training split, used for normalisation. */
-  mean: number[];
-  std: number[];
-}
+  mean: z.array(measure),
+  std: z.array(measure),
+});
+export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
 
-/** One image of the fixed sample set (the same images every epoch and every run with that dataset and seed). */
-export interface SampleImage {
-  sampleIndex: number;
+/** One image of the fixed sample set (the same images every epoch and every run with that dataset and split). */
+export const sampleImageSchema = z.strictObject({
+  sampleIndex: count,
   /** Index into the validation split (or the test set when there is no validation split). */
-  datasetIndex: number;
-  label: number;
+  datasetIndex: count,
+  label: count,
   /** PNG, base64, un-normalised pixels. */
-  pngBase64: string;
-}
+  pngBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+});
+export type SampleImage = z.infer<typeof sampleImageSchema>;
 
-export interface SamplePrediction {
-  sampleIndex: number;
+export const samplePredictionSchema = z.strictObject({
+  sampleIndex: count,
   /** Top-3 classes by probability, most probable first. */
-  top: { classIndex: number; probability: number }[];
+  top: z.array(z.strictObject({ classIndex: count, probability: measure })),
   /** Cross-entropy of the true label. */
-  loss: number;
-}
+  loss: measure,
+});
+export type SamplePrediction = z.infer<typeof samplePredictionSchema>;
 
-export interface StepMetrics {
+export const stepMetricsSchema = z.strictObject({
   /** Global step, 1-based, counted across epochs. */
-  step: number;
+  step: count,
   /** 1-based epoch the step belongs to. */
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  learningRate: number;
-  imagesPerSecond: number;
+  epoch: count,
+  loss: measure,
+  accuracy: measure,
+  learningRate: measure,
+  imagesPerSecond: measure,
   /** Milliseconds since the run (first) started, excluding time spent stopped. */
-  wallTimeMs: number;
-}
+  wallTimeMs: measure,
+});
+export type StepMetrics = z.infer<typeof stepMetricsSchema>;
 
-export interface EpochMetrics {
-  epoch: number;
+export const epochMetricsSchema = z.strictObject({
+  epoch: count,
   /** Global step at the end of this epoch. */
-  step: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  validationLoss: number | null;
-  validationAccuracy: number | null;
+  step: count,
+  trainLoss: measure,
+  trainAccuracy: measure,
+  validationLoss: measure.nullable(),
+  validationAccuracy: measure.nullable(),
   /** Accuracy per class on the validation split (or test set when there is none). */
-  perClassAccuracy: number[];
+  perClassAccuracy: z.array(measure),
   /** confusion[trueClass][predictedClass] = count. */
-  confusion: number[][];
-  samplePredictions: SamplePrediction[];
-  durationMs: number;
-  wallTimeMs: number;
-}
+  confusion: z.array(z.array(count)),
+  samplePredictions: z.array(samplePredictionSchema),
+  durationMs: measure,
+  wallTimeMs: measure,
+});
+export type EpochMetrics = z.infer<typeof epochMetricsSchema>;
 
-export interface TrainSummary {
-  epochs: number;
-  steps: number;
-  finalTrainLoss: number;
-  finalTrainAccuracy: number;
-  bestValidationAccuracy: number | null;
-  finalValidationAccuracy: number | null;
-  testLoss: number | null;
-  testAccuracy: number | null;
-  parameterCount: number;
-  trainingTimeMs: number;
+export const trainSummarySchema = z.strictObject({
+  epochs: count,
+  steps: count,
+  finalTrainLoss: measure,
+  finalTrainAccuracy: measure,
+  bestValidationAccuracy: measure.nullable(),
+  finalValidationAccuracy: measure.nullable(),
+  testLoss: measure.nullable(),
+  testAccuracy: measure.nullable(),
+  parameterCount: count,
+  trainingTimeMs: measure,
   /**
-   * Final values of the learned kernel parameters (model.kernel.learnable), named
-   * as in the scalars: kernel/<layer>/<param> or kernel/<layer>/<param>/{mean,min,max}.
-   * Absent when the kernel's parameters are fixed.
+   * Final values of the kernel parameters held as weights (learned, or chosen by
+   * 'auto'), named as in the scalars: kernel/<layer>/<param> or
+   * kernel/<layer>/<param>/{mean,min,max}. Absent when every parameter is a config number.
    */
-  kernelParameters?: Record<string, number>;
-}
+  kernelParameters: z.record(z.string().max(200), measure).optional(),
+});
+export type TrainSummary = z.infer<typeof trainSummarySchema>;
 
 /**
  * Named scalar series sampled while a run trains: how a researcher finds out why

@@ -3,10 +3,13 @@
 //   convolutions) is shown next to its field and no run is created, even when
 //   Start is pressed at once after typing (the form validates before it starts);
 // - run numbers are never reused: after the newest run is deleted, the next run
-//   the form creates gets a new number.
+//   the form creates gets a new number;
+// - issue 22 bug 1: every preset fills the form with its values.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { flattenConfig } from '../../src-main/shared/config-paths';
+import { ALL_FIELDS, selectText, toInputText } from '../../src-renderer/src/lib/config-fields';
 import { recordRun } from '../integration/server/recorded-run';
 import { apiCall, RESULTS, type ServeProcess } from './harness';
 import { openUiSession, type UiSession } from './ui-session';
@@ -99,6 +102,29 @@ describe('the New Run form and run numbers in Chromium', () => {
     const run = await apiCall(serve, 'runs:get', { id: created });
     expect(run.config.model).toMatchObject({ kernel: { type: 'gaussian', gamma: 'auto' }, kervNorm: 'batch', kervActivation: 'arch' });
     await apiCall(serve, 'runs:cancel', { id: created }).catch(() => undefined);
+    expect(ui.pageErrors).toEqual([]);
+  });
+
+  it('issue 22 bug 1: every preset puts its values into the form', async () => {
+    const { presets } = await apiCall(serve, 'config:defaults', undefined);
+    expect(presets.length).toBeGreaterThan(1);
+    await openForm();
+    for (const preset of presets) {
+      await page.selectOption('[aria-label="Preset"]', preset.id);
+      const values = Object.entries(flattenConfig(preset.config));
+      expect(values.length).toBeGreaterThan(1);
+      for (const [path, value] of values) {
+        const field = ALL_FIELDS.find((f) => f.path === path);
+        if (!field) throw new Error(`preset ${preset.id}: ${path} has no form field`);
+        const input = page.locator(`[name="${path}"]`);
+        if (field.kind === 'boolean') await expect.poll(() => input.isChecked(), { message: `${preset.id}: ${path}` }).toBe(value === true);
+        else {
+          const shown = field.kind === 'select' ? selectText(field, value) : toInputText(field.kind, value);
+          await expect.poll(() => input.inputValue(), { message: `${preset.id}: ${path}` }).toBe(shown);
+        }
+      }
+    }
+    await page.screenshot({ path: join(RESULTS, 'new-run-preset.png') });
     expect(ui.pageErrors).toEqual([]);
   });
 });

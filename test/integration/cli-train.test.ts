@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { availableCores } from '../../src-main/engine/backend/cores';
-import { trainThenCtrlC } from './interrupted-train';
+import { INTERRUPTED_AT_STEP, trainThenCtrlC } from './interrupted-train';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,7 +92,7 @@ describe('kerv train', () => {
     const checkpoints = join(tmp, 'interrupted');
     const { code, stderr } = await trainThenCtrlC(['--checkpoint-dir', checkpoints], childEnv({}));
     expect(code).toBe(130);
-    expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv train --resume /);
+    expect(stderr).toMatch(new RegExp(`Cancelled at epoch 1, step ${INTERRUPTED_AT_STEP}\\. Resume with: kerv train --resume `));
     const saved = readdirSync(checkpoints);
     expect(saved).toHaveLength(1);
     expect(saved[0]).toMatch(/^step-\d{8}-partial$/);
@@ -100,7 +100,7 @@ describe('kerv train', () => {
     const resumed = kerv(['--resume', checkpoints, '--test-subset', '100']);
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/^Resumed from .+ at epoch 1, step \d+\.$/m);
+    expect(resumed.stdout).toMatch(new RegExp(`^Resumed from .+ at epoch 1, step ${INTERRUPTED_AT_STEP}\\.$`, 'm'));
     expect(resumed.stdout).toMatch(/^Done: test accuracy/m);
   });
 });

@@ -150,7 +150,8 @@ export class KervConv2D extends tf.layers.Layer {
    */
   kernelParameters(): { name: string; value: tf.Tensor1D }[] {
     const reparametrisation = kernelImplementation(this.kernelSpec.type).reparametrisation;
-    return [...this.paramWeights].map(([name, weight]) => ({ name, value: tf.tidy(() => reparametrisation[name].fromRaw(weight.read())) as tf.Tensor1D }));
+    // clone: an IDENTITY reparametrisation (sigmoid's c) returns the weight's own tensor, which the caller would dispose.
+    return [...this.paramWeights].map(([name, weight]) => ({ name, value: tf.tidy(() => tf.clone(reparametrisation[name].fromRaw(weight.read()))) as tf.Tensor1D }));
   }
 
   /** The op-level kernel, with the learnable parameters (if any) as tensors. */

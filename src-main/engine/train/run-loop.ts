@@ -20,6 +20,7 @@ import { learningRateAt } from './schedule';
 import { RUN_RNG_LABELS } from './seeded-random';
 import { StepBuffer } from './step-buffer';
 import { dataParallelRunner, singleThreadRunner, type StepRunner } from './step-runner';
+import { TEST_HOLD_ENV, testHoldFromEnv } from './test-hold';
 
 export interface RunContext {
   config: RunConfig;
@@ -93,6 +94,8 @@ export class RunLoop {
   private readonly runner: StepRunner;
   private readonly scalars: ScalarSampler;
   private readonly buffer = new StepBuffer(() => performance.now());
+  /** Tests only (test-hold.ts): null in every real run. */
+  private readonly hold = testHoldFromEnv();
 
   constructor(private readonly ctx: RunContext) {
     const { config, data, checkpoint, model, optimizer, group } = ctx;
@@ -177,6 +180,10 @@ export class RunLoop {
     const scheduleContext = { baseLr: config.optimizer.lr, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps };
 
     for (const batch of batches.from(this.resumeBatch)) {
+      if (this.hold?.holds(this.step)) {
+        const stopped = await this.pauseForTestHold();
+        if (stopped) return stopped;
+      }
       if (this.cancelled) break;
       const learningRate = learningRateAt(this.step, config.schedule, scheduleContext);
       const { metrics, diagnostics } = this.runner.step(batch, learningRate, this.scalars.wanted(), this.opsRng);
@@ -207,6 +214,18 @@ export class RunLoop {
       this.ctx.emit({ type: 'log', level: 'warn', message: `Cancelled in epoch ${current.number} after step ${this.step}.` });
       return { status: 'cancelled', epoch: current.number, step: this.step };
     }
+    return null;
+  }
+
+  /** Reports the steps so far, then waits while the test hold applies (or until the run is stopped). */
+  private async pauseForTestHold(): Promise<TrainOutcome | null> {
+    const hold = this.hold!;
+    const at = hold.limit();
+    const stopped = await this.flush();
+    if (stopped) return stopped;
+    this.ctx.emit({ type: 'log', level: 'info', message: `Paused before step ${this.step + 1}: ${TEST_HOLD_ENV} holds runs at step ${at}.` });
+    await hold.wait(this.step, () => this.cancelled);
+    this.lastFlushMs = performance.now();
     return null;
   }
 

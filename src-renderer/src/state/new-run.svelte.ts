@@ -54,7 +54,8 @@ export class NewRunForm {
   applyPreset(id: string) {
     const preset = this.presets.find((p) => p.id === id);
     if (!preset || !this.defaults) return;
-    this.replace(deepMerge(structuredClone(this.defaults) as Record<string, unknown>, preset.config as Record<string, unknown>));
+    // A snapshot, not structuredClone: `defaults` is a $state proxy, which structuredClone refuses (DataCloneError).
+    this.replace(deepMerge($state.snapshot(this.defaults) as Record<string, unknown>, $state.snapshot(preset.config) as Record<string, unknown>));
   }
 
   value(path: string): unknown {

@@ -246,6 +246,19 @@ describe('finding 11: clear errors instead of raw ones', () => {
     await expect(wb.invoke('runs:importBundle', { path: writeBundle('null-runs.kervrun', noRuns) })).rejects.toThrow(/runs: /);
   });
 
+  it("the derived record checks keep their edges: a NaN measure (null in JSON) is read, a null count or an unknown key is refused by name", async () => {
+    const bundle = await exportedBundle();
+    const epochs = (bundle.runs[0] as { metrics: { epochs: Record<string, unknown>[] } }).metrics.epochs;
+    epochs[0].trainLoss = null;
+    const { ids } = await wb.invoke('runs:importBundle', { path: writeBundle('nan-loss.kervrun', bundle) });
+    expect(Number.isNaN((await wb.invoke('runs:metrics', { id: ids[0] })).epochs[0].trainLoss ?? NaN)).toBe(true);
+    epochs[0].epoch = null;
+    await expect(wb.invoke('runs:importBundle', { path: writeBundle('null-epoch.kervrun', bundle) })).rejects.toThrow(/runs\.0\.metrics\.epochs\.0\.epoch: /);
+    epochs[0].epoch = 1;
+    epochs[0].surprise = 1;
+    await expect(wb.invoke('runs:importBundle', { path: writeBundle('extra-key.kervrun', bundle) })).rejects.toThrow(/runs\.0\.metrics\.epochs\.0: Unrecognized key: "surprise"/);
+  });
+
   it('kervLayers out of range (0,7 on lenet5, 2 convolutions) is refused before a run exists, naming the field and the range', async () => {
     const config = { model: { arch: 'lenet5' as const, kernel: { type: 'polynomial' as const }, kervLayers: [0, 7] } };
     const before = await runCount();

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelSpecInput } from '../../../../src-main/shared/run-config';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { KervConv2D, kervConv2dLayer } from '../../../../src-main/engine/layers/kerv-conv2d-layer';
+import { kernelsWithLearnableParams } from '../../../../src-main/shared/kernels/index';
 import { maxRelativeError, randomValues } from '../backend/backend-helpers';
 
 async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
@@ -78,6 +79,21 @@ describe('KervConv2D layer', () => {
     fixed.build([null, 5, 5, 2]);
     expect(fixed.trainableWeights.map((w) => w.shape)).toEqual([[3, 3, 2, 4]]);
   });
+
+  // Issue 22: a learned sigmoid c (stored as itself, no reparametrisation) was handed out as the
+  // weight's own tensor, so the run's diagnostics disposed the weight and the run failed.
+  for (const type of kernelsWithLearnableParams()) {
+    it(`hands out its kernel parameters as new tensors the caller may dispose: ${type}`, () => {
+      const layer = kervConv2dLayer({ filters: 2, kernelSize: 1, kernel: { type, learnable: 'scalar' } as KernelSpecInput });
+      const x = tf.ones([1, 2, 2, 1]);
+      const before = (layer.apply(x) as tf.Tensor).arraySync();
+      const parameters = (layer as KervConv2D).kernelParameters();
+      expect(parameters.length).toBeGreaterThan(0);
+      tf.dispose(parameters.map((p) => p.value));
+      expect((layer.apply(x) as tf.Tensor).arraySync()).toEqual(before);
+      tf.dispose(x);
+    });
+  }
 
   it('trains its learnable parameters, and softplus / exp keep c ≥ 0 and γ > 0 however hard they are pushed', () => {
     // x = 0: a polynomial with d = 1 outputs exactly c, a gaussian outputs exp(−γ‖w‖²).
