@@ -17,6 +17,7 @@ export interface TrainingPasses {
   batchNormGradSums(dy: number, x: number, y: number, rows: number, channels: number, mean: number, linear: number, out: number): void;
   batchNormGradInput(dy: number, x: number, y: number, dx: number, rows: number, channels: number, coefficients: number, linear: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
+  im2colTransposed(xp: number, cols: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number): void;
 }
 
 /** What the SIMD kernels use of tfjs-backend-wasm's BackendWasm. */

@@ -236,4 +236,43 @@
         (br_if $outRows (i32.lt_u (local.get $oy) (local.get $outH))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $images (i32.lt_u (local.get $b) (local.get $batch)))))
-)
+
+  ;; The columns of a filter gradient, transposed: cols[k][p] = xp[n, oh·sh + i, ow·sw + j, c]
+  ;; for k = (i·kw + j)·channels + c (the filter's [kh, kw, in] order) and
+  ;; p = (n·outH + oh)·outW + ow, over xp: [batch, height, width, channels], already
+  ;; padded. A gather: scalar loads along a row of output pixels, sequential stores.
+  (func (export "im2colTransposed")
+      (param $xp i32) (param $cols i32) (param $batch i32) (param $height i32) (param $width i32) (param $channels i32)
+      (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $strideH i32) (param $strideW i32)
+      (local $pixelBytes i32) (local $rowBytes i32) (local $imageBytes i32) (local $columnStep i32) (local $rowStep i32)
+      (local $i i32) (local $j i32) (local $c i32) (local $n i32) (local $oh i32) (local $ow i32) (local $tap i32) (local $src i32)
+      (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
+      (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixelBytes)))
+      (local.set $imageBytes (i32.mul (local.get $height) (local.get $rowBytes)))
+      (local.set $columnStep (i32.mul (local.get $strideW) (local.get $pixelBytes)))
+      (local.set $rowStep (i32.mul (local.get $strideH) (local.get $rowBytes)))
+      (loop $taps_i
+        (local.set $j (i32.const 0))
+        (loop $taps_j
+          (local.set $c (i32.const 0))
+          (loop $inputChannels
+            ;; Where tap (i, j), channel c, of the first output pixel reads.
+            (local.set $tap (i32.add (i32.add (local.get $xp) (i32.mul (local.get $i) (local.get $rowBytes)))
+              (i32.add (i32.mul (local.get $j) (local.get $pixelBytes)) (i32.shl (local.get $c) (i32.const 2)))))
+            (local.set $n (i32.const 0))
+            (loop $images
+              (local.set $oh (i32.const 0))
+              (loop $outRows
+                (local.set $src (i32.add (i32.add (local.get $tap) (i32.mul (local.get $n) (local.get $imageBytes))) (i32.mul (local.get $oh) (local.get $rowStep))))
+                (local.set $ow (local.get $outW))
+                (loop $outColumns
+                  (f32.store (local.get $cols) (f32.load (local.get $src)))
+                  (local.set $cols (i32.add (local.get $cols) (i32.const 4)))
+                  (local.set $src (i32.add (local.get $src) (local.get $columnStep)))
+                  (br_if $outColumns (local.tee $ow (i32.sub (local.get $ow) (i32.const 1)))))
+                (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
+              (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch))))
+            (br_if $inputChannels (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $channels))))
+          (br_if $taps_j (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
+        (br_if $taps_i (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
+  )
