@@ -1,7 +1,9 @@
 // The OptimizerUpdate op (one kernel per parameter tensor) must apply PyTorch's
 // rules as the tf-ops composite does: the cpu kernel (the reference) against the
 // composite, and the wasm kernel against the cpu kernel, for every algorithm
-// with its options, over a few steps so the slots carry state.
+// with its options, over a few steps so the slots carry state; 37 elements, so
+// the wasm kernel's SIMD pass and its scalar tail both run. The reference rounds
+// once per output, the composite and SIMD after every operation: 1e-4 apart.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
@@ -48,7 +50,7 @@ describe('OptimizerUpdate', () => {
       expect(cpu).toHaveLength(1 + slotCount(c.attrs));
       cpu.forEach((values, i) => {
         expect(maxRelativeError(values, composite[i]), `output ${i} vs composite`).toBeLessThan(1e-4);
-        expect(maxRelativeError(wasm[i], values), `output ${i} wasm vs cpu`).toBeLessThan(1e-6);
+        expect(maxRelativeError(wasm[i], values), `output ${i} wasm vs cpu`).toBeLessThan(1e-4);
       });
       // The parameters moved.
       expect(maxRelativeError(cpu[0], randomValues(SIZE, 1))).toBeGreaterThan(1e-3);
