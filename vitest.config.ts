@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { watVitePlugin } from './scripts/wat.mjs';
 
 /** SwiftShader's Vulkan, from Debian's chromium package, for the webgpu tests (test/webgpu/software-vulkan.ts). */
 function softwareVulkanEnv(): Record<string, string> {
@@ -15,6 +16,8 @@ function softwareVulkanEnv(): Record<string, string> {
 // test/webgpu runs as its own project whose processes start with a software
 // Vulkan (SwiftShader, see test/webgpu/software-vulkan.ts); the rest never see it.
 export default defineConfig({
+  // The wasm backend's SIMD kernels are WebAssembly text, compiled on import (scripts/wat.mjs).
+  plugins: [watVitePlugin()],
   test: {
     environment: 'node',
     // A hang guard, not a speed target: tests wait for conditions, and a train → cancel →

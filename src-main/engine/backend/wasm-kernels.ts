@@ -16,14 +16,19 @@
 // training step against the cpu backend. Some of those present are replaced
 // where they are slow for training: Sum and Mean over leading axes
 // (wasm-reductions.ts), MaxPoolGrad of non-overlapping windows
-// (wasm-max-pool-grad.ts), Tanh (wasm-tanh.ts) and products with a transposed
-// operand (wasm-matmul.ts).
+// (wasm-max-pool-grad.ts), Tanh (wasm-tanh.ts), products with a transposed
+// operand (wasm-matmul.ts) and Identity (below). The fused training ops
+// (engine/ops/: batch norm, the optimiser's update) get their wasm kernels here
+// too (wasm-batch-norm.ts, wasm-optimizer-update.ts); the heavy passes run in
+// WebAssembly SIMD on the backend's heap (wasm-simd.ts, simd/training.wat).
 import * as tf from '@tensorflow/tfjs';
 import { wasmMaxPoolGradKernel } from './wasm-max-pool-grad';
 import { wasmReductionKernels } from './wasm-reductions';
 import { insertZeros } from '../kernels/conv-geometry';
 import { wasmTransposedMatMulKernel } from './wasm-matmul';
 import { wasmTanhKernel } from './wasm-tanh';
+import { WASM_BATCH_NORM_KERNELS } from './wasm-batch-norm';
+import { wasmOptimizerUpdateKernel } from './wasm-optimizer-update';
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
 type KernelArgs = Parameters<KernelConfig['kernelFunc']>[0];
@@ -131,7 +136,23 @@ const conv2dBackpropFilterKernel: KernelConfig = {
   },
 };
 
-/** The conv2d gradient kernels registerWasmTrainingKernels installs on the wasm backend (besides the faster reductions and pooling gradient). */
+/**
+ * Identity without a copy, as the cpu backend does it: the output shares the
+ * input's data (tensors are immutable; a variable's assign swaps its data, it
+ * never writes into it). The wasm package copies the whole tensor: 85 Identity
+ * calls per reference-CNN step (clones in gradients and tidy) cost 10 ms.
+ */
+export const wasmIdentityKernel: KernelConfig = {
+  kernelName: 'Identity',
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, backend }) => {
+    const x = inputs.x as TensorInfo;
+    (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+};
+
+/** The conv2d gradient kernels registerWasmTrainingKernels installs on the wasm backend (besides the faster kernels and the fused ops). */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [conv2dBackpropInputKernel, conv2dBackpropFilterKernel];
 
 let registered = false;
@@ -140,7 +161,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel(), wasmTanhKernel(), wasmTransposedMatMulKernel()].filter((k): k is KernelConfig => k !== null);
-  for (const kernel of [...WASM_TRAINING_KERNELS, ...faster]) {
+  for (const kernel of [...WASM_TRAINING_KERNELS, ...WASM_BATCH_NORM_KERNELS, wasmOptimizerUpdateKernel, wasmIdentityKernel, ...faster]) {
     // The wasm package registers its own (slow) kernels on import; replace them.
     if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);
     tf.registerKernel(kernel);

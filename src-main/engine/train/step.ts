@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchAccuracy, crossEntropyLoss, perExampleCrossEntropy } from './loss';
 import type { StepDiagnostics } from './diagnostics';
 import type { TrainableVariable, TrainOptimizer } from './optimizer';
+import { fuseBatchNorm } from '../layers/fused-batch-norm';
 
 export interface StepOptions {
   labelSmoothing: number;
@@ -136,11 +137,13 @@ function runStep(
 }
 
 export function makeTrainStep(model: tf.LayersModel, optimizer: TrainOptimizer, options: StepOptions): TrainStep {
+  fuseBatchNorm(model);
   const tfVariables = trainableVariables(model).map((v) => v.read() as tf.Variable);
   return (x, y, learningRate) => runStep(model, optimizer, options, tfVariables, null, x, y, learningRate).metrics;
 }
 
 export function makeDiagnosedTrainStep(model: tf.LayersModel, optimizer: TrainOptimizer, options: StepOptions, diagnostics: StepDiagnostics): DiagnosedTrainStep {
+  fuseBatchNorm(model);
   const tfVariables = trainableVariables(model).map((v) => v.read() as tf.Variable);
   return (x, y, learningRate) => {
     const out = runStep(model, optimizer, options, tfVariables, diagnostics, x, y, learningRate);
