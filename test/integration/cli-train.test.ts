@@ -64,6 +64,22 @@ describe('kerv train', () => {
     expect(summary.epochs[0].confusion).toHaveLength(10);
   });
 
+  it('trains the one-thread curve on threaded XNNPACK, batch norm and pooling included (the SIMD kernels on its shared memory)', () => {
+    const run = (threads: string) => {
+      const summaryFile = join(tmp, `xnnpack-${threads}.json`);
+      const { code, stderr } = kerv([
+        '--arch', 'convbn', '--width', '0.25', '--train-subset', '256', '--test-subset', '64', '--batch-size', '32', '--epochs', '1',
+        '--seed', '5', '--backend', 'wasm', '--threads', threads, '--parallel', 'xnnpack', '--summary-json', summaryFile,
+      ]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      return JSON.parse(readFileSync(summaryFile, 'utf8'));
+    };
+    const [two, one] = [run('2'), run('1')];
+    expect([two.environment.threads, two.environment.parallel]).toEqual([2, 'xnnpack']);
+    expect(Math.abs(two.epochs[0].trainLoss - one.epochs[0].trainLoss)).toBeLessThan(1e-4 * one.epochs[0].trainLoss);
+  });
+
   it('rejects a bad flag value with exit code 2, naming the field and the allowed values', () => {
     const bad = kerv(['--optimizer', 'adamax']);
     expect(bad.code).toBe(2);

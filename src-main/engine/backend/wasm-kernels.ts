@@ -17,7 +17,7 @@
 // where they are slow for training: Sum and Mean over leading axes
 // (wasm-reductions.ts), MaxPoolGrad of non-overlapping windows
 // (wasm-max-pool-grad.ts), Tanh (wasm-tanh.ts), products with a transposed
-// operand (wasm-matmul.ts) and Identity (below). The fused training ops
+// operand (wasm-matmul.ts), Identity and Cast to the same type (below). The fused training ops
 // (engine/ops/: batch norm, the optimiser's update) get their wasm kernels here
 // too (wasm-batch-norm.ts, wasm-optimizer-update.ts); the heavy passes run in
 // WebAssembly SIMD on the backend's heap (wasm-simd.ts, simd/training.wat).
@@ -152,6 +152,23 @@ export const wasmIdentityKernel: KernelConfig = {
   },
 };
 
+/**
+ * Cast to the dtype a tensor already has is Identity (tfjs-core's gradients cast
+ * dy to float32 as a matter of course: Identity's, Multiply's). The wasm package
+ * copies every time; like the cpu backend, share the data instead. Other casts
+ * keep the wasm kernel.
+ */
+function sameTypeCastKernel(original: KernelConfig): KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as TensorInfo;
+      if ((args.attrs as { dtype?: string }).dtype !== x.dtype) return original.kernelFunc(args);
+      return wasmIdentityKernel.kernelFunc({ ...args, inputs: { x } }) as TensorInfo;
+    },
+  };
+}
+
 /** The conv2d gradient kernels registerWasmTrainingKernels installs on the wasm backend (besides the faster kernels and the fused ops). */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [conv2dBackpropInputKernel, conv2dBackpropFilterKernel];
 
@@ -160,7 +177,10 @@ let registered = false;
 /** Registers (once per process) the wasm training kernels; call before tf.setBackend('wasm'). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel(), wasmTanhKernel(), wasmTransposedMatMulKernel()].filter((k): k is KernelConfig => k !== null);
+  const cast = tf.getKernel('Cast', BACKEND);
+  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel(), wasmTanhKernel(), wasmTransposedMatMulKernel(), cast ? sameTypeCastKernel(cast) : null].filter(
+    (k): k is KernelConfig => k !== null,
+  );
   for (const kernel of [...WASM_TRAINING_KERNELS, ...WASM_BATCH_NORM_KERNELS, wasmOptimizerUpdateKernel, wasmIdentityKernel, ...faster]) {
     // The wasm package registers its own (slow) kernels on import; replace them.
     if (tf.getKernel(kernel.kernelName, BACKEND)) tf.unregisterKernel(kernel.kernelName, BACKEND);

@@ -21,7 +21,14 @@ export interface TrainingPasses {
 
 /** What the SIMD kernels use of tfjs-backend-wasm's BackendWasm. */
 export interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(pointer: number): void };
+  wasm: {
+    /** The threaded build's memory (imported by its module), or else the module's exported one. */
+    wasmMemory?: WebAssembly.Memory;
+    asm: { memory?: WebAssembly.Memory };
+    HEAPU8: Uint8Array;
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+  };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
@@ -47,7 +54,8 @@ function isShared(memory: WebAssembly.Memory): boolean {
 export function simdFor(backend: WasmBackend): Simd | null {
   const existing = instances.get(backend);
   if (existing) return existing;
-  const memory = backend.wasm.asm.memory;
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm.memory;
+  if (!memory) return null;
   const bytes = isShared(memory) ? training.sharedMemoryModule : training.module;
   if (!bytes || !WebAssembly.validate(bytes)) return null;
   const passes = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as TrainingPasses;

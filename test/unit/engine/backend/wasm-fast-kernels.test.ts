@@ -135,18 +135,22 @@ describe('wasm BatchMatMul with transposed operands', () => {
   }
 });
 
-describe('wasm Identity', () => {
+describe('wasm Identity and Cast to the same type', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });
 
-  it('shares the data of its input (no copy), which outlives the input', () => {
+  it('share the data of their input (no copy), which outlives the input; other casts convert', () => {
     const x = tf.tensor1d([1, 2, 3]);
-    const copy = tf.clone(x);
+    const [copy, same] = [tf.clone(x), tf.cast(x, 'float32')];
     const backend = tf.backend() as unknown as { getMemoryOffset(dataId: object): number };
     expect(backend.getMemoryOffset(copy.dataId)).toBe(backend.getMemoryOffset(x.dataId));
+    expect(backend.getMemoryOffset(same.dataId)).toBe(backend.getMemoryOffset(x.dataId));
     x.dispose();
     expect(Array.from(copy.dataSync())).toEqual([1, 2, 3]);
-    copy.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1, 2, 3]);
+    const converted = tf.cast(tf.tensor1d([1.7, -2.2]), 'int32');
+    expect([converted.dtype, ...converted.dataSync()]).toEqual(['int32', 1, -2]);
+    tf.dispose([copy, same, converted]);
   });
 });
