@@ -1,10 +1,12 @@
 // The researcher's loop (issue 22's features), in Chromium against a real
 // `kerv serve` training real runs: early stopping from the form, with the stop
-// marked on the curves.
+// marked on the curves; Compare's curves grouped over seeds (on six runs
+// recorded through the real store: 2 kernels × 3 seeds).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { apiCall, type ServeProcess } from './harness';
 import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
+import { recordAnalysisRun } from './seed-analysis';
 
 const TIMEOUT = 120_000;
 
@@ -12,9 +14,16 @@ describe("the researcher's loop in Chromium", () => {
   let ui: UiSession;
   let serve: ServeProcess;
   let page: Page;
+  const seeded: number[] = [];
 
   beforeAll(async () => {
-    ui = await openUiSession('kerv-e2e-loop-');
+    ui = await openUiSession('kerv-e2e-loop-', (store) => {
+      for (const [k, type] of (['polynomial', 'gaussian'] as const).entries()) {
+        for (const seed of [0, 1, 2]) {
+          seeded.push(recordAnalysisRun(store, { name: `${type} s${seed}`, config: { seed, model: { arch: 'lenet5', kernel: { type } } }, accuracy: 0.8 + 0.05 * k + 0.01 * seed }));
+        }
+      }
+    });
     ({ serve, page } = ui);
   }, 180_000);
 
@@ -61,6 +70,24 @@ describe("the researcher's loop in Chromium", () => {
     }
     expect((await apiCall(serve, 'runs:log', { id })).map((l) => l.message)).toContain(`Stopped early after epoch 2 of 6: ${run.summary!.earlyStopping!.reason}.`);
     await screenshotScreen(page, 'early-stopped');
+  });
+
+  it('Compare draws runs grouped over seeds as a mean with a band, one legend entry per group', async () => {
+    await page.goto(`${serve.origin}/#/compare?ids=${seeded.join(',')}`);
+    const chart = page.locator('[aria-label="validation accuracy"]');
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="validation accuracy"]')?.getAttribute('data-points')) > 0);
+    // One curve per run, no in-chart legend.
+    expect(await chart.getAttribute('data-legend')).toBeNull();
+    expect(await chart.getAttribute('data-points')).toBe(String(6 * 3));
+
+    await page.selectOption('[aria-label="Group curves by"]', 'experiment');
+    await expect.poll(() => chart.getAttribute('data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
+    // Per group and epoch: the band's lower edge, its height and the mean.
+    expect(await chart.getAttribute('data-points')).toBe(String(2 * 3 * 3));
+    await page.selectOption('[aria-label="Band"]', 'range');
+    await page.selectOption('[aria-label="Group curves by"]', 'model.kernel.type');
+    await expect.poll(() => page.getAttribute('[aria-label="train loss"]', 'data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
+    await screenshotScreen(page, 'compare-grouped-bands');
   });
 
   it('threw nothing on any page', () => {
