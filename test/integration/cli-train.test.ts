@@ -93,6 +93,20 @@ describe('kerv train', () => {
     const env = kerv([], { KERV_BACKEND: 'quantum' });
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(/backend: must be one of "auto", .*"wasm"/);
+    const noValidation = kerv(['--early-stopping', '3', '--val-fraction', '0']);
+    expect(noValidation.code).toBe(2);
+    expect(noValidation.stderr).toContain('earlyStopping: needs a validation split to watch: dataset.validationFraction is 0');
+  });
+
+  it('--early-stopping stops a stalled run, says why, and tests the best epoch', () => {
+    const { code, stdout, stderr } = kerv([
+      '--arch', 'mlp', '--width', '0.25', '--train-subset', '500', '--test-subset', '100', '--epochs', '5', '--backend', 'wasm',
+      '--early-stopping', '2', '--early-stopping-metric', 'validationLoss', '--min-delta', '10',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Stopped early after epoch 3 of 5: validation loss did not improve by more than 10 for 2 epochs \(best \d\.\d{4} at epoch 1\)\.$/m);
+    expect(stdout).toMatch(/^Done: test accuracy [\d.]+% \(loss \d\.\d{4}, epoch 1's weights: the best\), .* 3 epochs \/ 24 steps/m);
   });
 
   it('exits 1 with the reason when the run diverges', () => {

@@ -13,6 +13,7 @@ import type { DataParallelGroup } from '../parallel/data-parallel';
 import { Rng } from '../random';
 import { saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
 import { readKernelParameters, ScalarSampler, StepDiagnostics } from './diagnostics';
+import { EarlyStopping } from './early-stopping';
 import { predictSamples } from './evaluate';
 import type { TrainOptimizer } from './optimizer';
 import type { RunData } from './run-data';
@@ -96,6 +97,11 @@ export class RunLoop {
   private readonly buffer = new StepBuffer(() => performance.now());
   /** Tests only (test-hold.ts): null in every real run. */
   private readonly hold = testHoldFromEnv();
+  /** The config's earlyStopping, counting; null without it. */
+  private readonly earlyStopping: EarlyStopping | null;
+  /** Early stopping: the best epoch's weights (owned here), and the epoch after which the run stopped. */
+  private bestWeights: tf.Tensor[] | null;
+  private stoppedEarlyAt: number | null = null;
 
   constructor(private readonly ctx: RunContext) {
     const { config, data, checkpoint, model, optimizer, group } = ctx;
@@ -111,6 +117,9 @@ export class RunLoop {
     this.lastEpochTrain = { loss: saved?.lastTrainLoss ?? NaN, accuracy: saved?.lastTrainAccuracy ?? NaN };
     this.lastValidationAccuracy = saved?.lastValidationAccuracy ?? null;
     this.wallOffsetMs = saved?.wallTimeMs ?? 0;
+    this.earlyStopping = config.earlyStopping ? new EarlyStopping(config.earlyStopping, saved?.earlyStopping) : null;
+    this.bestWeights = this.earlyStopping ? (checkpoint?.bestWeights ?? null) : null;
+    if (!this.earlyStopping) tf.dispose(checkpoint?.bestWeights ?? []);
     if (saved && (this.step !== this.epoch * this.stepsPerEpoch + this.resumeBatch || this.resumeBatch >= this.stepsPerEpoch)) {
       throw new Error(`resumeFrom: checkpoint step ${this.step} does not fit epoch ${this.epoch} with ${this.stepsPerEpoch} steps per epoch: the data differ from the checkpointed run`);
     }
@@ -132,7 +141,7 @@ export class RunLoop {
   async run(): Promise<TrainOutcome> {
     try {
       this.announce();
-      while (this.epoch < this.ctx.config.epochs) {
+      while (this.epoch < this.ctx.config.epochs && this.stoppedEarlyAt === null) {
         const stopped = (await this.trainEpoch()) ?? (await this.finishEpoch());
         if (stopped) return stopped;
       }
@@ -140,6 +149,7 @@ export class RunLoop {
     } finally {
       this.buffer.dispose();
       this.scalars.dispose();
+      tf.dispose(this.bestWeights ?? []);
     }
   }
 
@@ -281,12 +291,28 @@ export class RunLoop {
       wallTimeMs: this.wallTimeMs(),
     };
     emit({ type: 'epoch', metrics });
+    if (this.earlyStopping && validation) this.watchValidation(validation);
     await this.writeCheckpoint({ epoch: this.epoch, step: this.step, batchInEpoch: 0, dataRng: this.dataRng.getState(), partialEpoch: null });
+    if (this.stoppedEarlyAt !== null && this.epoch < config.epochs) {
+      emit({ type: 'log', level: 'info', message: `Stopped early after epoch ${this.epoch} of ${config.epochs}: ${this.earlyStopping!.reason()}.` });
+    }
     if (this.cancelled && this.epoch < config.epochs) {
       emit({ type: 'log', level: 'warn', message: `Cancelled at the end of epoch ${this.epoch} (step ${this.step}).` });
       return { status: 'cancelled', epoch: this.epoch, step: this.step };
     }
     return null;
+  }
+
+  /** Early stopping's count after an epoch: keeps the weights of a new best epoch, and stops the run after `patience` epochs without one. */
+  private watchValidation(validation: { loss: number; accuracy: number }): void {
+    const early = this.earlyStopping!;
+    const value = early.config.metric === 'validationLoss' ? validation.loss : validation.accuracy;
+    const { improved, stop } = early.observe(this.epoch, value);
+    if (improved) {
+      tf.dispose(this.bestWeights ?? []);
+      this.bestWeights = this.ctx.model.getWeights().map((w) => w.clone());
+    }
+    if (stop) this.stoppedEarlyAt = this.epoch;
   }
 
   /** A checkpoint at `position`, with everything else the run knows now; nothing without a checkpointDir. */
@@ -304,8 +330,9 @@ export class RunLoop {
           lastTrainLoss: this.lastEpochTrain.loss,
           lastTrainAccuracy: this.lastEpochTrain.accuracy,
           lastValidationAccuracy: this.lastValidationAccuracy,
+          ...(this.earlyStopping ? { earlyStopping: this.earlyStopping.snapshot() } : {}),
           config,
-        }),
+        }, this.bestWeights),
       );
       emit({ type: 'checkpoint', epoch: position.epoch, step: position.step, path });
     } finally {
@@ -313,9 +340,16 @@ export class RunLoop {
     }
   }
 
-  /** The test set, the summary, the 'completed' message. */
+  /** The test set (on the best epoch's weights when early stopping says so), the summary, the 'completed' message. */
   private async complete(): Promise<TrainOutcome> {
-    const { data, model, emit } = this.ctx;
+    const { data, model, emit, config } = this.ctx;
+    const early = this.earlyStopping?.snapshot() ?? null;
+    const onBest = config.earlyStopping?.restoreBest === true && early?.bestEpoch != null && this.bestWeights !== null;
+    const testedEpoch = onBest ? early!.bestEpoch! : this.epoch;
+    if (testedEpoch !== this.epoch) {
+      this.runner.loadWeights(this.bestWeights!);
+      emit({ type: 'log', level: 'info', message: `Testing the weights of epoch ${testedEpoch}, the best on ${config.earlyStopping!.metric === 'validationLoss' ? 'validation loss' : 'validation accuracy'}.` });
+    }
     const test = await unlessGpuFault(this.runner.evaluate(data.evalBatches('test'), data.numClasses));
     const summary: TrainSummary = {
       epochs: this.epoch,
@@ -331,6 +365,16 @@ export class RunLoop {
     };
     const kernelParameters = await readKernelParameters(model);
     if (Object.keys(kernelParameters).length > 0) summary.kernelParameters = kernelParameters;
+    if (config.earlyStopping && early) {
+      summary.earlyStopping = {
+        metric: config.earlyStopping.metric,
+        stoppedAtEpoch: this.stoppedEarlyAt !== null && this.stoppedEarlyAt < config.epochs ? this.stoppedEarlyAt : null,
+        bestEpoch: early.bestEpoch,
+        bestValue: early.bestValue,
+        reason: this.stoppedEarlyAt !== null && this.stoppedEarlyAt < config.epochs ? this.earlyStopping!.reason() : null,
+      };
+      summary.testedOn = { model: onBest ? 'best' : 'last', epoch: testedEpoch };
+    }
     emit({ type: 'completed', summary });
     return { status: 'completed', summary };
   }
