@@ -5,9 +5,12 @@
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
 import renderer from './vite.renderer.config';
+import { watVitePlugin } from './scripts/wat.mjs';
 
 export default defineConfig({
   main: {
+    // The settings screen probes the engine's backends, whose wasm SIMD kernels are WebAssembly text (scripts/wat.mjs).
+    plugins: [watVitePlugin()],
     build: {
       outDir: 'out/main',
       // npm packages (better-sqlite3, tfjs, ws) load from node_modules at run time.

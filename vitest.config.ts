@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { watVitePlugin } from './scripts/wat.mjs';
 
 /** SwiftShader's Vulkan, from Debian's chromium package, for the webgpu tests (test/webgpu/software-vulkan.ts). */
 function softwareVulkanEnv(): Record<string, string> {
@@ -15,6 +16,8 @@ function softwareVulkanEnv(): Record<string, string> {
 // test/webgpu runs as its own project whose processes start with a software
 // Vulkan (SwiftShader, see test/webgpu/software-vulkan.ts); the rest never see it.
 export default defineConfig({
+  // The wasm backend's SIMD kernels are WebAssembly text, compiled on import (scripts/wat.mjs).
+  plugins: [watVitePlugin()],
   test: {
     environment: 'node',
     // A hang guard, not a speed target: tests wait for conditions, and a train → cancel →
@@ -25,7 +28,8 @@ export default defineConfig({
     // expect.poll waits for a condition; its default of 1 s is a timing assumption that a
     // loaded 2-core machine breaks (a UI click → WebSocket → SQLite round trip took longer).
     expect: { poll: { timeout: 60_000, interval: 50 } },
-    reporters: ['default'],
+    // The failures again, one line each, at the very end of the log (test/reporters/failure-summary.ts).
+    reporters: ['default', './test/reporters/failure-summary.ts'],
     globalSetup: ['test/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/webgpu/**'] } },

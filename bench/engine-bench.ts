@@ -74,8 +74,9 @@ export async function measureEngineVariant(variant: ConvVariant, options: BenchO
   // The profiler would otherwise download every kernel output to check for NaN.
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   const model = buildReferenceCnn(variant, { imageSize: options.imageSize, channels: options.channels, classes: options.classes });
-  // The product's own step and optimiser (SGD, momentum 0.9: the run-config default).
-  const optimizer = new TrainOptimizer(optimizerConfigSchema.parse({}), trainableVariables(model));
+  // The product's own step and optimiser, with bench/torch_baseline.py's recipe: SGD, lr 0.01, momentum 0.9
+  // (not the run-config default, Adam, whose update is ~3× the element-wise work).
+  const optimizer = new TrainOptimizer(optimizerConfigSchema.parse({ type: 'sgd', lr: 0.01, momentum: 0.9 }), trainableVariables(model));
   const stepOptions = { labelSmoothing: 0, gradClipNorm: null };
   const trainStep = makeTrainStep(model, optimizer, stepOptions);
   const learningRate = optimizer.config.lr;

@@ -4,6 +4,7 @@
 // run time. The Electron main/preload and the renderer are built by electron-vite.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
+import { watEsbuildPlugin } from './wat.mjs';
 
 const entries = {
   kerv: 'src-main/cli/main.ts',
@@ -30,6 +31,8 @@ await build({
   packages: 'external',
   sourcemap: true,
   logLevel: 'warning',
+  // The wasm backend's SIMD kernels are WebAssembly text, compiled here (scripts/wat.mjs).
+  plugins: [watEsbuildPlugin()],
   // Bundled ESM still needs require() for the CommonJS packages it imports lazily.
   banner: { js: "import { createRequire as __kervCreateRequire } from 'node:module'; const require = __kervCreateRequire(import.meta.url);" },
 });

@@ -13,10 +13,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import console from 'node:console';
 import process from 'node:process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { isStale } from './build-state.mjs';
 import { setup } from './setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,20 +25,6 @@ const require = createRequire(import.meta.url);
 process.chdir(root);
 
 await setup();
-
-function newestMtime(path) {
-  if (!existsSync(path)) return 0;
-  const info = statSync(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  return readdirSync(path).reduce((latest, name) => Math.max(latest, newestMtime(join(path, name))), info.mtimeMs);
-}
-
-/** Stale when any source is newer than the output's marker file. */
-function stale(output, sources) {
-  if (!existsSync(output)) return true;
-  const built = statSync(output).mtimeMs;
-  return sources.some((source) => newestMtime(source) > built);
-}
 
 /** Runs one build step quietly: its output is shown only when it fails. */
 function step(what, command, args) {
@@ -50,9 +37,7 @@ function step(what, command, args) {
 }
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-const mainSources = ['src-main', 'package.json'];
-
-if (stale('out/node/kerv.js', mainSources)) step('bundling the CLI and the training worker', process.execPath, ['scripts/build-node.mjs']);
+if (isStale(root, 'node')) step('bundling the CLI and the training worker', process.execPath, ['scripts/build-node.mjs']);
 
 function electronBinary() {
   try {
@@ -67,12 +52,12 @@ function electronBinary() {
 const electron = electronBinary();
 
 if (electron) {
-  if (stale('out/main/index.js', [...mainSources, 'src-renderer', 'electron.vite.config.ts', 'vite.renderer.config.ts'])) step('building the desktop app', npx, ['electron-vite', 'build']);
+  if (isStale(root, 'electron')) step('building the desktop app', npx, ['electron-vite', 'build']);
   await ensureElectronSqlite();
   const child = spawn(electron, ['.'], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  if (stale('out/renderer/index.html', ['src-renderer', 'vite.renderer.config.ts', 'src-main/shared'])) step('building the UI', npx, ['vite', 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'error']);
+  if (isStale(root, 'renderer')) step('building the UI', npx, ['vite', 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'error']);
   console.log("kerv: Electron's binary is not installed (the install skipped it), so the workbench is served to your browser:");
   const child = spawn(process.execPath, ['out/node/kerv.js', 'serve', ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -44,6 +44,10 @@ export const CONFIG_FLAG_OPTIONS = {
   'label-smoothing': { type: 'string' },
   clip: { type: 'string' },
   samples: { type: 'string' },
+  'early-stopping': { type: 'string' },
+  'early-stopping-metric': { type: 'string' },
+  'min-delta': { type: 'string' },
+  'test-last-epoch': { type: 'boolean' },
 } as const;
 
 /** --kernel-<param> for every parameter any registered kernel declares (shared/kernels/). */
@@ -123,6 +127,10 @@ const FIELD_FLAGS: [keyof ConfigFlagValues, string, (v: string) => unknown][] = 
   ['label-smoothing', 'labelSmoothing', numeric],
   ['clip', 'gradClipNorm', (v) => (v === 'none' ? null : numeric(v))],
   ['samples', 'sampleCount', numeric],
+  // Any of these switches early stopping on (the schema fills the others' defaults).
+  ['early-stopping', 'earlyStopping.patience', numeric],
+  ['early-stopping-metric', 'earlyStopping.metric', (v) => v],
+  ['min-delta', 'earlyStopping.minDelta', numeric],
 ];
 
 /** A config file: a regular file within MAX_CONFIG_FILE_BYTES (never /dev/zero or a pipe), a JSON object with no prototype keys. */
@@ -160,6 +168,7 @@ export function buildRunConfig(base: Json, flags: ConfigFlagValues, env: NodeJS.
     if (typeof value === 'string') setPath(input, path.split('.'), convert(value));
   }
   if (flags.nesterov) setPath(input, ['optimizer', 'nesterov'], true);
+  if (flags['test-last-epoch']) setPath(input, ['earlyStopping', 'restoreBest'], false);
   applyKernelFlags(input, flags);
   try {
     return parseRunConfig(input);

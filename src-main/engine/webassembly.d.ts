@@ -16,3 +16,14 @@ declare namespace WebAssembly {
   }
   function validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
 }
+
+/** A WebAssembly text file, compiled at build time by scripts/wat.mjs. */
+declare module '*.wat' {
+  const compiled: {
+    /** The module as written. */
+    module: Uint8Array<ArrayBuffer>;
+    /** Where the module imports its memory: the same module importing a shared memory (tfjs's threaded build), else null. */
+    sharedMemoryModule: Uint8Array<ArrayBuffer> | null;
+  };
+  export default compiled;
+}

@@ -4,6 +4,7 @@
 // ~250 ms tick), so volume stays low even at thousands of steps per second.
 import { z } from 'zod';
 import { PARALLEL_USED } from './parallelism';
+import { EARLY_STOPPING_METRICS } from './run-config';
 
 // The records a run reports (environment, dataset, samples, steps, epochs, the
 // summary) are zod schemas and their types are inferred from them, so what the
@@ -129,6 +130,20 @@ export const trainSummarySchema = z.strictObject({
    * kernel/<layer>/<param>/{mean,min,max}. Absent when every parameter is a config number.
    */
   kernelParameters: z.record(z.string().max(200), measure).optional(),
+  /** How early stopping went, in a run configured with it. */
+  earlyStopping: z
+    .strictObject({
+      metric: z.enum(EARLY_STOPPING_METRICS),
+      /** The epoch after which the run stopped; null when it trained every epoch. */
+      stoppedAtEpoch: count.nullable(),
+      bestEpoch: count.nullable(),
+      bestValue: measure.nullable(),
+      /** Why it stopped, e.g. "validation accuracy did not improve for 3 epochs (best 87.10% at epoch 4)". */
+      reason: z.string().max(500).nullable(),
+    })
+    .optional(),
+  /** The weights the test set was evaluated on: the last epoch's, or the best epoch's (earlyStopping.restoreBest). Absent: the last. */
+  testedOn: z.strictObject({ model: z.enum(['best', 'last']), epoch: count }).optional(),
 });
 export type TrainSummary = z.infer<typeof trainSummarySchema>;
 

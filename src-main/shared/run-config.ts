@@ -138,6 +138,31 @@ export const scheduleConfigSchema = z
   .strict();
 export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
 
+/** earlyStopping.metric: the validation metric whose stalling stops a run. */
+export const EARLY_STOPPING_METRICS = ['validationAccuracy', 'validationLoss'] as const;
+export type EarlyStoppingMetric = (typeof EARLY_STOPPING_METRICS)[number];
+
+/**
+ * Stops a run once the validation metric has not improved by more than
+ * minDelta for `patience` epochs in a row (Keras's EarlyStopping, by epoch). The
+ * weights of the best epoch are kept (in the checkpoints, so a resumed run keeps
+ * them too) and, with restoreBest, the test set is evaluated on them instead of
+ * the last epoch's. Absent = train every epoch (and stored configs from before
+ * it hash as they did).
+ */
+export const earlyStoppingConfigSchema = z
+  .object({
+    metric: z.enum(EARLY_STOPPING_METRICS).default('validationAccuracy'),
+    /** Epochs without an improvement before the run stops. */
+    patience: z.number().int().min(1).max(1000).default(5),
+    /** The smallest change that counts as an improvement (accuracy as a fraction, loss in nats). */
+    minDelta: z.number().min(0).max(10).default(0),
+    /** Evaluate the test set on the best epoch's weights (true) or the last epoch's (false). */
+    restoreBest: z.boolean().default(true),
+  })
+  .strict();
+export type EarlyStoppingConfig = z.infer<typeof earlyStoppingConfigSchema>;
+
 export const runConfigSchema = z
   .object({
     name: z.string().max(200).optional(),
@@ -166,8 +191,19 @@ export const runConfigSchema = z
     labelSmoothing: z.number().min(0).max(0.5).default(0),
     /** How many fixed sample images (engine/data/prepare.ts) get top-3 predictions every epoch. */
     sampleCount: z.number().int().min(0).max(MAX_SAMPLE_COUNT).default(32),
+    earlyStopping: earlyStoppingConfigSchema.optional(),
   })
-  .strict();
+  .strict()
+  .check((ctx) => {
+    if (ctx.value.earlyStopping && ctx.value.dataset.validationFraction === 0) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['earlyStopping'],
+        input: ctx.value.earlyStopping,
+        message: 'needs a validation split to watch: dataset.validationFraction is 0 (set it above 0, e.g. 0.1)',
+      });
+    }
+  });
 
 /** A fully-defaulted run config, as stored and as the engine receives it. */
 export type RunConfig = z.infer<typeof runConfigSchema>;

@@ -1,8 +1,8 @@
 // What the e2e tests drive: a real `kerv serve` child process on a temporary data
 // folder (the real service, real worker processes, real SQLite, the real
 // Fashion-MNIST files) and Debian's Chromium through playwright-core.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import WebSocket from 'ws';
@@ -10,39 +10,6 @@ import type { ApiArg, ApiChannel, ApiResult, WireMessage } from '../../src-main/
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const RESULTS = join(ROOT, 'test-results', 'e2e');
-
-/** What the renderer bundle is built from: its sources, the shared contract it imports, and the build config. */
-const RENDERER_INPUTS = ['src-renderer', 'src-main/shared', 'vite.renderer.config.ts'];
-
-/** The newest modification time (ms) of a file, or of any file under a folder. */
-export function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const info = statSync(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  let newest = info.mtimeMs; // a deleted file changes its folder
-  for (const entry of readdirSync(path)) {
-    if (entry === 'node_modules' || entry.startsWith('.')) continue;
-    newest = Math.max(newest, newestMtime(join(path, entry)));
-  }
-  return newest;
-}
-
-/** Whether out/renderer is missing or older than anything it is built from. */
-export function rendererIsStale(): boolean {
-  const built = join(ROOT, 'out/renderer/index.html');
-  if (!existsSync(built)) return true;
-  const builtAt = statSync(built).mtimeMs;
-  return RENDERER_INPUTS.some((input) => newestMtime(join(ROOT, input)) > builtAt);
-}
-
-/** The renderer bundle the server serves; (re)built when missing or older than its sources. */
-export function ensureRendererBuilt(): void {
-  if (!rendererIsStale()) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
 
 export interface ServeProcess {
   url: string;
@@ -52,12 +19,18 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `kerv serve` on a free port, or on `port` with `token` (to restart a server where open pages will reconnect). */
-export async function startServe(dataDir: string, at: { port?: number; token?: string } = {}): Promise<ServeProcess> {
-  const args = [join(ROOT, 'out/node/kerv.js'), 'serve', '--port', String(at.port ?? 0), '--data-dir', dataDir, ...(at.token ? ['--token', at.token] : [])];
+/**
+ * Starts `kerv serve` on a free port, or on `port` with `token` (to restart a
+ * server where open pages will reconnect). `env` reaches the server and the
+ * training processes it forks (e.g. a test/hold.ts hold).
+ */
+export async function startServe(dataDir: string, at: { port?: number; token?: string; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+  // --token=VALUE: a token may begin with '-', which a separate argument would make look like a flag.
+  const args = [join(ROOT, 'out/node/kerv.js'), 'serve', '--port', String(at.port ?? 0), '--data-dir', dataDir, ...(at.token ? [`--token=${at.token}`] : [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...at.env },
   });
   let output = '';
   child.stdout!.on('data', (c) => (output += c));

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
+import { RunHold } from '../hold';
+import { apiCall, launchChromium, openWorkbench, startServe, RESULTS, type ServeProcess } from './harness';
 
 const TIMEOUT = 120_000;
 
@@ -21,19 +22,19 @@ describe('a run page across a server restart', () => {
   let pageB: Page;
   let runId = 0;
   const pageErrors: string[] = [];
+  // The run stays in its first epoch (113 steps) however fast the machine: held at step 10, then a little further.
+  const hold = new RunHold().at(10);
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    serve = await startServe(dataDir);
+    serve = await startServe(dataDir, { env: hold.env });
     browser = await launchChromium();
-    // A slow kernel and long epochs (about a thousand batches), so the first epoch lasts far longer than the test looks at it.
     ({ id: runId } = await apiCall(serve, 'runs:start', {
       config: {
         name: 'live',
         backend: 'wasm',
-        dataset: { name: 'fashion-mnist', trainSubset: 20000, testSubset: 200 },
-        model: { arch: 'lenet5', kernel: { type: 'gaussian' } },
-        epochs: 5,
+        dataset: { name: 'fashion-mnist', trainSubset: 2000, testSubset: 200 },
+        model: { arch: 'mlp', widthMultiplier: 0.25 },
+        epochs: 2,
         batchSize: 16,
         sampleCount: 8,
       },
@@ -45,8 +46,10 @@ describe('a run page across a server restart', () => {
   afterAll(async () => {
     await apiCall(serve, 'runs:cancel', { id: runId }).catch(() => {});
     await browser?.close();
+    hold.release();
     await serve?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    hold.dispose();
   });
 
   const duration = (page: Page) => page.textContent('[data-testid="duration"]');
@@ -56,7 +59,11 @@ describe('a run page across a server restart', () => {
     await pageA.waitForSelector('.screen-header [data-status="running"]', { timeout: TIMEOUT });
     await pageA.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="duration"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
     const first = await duration(pageA);
-    // It moves with the steps, not at epoch ends: still inside epoch 1 (no validation result yet).
+    // It moves with the steps, not at epoch ends: 20 more steps, still inside epoch 1 (no validation result yet).
+    // Released at least 1.1 s after the value was read, so those steps' wall times differ from it at
+    // the display's whole-second resolution (a paused run's clock runs on), however fast they are.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    hold.at((await apiCall(serve, 'runs:get', { id: runId })).step + 20);
     await pageA.waitForFunction((before) => document.querySelector('[data-testid="duration"]')?.textContent !== before, first, { timeout: TIMEOUT });
     expect(await pageA.textContent('[data-testid="best-val"]')).toBe('—');
     expect(await duration(pageB)).toMatch(/\d/);
@@ -74,7 +81,7 @@ describe('a run page across a server restart', () => {
     // SIGTERM: the service stops the worker, the run becomes interrupted; its pushed
     // status never reaches the pages (their socket is already closed).
     await serve.stop();
-    serve = await startServe(dataDir, { port: Number(port), token: serve.token });
+    serve = await startServe(dataDir, { port: Number(port), token: serve.token, env: hold.env });
     for (const page of [pageA, pageB]) {
       await page.waitForSelector('.screen-header [data-status="interrupted"]', { timeout: TIMEOUT });
       expect(await page.locator('.screen-header button:has-text("Cancel")').count()).toBe(0);

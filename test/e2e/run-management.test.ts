@@ -2,9 +2,9 @@
 // the queue, editing a run's name, tags and notes, and saving runs as a .kervrun
 // bundle then importing it back. What the UI did is checked through the API.
 //
-// The queue stays put deterministically: one slot (concurrency 1) is held by a
-// long run queued first, so the three tiny runs behind it wait until the test
-// has reordered them and cancels everything. The run that is edited and bundled
+// The queue stays put deterministically: one slot (concurrency 1) is taken by a
+// run queued first and held before its first step (test/hold.ts), so the three
+// tiny runs behind it wait until the test has reordered them and cancels everything. The run that is edited and bundled
 // is recorded straight into the store (metrics, no training).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -17,12 +17,12 @@ import { recordRun } from '../integration/server/recorded-run';
 import { apiCall, RESULTS, type ServeProcess } from './harness';
 import { openUiSession, type UiSession } from './ui-session';
 
-const tiny = (name: string, epochs = 1): RunConfigInput => ({
+const tiny = (name: string): RunConfigInput => ({
   name,
   backend: 'wasm',
   dataset: { name: 'fashion-mnist', trainSubset: 500, testSubset: 200 },
   model: { arch: 'mlp', widthMultiplier: 0.25 },
-  epochs,
+  epochs: 1,
   batchSize: 64,
   sampleCount: 8,
 });
@@ -36,15 +36,16 @@ describe('managing runs in Chromium', () => {
   let recorded = 0;
 
   beforeAll(async () => {
-    ui = await openUiSession('kerv-e2e-manage-', (store) => {
+    ui = await openUiSession('kerv-e2e-manage-', (store, hold) => {
       store.setSettings({ concurrency: 1 });
+      // The blocker trains no step until it is cancelled, once the queue is checked.
+      hold.at(0);
       recorded = recordRun(store, 'recorded run', { epochs: 2 });
       const queue = (input: RunConfigInput) => {
         const config = parseRunConfig(input);
         return store.runs.insert({ name: config.name!, config, configHash: configHash(config) });
       };
-      // 500 epochs: far longer than this file runs; it is cancelled once the queue is checked.
-      blocker = queue(tiny('blocker', 500));
+      blocker = queue(tiny('blocker'));
       waiting = ['queued a', 'queued b', 'queued c'].map((name) => queue(tiny(name)));
     });
     ({ serve, page } = ui);

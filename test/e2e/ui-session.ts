@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { dataPaths } from '../../src-main/service/paths';
 import { Store } from '../../src-main/store/store';
-import { ensureRendererBuilt, launchChromium, openWorkbench, RESULTS, startServe, type ServeProcess } from './harness';
+import { RunHold } from '../hold';
+import { launchChromium, openWorkbench, RESULTS, startServe, type ServeProcess } from './harness';
 
 /** One e2e file's world: a data folder, a real `kerv serve` on it, Chromium, and a page on the workbench. */
 export interface UiSession {
@@ -19,6 +20,8 @@ export interface UiSession {
   page: Page;
   /** What the page threw; every file ends by asserting it is empty. */
   pageErrors: string[];
+  /** Holds the server's runs at a step (test/hold.ts), for a test that acts while a run trains. Released at first. */
+  hold: RunHold;
   /** Closes the browser, stops the server and removes the data folder; the server's exit code. */
   close(): Promise<number | null>;
 }
@@ -26,20 +29,21 @@ export interface UiSession {
 /**
  * Opens a UiSession on a new data folder. `seed` writes runs through the real
  * store before the server opens the folder (recorded metrics, queued runs,
- * settings), so a test starts from a known history without training it.
+ * settings), so a test starts from a known history without training it; it may
+ * also set the hold, so that queued runs pause as soon as the server starts them.
  */
-export async function openUiSession(prefix: string, seed?: (store: Store) => void): Promise<UiSession> {
-  ensureRendererBuilt();
+export async function openUiSession(prefix: string, seed?: (store: Store, hold: RunHold) => void): Promise<UiSession> {
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const hold = new RunHold();
   if (seed) {
     const store = Store.open({ file: dataPaths(dataDir).database });
     try {
-      seed(store);
+      seed(store, hold);
     } finally {
       store.close();
     }
   }
-  const serve = await startServe(dataDir);
+  const serve = await startServe(dataDir, { env: hold.env });
   const browser = await launchChromium();
   const pageErrors: string[] = [];
   const { page } = await openWorkbench(browser, serve, pageErrors);
@@ -49,10 +53,13 @@ export async function openUiSession(prefix: string, seed?: (store: Store) => voi
     browser,
     page,
     pageErrors,
+    hold,
     async close() {
       await browser.close();
+      hold.release();
       const code = await serve.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      hold.dispose();
       return code;
     },
   };

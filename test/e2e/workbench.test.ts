@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { CONFUSION_GRID } from '../../src-renderer/src/lib/curves';
-import { RESULTS, ROOT, type ServeProcess } from './harness';
+import { apiCall, RESULTS, ROOT, type ServeProcess } from './harness';
 import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
 
 const STEP_TIMEOUT = 90_000;
@@ -73,6 +73,13 @@ describe('workbench UI in Chromium', () => {
     return Number(await page.locator(`[aria-label="${chart}"]`).first().getAttribute('data-points'));
   }
 
+  /** The run's step count, once its worker has started and said it. */
+  async function totalStepsOf(id: number): Promise<number> {
+    const total = async () => (await apiCall(serve, 'runs:get', { id })).totalSteps ?? 0;
+    await expect.poll(total, { timeout: STEP_TIMEOUT }).toBeGreaterThan(0);
+    return total();
+  }
+
   async function waitForStatus(status: string, timeout = STEP_TIMEOUT) {
     await page.waitForSelector(`.screen-header [data-status="${status}"]`, { timeout });
   }
@@ -119,9 +126,13 @@ describe('workbench UI in Chromium', () => {
     await fillSmallRun('e2e first', 2, 1000);
     await shot('new-run');
     const preview = architecturePreview;
+    // Held at step 5 of its 30 until the chart has shown its first points: it fills in while the run trains.
+    ui.hold.at(5);
     firstRunId = await startFromForm('keyboard');
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Loss"]')?.getAttribute('data-points')) > 0, null, { timeout: STEP_TIMEOUT });
     const early = await pointsIn('Loss');
+    expect(early).toBeLessThanOrEqual(5);
+    ui.hold.release();
     // The sample grid fills with predictions once the first epoch is evaluated.
     await page.waitForSelector('[data-testid="sample"] .guess span', { timeout: STEP_TIMEOUT });
     await waitForStatus('completed');
@@ -168,11 +179,14 @@ describe('workbench UI in Chromium', () => {
 
   it('cancels a run and resumes it to completion', async () => {
     await fillSmallRun('e2e resumable', 3, 2000);
+    // Held in epoch 2, after the first epoch's checkpoint, until it is cancelled there.
+    ui.hold.at(0);
     secondRunId = await startFromForm();
-    // Wait for the first epoch's checkpoint, then cancel mid-run.
+    ui.hold.at((await totalStepsOf(secondRunId)) / 3 + 2);
     await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="best-val"]')?.textContent ?? ''), null, { timeout: STEP_TIMEOUT });
     await page.click('.screen-header button:has-text("Cancel")');
     await waitForStatus('cancelled');
+    ui.hold.release();
     await page.locator('.screen-header button:has-text("Resume")').waitFor();
     await shot('run-cancelled');
     await page.click('.screen-header button:has-text("Resume")');
@@ -226,11 +240,14 @@ describe('workbench UI in Chromium', () => {
   it('deletes a selected run with the Delete key after confirming', async () => {
     const doomed = await (async () => {
       await page.goto(`${serve.origin}/#/runs/${firstRunId}`);
+      // Held before its first step, so it is still there to cancel.
+      ui.hold.at(0);
       await page.click('.screen-header button:has-text("Re-run")');
       await page.waitForURL(new RegExp(`#/runs/(?!${firstRunId}$)\\d+$`));
       // A run being deleted should not be training: stop it first.
       await page.click('.screen-header button:has-text("Cancel")');
       await waitForStatus('cancelled');
+      ui.hold.release();
       return Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
     })();
     await page.goto(`${serve.origin}/#/runs`);

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnKerv, startRedis, startWorker, tempDir, waitFor, type KervProcess, type RedisInstance } from '../integration/cluster/helpers';
-import { apiCall, ensureRendererBuilt, launchChromium, openWorkbench, type ServeProcess } from './harness';
+import { apiCall, launchChromium, openWorkbench, type ServeProcess } from './harness';
 
 describe('workers panel', () => {
   let redis: RedisInstance;
@@ -15,7 +15,6 @@ describe('workers panel', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ensureRendererBuilt();
     redis = await startRedis();
     worker = await startWorker(redis.url, 'alpha');
     coordinator = spawnKerv(['serve', '--port', '0', '--redis', redis.url, '--no-local-worker'], tempDir('kerv-e2e-workers-'));

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/shared/table-format';
-import { trainThenCtrlC } from './interrupted-train';
+import { INTERRUPTED_AT_STEP, trainThenCtrlC } from './interrupted-train';
 
 const KERV = resolve('out/node/kerv.js');
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-recorded-'));
@@ -69,10 +69,10 @@ describe('kerv train records its run in the workbench', () => {
     const { code, stdout, stderr } = await trainThenCtrlC(['--data-dir', dataDir], env());
     expect(code).toBe(130);
     expect(stdout).toContain('Recorded as run 2 in');
-    expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv runs resume 2$/m);
+    expect(stderr).toMatch(new RegExp(`Cancelled at epoch 1, step ${INTERRUPTED_AT_STEP}\\. Resume with: kerv runs resume 2$`, 'm'));
     const interrupted = JSON.parse(kerv('runs', 'show', '2', '--data-dir', dataDir, '--json').out).run;
     expect(interrupted.status).toBe('interrupted');
-    expect(interrupted.error).toMatch(/^kerv train was interrupted at step \d+/);
+    expect(interrupted.error).toMatch(new RegExp(`^kerv train was interrupted at step ${INTERRUPTED_AT_STEP}\\b`));
     expect(interrupted.resumable).toBe(true);
 
     const resumed = kerv('runs', 'resume', '2', '--data-dir', dataDir);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { availableCores } from '../../src-main/engine/backend/cores';
-import { trainThenCtrlC } from './interrupted-train';
+import { INTERRUPTED_AT_STEP, trainThenCtrlC } from './interrupted-train';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-cli-train-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,6 +64,22 @@ describe('kerv train', () => {
     expect(summary.epochs[0].confusion).toHaveLength(10);
   });
 
+  it('trains the one-thread curve on threaded XNNPACK, batch norm and pooling included (the SIMD kernels on its shared memory)', () => {
+    const run = (threads: string) => {
+      const summaryFile = join(tmp, `xnnpack-${threads}.json`);
+      const { code, stderr } = kerv([
+        '--arch', 'convbn', '--width', '0.25', '--train-subset', '256', '--test-subset', '64', '--batch-size', '32', '--epochs', '1',
+        '--seed', '5', '--backend', 'wasm', '--threads', threads, '--parallel', 'xnnpack', '--summary-json', summaryFile,
+      ]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      return JSON.parse(readFileSync(summaryFile, 'utf8'));
+    };
+    const [two, one] = [run('2'), run('1')];
+    expect([two.environment.threads, two.environment.parallel]).toEqual([2, 'xnnpack']);
+    expect(Math.abs(two.epochs[0].trainLoss - one.epochs[0].trainLoss)).toBeLessThan(1e-4 * one.epochs[0].trainLoss);
+  });
+
   it('rejects a bad flag value with exit code 2, naming the field and the allowed values', () => {
     const bad = kerv(['--optimizer', 'adamax']);
     expect(bad.code).toBe(2);
@@ -77,6 +93,20 @@ describe('kerv train', () => {
     const env = kerv([], { KERV_BACKEND: 'quantum' });
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(/backend: must be one of "auto", .*"wasm"/);
+    const noValidation = kerv(['--early-stopping', '3', '--val-fraction', '0']);
+    expect(noValidation.code).toBe(2);
+    expect(noValidation.stderr).toContain('earlyStopping: needs a validation split to watch: dataset.validationFraction is 0');
+  });
+
+  it('--early-stopping stops a stalled run, says why, and tests the best epoch', () => {
+    const { code, stdout, stderr } = kerv([
+      '--arch', 'mlp', '--width', '0.25', '--train-subset', '500', '--test-subset', '100', '--epochs', '5', '--backend', 'wasm',
+      '--early-stopping', '2', '--early-stopping-metric', 'validationLoss', '--min-delta', '10',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Stopped early after epoch 3 of 5: validation loss did not improve by more than 10 for 2 epochs \(best \d\.\d{4} at epoch 1\)\.$/m);
+    expect(stdout).toMatch(/^Done: test accuracy [\d.]+% \(loss \d\.\d{4}, epoch 1's weights: the best\), .* 3 epochs \/ 24 steps/m);
   });
 
   it('exits 1 with the reason when the run diverges', () => {
@@ -92,7 +122,7 @@ describe('kerv train', () => {
     const checkpoints = join(tmp, 'interrupted');
     const { code, stderr } = await trainThenCtrlC(['--checkpoint-dir', checkpoints], childEnv({}));
     expect(code).toBe(130);
-    expect(stderr).toMatch(/Cancelled at epoch 1, step \d+\. Resume with: kerv train --resume /);
+    expect(stderr).toMatch(new RegExp(`Cancelled at epoch 1, step ${INTERRUPTED_AT_STEP}\\. Resume with: kerv train --resume `));
     const saved = readdirSync(checkpoints);
     expect(saved).toHaveLength(1);
     expect(saved[0]).toMatch(/^step-\d{8}-partial$/);
@@ -100,7 +130,7 @@ describe('kerv train', () => {
     const resumed = kerv(['--resume', checkpoints, '--test-subset', '100']);
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/^Resumed from .+ at epoch 1, step \d+\.$/m);
+    expect(resumed.stdout).toMatch(new RegExp(`^Resumed from .+ at epoch 1, step ${INTERRUPTED_AT_STEP}\\.$`, 'm'));
     expect(resumed.stdout).toMatch(/^Done: test accuracy/m);
   });
 });

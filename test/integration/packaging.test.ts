@@ -3,7 +3,7 @@
 // and file matcher against this checkout's build output. Packing the installers
 // is not possible here; see the README's "Packaging" section.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,17 +24,9 @@ function variant(name: string, edit: (yml: string) => string): string {
 }
 
 beforeAll(() => {
+  // What the check reads (out/main, out/preload, out/node, out/renderer) was built by the global setup.
   tmp = mkdtempSync(join(os.tmpdir(), 'kerv-packaging-'));
-  // `npm test` builds first; a lone run of this file builds what the check reads.
-  if (!existsSync('out/main/index.js') || !existsSync('out/preload/index.cjs')) {
-    const build = spawnSync('npx', ['electron-vite', 'build'], { encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}${build.stderr}`);
-  }
-  if (!existsSync('out/node/train-worker.js')) {
-    const build = spawnSync(process.execPath, ['scripts/build-node.mjs'], { encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build-node failed:\n${build.stdout}${build.stderr}`);
-  }
-}, 300_000);
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('electron-builder configuration', () => {

@@ -29,7 +29,8 @@ Options:
   --redis <url>     coordinate a cluster through this Redis (default $KERV_REDIS_URL,
                     else the saved setting): queued runs go to 'kerv worker' machines
   --no-local-worker with --redis: this machine only coordinates, it trains nothing
-  --token <t>       use this access token instead of a random one
+  --token <t>       use this access token (16 characters or more) instead of a
+                    random one; one that begins with '-' is written --token=<t>
   -h, --help        show this help`;
 
 /** The built renderer: out/renderer beside this bundle's out/node, or the checkout's out/renderer from source. */

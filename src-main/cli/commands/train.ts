@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
-import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, EARLY_STOPPING_METRICS, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
@@ -48,6 +48,11 @@ ${kernelFlagsHelp()}
   --label-smoothing F    0..0.5
   --clip NORM            clip the global gradient norm ("none" to disable)
   --samples N            fixed validation images with top-3 predictions per epoch
+  --early-stopping N     stop once the validation metric has not improved for N epochs;
+                         the test set is then evaluated on the best epoch's weights
+  --early-stopping-metric M  ${EARLY_STOPPING_METRICS.join(' | ')} (default validationAccuracy)
+  --min-delta F          the smallest change that counts as an improvement (default 0)
+  --test-last-epoch      with early stopping, test the last epoch's weights, not the best's
   --backend NAME         ${BACKENDS.join(' | ')} (or env KERV_BACKEND);
                          auto takes webgpu only on a hardware GPU, --backend webgpu also on a
                          software one (SwiftShader, lavapipe: for tests, far slower than wasm)
@@ -158,7 +163,7 @@ class TrainPrinter {
       case 'completed': {
         const s = p.summary;
         console.log(
-          `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
+          `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}${s.testedOn?.model === 'best' ? `, epoch ${s.testedOn.epoch}'s weights: the best` : ''}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
             `final train loss ${fixed(s.finalTrainLoss)}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
         );
         break;

@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { BACKENDS, type BackendChoice } from '../../shared/run-config';
 import type { RunEnvironment } from '../../shared/progress';
 import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
+import { registerBatchNormTraining } from '../ops/batch-norm-training';
+import { registerOptimizerUpdate } from '../ops/optimizer-update';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { probeWebGpu, startWebGpuBackend, webGpuOptionsFrom, type WebGpuOptions } from './webgpu';
 import { startWasmBackend } from './wasm-threads';
@@ -169,8 +171,10 @@ export const BACKEND_LADDER: readonly Exclude<BackendChoice, 'auto'>[] = ['tenso
  */
 export async function initBackend(choice: BackendChoice = 'auto', options: BackendOptions = {}): Promise<BackendSelection> {
   const wanted = wantedBackend(choice, options.defaultBackend);
-  // Gradients are registered per kernel, for every backend at once (batchnorm-gradient.ts).
+  // Gradients are registered per kernel, for every backend at once (batchnorm-gradient.ts), with the fused ops' cpu kernels.
   registerBroadcastingBatchNormGradient();
+  registerBatchNormTraining();
+  registerOptimizerUpdate();
   if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.backend === 'tensorflow' && current.device !== cpuModel()))) {
     // Tests switch backends to compare them; come back to the selected one.
     if (tf.getBackend() !== current.backend) await tf.setBackend(current.backend);

@@ -22,7 +22,7 @@ import type { StepDiagnostics } from '../train/diagnostics';
 import { evaluationResult, evaluationSums, type EvalBatch, type EvaluationResult } from '../train/evaluate';
 import type { TrainOptimizer } from '../train/optimizer';
 import { withSeededMathRandom } from '../train/seeded-random';
-import { finishStep, shardGradients, type StepOptions } from '../train/step';
+import { finishStep, prepareForTraining, shardGradients, type StepOptions } from '../train/step';
 import { EVALUATION_SUMS, packStepResults, REPLICA_ROLE, STEP_RESULTS, unpackStepResults, type ReplicaInit, type ReplicaStartup } from './replica-protocol';
 import { allocateShared, Command, SharedState, StepFlags } from './shared-state';
 import { shardDropout } from './shard-dropout';
@@ -138,6 +138,7 @@ export class DataParallelGroup {
       await Promise.all(started);
       // Only now: a model whose replicas did not start stays an ordinary single-thread model.
       synchronizeBatchNorm(model, state);
+      prepareForTraining(model);
       shardDropout(model, state);
       group.publishWeights();
       return group;

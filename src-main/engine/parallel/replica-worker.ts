@@ -18,7 +18,7 @@ import { Rng, type RngState } from '../random';
 import { StepDiagnostics } from '../train/diagnostics';
 import { evaluationSums } from '../train/evaluate';
 import { withSeededMathRandom } from '../train/seeded-random';
-import { shardGradients } from '../train/step';
+import { prepareForTraining, shardGradients } from '../train/step';
 import { EVALUATION_SUMS, packStepResults, STEP_RESULTS, type ReplicaInit, type ReplicaStartup } from './replica-protocol';
 import { Command, SharedState, StepFlags } from './shared-state';
 import { shardDropout } from './shard-dropout';
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     const model = await tf.models.modelFromJSON({ modelTopology: init.topology } as tf.io.ModelJSON);
     checkWeights(model, init.weightShapes);
     synchronizeBatchNorm(model, state);
+    prepareForTraining(model);
     shardDropout(model, state);
     replica = new Replica(init, model, state);
   } catch (error) {

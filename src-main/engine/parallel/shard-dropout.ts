@@ -6,7 +6,7 @@
 // Dropout layer's call() is replaced (on that model instance only) by this one.
 // Its arithmetic is tf.dropout's: x · floor(u + keep) / keep, u uniform in [0, 1).
 import * as tf from '@tensorflow/tfjs';
-import { layersOfClass } from './layers-of-class';
+import { layersOfClass } from '../layers/layers-of-class';
 import type { SharedState } from './shared-state';
 
 interface DropoutInternals {

@@ -4,6 +4,7 @@
 //         <checkpointDir>/step-00002600-partial/ (written when a run is cancelled mid-epoch)
 //   model.json + weights.bin   the model in the standard tfjs layers format (tf.loadLayersModel reads it)
 //   optimizer.json + .bin      the optimiser state (TrainOptimizer.getWeights), tfjs weight encoding
+//   best.json + best.bin       early stopping only: the weights of the best epoch so far (model.weights order)
 //   state.json                 epoch, step, Rng states, wall time so far, best validation accuracy, config
 //   manifest.json              size and sha256 of each file above (checkpoint-manifest.ts), verified before use
 //
@@ -19,6 +20,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import type { RunConfig } from '../../shared/run-config';
 import type { RngState } from '../random';
+import type { EarlyStoppingState } from './early-stopping';
 import { CHECKPOINT_STATE_FILE, CHECKPOINT_TEMP_PREFIX, checkpointFolderName, parseCheckpointFolderName } from './checkpoint-folders';
 import { verifyCheckpoint, writeCheckpointManifest } from './checkpoint-manifest';
 import type { NamedTensor } from './optimizer';
@@ -47,6 +49,8 @@ export interface CheckpointState {
   lastValidationAccuracy: number | null;
   /** Sums of the partial epoch's train metrics (mid-epoch checkpoints), so its epoch means stay exact. */
   partialEpoch: { lossSum: number; accuracySum: number; images: number; durationMs: number } | null;
+  /** Early stopping's count so far (absent without early stopping, and in checkpoints from before it). */
+  earlyStopping?: EarlyStoppingState;
   config: RunConfig;
   savedAt: string;
 }
@@ -57,6 +61,8 @@ export interface LoadedCheckpoint {
   /** Model weights in model.weights order. */
   weights: tf.Tensor[];
   optimizer: NamedTensor[];
+  /** The best epoch's weights (early stopping), in model.weights order; null when the checkpoint has none. */
+  bestWeights: tf.Tensor[] | null;
 }
 
 interface CheckpointEntry {
@@ -119,6 +125,7 @@ export async function saveCheckpoint(
   model: tf.LayersModel,
   optimizerWeights: NamedTensor[],
   state: Omit<CheckpointState, 'format' | 'version' | 'savedAt'>,
+  bestWeights: tf.Tensor[] | null = null,
 ): Promise<string> {
   await mkdir(checkpointDir, { recursive: true });
   const name = checkpointFolderName(state.step, state.batchInEpoch > 0);
@@ -128,6 +135,7 @@ export async function saveCheckpoint(
   try {
     await model.save(fileSystemSaveHandler(tmp));
     await writeNamedTensors(tmp, 'optimizer', optimizerWeights);
+    if (bestWeights) await writeNamedTensors(tmp, 'best', bestWeights.map((tensor, i) => ({ name: model.weights[i].name, tensor })));
     const full: CheckpointState = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...state, savedAt: new Date().toISOString() };
     await writeFile(join(tmp, CHECKPOINT_STATE_FILE), JSON.stringify(full, null, 2));
     writeCheckpointManifest(tmp);
@@ -178,7 +186,9 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   try {
     const weights = await readNamedTensors(dir, 'model.json', 'weights.bin', (json) => json.weightsManifest.flatMap((g: any) => g.weights));
     const optimizer = await readNamedTensors(dir, 'optimizer.json', 'optimizer.bin', (json) => json.weights);
-    return { path: dir, state, weights: weights.map((w) => w.tensor), optimizer };
+    const hasBest = await stat(join(dir, 'best.json')).then(() => true, () => false);
+    const best = hasBest ? await readNamedTensors(dir, 'best.json', 'best.bin', (json) => json.weights) : null;
+    return { path: dir, state, weights: weights.map((w) => w.tensor), optimizer, bestWeights: best?.map((w) => w.tensor) ?? null };
   } catch (error) {
     // A checkpoint from before manifests, damaged: say which folder instead of a bare tensor error.
     throw new Error(`resumeFrom: cannot load the checkpoint in ${dir} (weights.bin / optimizer.bin damaged?): ${(error as Error).message}`);

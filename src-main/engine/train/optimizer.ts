@@ -1,5 +1,6 @@
-// SGD (momentum, Nesterov), Adam and AdamW written out over tf ops, instead of
-// tfjs's optimizers, because the run needs what those lack: a learning rate that
+// SGD (momentum, Nesterov), Adam and AdamW as the fused OptimizerUpdate op, one
+// kernel per parameter tensor (ops/optimizer-update.ts), instead of tfjs's
+// optimizers, because the run needs what those lack: a learning rate that
 // changes every step, decoupled weight decay (AdamW: tfjs has none), weight decay
 // applied only to some variables, and a state that a checkpoint can save and
 // restore exactly. The update rules follow PyTorch's torch.optim so that results
@@ -12,6 +13,7 @@
 // fights the normalisation (the rule timm and most recipes use: param.ndim <= 1).
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../../shared/run-config';
+import { optimizerUpdate, slotCount } from '../ops/optimizer-update';
 
 /** A tensor with a name: what tfjs's weight encoding takes (tf.io.encodeWeights). */
 export interface NamedTensor {
@@ -43,10 +45,10 @@ export class TrainOptimizer {
     private readonly variables: TrainableVariable[],
   ) {
     this.decayed = variables.map((v) => isDecayed(v.shape));
-    const slotCount = config.type === 'sgd' ? (config.momentum > 0 ? 1 : 0) : 2;
+    const slots = slotCount({ algorithm: config.type, momentum: config.momentum });
     this.slots = variables.map((v) =>
       // tidy releases the zeros the variable was made from (a variable shares, not owns, its initial tensor).
-      Array.from({ length: slotCount }, () => tf.tidy(() => tf.variable(tf.zeros(v.shape), false))),
+      Array.from({ length: slots }, () => tf.tidy(() => tf.variable(tf.zeros(v.shape), false))),
     );
   }
 
@@ -61,36 +63,14 @@ export class TrainOptimizer {
     }
     this.iterations += 1;
     const c = this.config;
-    const lr = tf.scalar(learningRate);
+    const common = { algorithm: c.type, learningRate, momentum: c.momentum, nesterov: c.nesterov, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, step: this.iterations };
     for (let i = 0; i < this.variables.length; i++) {
-      const variable = this.variables[i];
-      const param = variable.read();
-      let grad = gradients[i];
-      const decay = this.decayed[i] && c.weightDecay > 0;
-      if (decay && c.type !== 'adamw') grad = tf.add(grad, tf.mul(param, c.weightDecay)); // coupled L2
-      let update: tf.Tensor;
-      if (c.type === 'sgd') {
-        update = grad;
-        if (c.momentum > 0) {
-          const buf = this.slots[i][0];
-          const newBuf = tf.add(tf.mul(buf, c.momentum), grad);
-          buf.assign(newBuf);
-          update = c.nesterov ? tf.add(grad, tf.mul(newBuf, c.momentum)) : newBuf;
-        }
-        variable.write(tf.sub(param, tf.mul(update, lr)));
-      } else {
-        const [m, v] = this.slots[i];
-        const newM = tf.add(tf.mul(m, c.beta1), tf.mul(grad, 1 - c.beta1));
-        const newV = tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(grad), 1 - c.beta2));
-        m.assign(newM);
-        v.assign(newV);
-        const mHat = tf.div(newM, 1 - c.beta1 ** this.iterations);
-        const vHat = tf.div(newV, 1 - c.beta2 ** this.iterations);
-        update = tf.div(mHat, tf.add(tf.sqrt(vHat), c.epsilon));
-        // AdamW (Loshchilov & Hutter): decay the weights directly, scaled by the rate, not through the gradient.
-        const base = decay && c.type === 'adamw' ? tf.mul(param, tf.sub(1, tf.mul(lr, c.weightDecay))) : param;
-        variable.write(tf.sub(base, tf.mul(update, lr)));
-      }
+      const slots = this.slots[i];
+      const weightDecay = this.decayed[i] ? c.weightDecay : 0;
+      // One fused op per tensor (ops/optimizer-update.ts): the new weights and slots.
+      const [param, ...updated] = optimizerUpdate(this.variables[i].read(), gradients[i], slots, { ...common, weightDecay });
+      slots.forEach((slot, j) => slot.assign(updated[j]));
+      this.variables[i].write(param);
     }
   }
 

@@ -13,6 +13,7 @@ import type { DataParallelGroup } from '../parallel/data-parallel';
 import { Rng } from '../random';
 import { saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from './checkpoint';
 import { readKernelParameters, ScalarSampler, StepDiagnostics } from './diagnostics';
+import { EarlyStopping } from './early-stopping';
 import { predictSamples } from './evaluate';
 import type { TrainOptimizer } from './optimizer';
 import type { RunData } from './run-data';
@@ -20,6 +21,7 @@ import { learningRateAt } from './schedule';
 import { RUN_RNG_LABELS } from './seeded-random';
 import { StepBuffer } from './step-buffer';
 import { dataParallelRunner, singleThreadRunner, type StepRunner } from './step-runner';
+import { TEST_HOLD_ENV, testHoldFromEnv } from './test-hold';
 
 export interface RunContext {
   config: RunConfig;
@@ -93,6 +95,13 @@ export class RunLoop {
   private readonly runner: StepRunner;
   private readonly scalars: ScalarSampler;
   private readonly buffer = new StepBuffer(() => performance.now());
+  /** Tests only (test-hold.ts): null in every real run. */
+  private readonly hold = testHoldFromEnv();
+  /** The config's earlyStopping, counting; null without it. */
+  private readonly earlyStopping: EarlyStopping | null;
+  /** Early stopping: the best epoch's weights (owned here), and the epoch after which the run stopped. */
+  private bestWeights: tf.Tensor[] | null;
+  private stoppedEarlyAt: number | null = null;
 
   constructor(private readonly ctx: RunContext) {
     const { config, data, checkpoint, model, optimizer, group } = ctx;
@@ -108,6 +117,9 @@ export class RunLoop {
     this.lastEpochTrain = { loss: saved?.lastTrainLoss ?? NaN, accuracy: saved?.lastTrainAccuracy ?? NaN };
     this.lastValidationAccuracy = saved?.lastValidationAccuracy ?? null;
     this.wallOffsetMs = saved?.wallTimeMs ?? 0;
+    this.earlyStopping = config.earlyStopping ? new EarlyStopping(config.earlyStopping, saved?.earlyStopping) : null;
+    this.bestWeights = this.earlyStopping ? (checkpoint?.bestWeights ?? null) : null;
+    if (!this.earlyStopping) tf.dispose(checkpoint?.bestWeights ?? []);
     if (saved && (this.step !== this.epoch * this.stepsPerEpoch + this.resumeBatch || this.resumeBatch >= this.stepsPerEpoch)) {
       throw new Error(`resumeFrom: checkpoint step ${this.step} does not fit epoch ${this.epoch} with ${this.stepsPerEpoch} steps per epoch: the data differ from the checkpointed run`);
     }
@@ -129,7 +141,7 @@ export class RunLoop {
   async run(): Promise<TrainOutcome> {
     try {
       this.announce();
-      while (this.epoch < this.ctx.config.epochs) {
+      while (this.epoch < this.ctx.config.epochs && this.stoppedEarlyAt === null) {
         const stopped = (await this.trainEpoch()) ?? (await this.finishEpoch());
         if (stopped) return stopped;
       }
@@ -137,6 +149,7 @@ export class RunLoop {
     } finally {
       this.buffer.dispose();
       this.scalars.dispose();
+      tf.dispose(this.bestWeights ?? []);
     }
   }
 
@@ -177,6 +190,10 @@ export class RunLoop {
     const scheduleContext = { baseLr: config.optimizer.lr, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps };
 
     for (const batch of batches.from(this.resumeBatch)) {
+      if (this.hold?.holds(this.step)) {
+        const stopped = await this.pauseForTestHold();
+        if (stopped) return stopped;
+      }
       if (this.cancelled) break;
       const learningRate = learningRateAt(this.step, config.schedule, scheduleContext);
       const { metrics, diagnostics } = this.runner.step(batch, learningRate, this.scalars.wanted(), this.opsRng);
@@ -207,6 +224,18 @@ export class RunLoop {
       this.ctx.emit({ type: 'log', level: 'warn', message: `Cancelled in epoch ${current.number} after step ${this.step}.` });
       return { status: 'cancelled', epoch: current.number, step: this.step };
     }
+    return null;
+  }
+
+  /** Reports the steps so far, then waits while the test hold applies (or until the run is stopped). */
+  private async pauseForTestHold(): Promise<TrainOutcome | null> {
+    const hold = this.hold!;
+    const at = hold.limit();
+    const stopped = await this.flush();
+    if (stopped) return stopped;
+    this.ctx.emit({ type: 'log', level: 'info', message: `Paused before step ${this.step + 1}: ${TEST_HOLD_ENV} holds runs at step ${at}.` });
+    await hold.wait(this.step, () => this.cancelled);
+    this.lastFlushMs = performance.now();
     return null;
   }
 
@@ -262,12 +291,28 @@ export class RunLoop {
       wallTimeMs: this.wallTimeMs(),
     };
     emit({ type: 'epoch', metrics });
+    if (this.earlyStopping && validation) this.watchValidation(validation);
     await this.writeCheckpoint({ epoch: this.epoch, step: this.step, batchInEpoch: 0, dataRng: this.dataRng.getState(), partialEpoch: null });
+    if (this.stoppedEarlyAt !== null && this.epoch < config.epochs) {
+      emit({ type: 'log', level: 'info', message: `Stopped early after epoch ${this.epoch} of ${config.epochs}: ${this.earlyStopping!.reason()}.` });
+    }
     if (this.cancelled && this.epoch < config.epochs) {
       emit({ type: 'log', level: 'warn', message: `Cancelled at the end of epoch ${this.epoch} (step ${this.step}).` });
       return { status: 'cancelled', epoch: this.epoch, step: this.step };
     }
     return null;
+  }
+
+  /** Early stopping's count after an epoch: keeps the weights of a new best epoch, and stops the run after `patience` epochs without one. */
+  private watchValidation(validation: { loss: number; accuracy: number }): void {
+    const early = this.earlyStopping!;
+    const value = early.config.metric === 'validationLoss' ? validation.loss : validation.accuracy;
+    const { improved, stop } = early.observe(this.epoch, value);
+    if (improved) {
+      tf.dispose(this.bestWeights ?? []);
+      this.bestWeights = this.ctx.model.getWeights().map((w) => w.clone());
+    }
+    if (stop) this.stoppedEarlyAt = this.epoch;
   }
 
   /** A checkpoint at `position`, with everything else the run knows now; nothing without a checkpointDir. */
@@ -285,8 +330,9 @@ export class RunLoop {
           lastTrainLoss: this.lastEpochTrain.loss,
           lastTrainAccuracy: this.lastEpochTrain.accuracy,
           lastValidationAccuracy: this.lastValidationAccuracy,
+          ...(this.earlyStopping ? { earlyStopping: this.earlyStopping.snapshot() } : {}),
           config,
-        }),
+        }, this.bestWeights),
       );
       emit({ type: 'checkpoint', epoch: position.epoch, step: position.step, path });
     } finally {
@@ -294,9 +340,16 @@ export class RunLoop {
     }
   }
 
-  /** The test set, the summary, the 'completed' message. */
+  /** The test set (on the best epoch's weights when early stopping says so), the summary, the 'completed' message. */
   private async complete(): Promise<TrainOutcome> {
-    const { data, model, emit } = this.ctx;
+    const { data, model, emit, config } = this.ctx;
+    const early = this.earlyStopping?.snapshot() ?? null;
+    const onBest = config.earlyStopping?.restoreBest === true && early?.bestEpoch != null && this.bestWeights !== null;
+    const testedEpoch = onBest ? early!.bestEpoch! : this.epoch;
+    if (testedEpoch !== this.epoch) {
+      this.runner.loadWeights(this.bestWeights!);
+      emit({ type: 'log', level: 'info', message: `Testing the weights of epoch ${testedEpoch}, the best on ${config.earlyStopping!.metric === 'validationLoss' ? 'validation loss' : 'validation accuracy'}.` });
+    }
     const test = await unlessGpuFault(this.runner.evaluate(data.evalBatches('test'), data.numClasses));
     const summary: TrainSummary = {
       epochs: this.epoch,
@@ -312,6 +365,16 @@ export class RunLoop {
     };
     const kernelParameters = await readKernelParameters(model);
     if (Object.keys(kernelParameters).length > 0) summary.kernelParameters = kernelParameters;
+    if (config.earlyStopping && early) {
+      summary.earlyStopping = {
+        metric: config.earlyStopping.metric,
+        stoppedAtEpoch: this.stoppedEarlyAt !== null && this.stoppedEarlyAt < config.epochs ? this.stoppedEarlyAt : null,
+        bestEpoch: early.bestEpoch,
+        bestValue: early.bestValue,
+        reason: this.stoppedEarlyAt !== null && this.stoppedEarlyAt < config.epochs ? this.earlyStopping!.reason() : null,
+      };
+      summary.testedOn = { model: onBest ? 'best' : 'last', epoch: testedEpoch };
+    }
     emit({ type: 'completed', summary });
     return { status: 'completed', summary };
   }

@@ -22,6 +22,8 @@ export interface StepRunner {
   /** One step over `batch`; `diagnosed`: also sample the diagnostics. tfjs's random ops draw from `opsRng`. */
   step(batch: HostBatch, learningRate: number, diagnosed: boolean, opsRng: Rng): StepResult;
   evaluate(batches: Iterable<EvalBatch>, numClasses: number): Promise<EvaluationResult>;
+  /** Replaces the model's weights (model.weights order) everywhere the runner computes. */
+  loadWeights(weights: tf.Tensor[]): void;
 }
 
 interface RunnerParts {
@@ -46,12 +48,17 @@ export function singleThreadRunner({ model, optimizer, stepOptions, diagnostics 
       }
     },
     evaluate: (batches, numClasses) => evaluate(model, batches, numClasses),
+    loadWeights: (weights) => model.setWeights(weights),
   };
 }
 
-export function dataParallelRunner(group: DataParallelGroup, { optimizer, stepOptions, diagnostics }: RunnerParts): StepRunner {
+export function dataParallelRunner(group: DataParallelGroup, { model, optimizer, stepOptions, diagnostics }: RunnerParts): StepRunner {
   return {
     step: (batch, learningRate, diagnosed, opsRng) => group.step(batch, optimizer, stepOptions, learningRate, opsRng, diagnosed ? diagnostics : null),
     evaluate: async (batches, numClasses) => group.evaluate(batches, numClasses),
+    loadWeights(weights) {
+      model.setWeights(weights);
+      group.publishWeights();
+    },
   };
 }

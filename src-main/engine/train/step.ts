@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { batchAccuracy, crossEntropyLoss, perExampleCrossEntropy } from './loss';
 import type { StepDiagnostics } from './diagnostics';
 import type { TrainableVariable, TrainOptimizer } from './optimizer';
+import { fuseBatchNorm } from '../layers/fused-batch-norm';
+import { skipImageGradient } from '../layers/input-convolution';
 
 export interface StepOptions {
   labelSmoothing: number;
@@ -22,6 +24,16 @@ export function clipByGlobalNorm(gradients: tf.Tensor[], maxNorm: number): tf.Te
     const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6)));
     return gradients.map((g) => tf.mul(g, scale));
   });
+}
+
+/**
+ * Swaps in the training calls of the model's layers that train through fewer
+ * passes: fused batch norm (+ ReLU) and no gradient for the images. Idempotent;
+ * data-parallel groups do it with their collectives (parallel/sync-batch-norm.ts).
+ */
+export function prepareForTraining(model: tf.LayersModel): void {
+  fuseBatchNorm(model);
+  skipImageGradient(model);
 }
 
 export type TrainStep = (x: tf.Tensor4D, y: tf.Tensor1D, learningRate: number) => tf.Tensor1D;
@@ -136,11 +148,13 @@ function runStep(
 }
 
 export function makeTrainStep(model: tf.LayersModel, optimizer: TrainOptimizer, options: StepOptions): TrainStep {
+  prepareForTraining(model);
   const tfVariables = trainableVariables(model).map((v) => v.read() as tf.Variable);
   return (x, y, learningRate) => runStep(model, optimizer, options, tfVariables, null, x, y, learningRate).metrics;
 }
 
 export function makeDiagnosedTrainStep(model: tf.LayersModel, optimizer: TrainOptimizer, options: StepOptions, diagnostics: StepDiagnostics): DiagnosedTrainStep {
+  prepareForTraining(model);
   const tfVariables = trainableVariables(model).map((v) => v.read() as tf.Variable);
   return (x, y, learningRate) => {
     const out = runStep(model, optimizer, options, tfVariables, diagnostics, x, y, learningRate);

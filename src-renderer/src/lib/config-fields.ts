@@ -1,7 +1,18 @@
 // The new-run form, as data: every run-config field with how it is edited. The
 // enums come from the shared schema so the form cannot offer a value the service
 // would refuse.
-import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DATASETS, KERV_ACTIVATIONS, KERV_NORMS, OPTIMIZERS, SCHEDULES } from '../../../src-main/shared/run-config';
+import {
+  ARCHITECTURES,
+  AUGMENTATIONS,
+  BACKENDS,
+  DATASETS,
+  EARLY_STOPPING_METRICS,
+  KERV_ACTIVATIONS,
+  KERV_NORMS,
+  OPTIMIZERS,
+  SCHEDULES,
+  earlyStoppingConfigSchema,
+} from '../../../src-main/shared/run-config';
 import {
   KERNEL_TYPES,
   defaultKernelSpec,
@@ -25,7 +36,9 @@ export type FieldKind =
   | 'boolean'
   | 'text'
   | 'integer-list'
-  | 'kerv-layers';
+  | 'kerv-layers'
+  /** An optional part of the config (e.g. earlyStopping), switched on and off: on = its defaults, off = absent. */
+  | 'section';
 
 export interface FieldSpec {
   path: string;
@@ -78,6 +91,10 @@ const needsPath = (config: Record<string, unknown>) => {
   return isDatasetName(name) && DATASET_SPECS[name].needsPath;
 };
 const optimizerType = (config: Record<string, unknown>) => (config.optimizer as { type?: string })?.type;
+const earlyStoppingOn = (config: Record<string, unknown>) => config.earlyStopping !== undefined && config.earlyStopping !== null;
+
+/** The defaults of the optional sections, which the defaulted config does not hold (they are absent until switched on). */
+const SECTION_DEFAULTS: Record<string, unknown> = { earlyStopping: earlyStoppingConfigSchema.parse({}) };
 const scheduleType = (config: Record<string, unknown>) => (config.schedule as { type?: string })?.type;
 
 export const FIELD_GROUPS: FieldGroup[] = [
@@ -150,6 +167,16 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'schedule.minLr', label: 'Minimum rate', kind: 'number', when: (c) => scheduleType(c) === 'cosine' || scheduleType(c) === 'one-cycle' },
     ],
   },
+  {
+    title: 'Early stopping',
+    fields: [
+      { path: 'earlyStopping', label: 'Early stopping', kind: 'section', hint: 'stop when the validation metric stops improving' },
+      { path: 'earlyStopping.metric', label: 'Watch', kind: 'select', options: EARLY_STOPPING_METRICS, when: earlyStoppingOn },
+      { path: 'earlyStopping.patience', label: 'Patience (epochs)', kind: 'integer', hint: 'epochs without an improvement', when: earlyStoppingOn, sweepable: true },
+      { path: 'earlyStopping.minDelta', label: 'Min. improvement', kind: 'number', hint: 'accuracy as a fraction, or loss', when: earlyStoppingOn, sweepable: true },
+      { path: 'earlyStopping.restoreBest', label: 'Test the best epoch', kind: 'boolean', hint: 'test set on the best epoch, not the last', when: earlyStoppingOn },
+    ],
+  },
 ];
 
 export const ALL_FIELDS = FIELD_GROUPS.flatMap((g) => g.fields);
@@ -164,11 +191,19 @@ export function defaultKernel(type: KernelType): Record<string, unknown> {
 /** The default a field shows: for a kernel parameter, the current kernel type's own (gaussian γ: auto). */
 export function fieldDefault(path: string, config: Record<string, unknown>, defaults: unknown): unknown {
   if (path.startsWith('model.kernel.') && path !== 'model.kernel.type') return getPath({ model: { kernel: defaultKernel(kernelType(config)) } }, path);
+  const section = path.split('.')[0];
+  if (section in SECTION_DEFAULTS && path !== section) return getPath(SECTION_DEFAULTS, path);
   return getPath(defaults, path);
+}
+
+/** What an optional section holds when it is switched on: its schema's defaults. */
+export function sectionDefaults(path: string): Record<string, unknown> {
+  return { ...(SECTION_DEFAULTS[path] as Record<string, unknown>) };
 }
 
 /** What the form shows for a config value. */
 export function toInputText(kind: FieldKind, value: unknown): string {
+  if (kind === 'section') return value === undefined || value === null ? 'off' : 'on';
   if (value === undefined || value === null) return '';
   if (kind === 'integer-list' || (kind === 'kerv-layers' && Array.isArray(value))) return (value as unknown[]).join(', ');
   return String(value);

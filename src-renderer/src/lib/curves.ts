@@ -1,7 +1,7 @@
 // ECharts options for training curves, built as plain data so they can be tested
 // without a DOM. Step series are smoothed (EMA, the raw curve kept faint behind)
 // and downsampled to what a chart can show; epoch series are drawn as points.
-import type { EpochMetrics, } from '../../../src-main/shared/progress';
+import type { EpochMetrics, TrainSummary } from '../../../src-main/shared/progress';
 import type { StepSeries } from '../../../src-main/shared/api';
 import { emaSmooth } from './smoothing';
 import { downsample } from './downsample';
@@ -22,6 +22,23 @@ export interface CurveInput {
   label: string;
   steps: StepSeries;
   epochs: EpochMetrics[];
+  /** Epochs marked with a vertical line and a label (where early stopping stopped, the best epoch). */
+  marks?: CurveMark[];
+}
+
+export interface CurveMark {
+  epoch: number;
+  label: string;
+}
+
+/** The marks of a run that early stopping watched: its best epoch, and where and why it stopped. */
+export function earlyStoppingMarks(summary: Pick<TrainSummary, 'earlyStopping'> | null | undefined): CurveMark[] {
+  const early = summary?.earlyStopping;
+  if (!early) return [];
+  const marks: CurveMark[] = [];
+  if (early.bestEpoch !== null) marks.push({ epoch: early.bestEpoch, label: `best (epoch ${early.bestEpoch})` });
+  if (early.stoppedAtEpoch !== null) marks.push({ epoch: early.stoppedAtEpoch, label: `stopped early (epoch ${early.stoppedAtEpoch})` });
+  return marks;
 }
 
 export const PALETTE = ['#2f6fb0', '#d9822b', '#3a9a5b', '#b8405e', '#7a5bb5', '#6b7a8f', '#c4a000', '#1f9aa8'];
@@ -128,6 +145,10 @@ export function curveOption(inputs: readonly CurveInput[], metric: Metric, setti
     const validation = input.epochs
       .map((e) => [epochX(e, settings.xAxis), metric === 'loss' ? e.validationLoss : e.validationAccuracy] as const)
       .filter((p): p is readonly [number, number] => p[1] !== null && Number.isFinite(p[1]));
+    const marks = (input.marks ?? []).flatMap((mark) => {
+      const at = input.epochs.find((e) => e.epoch === mark.epoch);
+      return at ? [{ xAxis: epochX(at, settings.xAxis), name: mark.label }] : [];
+    });
     series.push({
       name: `${prefix}validation`,
       type: 'line',
@@ -136,6 +157,9 @@ export function curveOption(inputs: readonly CurveInput[], metric: Metric, setti
       lineStyle: { width: 1.5, type: 'dashed', color: validationColor },
       itemStyle: { color: validationColor },
       data: validation.map(([x, y]) => [x, y]),
+      ...(marks.length > 0
+        ? { markLine: { silent: true, symbol: 'none', lineStyle: { color: validationColor, type: 'dotted' }, label: { formatter: '{b}', position: 'insideEndTop', fontSize: 10 }, data: marks } }
+        : {}),
     });
   });
   return {

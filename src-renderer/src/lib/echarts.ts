@@ -1,8 +1,8 @@
 // The parts of ECharts the workbench uses, registered once (keeps the bundle to
-// what is drawn: lines, heatmaps, bars, parallel coordinates and scatter with brushing).
+// what is drawn: lines with marked epochs, heatmaps, bars, parallel coordinates and scatter with brushing).
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
-import { BrushComponent, GridComponent, LegendComponent, ParallelComponent, TooltipComponent, VisualMapComponent, DataZoomComponent } from 'echarts/components';
+import { BrushComponent, GridComponent, LegendComponent, MarkLineComponent, ParallelComponent, TooltipComponent, VisualMapComponent, DataZoomComponent } from 'echarts/components';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
 echarts.use([
@@ -18,6 +18,7 @@ echarts.use([
   DataZoomComponent,
   ParallelComponent,
   BrushComponent,
+  MarkLineComponent,
   CanvasRenderer,
   SVGRenderer,
 ]);

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { checkpointsOnDisk } from '../../../src-main/engine/train/checkpoint-folders';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../../src-main/shared/api';
+import { decodeEntry } from '../../../src-main/service/cluster/protocol';
 import { createRedisClient } from '../../../src-main/service/cluster/redis';
 import type { Workbench } from '../../../src-main/service/workbench';
 import { Store } from '../../../src-main/store/store';
-import { ensureRendererBuilt } from '../../e2e/harness';
+import { RunHold } from '../../hold';
 import { contiguous, openTestBench, storeOf, tinyConfig, type TestBench } from '../service/helpers';
 import { spawnKerv, startRedis, startWorker, tempDir, waitFor, type KervProcess, type RedisInstance } from './helpers';
 
@@ -20,9 +21,14 @@ async function settled(wb: Workbench, ids: number[]): Promise<Map<number, { stat
   return new Map(ids.map((id) => [id, { status: storeOf(wb).runs.get(id)!.status, error: storeOf(wb).runs.get(id)!.error }]));
 }
 
-/** A run long enough (3 epochs of ~110 steps) to be hit mid-epoch by a fault. */
+/** Three epochs of 8 steps: a fault is made to hit it mid-epoch by holding it there (test/hold.ts). */
 function longerConfig() {
-  return tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 2000, testSubset: 200 }, batchSize: 16, epochs: 3 });
+  return tinyConfig({ epochs: 3 });
+}
+
+/** Waits until the run's recorded step (in the coordinator's store) is at least `step`. */
+async function stepReached(wb: Workbench, id: number, step: number): Promise<void> {
+  await waitFor(`run ${id} to reach step ${step}`, () => (storeOf(wb).runs.get(id)!.step ?? 0) >= step);
 }
 
 function expectCompleteCurve(store: Store, id: number): void {
@@ -41,11 +47,13 @@ describe('cluster: BullMQ on Redis, real workers', () => {
   const workers: Record<'alpha' | 'beta', KervProcess | null> = { alpha: null, beta: null };
   const processes: KervProcess[] = [];
   let bench: TestBench | null = null;
+  // Every worker's training processes obey it: a test that must hit a run mid-training holds it there first.
+  const hold = new RunHold();
 
   async function ensureWorkers(): Promise<void> {
     for (const name of ['alpha', 'beta'] as const) {
       const w = workers[name];
-      if (!w || w.child.exitCode !== null || w.child.signalCode !== null) workers[name] = await startWorker(redis.url, name);
+      if (!w || w.child.exitCode !== null || w.child.signalCode !== null) workers[name] = await startWorker(redis.url, name, undefined, hold.env);
     }
   }
 
@@ -53,6 +61,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     redis = await startRedis({ persistent: true });
   });
   afterEach(async () => {
+    hold.release();
     await bench?.dispose();
     bench = null;
     await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
@@ -60,12 +69,16 @@ describe('cluster: BullMQ on Redis, real workers', () => {
   afterAll(async () => {
     await Promise.all(Object.values(workers).map((w) => w?.stop('SIGKILL')));
     await redis?.dispose();
+    hold.dispose();
   }, 300_000);
 
   it('a 4-run sweep across a coordinator and two workers lands 4 complete runs in the coordinator’s SQLite', async () => {
     await ensureWorkers();
     bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
     const wb = bench.wb;
+    // Each worker trains one run at a time: with every run held at its first step, two
+    // runs training means both workers took one, however fast either of them is.
+    hold.at(1);
     const { runIds } = await wb.invoke('sweeps:start', {
       base: tinyConfig() as never,
       grid: { 'model.kernel.type': ['linear', 'polynomial'] },
@@ -75,6 +88,8 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     expect(runIds).toHaveLength(4);
     // Nothing trains in the coordinator's process: every run went through the queue.
     expect(bench.launcher.handles).toHaveLength(0);
+    await waitFor('both workers to train a run', () => runIds.filter((id) => storeOf(wb).runs.get(id)!.step >= 1).length === 2);
+    hold.release();
 
     const outcome = await settled(wb, runIds);
     for (const id of runIds) expect(outcome.get(id), `run ${id}`).toEqual({ status: 'completed', error: null });
@@ -103,15 +118,18 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     await ensureWorkers();
     bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
     const wb = bench.wb;
+    // Held in the middle of the second epoch, past the first epoch's checkpoint (which reached the coordinator).
+    hold.at(0);
     const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-    // Past the first epoch's checkpoint (which reached the coordinator), in the middle of the second epoch.
+    const total = await waitFor('the run to start on a worker', () => storeOf(wb).runs.get(id)!.totalSteps);
+    const stepAtKill = total / 3 + 3;
+    hold.at(stepAtKill);
+    await stepReached(wb, id, stepAtKill);
     const checkpoint = await waitFor('the first checkpoint to reach the coordinator', () => checkpointsOnDisk(wb.paths.checkpointDir(id)).at(-1) ?? null);
-    await waitFor('steps after the checkpoint', () => storeOf(wb).runs.get(id)!.step > checkpoint.step + 5);
     const first = storeOf(wb).cluster.worker(id) as 'alpha' | 'beta';
     const other = first === 'alpha' ? 'beta' : 'alpha';
-    const stepAtKill = storeOf(wb).runs.get(id)!.step;
-    expect(stepAtKill).toBeLessThan(storeOf(wb).runs.get(id)!.totalSteps!);
     workers[first]!.child.kill('SIGKILL');
+    hold.release();
 
     const outcome = await settled(wb, [id]);
     expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
@@ -129,11 +147,13 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     await ensureWorkers();
     bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
     const wb = bench.wb;
+    hold.at(5);
     const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-    await waitFor('the run to train', () => storeOf(wb).runs.get(id)!.step > 20);
+    await stepReached(wb, id, 5);
     await redis.stop();
     await waitFor('the coordinator to notice', async () => !(await wb.invoke('cluster:status', undefined)).connected);
     await redis.start();
+    hold.release();
     const outcome = await settled(wb, [id]);
     expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
     expectCompleteCurve(storeOf(wb), id);
@@ -153,7 +173,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
       const cid = storeOf(wb).cluster.state('coordinator-id');
       await waitFor('the job in the queue', async () => Number(await probe.call('EXISTS', `bull:kerv-runs:${cid}-run-${refused}-d1`)) === 1);
       await probe.call('SET', `kerv:${cid}:run:${refused}:fingerprint`, 'not-the-same-data');
-      const worker = await startWorker(own.url, 'gamma');
+      const worker = await startWorker(own.url, 'gamma', undefined, hold.env);
       processes.push(worker);
       await settled(wb, [refused]);
       const run = storeOf(wb).runs.get(refused)!;
@@ -161,8 +181,10 @@ describe('cluster: BullMQ on Redis, real workers', () => {
       expect(run.error).toMatch(/worker gamma refused run \d+: its fashion-mnist data has fingerprint \w+, but the run trained on data with fingerprint not-the-same-data/);
       expect(storeOf(wb).metrics.metrics(refused).steps.step).toHaveLength(0);
 
+      // Held at step 5 from here on: the cancel and the Redis restart below hit runs that are training.
+      hold.at(5);
       const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-      await waitFor('the run to train on the worker', () => storeOf(wb).runs.get(id)!.step > 5);
+      await stepReached(wb, id, 5);
       await wb.invoke('runs:cancel', { id });
       await settled(wb, [id]);
       expect(storeOf(wb).runs.get(id)!.status).toBe('cancelled');
@@ -171,7 +193,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
 
       // This Redis keeps nothing on disk: restarted, it forgets the job of a training run. The run becomes resumable, not stuck.
       const lost = (await wb.invoke('runs:start', { config: longerConfig() as never })).id;
-      await waitFor('the run to train on the worker', () => storeOf(wb).runs.get(lost)!.step > 5);
+      await stepReached(wb, lost, 5);
       await own.stop();
       await own.start();
       await settled(wb, [lost]);
@@ -213,15 +235,16 @@ describe('cluster: BullMQ on Redis, real workers', () => {
   }, 300_000);
 
   it('coordinator killed (kill -9) mid-sweep: the workers go on, and a restarted coordinator ingests everything', async () => {
-    ensureRendererBuilt();
     const dataDir = tempDir('kerv-coordinator-');
     const base = join(dataDir, 'base.json');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(base, JSON.stringify(tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 1000, testSubset: 200 }, batchSize: 32, epochs: 2 })));
+    writeFileSync(base, JSON.stringify(tinyConfig({ epochs: 2 })));
     const queue = spawnKerv(['sweep', '--base', base, '--grid', 'model.kernel.type=linear,polynomial', '--repeats', '2', '--detach'], dataDir);
     expect(await queue.exited, queue.output()).toBe(0);
     await ensureWorkers();
-    const serveArgs = ['serve', '--port', '0', '--redis', redis.url, '--no-local-worker', '--token', 'cluster-test-token-0123456789'];
+    // Two runs train (one per worker) and are held at step 5 when the coordinator dies.
+    hold.at(5);
+    const serveArgs = ['serve', '--port', '0', '--redis', redis.url, '--no-local-worker', '--token=cluster-test-token-0123456789'];
     let coordinator = spawnKerv(serveArgs, dataDir);
     processes.push(coordinator);
     const store = Store.open({ file: join(dataDir, 'workbench.sqlite') });
@@ -230,13 +253,23 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     try {
       const ids = store.runs.idsWithStatus('queued');
       expect(ids).toHaveLength(4);
-      await waitFor('two runs to train', () => ids.filter((id) => store.runs.get(id)!.step > 5).length >= 2);
+      await waitFor('two runs to train', () => ids.filter((id) => store.runs.get(id)!.step >= 5).length === 2);
+      const cid = store.cluster.state('coordinator-id');
+      await waitFor('all four runs handed to the queue', async () => {
+        const exists = await Promise.all(ids.map((id) => probe.call('EXISTS', `bull:kerv-runs:${cid}-run-${id}-d1`)));
+        return exists.every((n) => Number(n) === 1);
+      });
       coordinator.child.kill('SIGKILL');
       await coordinator.exited;
-      // The workers keep training and reporting while no coordinator reads.
-      const stream = `kerv:${store.cluster.state('coordinator-id')}:progress`;
-      const backlog = Number(await probe.call('XLEN', stream));
-      await waitFor('progress to pile up in Redis', async () => Number(await probe.call('XLEN', stream)) > backlog + 20);
+      hold.release();
+      // The workers train every run to its end and report it while no coordinator reads.
+      const stream = `kerv:${cid}:progress`;
+      const finishedInRedis = async () => {
+        const entries = (await probe.call('XRANGE', stream, '-', '+')) as [string, string[]][];
+        return new Set(entries.map(([, fields]) => decodeEntry(fields)).filter((e) => e?.message.kind === 'outcome').map((e) => e!.runId));
+      };
+      await waitFor('every run to finish on the workers', async () => (await finishedInRedis()).size === 4, 240_000);
+      expect([...(await finishedInRedis())].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
       coordinator = spawnKerv(serveArgs, dataDir);
       processes.push(coordinator);
       await waitFor('all four runs to finish', () => ids.every((id) => FINAL.includes(store.runs.get(id)!.status)), 240_000);

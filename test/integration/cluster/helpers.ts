@@ -121,11 +121,12 @@ export function spawnKerv(args: string[], dataDir: string, env: Record<string, s
 /**
  * A `kerv worker` on its own data folder; resolves once it takes runs. Tests pass
  * a short --stall-timeout (a killed worker's runs move on in seconds); the
- * cluster benchmark passes none, to measure the defaults.
+ * cluster benchmark passes none, to measure the defaults. `env` reaches the
+ * worker and the training processes it forks (e.g. a test/hold.ts hold).
  */
-export async function startWorker(redisUrl: string, name: string, extra: string[] = ['--stall-timeout', '4']): Promise<KervProcess> {
+export async function startWorker(redisUrl: string, name: string, extra: string[] = ['--stall-timeout', '4'], env: Record<string, string> = {}): Promise<KervProcess> {
   const dataDir = mkdtempSync(join(os.tmpdir(), `kerv-worker-${name}-`));
-  const worker = spawnKerv(['worker', '--redis', redisUrl, '--name', name, ...extra], dataDir);
+  const worker = spawnKerv(['worker', '--redis', redisUrl, '--name', name, ...extra], dataDir, env);
   await Promise.race([
     waitFor(`worker ${name} to start`, () => /taking runs/.test(worker.output()), 60_000),
     worker.exited.then((code) => {

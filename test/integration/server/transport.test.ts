@@ -7,10 +7,11 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startServer, CONTENT_SECURITY_POLICY, type RunningServer } from '../../../src-main/server/server';
+import { newAccessToken, startServer, CONTENT_SECURITY_POLICY, type RunningServer } from '../../../src-main/server/server';
 import { runNotFound } from '../../../src-main/shared/errors';
 import { ConfigError } from '../../../src-main/shared/run-config';
 import { API_EVENT_NAMES, type ApiEventName, type ApiEvents, type WireMessage, type WorkbenchApi } from '../../../src-main/shared/api';
+import { startServe } from '../../e2e/harness';
 import { connectSocket, httpGet } from './clients';
 
 function makeService() {
@@ -70,6 +71,26 @@ describe('kerv serve transport', () => {
     expect(server.host).toBe('127.0.0.1');
     expect(server.url).toBe(`${origin}/?token=${server.token}`);
     expect(server.token.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('makes tokens that never begin with "-" (the start of a flag when passed back as `--token X`)', () => {
+    // base64url tokens began with '-' one time in 64: main's CI failed on one.
+    const tokens = Array.from({ length: 2000 }, newAccessToken);
+    expect(tokens.filter((t) => t.startsWith('-'))).toEqual([]);
+    expect(new Set(tokens).size).toBe(2000);
+    expect(tokens.every((t) => t.length >= 32)).toBe(true);
+  });
+
+  it('`kerv serve --token=-…` takes a token that begins with "-"', async () => {
+    const token = '-leading-dash-token-0123456789';
+    const serve = await startServe(join(dir, 'cli-data'), { token });
+    try {
+      expect(serve.token).toBe(token);
+      expect((await httpGet(`${serve.origin}/?token=${token}`)).status).not.toBe(401);
+      expect((await httpGet(`${serve.origin}/?token=x${token.slice(1)}`)).status).toBe(401);
+    } finally {
+      await serve.stop();
+    }
   });
 
   it('refuses pages and assets without the token', async () => {

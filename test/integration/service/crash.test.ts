@@ -1,26 +1,42 @@
 // Crash safety, by really killing processes: a worker killed mid-epoch, the
 // service process itself killed mid-run, a read-only data folder, a full disk.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../../src-main/store/store';
-import { contiguous, openTestBench, storeOf, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
+import { RunHold } from '../../hold';
+import { contiguous, openTestBench, storeOf, tinyConfig, waitForStarted, waitForStatus, waitForStep, type TestBench } from './helpers';
 
 const KERV = resolve('out/node/kerv.js');
 
 let bench: TestBench | undefined;
+let hold: RunHold | undefined;
 const dirs: string[] = [];
 afterEach(async () => {
+  hold?.release();
   await bench?.dispose();
+  hold?.dispose();
   bench = undefined;
+  hold = undefined;
   for (const dir of dirs.splice(0)) {
     spawnSync('chmod', ['-R', 'u+rwx', dir]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The command as a user who is refused what file modes refuse. Root ignores
+ * them (CAP_DAC_OVERRIDE), so as root the command loses that capability
+ * (util-linux's setpriv) but stays root: it can still read a checkout that only
+ * root may enter, such as one cloned into a `mktemp -d` folder.
+ */
+function withoutRootOverride(...command: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [command[0], command.slice(1)];
+  return ['setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', ...command]];
+}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(os.tmpdir(), 'kerv-crash-'));
@@ -30,20 +46,25 @@ function tempDir(): string {
 
 describe('crash safety', () => {
   it('kill -9 of a worker mid-epoch fails that run with the reason, other runs go on, and it resumes with every step once', async () => {
-    bench = await openTestBench({ concurrency: 2 });
+    hold = new RunHold();
+    bench = await openTestBench({ concurrency: 2, hold });
     const { wb, launcher } = bench;
-    const victim = (await wb.invoke('runs:start', { config: slowerConfig({ epochs: 3 }) })).id;
-    const bystander = (await wb.invoke('runs:start', { config: slowerConfig({ seed: 1 }) })).id;
-    await waitForProgress(wb, victim, (e) => e.steps.some((s) => s.epoch === 2));
-    const pid = launcher.handles[0].pid!;
-    process.kill(pid, 'SIGKILL');
+    // Both runs pause in the victim's epoch 2 (after its epoch 1 checkpoint): the kill lands mid-run.
+    hold.at(0);
+    const victim = (await wb.invoke('runs:start', { config: tinyConfig({ epochs: 3 }) })).id;
+    const bystander = (await wb.invoke('runs:start', { config: tinyConfig({ seed: 1, epochs: 3 }) })).id;
+    const heldAt = (await waitForStarted(bench, victim)).totalSteps / 3 + 3;
+    hold.at(heldAt);
+    await waitForStep(wb, victim, heldAt);
+    // Queued first with two slots free, the victim got the first worker process.
+    process.kill(launcher.handles[0].pid!, 'SIGKILL');
 
     expect(await waitForStatus(wb, victim, ['failed', 'completed'])).toBe('failed');
     const failed = await wb.invoke('runs:get', { id: victim });
-    expect(failed.error).toMatch(/^worker process was killed \(SIGKILL\) at step \d+$/);
-    expect(failed.error).toContain(`at step ${failed.step}`);
+    expect(failed.error).toBe(`worker process was killed (SIGKILL) at step ${heldAt}`);
     expect(failed.resumable).toBe(true);
 
+    hold.release();
     expect(await waitForStatus(wb, bystander, ['completed', 'failed'])).toBe('completed');
 
     await wb.invoke('runs:resume', { id: victim });
@@ -56,37 +77,33 @@ describe('crash safety', () => {
 
   it('kill -9 of the service process: running runs become interrupted, flushed data is kept, the file is sound, and they resume', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, [KERV, 'sweep', '--data-dir', dir, '--arch', 'mlp', '--width', '0.25', '--train-subset', '2000', '--test-subset', '200',
-      '--batch-size', '32', '--epochs', '3', '--samples', '8', '--backend', 'wasm', '--grid', 'optimizer.lr=0.01'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    hold = new RunHold().at(0);
+    const child = spawn(process.execPath, [KERV, 'sweep', '--data-dir', dir, '--arch', 'mlp', '--width', '0.25', '--train-subset', '500', '--test-subset', '200',
+      '--batch-size', '64', '--epochs', '3', '--samples', '8', '--backend', 'wasm', '--grid', 'optimizer.lr=0.01'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...hold.env } });
     let output = '';
+    child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    // Wait for the first epoch to be reported (so a checkpoint exists), then kill the service outright.
-    await new Promise<void>((resolveWait, reject) => {
-      child.stdout.on('data', (d) => {
-        output += d;
-        if (output.includes('epoch 1/3')) resolveWait();
-      });
-      child.on('exit', () => reject(new Error(`the service exited before epoch 1:\n${output}`)));
-    });
-    // 'epoch 1/3' is printed before the worker has written that epoch's checkpoint: wait for the
-    // checkpoint on disk and a stored step of epoch 2 (conditions, not a fixed sleep: under load
-    // the checkpoint took longer than the 300 ms this test used to wait, and the run was not resumable).
-    const checkpointDir = join(dir, 'runs', '1', 'checkpoint');
-    const hasCheckpoint = () => existsSync(checkpointDir) && readdirSync(checkpointDir).some((name) => /^step-\d+$/.test(name) && existsSync(join(checkpointDir, name, 'manifest.json')));
-    const storedEpoch = () => {
+    const exited = new Promise((r) => child.on('exit', r));
+    const query = <T,>(sql: string): T | undefined => {
+      if (!existsSync(join(dir, 'workbench.sqlite'))) return undefined;
       const db = new Database(join(dir, 'workbench.sqlite'), { readonly: true, fileMustExist: true });
       try {
-        return (db.prepare('SELECT max(epoch) AS e FROM step_metrics WHERE run_id = 1').get() as { e: number | null }).e ?? 0;
+        return db.prepare(sql).get() as T | undefined;
       } finally {
         db.close();
       }
     };
-    await expect.poll(() => hasCheckpoint() && storedEpoch() >= 2, { timeout: 300_000, interval: 100 }).toBe(true);
-    const exited = new Promise((r) => child.on('exit', r));
+    // Held at step 0 until its worker has said how long an epoch is; then held in epoch 2, after epoch 1's checkpoint.
+    await expect.poll(() => query<{ n: number | null }>('SELECT total_steps AS n FROM runs WHERE id = 1')?.n ?? 0, { timeout: 300_000, interval: 100 }).toBeGreaterThan(0);
+    const heldAt = query<{ n: number }>('SELECT total_steps AS n FROM runs WHERE id = 1')!.n / 3 + 3;
+    hold.at(heldAt);
+    const storedStep = () => query<{ s: number | null }>('SELECT max(step) AS s FROM step_metrics WHERE run_id = 1')?.s ?? 0;
+    await expect.poll(storedStep, { timeout: 300_000, interval: 100 }).toBe(heldAt);
+    await expect.poll(() => output).toContain('epoch 1/3');
     child.kill('SIGKILL');
     await exited;
 
-    bench = await openTestBench({ startQueue: false }, dir);
+    bench = await openTestBench({ startQueue: false, hold }, dir);
     const { wb } = bench;
     expect(storeOf(wb).integrityCheck()).toBe('ok');
     expect(wb.recoveredRunIds).toEqual([1]);
@@ -97,8 +114,10 @@ describe('crash safety', () => {
     expect(metrics.epochs.length).toBeGreaterThanOrEqual(1);
     expect(contiguous(metrics.steps.step)).toBe(true);
     expect(metrics.steps.step.length).toBe(run.step);
+    expect(run.step).toBe(heldAt);
     expect(run.resumable).toBe(true);
 
+    hold.release();
     await wb.invoke('runs:resume', { id: 1 });
     wb.startQueue();
     expect(await waitForStatus(wb, 1, ['completed', 'failed'])).toBe('completed');
@@ -109,9 +128,7 @@ describe('crash safety', () => {
 
   it('a read-only data folder gives a clear error and leaves the database as it was', async () => {
     const dir = tempDir();
-    // Root ignores file modes, so the command runs as an unprivileged user when we are root.
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const run = (...args: string[]) => spawnSync(process.execPath, [KERV, ...args], { encoding: 'utf8', ...asUser });
+    const run = (...args: string[]) => spawnSync(...withoutRootOverride(process.execPath, KERV, ...args), { encoding: 'utf8' });
 
     const fresh = join(dir, 'fresh');
     mkdirSync(fresh);
@@ -143,8 +160,10 @@ describe('crash safety', () => {
   it('a database that refuses every write (disk full) still ends the run: failed at once for every reader, written when it can be', async () => {
     bench = await openTestBench();
     const { wb, launcher } = bench;
-    const { id } = await wb.invoke('runs:start', { config: slowerConfig() });
-    await waitForProgress(wb, id, (e) => e.steps.length > 0);
+    const { id } = await wb.invoke('runs:start', { config: tinyConfig({ epochs: 2 }) });
+    // The service handles its worker's messages one at a time: the query_only below is in
+    // force before the next one (at the latest, the run's outcome) is written.
+    await waitForStep(wb, id, 1);
     const db = (storeOf(wb) as unknown as { db: { pragma(s: string, o?: object): unknown; prepare(s: string): { get(...a: unknown[]): unknown } } }).db;
     const storedStatus = () => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status;
     db.pragma('query_only = 1'); // from now on every write fails, the run's end included

@@ -8,6 +8,7 @@ import type { RunConfigInput } from '../../../src-main/shared/run-config';
 import { Workbench, type WorkbenchOptions } from '../../../src-main/service/workbench';
 import { forkLauncher, type WorkerHandle, type WorkerLauncher } from '../../../src-main/service/worker/launcher';
 import type { Store } from '../../../src-main/store/store';
+import type { RunHold } from '../../hold';
 
 /**
  * The workbench's store, for tests and benchmarks that check what was recorded
@@ -28,15 +29,13 @@ export function tinyConfig(overrides: RunConfigInput = {}): RunConfigInput {
   };
 }
 
-/** Enough steps per epoch (~60) that a test can act in the middle of one. */
-export function slowerConfig(overrides: RunConfigInput = {}): RunConfigInput {
-  return tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 2000, testSubset: 200 }, batchSize: 32, epochs: 2, ...overrides });
-}
-
 /** The real fork launcher, keeping each worker handle so a test can find and kill its process. */
 export class ObservedLauncher implements WorkerLauncher {
   readonly handles: WorkerHandle[] = [];
-  private readonly inner = forkLauncher();
+  private readonly inner: WorkerLauncher;
+  constructor(env: Record<string, string> = {}) {
+    this.inner = forkLauncher({ env });
+  }
   launch(): WorkerHandle {
     const handle = this.inner.launch();
     this.handles.push(handle);
@@ -53,8 +52,15 @@ export interface TestBench {
   dispose(): Promise<void>;
 }
 
-export async function openTestBench(options: Partial<WorkbenchOptions> = {}, dir = mkdtempSync(join(os.tmpdir(), 'kerv-wb-'))): Promise<TestBench> {
-  const launcher = new ObservedLauncher();
+/**
+ * A workbench on `dir`. With `hold`, its training processes obey that hold
+ * (test/hold.ts), for tests that act while a run trains.
+ */
+export async function openTestBench(
+  { hold, ...options }: Partial<WorkbenchOptions> & { hold?: RunHold } = {},
+  dir = mkdtempSync(join(os.tmpdir(), 'kerv-wb-')),
+): Promise<TestBench> {
+  const launcher = new ObservedLauncher(hold?.env);
   const events: TestBench['events'] = { 'run:status': [], 'run:progress': [], 'run:started': [], 'run:scalars': [], 'dataset:progress': [] };
   const attach = (wb: Workbench) => {
     for (const name of Object.keys(events) as (keyof ApiEvents)[]) wb.on(name, (p) => (events[name] as unknown[]).push(p));
@@ -92,16 +98,48 @@ export function waitForStatus(wb: Workbench, id: number, statuses: RunStatus[]):
   });
 }
 
-/** Resolves on the first progress event of the run that satisfies the predicate. */
-export function waitForProgress(wb: Workbench, id: number, predicate: (e: ApiEvents['run:progress']) => boolean): Promise<ApiEvents['run:progress']> {
+/** Resolves once the run has recorded at least `step` steps (checked against the store, then events). */
+export function waitForStep(wb: Workbench, id: number, step: number): Promise<void> {
   return new Promise((resolve) => {
+    if ((storeOf(wb).runs.get(id)?.step ?? 0) >= step) return resolve();
     const off = wb.on('run:progress', (e) => {
-      if (e.id === id && predicate(e)) {
+      if (e.id === id && e.steps.some((s) => s.step >= step)) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+/** The run's 'started' event, once its worker has sent it. */
+export function waitForStarted(bench: TestBench, id: number): Promise<ApiEvents['run:started']> {
+  return new Promise((resolve) => {
+    const seen = bench.events['run:started'].find((e) => e.id === id);
+    if (seen) return resolve(seen);
+    const off = bench.wb.on('run:started', (e) => {
+      if (e.id === id) {
         off();
         resolve(e);
       }
     });
   });
+}
+
+/**
+ * Starts a run and holds it at `at(stepsPerEpoch)` steps: it waits at step 0
+ * until its worker reports its steps per epoch, trains to the chosen step and
+ * pauses there. Resolves once that step is recorded. Other runs of the
+ * workbench are held at the same step; `hold.release()` lets them all go on.
+ */
+export async function startHeld(bench: TestBench, hold: RunHold, config: RunConfigInput, at: (stepsPerEpoch: number) => number): Promise<{ id: number; heldAt: number; stepsPerEpoch: number }> {
+  hold.at(0);
+  const { id } = await bench.wb.invoke('runs:start', { config });
+  const { totalSteps } = await waitForStarted(bench, id);
+  const stepsPerEpoch = totalSteps / (await bench.wb.invoke('runs:get', { id })).config.epochs;
+  const heldAt = at(stepsPerEpoch);
+  hold.at(heldAt);
+  await waitForStep(bench.wb, id, heldAt);
+  return { id, heldAt, stepsPerEpoch };
 }
 
 /** Whether a step series is exactly 1..last, with no step missing or doubled. */

@@ -2,12 +2,17 @@
 // real (tiny) models on the real Fashion-MNIST files.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { contiguous, openTestBench, storeOf, slowerConfig, tinyConfig, waitForProgress, waitForStatus, type TestBench } from './helpers';
+import { RunHold } from '../../hold';
+import { contiguous, openTestBench, startHeld, storeOf, tinyConfig, waitForStatus, type TestBench } from './helpers';
 
 let bench: TestBench | undefined;
+let hold: RunHold | undefined;
 afterEach(async () => {
+  hold?.release();
   await bench?.dispose();
+  hold?.dispose();
   bench = undefined;
+  hold = undefined;
 });
 
 describe('run lifecycle', () => {
@@ -106,17 +111,18 @@ describe('run lifecycle', () => {
   });
 
   it('cancels a running run, resumes it from its checkpoint, and the curve has every step once', async () => {
-    bench = await openTestBench();
+    hold = new RunHold();
+    bench = await openTestBench({ hold });
     const { wb } = bench;
-    const { id } = await wb.invoke('runs:start', { config: slowerConfig({ epochs: 3 }) });
-    // Cancel in the middle of epoch 2 (after epoch 1's checkpoint).
-    await waitForProgress(wb, id, (e) => e.steps.some((s) => s.epoch === 2));
+    // Cancelled in the middle of epoch 2 (after epoch 1's checkpoint), while it is held there.
+    const { id, heldAt } = await startHeld(bench, hold, tinyConfig({ epochs: 3 }), (perEpoch) => perEpoch + 3);
     await wb.invoke('runs:cancel', { id });
     expect(await waitForStatus(wb, id, ['cancelled', 'completed', 'failed'])).toBe('cancelled');
     const cancelled = await wb.invoke('runs:get', { id });
     expect(cancelled.resumable).toBe(true);
-    expect(cancelled.step).toBeGreaterThan(0);
+    expect(cancelled.step).toBe(heldAt);
 
+    hold.release();
     await wb.invoke('runs:resume', { id });
     expect(await waitForStatus(wb, id, ['completed', 'failed', 'cancelled'])).toBe('completed');
     const detail = await wb.invoke('runs:get', { id });
@@ -131,15 +137,16 @@ describe('run lifecycle', () => {
   });
 
   it('closing the workbench mid-run stops the worker; the run is interrupted and resumes with every step once', async () => {
-    bench = await openTestBench();
-    const { id } = await bench.wb.invoke('runs:start', { config: slowerConfig() });
-    await waitForProgress(bench.wb, id, (e) => e.steps.some((s) => s.epoch === 2));
+    hold = new RunHold();
+    bench = await openTestBench({ hold });
+    const { id, heldAt } = await startHeld(bench, hold, tinyConfig({ epochs: 2 }), (perEpoch) => perEpoch + 3);
     const wb = await bench.reopen({ startQueue: false });
     const run = await wb.invoke('runs:get', { id });
     expect(run.status).toBe('interrupted');
-    expect(run.error).toMatch(/^the workbench stopped while the run was training, at step \d+$/);
+    expect(run.error).toBe(`the workbench stopped while the run was training, at step ${heldAt}`);
     expect(run.resumable).toBe(true);
     expect(wb.recoveredRunIds).toEqual([]);
+    hold.release();
     await wb.invoke('runs:resume', { id });
     wb.startQueue();
     expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');

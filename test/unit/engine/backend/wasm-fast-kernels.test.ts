@@ -1,5 +1,5 @@
-// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh
-// and transposed-BatchMatMul replacements must agree with tfjs's own cpu kernels, including the cases they
+// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh,
+// transposed-BatchMatMul and Identity replacements must agree with tfjs's own cpu kernels, including the cases they
 // hand back to the wasm package's kernels, and ties in a pooling window (ReLU
 // zeros), where the gradient must go to the first maximum only.
 import * as tf from '@tensorflow/tfjs';
@@ -73,6 +73,7 @@ describe('wasm MaxPoolGrad', () => {
   const cases: { name: string; x: [number, number, number, number]; pool: [number, number]; strides: [number, number]; pad: 'valid' | 'same' }[] = [
     { name: '2×2 stride 2', x: [2, 6, 8, 5], pool: [2, 2], strides: [2, 2], pad: 'valid' },
     { name: '2×2 stride 2, odd input (a row and column left over)', x: [2, 7, 5, 3], pool: [2, 2], strides: [2, 2], pad: 'valid' },
+    { name: '2×2 stride 2, 8 channels (the SIMD pass), odd input', x: [2, 7, 5, 8], pool: [2, 2], strides: [2, 2], pad: 'valid' },
     { name: '3×2 stride 3×2', x: [1, 9, 6, 4], pool: [3, 2], strides: [3, 2], pad: 'valid' },
     { name: 'fallback: overlapping 3×3 stride 2', x: [2, 7, 7, 3], pool: [3, 3], strides: [2, 2], pad: 'valid' },
     { name: "'same' padding on an even input (no padding needed)", x: [1, 6, 4, 2], pool: [2, 2], strides: [2, 2], pad: 'same' },
@@ -132,4 +133,24 @@ describe('wasm BatchMatMul with transposed operands', () => {
       }, 1e-4);
     });
   }
+});
+
+describe('wasm Identity and Cast to the same type', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('share the data of their input (no copy), which outlives the input; other casts convert', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const [copy, same] = [tf.clone(x), tf.cast(x, 'float32')];
+    const backend = tf.backend() as unknown as { getMemoryOffset(dataId: object): number };
+    expect(backend.getMemoryOffset(copy.dataId)).toBe(backend.getMemoryOffset(x.dataId));
+    expect(backend.getMemoryOffset(same.dataId)).toBe(backend.getMemoryOffset(x.dataId));
+    x.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(same.dataSync())).toEqual([1, 2, 3]);
+    const converted = tf.cast(tf.tensor1d([1.7, -2.2]), 'int32');
+    expect([converted.dtype, ...converted.dataSync()]).toEqual(['int32', 1, -2]);
+    tf.dispose([copy, same, converted]);
+  });
 });

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { buildModel } from '../../../../src-main/engine/models/build-model';
+import { Rng } from '../../../../src-main/engine/random';
+import { withSeededMathRandom } from '../../../../src-main/engine/train/seeded-random';
 import { kernelResponse, kervBiasOffset, kervVarianceScale, reluSecondMoment } from '../../../../src-main/engine/models/kerv-init';
 import { modelConfigSchema, type KernelSpec } from '../../../../src-main/shared/run-config';
 import { fashionSample } from './fashion-sample';
@@ -73,23 +75,40 @@ function heInitialiseKervolutions(model: tf.LayersModel): void {
   }
 }
 
+/** The middle value. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 describe('networks with a cubic polynomial kervolution in every convolution, at initialisation', () => {
+  // The scale at initialisation is a random variable with a heavy tail (cifar-cnn: 3 of 25 seeds
+  // above 10× the linear network's, one at 248×), so one unseeded draw made this test fail by
+  // luck. Five fixed seeds, and their median: deterministic, and a statement about the typical
+  // network rather than one draw.
+  const SEEDS = [1, 2, 3, 4, 5];
   for (const arch of ['convnet', 'cifar-cnn', 'lenet5', 'resnet18'] as const) {
     it(`${arch}: the deepest convolution responds at the scale of the linear network's`, () => {
       const widthMultiplier = arch === 'resnet18' ? 0.25 : 1;
       const data = { inputShape: [28, 28, 1] as [number, number, number], numClasses: 10 };
-      const linear = buildModel(modelConfigSchema.parse({ arch, widthMultiplier }), data);
-      const kerv = buildModel(modelConfigSchema.parse({ arch, widthMultiplier, kernel: POLY }), data);
-      const linearRms = lastConvRms(linear);
-      const kervRms = lastConvRms(kerv);
-      expect(kervRms).toBeGreaterThan(linearRms / 10);
-      expect(kervRms).toBeLessThan(linearRms * 10);
-
-      // What the calibration prevents: the same network with He-initialised kervolutions.
-      heInitialiseKervolutions(kerv);
-      expect(lastConvRms(kerv)).toBeGreaterThan(linearRms * 10);
-      linear.dispose();
-      kerv.dispose();
+      const build = (seed: number, kernel?: KernelSpec) =>
+        withSeededMathRandom(new Rng(seed), () => buildModel(modelConfigSchema.parse({ arch, widthMultiplier, ...(kernel ? { kernel } : {}) }), data));
+      const ratios = SEEDS.map((seed) => {
+        const linear = build(seed);
+        const kerv = build(seed, POLY);
+        const linearRms = lastConvRms(linear);
+        const calibrated = lastConvRms(kerv) / linearRms;
+        // What the calibration prevents: the same network with He-initialised kervolutions.
+        heInitialiseKervolutions(kerv);
+        const naive = lastConvRms(kerv) / linearRms;
+        linear.dispose();
+        kerv.dispose();
+        return { calibrated, naive };
+      });
+      const calibrated = median(ratios.map((r) => r.calibrated));
+      expect(calibrated).toBeGreaterThan(1 / 10);
+      expect(calibrated).toBeLessThan(10);
+      expect(median(ratios.map((r) => r.naive))).toBeGreaterThan(10);
     });
   }
 });

@@ -3,8 +3,8 @@
 // (out/node/replica-worker.js, built by the global setup), on the real
 // Fashion-MNIST. What a user would notice: a run that ends (cancelled, or
 // because a thread failed) leaves no thread behind, and a failed thread ends the
-// run with an error that says so. The statistics collectives are checked against
-// tf.moments on one rank, where the sum over ranks is the rank's own.
+// run with an error that says so. The batch-norm collectives are checked on one
+// rank, where the sum over ranks is the rank's own.
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { DataParallelGroup } from '../../../../src-main/engine/parallel/data-parallel';
 import { allocateShared, SharedState } from '../../../../src-main/engine/parallel/shared-state';
-import { synchronizedMoments } from '../../../../src-main/engine/parallel/sync-batch-norm';
+import { batchNormTraining, setBatchNormCollective } from '../../../../src-main/engine/ops/batch-norm-training';
 import { train } from '../../../../src-main/engine/train/train';
 import { describeThreadLayout, shardBatch } from '../../../../src-main/shared/parallelism';
 import type { TrainProgress } from '../../../../src-main/shared/progress';
@@ -60,25 +60,30 @@ describe('shards', () => {
   });
 });
 
-describe('synchronised batch-norm statistics', () => {
-  it('equal tf.moments and its gradient on one rank', () => {
+describe('synchronised batch norm', () => {
+  it('exchanges the statistics and the gradient terms between its passes: on one rank, the op alone', () => {
     const state = new SharedState(allocateShared({ replicas: 1, imageSize: 1, maxBatch: 1, weightFloats: 1, gradientFloats: 1, reduceCapacity: 16 }), 0);
     state.post(1, [{ start: 0, count: 6 }], 6);
-    const x = tf.randomNormal([6, 3, 3, 4], 2, 3, 'float32', 11);
-    const upstream = tf.randomNormal([2, 4], 0, 1, 'float32', 12);
-    const ours = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(synchronizedMoments(input, state, 'bn'), upstream)))(x);
-    const reference = tf.grad((input: tf.Tensor) => {
-      const { mean, variance } = tf.moments(input, [0, 1, 2]);
-      return tf.sum(tf.mul(tf.stack([mean, variance]), upstream));
-    })(x);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    const value = synchronizedMoments(x, state, 'bn');
-    const expected = tf.stack([mean, variance]).dataSync();
-    value.dataSync().forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[i]))));
-    const diff = tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0];
-    expect(diff).toBeLessThan(1e-5);
-    // Not trivially zero: the variance term moves every element.
-    expect(tf.max(tf.abs(reference)).dataSync()[0]).toBeGreaterThan(1e-2);
+    const exchanged: string[] = [];
+    setBatchNormCollective((label, values) => {
+      exchanged.push(label);
+      return state.allReduce(values, label);
+    });
+    try {
+      const x = tf.randomNormal([6, 3, 3, 4], 2, 3, 'float32', 11);
+      const scale = tf.randomNormal([4], 1, 0.2, 'float32', 12) as tf.Tensor1D;
+      const offset = tf.randomNormal([4], 0, 1, 'float32', 13) as tf.Tensor1D;
+      const upstream = tf.randomNormal([6, 3, 3, 4], 0, 1, 'float32', 14);
+      const loss = (collective: string) => (input: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(input, scale, offset, { epsilon: 1e-3, activation: 'relu', collective }).y, upstream));
+      const [shared, alone] = ['bn', ''].map((collective) => [loss(collective)(x), tf.grad(loss(collective))(x)].map((t) => t.dataSync()));
+      expect(exchanged).toEqual(['bn/statistics', 'bn/statistics', 'bn/gradient']);
+      expect(Math.abs(shared[0][0] - alone[0][0])).toBeLessThan(1e-4 * Math.abs(alone[0][0]));
+      shared[1].forEach((v, i) => expect(Math.abs(v - alone[1][i])).toBeLessThan(1e-5));
+      // Not trivially zero: the statistics' terms move every element.
+      expect(Math.max(...Array.from(alone[1], Math.abs))).toBeGreaterThan(1e-2);
+    } finally {
+      setBatchNormCollective(null);
+    }
   });
 });
 

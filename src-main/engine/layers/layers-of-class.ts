@@ -1,6 +1,7 @@
 // The layers of a model of one tfjs class, nested models included: the layers
-// whose call() a data-parallel run makes shard-aware (sync-batch-norm.ts,
-// shard-dropout.ts), typed as the internals those modules use.
+// whose call() training replaces (fused-batch-norm.ts) or a data-parallel run
+// makes shard-aware (parallel/sync-batch-norm.ts, parallel/shard-dropout.ts),
+// typed as the internals those modules use.
 import type * as tf from '@tensorflow/tfjs';
 
 export function layersOfClass<T>(layers: tf.layers.Layer[], className: string): T[] {

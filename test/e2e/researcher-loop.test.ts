@@ -1,0 +1,96 @@
+// The researcher's loop (issue 22's features), in Chromium against a real
+// `kerv serve` training real runs: early stopping from the form, with the stop
+// marked on the curves; Compare's curves grouped over seeds (on six runs
+// recorded through the real store: 2 kernels × 3 seeds).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { apiCall, type ServeProcess } from './harness';
+import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
+import { recordAnalysisRun } from './seed-analysis';
+
+const TIMEOUT = 120_000;
+
+describe("the researcher's loop in Chromium", () => {
+  let ui: UiSession;
+  let serve: ServeProcess;
+  let page: Page;
+  const seeded: number[] = [];
+
+  beforeAll(async () => {
+    ui = await openUiSession('kerv-e2e-loop-', (store) => {
+      for (const [k, type] of (['polynomial', 'gaussian'] as const).entries()) {
+        for (const seed of [0, 1, 2]) {
+          seeded.push(recordAnalysisRun(store, { name: `${type} s${seed}`, config: { seed, model: { arch: 'lenet5', kernel: { type } } }, accuracy: 0.8 + 0.05 * k + 0.01 * seed }));
+        }
+      }
+    });
+    ({ serve, page } = ui);
+  }, 180_000);
+
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  /** The New Run form with a quick run: a quarter-width MLP on 500 Fashion-MNIST images. */
+  async function openSmallRunForm(name: string, epochs: number) {
+    await page.goto(`${serve.origin}/#/new`);
+    await page.waitForSelector('[name="epochs"]');
+    await page.fill('[name="name"]', name);
+    await page.selectOption('[name="model.arch"]', 'mlp');
+    await page.fill('[name="model.widthMultiplier"]', '0.25');
+    await page.fill('[name="dataset.trainSubset"]', '500');
+    await page.fill('[name="dataset.testSubset"]', '200');
+    await page.fill('[name="epochs"]', String(epochs));
+    await page.selectOption('[name="backend"]', 'wasm');
+  }
+
+  it('early stopping from the form: the run stops when validation loss stalls, says why, and its curves mark the stop and the best epoch', async () => {
+    await openSmallRunForm('early stop', 6);
+    await page.check('[name="earlyStopping"]');
+    // Its settings appear with their defaults once it is on.
+    expect(await page.inputValue('[name="earlyStopping.patience"]')).toBe('5');
+    await page.selectOption('[name="earlyStopping.metric"]', 'validationLoss');
+    await page.fill('[name="earlyStopping.patience"]', '1');
+    // Nothing beats epoch 1's validation loss by 10 nats: the run stops after epoch 2.
+    await page.fill('[name="earlyStopping.minDelta"]', '10');
+    await page.click('button.primary:has-text("Start now")');
+    await page.waitForURL(/#\/runs\/\d+$/);
+    const id = Number(/#\/runs\/(\d+)$/.exec(page.url())![1]);
+    await page.waitForSelector('.screen-header [data-status="completed"]', { timeout: TIMEOUT });
+
+    const run = await apiCall(serve, 'runs:get', { id });
+    expect(run.config.earlyStopping).toEqual({ metric: 'validationLoss', patience: 1, minDelta: 10, restoreBest: true });
+    expect(run.summary?.earlyStopping).toMatchObject({ stoppedAtEpoch: 2, bestEpoch: 1 });
+    expect(run.summary?.testedOn).toEqual({ model: 'best', epoch: 1 });
+    const note = await page.textContent('[data-testid="early-stopped"]');
+    expect(note).toMatch(/Stopped early after epoch 2 of 6: validation loss did not improve by more than 10 for 1 epoch \(best \d\.\d{4} at epoch 1\)\./);
+    expect(note).toContain('evaluated on the weights of epoch 1 (the best)');
+    for (const chart of ['Loss', 'Accuracy']) {
+      expect(await page.getAttribute(`[aria-label="${chart}"]`, 'data-marks')).toBe('best (epoch 1)|stopped early (epoch 2)');
+    }
+    expect((await apiCall(serve, 'runs:log', { id })).map((l) => l.message)).toContain(`Stopped early after epoch 2 of 6: ${run.summary!.earlyStopping!.reason}.`);
+    await screenshotScreen(page, 'early-stopped');
+  });
+
+  it('Compare draws runs grouped over seeds as a mean with a band, one legend entry per group', async () => {
+    await page.goto(`${serve.origin}/#/compare?ids=${seeded.join(',')}`);
+    const chart = page.locator('[aria-label="validation accuracy"]');
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="validation accuracy"]')?.getAttribute('data-points')) > 0);
+    // One curve per run, no in-chart legend.
+    expect(await chart.getAttribute('data-legend')).toBeNull();
+    expect(await chart.getAttribute('data-points')).toBe(String(6 * 3));
+
+    await page.selectOption('[aria-label="Group curves by"]', 'experiment');
+    await expect.poll(() => chart.getAttribute('data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
+    // Per group and epoch: the band's lower edge, its height and the mean.
+    expect(await chart.getAttribute('data-points')).toBe(String(2 * 3 * 3));
+    await page.selectOption('[aria-label="Band"]', 'range');
+    await page.selectOption('[aria-label="Group curves by"]', 'model.kernel.type');
+    await expect.poll(() => page.getAttribute('[aria-label="train loss"]', 'data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
+    await screenshotScreen(page, 'compare-grouped-bands');
+  });
+
+  it('threw nothing on any page', () => {
+    expect(ui.pageErrors).toEqual([]);
+  });
+});
