@@ -22,6 +22,7 @@ export interface TrainingPasses {
     lr: number, beta1: number, beta2: number, epsilon: number, coupled: number, shrink: number, correction1: number, correction2: number,
   ): void;
   sgdMomentumUpdate(param: number, grad: number, buf: number, outParam: number, outBuf: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
+  exp(x: number, y: number, n: number): void;
   im2colTransposed(xp: number, cols: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number): void;
 }
 

@@ -132,18 +132,17 @@
       (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
       (br_if $rowLoop (i32.lt_u (local.get $x) (local.get $stop)))))
 
-  ;; The upstream gradient where the fused activation passed it: g = dy where y > 0
+  ;; g, the upstream gradient where the fused activation passed it: dy where y > 0
   ;; (ReLU), or dy everywhere when $all is all ones (no activation; y is then any
-  ;; readable tensor of the same size, e.g. dy).
-  (func $passed (param $dy i32) (param $y i32) (param $all v128) (result v128)
-    (v128.and (v128.load (local.get $dy))
-      (v128.or (f32x4.gt (v128.load (local.get $y)) (v128.const f32x4 0 0 0 0)) (local.get $all))))
+  ;; readable tensor of the same size, e.g. dy). The loops below spell it out,
+  ;;   g = dy & ((y > 0) | all),
+  ;; since a call per vector costs more than the arithmetic.
 
   (func $allLanes (param $linear i32) (result v128)
     (select (v128.const i32x4 -1 -1 -1 -1) (v128.const i32x4 0 0 0 0) (local.get $linear)))
 
   ;; Batch-norm backward, pass 1: out: float64[2·channels] += (Σg, Σg·(x − mean)) per
-  ;; channel, mean: float32[channels]; g as in $passed.
+  ;; channel, mean: float32[channels]; g as above.
   (func (export "batchNormGradSums")
     (param $dy i32) (param $x i32) (param $y i32) (param $rows i32) (param $channels i32) (param $mean i32) (param $linear i32) (param $out i32)
     (local $rowBytes i32) (local $start i32) (local $end i32) (local $c i32) (local $offset i32) (local $stop i32)
@@ -162,7 +161,9 @@
           (local.set $offset (i32.shl (i32.add (i32.mul (local.get $start) (local.get $channels)) (local.get $c)) (i32.const 2)))
           (local.set $stop (i32.add (local.get $offset) (i32.mul (i32.sub (local.get $end) (local.get $start)) (local.get $rowBytes))))
           (loop $tileRows
-            (local.set $g (call $passed (i32.add (local.get $dy) (local.get $offset)) (i32.add (local.get $y) (local.get $offset)) (local.get $all)))
+            (local.set $g
+              (v128.and (v128.load (i32.add (local.get $dy) (local.get $offset)))
+                (v128.or (f32x4.gt (v128.load (i32.add (local.get $y) (local.get $offset))) (v128.const f32x4 0 0 0 0)) (local.get $all))))
             (local.set $sum (f32x4.add (local.get $sum) (local.get $g)))
             (local.set $products (f32x4.add (local.get $products)
               (f32x4.mul (local.get $g) (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $offset))) (local.get $m)))))
@@ -191,7 +192,8 @@
           (f32x4.sub
             (f32x4.sub
               (f32x4.mul
-                (call $passed (i32.add (local.get $dy) (local.get $offset)) (i32.add (local.get $y) (local.get $offset)) (local.get $all))
+                (v128.and (v128.load (i32.add (local.get $dy) (local.get $offset)))
+                  (v128.or (f32x4.gt (v128.load (i32.add (local.get $y) (local.get $offset))) (v128.const f32x4 0 0 0 0)) (local.get $all)))
                 (v128.load (i32.add (local.get $k) (local.get $rowBytes))))
               (v128.load (i32.add (local.get $k) (i32.shl (local.get $rowBytes) (i32.const 1)))))
             (f32x4.mul
@@ -379,6 +381,43 @@
         (v128.store (i32.add (local.get $outParam) (local.get $at))
           (f32x4.sub (local.get $p) (f32x4.mul (f32x4.splat (local.get $lr))
             (select (result v128) (f32x4.add (local.get $g) (f32x4.mul (f32x4.splat (local.get $momentum)) (local.get $b))) (local.get $b) (local.get $nesterov)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $elements))))
+
+  ;; y = eˣ over $n float32 values ($n a multiple of 4; the caller does the rest).
+  ;; Cephes' expf in four lanes: x = k·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by a degree-6
+  ;; polynomial, 2ᵏ written into the exponent bits; within a few ulp of eˣ. Below
+  ;; −88.38 the result is 0 (eˣ is then subnormal), above ln(FLT_MAX) it is +∞,
+  ;; NaN stays NaN. The wasm package's Exp calls the C library per element.
+  (func (export "exp")
+    (param $x i32) (param $y i32) (param $n i32)
+    (local $at i32) (local $stop i32) (local $v v128) (local $k v128) (local $r v128) (local $p v128)
+    (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+        (local.set $r (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))
+          (v128.const f32x4 -88.3762626647949 -88.3762626647949 -88.3762626647949 -88.3762626647949)))
+        ;; k = floor(x·log₂e + ½), at most 127 (2¹²⁸ is not a float); r = x − k·ln 2, ln 2 split in two for precision.
+        (local.set $k (f32x4.min (v128.const f32x4 127 127 127 127) (f32x4.floor (f32x4.add (f32x4.mul (local.get $r) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
+          (v128.const f32x4 0.5 0.5 0.5 0.5)))))
+        (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+        (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+        (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+        ;; eʳ ≈ 1 + r + r²·p
+        (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+        ;; × 2ᵏ: k + 127 into the exponent bits (k ≥ −127: 0 stays 0 below the clamp).
+        (local.set $p (f32x4.mul (local.get $p)
+          (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+        (v128.store (i32.add (local.get $y) (local.get $at))
+          (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $p)
+            (f32x4.gt (local.get $v) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $elements))))
 )

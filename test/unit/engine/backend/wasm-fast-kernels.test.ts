@@ -1,4 +1,4 @@
-// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh,
+// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh, Exp,
 // transposed-BatchMatMul and Identity replacements must agree with tfjs's own cpu kernels, including the cases they
 // hand back to the wasm package's kernels, and ties in a pooling window (ReLU
 // zeros), where the gradient must go to the first maximum only.
@@ -114,6 +114,31 @@ describe('wasm Tanh', () => {
       expect(worst).toBeLessThan(1e-6);
     }
     expect(wasm[0].every((v) => v >= -1 && v <= 1)).toBe(true);
+  });
+});
+
+describe('wasm Exp', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('matches the cpu kernel within 1e-6 relatively over the float range, its gradient too, and keeps 0, ∞ and NaN where they are', async () => {
+    // 4099 values in (−80, 80): the SIMD pass and the scalar tail, gradients finite.
+    const values = Float32Array.from(randomValues(4099, 17), (v, i) => v * [0.01, 1, 10, 40, 80][i % 5]);
+    const compute = () => {
+      const x = tf.tensor1d(values);
+      return [tf.exp(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.exp(t), x)))(x)];
+    };
+    const [wasm, cpu] = [await runOn('wasm', compute), await runOn('cpu', compute)];
+    for (let k = 0; k < 2; k++) {
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - cpu[k][i]) / Math.max(Math.abs(cpu[k][i]), 1e-30));
+      expect(worst).toBeLessThan(1e-6);
+    }
+    const [edges] = await runOn('wasm', () => [tf.exp(tf.tensor1d([0, -200, 200, Number.NaN, 88.5]))]);
+    expect(Array.from(edges.subarray(0, 3))).toEqual([1, 0, Infinity]);
+    expect(Number.isNaN(edges[3])).toBe(true);
+    expect(Math.abs(edges[4] - Math.exp(88.5)) / Math.exp(88.5)).toBeLessThan(1e-6);
   });
 });
 
