@@ -3,8 +3,8 @@
 // (mean ± std over the repeats, and n). Formatting lives in shared/table-format.
 import type { ExportRequest } from '../shared/api';
 import { invalidInput } from '../shared/errors';
-import { diffConfigs, flattenConfig, getPath } from '../shared/config-paths';
-import { canonicalJson, defaultRunConfig, KERNEL_TYPES, replicateKey, runConfigSchema, type RunConfig } from '../shared/run-config';
+import { diffConfigs, getPath } from '../shared/config-paths';
+import { canonicalJson, configLeaves, replicateKey, type RunConfig } from '../shared/run-config';
 import { aggregateReplicates, type Cell, type Table, type TableColumn } from '../shared/table-format';
 import type { TrainSummary } from '../shared/progress';
 
@@ -92,15 +92,11 @@ export const DEFAULT_COLUMNS = [
   'parameterCount',
 ];
 
-/** Every config path a table can use: the defaulted config plus the parameters of every kernel type. */
+/** Every config path a table can use: every field of the run-config schema (optional ones and every kernel's parameters included). */
 export function configPaths(): string[] {
-  const paths = new Set(Object.keys(flattenConfig(defaultRunConfig())));
-  for (const type of KERNEL_TYPES) {
-    const config = runConfigSchema.parse({ model: { kernel: { type } } });
-    for (const path of Object.keys(flattenConfig(config))) paths.add(path);
-  }
-  paths.delete('name');
-  return [...paths].sort();
+  return configLeaves()
+    .map((leaf) => leaf.path)
+    .filter((path) => path !== 'name');
 }
 
 /**

@@ -9,6 +9,7 @@ import { checkLimit } from '../shared/limits';
 import { parseServiceRunConfig } from './run-validation';
 import { isPrototypeKey } from '../shared/untrusted-json';
 import { ConfigError, defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../shared/run-config';
+import { plural } from '../shared/format';
 
 export interface SweepPoint {
   /** The axis values of this point, by dotted path. */
@@ -114,8 +115,8 @@ export function expandSweep(request: SweepRequest): SweepPoint[] {
     'MAX_SWEEP_RUNS',
     pointCount * repeats,
     request.randomDraws === undefined
-      ? `The sweep (${shape} grid points × ${repeats} repeat${repeats === 1 ? '' : 's'})`
-      : `The sweep (${pointCount} random draws × ${repeats} repeat${repeats === 1 ? '' : 's'})`,
+      ? `The sweep (${shape} grid points × ${plural(repeats, 'repeat')})`
+      : `The sweep (${pointCount} random draws × ${plural(repeats, 'repeat')})`,
   );
   let points: Record<string, unknown>[];
   if (request.randomDraws === undefined) points = gridPoints(request.grid);

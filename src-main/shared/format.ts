@@ -7,6 +7,11 @@ export function formatPercent(fraction: number | null | undefined, digits = 2): 
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
+/** "1 run", "2 runs", "0 runs" (English plurals by -s, or the given plural). */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : nouns}`;
+}
+
 /** 1234 → "1,234"; 1.2e6 → "1.20M". */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';

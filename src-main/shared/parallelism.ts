@@ -10,6 +10,7 @@
 //            thread (engine/backend/wasm-threads.ts).
 // 'auto' is data parallelism: measured 1.78× on 2 cores against XNNPACK's 1.10×
 // for the reference CNN step (bench/RESULTS.md, 2026-11-26).
+import { plural } from './format';
 
 export const PARALLEL_MODES = ['auto', 'data', 'xnnpack'] as const;
 export type ParallelChoice = (typeof PARALLEL_MODES)[number];
@@ -46,10 +47,10 @@ export function shardBatch(batchSize: number, replicas: number): Shard[] {
 
 /** "2 threads: data-parallel, 2 shards of 32", "2 threads: XNNPACK pool", "1 thread". */
 export function describeThreadLayout(threads: number, parallel: ParallelMode | undefined, batchSize: number): string {
-  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
+  const count = plural(threads, 'thread');
   if (parallel === 'data') {
     const sizes = shardBatch(batchSize, threads).map((s) => s.count);
-    return `${count}: data-parallel, ${sizes.length} shard${sizes.length === 1 ? '' : 's'} of ${[...new Set(sizes)].join('/')}`;
+    return `${count}: data-parallel, ${plural(sizes.length, 'shard')} of ${[...new Set(sizes)].join('/')}`;
   }
   if (parallel === 'xnnpack') return `${count}: XNNPACK thread pool`;
   return count;

@@ -205,6 +205,44 @@ export const runConfigSchema = z
     }
   });
 
+/** A field of the run config: its dotted path, and whether it only ever holds numbers. */
+export interface ConfigLeaf {
+  path: string;
+  numeric: boolean;
+}
+
+/**
+ * Every field a run config can have, read off the schema: optional ones
+ * (dataset.trainSubset, earlyStopping.patience) and every kernel's parameters
+ * included, so tables, filters and exports offer them before any run uses them.
+ * Lists are one field (a milestone list is one setting). In path order.
+ */
+export function configLeaves(): ConfigLeaf[] {
+  const leaves = new Map<string, boolean>();
+  const walk = (schema: z.ZodType, path: string) => {
+    const inner = unwrapOptional(schema);
+    const objects = inner instanceof z.ZodObject ? [inner] : inner instanceof z.ZodUnion && inner.options.every((o) => o instanceof z.ZodObject) ? (inner.options as z.ZodObject[]) : null;
+    if (!objects) {
+      leaves.set(path, (leaves.get(path) ?? true) && onlyNumbers(inner));
+      return;
+    }
+    for (const object of objects) for (const [key, field] of Object.entries(object.shape as Record<string, z.ZodType>)) walk(field, path ? `${path}.${key}` : key);
+  };
+  walk(runConfigSchema, '');
+  return [...leaves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([path, numeric]) => ({ path, numeric }));
+}
+
+function unwrapOptional(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return unwrapOptional(schema.def.innerType as z.ZodType);
+  return schema;
+}
+
+function onlyNumbers(schema: z.ZodType): boolean {
+  const inner = unwrapOptional(schema);
+  if (inner instanceof z.ZodUnion) return inner.options.every((o) => onlyNumbers(o as z.ZodType));
+  return inner instanceof z.ZodNumber;
+}
+
 /** A fully-defaulted run config, as stored and as the engine receives it. */
 export type RunConfig = z.infer<typeof runConfigSchema>;
 /** What a user may write: every field optional. */

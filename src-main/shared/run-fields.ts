@@ -5,7 +5,8 @@
 // resolveField maps back to a name.
 import { invalidInput } from './errors';
 import type { RunRow } from './api';
-import { getPath } from './config-paths';
+import { flattenConfig, getPath } from './config-paths';
+import { configLeaves } from './run-config';
 
 export type FieldType = 'number' | 'text';
 
@@ -15,6 +16,8 @@ export interface RunField {
   type: FieldType;
   /** Other names a filter may use (lower case). */
   aliases?: readonly string[];
+  /** A fraction of 1 shown as a percentage (accuracies): a filter reads "80" and "80%" as 0.8. */
+  fraction?: boolean;
 }
 
 /** Fields every run has, beside its config. */
@@ -27,12 +30,12 @@ export const BUILTIN_FIELDS: readonly RunField[] = [
   { key: 'kernel', label: 'Kernel', type: 'text' },
   { key: 'seed', label: 'Seed', type: 'number' },
   { key: 'tag', label: 'Tags', type: 'text', aliases: ['tags'] },
-  { key: 'bestValidationAccuracy', label: 'Best val acc', type: 'number', aliases: ['best val', 'val acc', 'best validation accuracy'] },
-  { key: 'testAccuracy', label: 'Test acc', type: 'number', aliases: ['test accuracy'] },
+  { key: 'bestValidationAccuracy', label: 'Best val acc', type: 'number', aliases: ['best val', 'val acc', 'best validation accuracy'], fraction: true },
+  { key: 'testAccuracy', label: 'Test acc', type: 'number', aliases: ['test accuracy'], fraction: true },
   { key: 'summary.testLoss', label: 'Test loss', type: 'number' },
   { key: 'summary.finalTrainLoss', label: 'Final train loss', type: 'number', aliases: ['train loss'] },
-  { key: 'summary.finalTrainAccuracy', label: 'Final train acc', type: 'number', aliases: ['train acc'] },
-  { key: 'summary.finalValidationAccuracy', label: 'Final val acc', type: 'number' },
+  { key: 'summary.finalTrainAccuracy', label: 'Final train acc', type: 'number', aliases: ['train acc'], fraction: true },
+  { key: 'summary.finalValidationAccuracy', label: 'Final val acc', type: 'number', fraction: true },
   { key: 'summary.parameterCount', label: 'Parameters', type: 'number', aliases: ['params'] },
   { key: 'step', label: 'Steps', type: 'number', aliases: ['steps'] },
   { key: 'durationMs', label: 'Duration', type: 'number', aliases: ['duration ms'] },
@@ -56,9 +59,23 @@ export function isSortField(key: string): boolean {
   return isFieldName(key) && key !== 'tag';
 }
 
-/** A config path as a field ('optimizer.lr' → config field labelled 'optimizer.lr'). */
-export function configField(path: string, sample?: unknown): RunField {
-  return { key: `config.${path}`, label: path, type: typeof sample === 'string' || typeof sample === 'boolean' ? 'text' : 'number' };
+/** A config path as a field ('optimizer.lr' → config field labelled 'optimizer.lr'): a number when it only holds numbers. */
+export function configField(path: string, numeric: boolean): RunField {
+  return { key: `config.${path}`, label: path, type: numeric ? 'number' : 'text' };
+}
+
+/**
+ * Every config field as a table field, from the run-config schema (optional ones
+ * and every kernel's parameters included), plus any path only older stored
+ * configs have. The name is a built-in field.
+ */
+export function configFields(rows: readonly Pick<RunRow, 'config'>[] = []): RunField[] {
+  const fields = new Map(configLeaves().map((leaf) => [leaf.path, configField(leaf.path, leaf.numeric)]));
+  for (const row of rows) {
+    for (const [path, value] of Object.entries(flattenConfig(row.config))) if (!fields.has(path)) fields.set(path, configField(path, typeof value === 'number'));
+  }
+  fields.delete('name');
+  return [...fields.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, field]) => field);
 }
 
 /** A field's value in a row (config and summary fields need the row's config/summary). */

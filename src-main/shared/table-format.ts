@@ -167,10 +167,15 @@ const LATEX_SPECIALS: Record<string, string> = {
   '}': '\\}',
   '~': '\\textasciitilde{}',
   '^': '\\textasciicircum{}',
+  // Not special to LaTeX, but its default OT1 fonts print | as an em dash, " as ” and < > as ¡ ¿.
+  '|': '\\textbar{}',
+  '"': '\\textquotedbl{}',
+  '<': '\\textless{}',
+  '>': '\\textgreater{}',
 };
 
 export function latexEscape(text: string): string {
-  return text.replace(/[\\&%$#_{}~^]/g, (c) => LATEX_SPECIALS[c]).replace(/\r?\n/g, ' ');
+  return text.replace(/[\\&%$#_{}~^|"<>]/g, (c) => LATEX_SPECIALS[c]).replace(/\r?\n/g, ' ');
 }
 
 /** A booktabs tabular; numbers in math mode so ± typesets as $\pm$. */

@@ -210,6 +210,85 @@ describe('analysis views in Chromium', () => {
     await page.waitForURL(new RegExp(`#/runs/${second}$`));
   });
 
+  it("issue 22's runs-table lows: accuracies in percent, every config column offered and kept, selection follows the search, wording, the search box", async () => {
+    await page.goto(`${serve.origin}/#/runs`);
+    await page.waitForSelector('tr[data-run-id]');
+    // A fresh table: the default columns, whatever an earlier test picked.
+    await page.click('button:has-text("Columns")');
+    await page.click('[data-testid="column-picker"] button:has-text("Reset")');
+    // "best val acc > 80" means 80 %, as the column shows it.
+    await page.fill('[aria-label="Filter expression"]', 'best val acc > 80');
+    await page.press('[aria-label="Filter expression"]', 'Enter');
+    await expect.poll(async () => (await page.locator('tr[data-run-id] td[data-column="bestValidationAccuracy"]').allTextContents()).length).toBeGreaterThan(0);
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-run-id] td[data-column="bestValidationAccuracy"]')].every((td) => parseFloat(td.textContent ?? '') > 80));
+    expect(await page.locator('[data-testid="filter-error"]').count()).toBe(0);
+    await page.fill('[aria-label="Filter expression"]', '');
+    await page.press('[aria-label="Filter expression"]', 'Enter');
+
+    // Kernel fields and the subsets are offered before any config column is shown.
+    for (const name of ['model.kernel.gamma', 'model.kernel.c', 'model.kernel.learnable', 'dataset.trainSubset', 'dataset.testSubset']) {
+      await page.fill('[aria-label="Find a column"]', name);
+      await page.locator(`[aria-label="Column ${name}"]`).waitFor();
+    }
+    await page.fill('[aria-label="Find a column"]', 'gamma');
+    await page.check('[aria-label="Column model.kernel.gamma"]');
+    await page.click('[data-testid="column-picker"] button:has-text("Done")');
+    await page.locator('td[data-column="config.model.kernel.gamma"]').first().waitFor();
+    // Kept across a reload without saving a view; the header reads the path, not the raw key.
+    await page.reload();
+    await page.locator('td[data-column="config.model.kernel.gamma"]').first().waitFor();
+    expect(await page.locator('thead th').allTextContents()).toContain('model.kernel.gamma');
+
+    // Select the page, then search: the selection keeps only what the search shows.
+    await page.check('[aria-label="Select page"]');
+    await page.fill('[aria-label="Filter runs"]', 'gaussian');
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-run-id] td:nth-child(7)')].every((td) => td.textContent === 'gaussian'));
+    const shown = await page.locator('tr[data-run-id]').count();
+    await expect.poll(() => page.textContent('.actions span')).toBe(`${shown} selected`);
+    await page.fill('[aria-label="Filter runs"]', '');
+    await page.click('.actions button.link:has-text("Clear")');
+
+    // One run: "run #N … its", not "1 run … their".
+    const first = await page.getAttribute('tr[data-run-id] >> nth=0', 'data-run-id');
+    await page.check(`[aria-label="Select run ${first}"]`);
+    await page.click('.actions button.danger');
+    expect(await page.textContent('[data-testid="delete-question"]')).toBe(`Delete run #${first} with its metrics and checkpoints? This cannot be undone.`);
+    await page.click('[role="dialog"] button:has-text("Keep")');
+    await page.click('.actions button.link:has-text("Clear")');
+
+    // The search box shows its whole hint.
+    const fits = await page.evaluate(() => {
+      const input = document.querySelector('[aria-label="Filter runs"]') as HTMLInputElement;
+      const style = getComputedStyle(input);
+      const context = document.createElement('canvas').getContext('2d')!;
+      context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return { text: context.measureText(input.placeholder).width, room };
+    });
+    expect(fits.text).toBeLessThanOrEqual(fits.room);
+  });
+
+  it("issue 22's export lows: the subsets are offered, labels stand apart from their keys, files are named after what they hold", async () => {
+    const [a, b] = [sweep.ids[1], sweep.ids[0]];
+    await page.goto(`${serve.origin}/#/export?ids=${a},${b}`);
+    const pick = page.locator('.pick');
+    await pick.locator('label', { hasText: 'dataset.trainSubset' }).first().waitFor();
+    await pick.locator('label', { hasText: 'dataset.testSubset' }).first().waitFor();
+    // "best val acc" and its key bestValidationAccuracy do not run into each other.
+    const gap = await pick.locator('label', { hasText: 'bestValidationAccuracy' }).first().evaluate((label) => {
+      const [text, key] = [label.querySelector('.column-label')!, label.querySelector('.column-key')!].map((e) => e.getBoundingClientRect());
+      return key.left - text.right;
+    });
+    expect(gap).toBeGreaterThanOrEqual(4);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="export-preview"]')?.textContent ?? '').includes('\n'));
+    const save = async () => (await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Save")')]))[0].suggestedFilename();
+    expect(await save()).toBe(`runs-${Math.min(a, b)}-${Math.max(a, b)}.csv`);
+    await page.locator('.pick h2:has-text("Group by") ~ label', { hasText: 'model.kernel.type' }).first().locator('input').check();
+    await page.click('[role="radio"]:has-text("Markdown")');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="export-preview"]')?.textContent ?? '').startsWith('|'));
+    expect(await save()).toBe(`runs-${Math.min(a, b)}-${Math.max(a, b)}-by-model.kernel.type.md`);
+  });
+
   it('draws parallel coordinates of a 24-run sweep and opens the brushed runs in Compare', async () => {
     await page.goto(`${serve.origin}/#/analysis?group=${sweep.groupId}`);
     const chart = page.locator('[aria-label="Parallel coordinates"]');

@@ -127,4 +127,27 @@ describe('the New Run form and run numbers in Chromium', () => {
     await page.screenshot({ path: join(RESULTS, 'new-run-preset.png') });
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it("issue 22's form lows: Seed is no sweep field, one run reads '1 run', a repeated refusal is one toast", async () => {
+    await openForm();
+    await page.check('label:has-text("Sweep") input');
+    await page.click('button:has-text("Add field")');
+    const offered = await page.locator('[aria-label="Sweep field"] option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toContain('optimizer.lr');
+    expect(offered).not.toContain('seed');
+    await page.selectOption('[aria-label="Sweep field"]', 'optimizer.lr');
+    await page.fill('[aria-label="Sweep values"]', '0.01');
+    await page.locator('button.primary:has-text("Start sweep (1 run)")').waitFor();
+    expect(await page.textContent('[data-testid="sweep-size"]')).toBe('1 run');
+    await page.uncheck('label:has-text("Sweep") input');
+
+    await page.fill('[name="epochs"]', '0');
+    await page.locator('[data-field="epochs"] .issue').waitFor();
+    for (let i = 0; i < 3; i++) {
+      await page.click('button.primary:has-text("Start now")');
+      await page.locator('.toast', { hasText: 'Nothing started' }).waitFor();
+    }
+    expect(await page.locator('.toast', { hasText: 'Nothing started' }).count()).toBe(1);
+    expect(ui.pageErrors).toEqual([]);
+  });
 });

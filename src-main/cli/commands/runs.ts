@@ -4,7 +4,7 @@ import { RUN_STATUSES, type RunListQuery, type RunRow, type RunStatus } from '..
 import { BUILTIN_FIELDS, isSortField } from '../../shared/run-fields';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request, trainAndWait } from '../workbench-session';
-import { formatDuration, formatPercent } from '../../shared/format';
+import { formatDuration, formatPercent, plural } from '../../shared/format';
 
 
 const SORT_FIELDS = BUILTIN_FIELDS.map((f) => f.key).filter(isSortField);
@@ -152,7 +152,7 @@ async function remove(argv: string[]): Promise<number> {
   const wb = await openWorkbench(values['data-dir']);
   try {
     await request(() => wb.invoke('runs:delete', { ids }));
-    console.log(`Deleted ${ids.length} run${ids.length === 1 ? '' : 's'}: ${ids.join(', ')}.`);
+    console.log(`Deleted ${plural(ids.length, 'run')}: ${ids.join(', ')}.`);
     return EXIT.ok;
   } finally {
     await wb.close();
@@ -189,7 +189,7 @@ async function exportRuns(argv: string[]): Promise<number> {
     const out = resolve(values.out);
     wb.grantPath(out);
     const { path, bytes } = await request(() => wb.invoke('runs:exportBundle', { ids, path: out }));
-    console.log(`Wrote ${ids.length} run${ids.length === 1 ? '' : 's'} to ${path} (${bytes} bytes).`);
+    console.log(`Wrote ${plural(ids.length, 'run')} to ${path} (${bytes} bytes).`);
     return EXIT.ok;
   } finally {
     await wb.close();
@@ -204,7 +204,7 @@ async function importRuns(argv: string[]): Promise<number> {
     const file = resolve(positionals[0]);
     wb.grantPath(file);
     const { ids } = await request(() => wb.invoke('runs:importBundle', { path: file }));
-    console.log(`Imported ${ids.length} run${ids.length === 1 ? '' : 's'}: ${ids.join(', ')}.`);
+    console.log(`Imported ${plural(ids.length, 'run')}: ${ids.join(', ')}.`);
     return EXIT.ok;
   } finally {
     await wb.close();

@@ -4,6 +4,7 @@ import { parseScalar } from '../../shared/config-paths';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, readConfigFile, type ConfigFlagValues } from '../train-flags';
 import { DATA_DIR_HELP, openWorkbench, request, trainAndWait } from '../workbench-session';
+import { plural } from '../../shared/format';
 
 const usage = `Usage: kerv sweep --grid PATH=V1,V2,... [--grid ...] [options] [config flags]
 
@@ -84,11 +85,11 @@ const command: CliCommand = {
         const { expandSweep } = await import('../../service/sweep');
         const points = await request(async () => expandSweep(sweep));
         for (const p of points) console.log(p.name);
-        console.log(`${points.length} run${points.length === 1 ? '' : 's'} (dry run: nothing queued).`);
+        console.log(`${plural(points.length, 'run')} (dry run: nothing queued).`);
         return EXIT.ok;
       }
       const { groupId, runIds } = await request(() => wb.invoke('sweeps:start', sweep));
-      console.log(`Group ${groupId}: queued ${runIds.length} run${runIds.length === 1 ? '' : 's'} (${runIds[0]}–${runIds[runIds.length - 1]}).`);
+      console.log(`Group ${groupId}: queued ${plural(runIds.length, 'run')} (${runIds[0]}–${runIds[runIds.length - 1]}).`);
       if (values.detach) return EXIT.ok;
       const code = await trainAndWait(wb, runIds);
       if (code !== EXIT.interrupted) console.log(`Export: kerv export --group ${groupId} --group-by config --format md`);

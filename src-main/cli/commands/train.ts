@@ -12,7 +12,7 @@ import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
-import { formatDuration, formatPercent } from '../../shared/format';
+import { formatDuration, formatPercent, plural } from '../../shared/format';
 import { describeThreadLayout } from '../../shared/parallelism';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
@@ -106,7 +106,7 @@ function describeRun(config: RunConfig): string {
     .join(' ');
   const kernel = kernelParams ? `${k.type} ${kernelParams}` : k.type;
   const o = config.optimizer;
-  return `${config.dataset.name}, ${config.model.arch} ×${config.model.widthMultiplier} (${kernel}), ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, ${o.type} lr ${o.lr} (${config.schedule.type}), seed ${config.seed}`;
+  return `${config.dataset.name}, ${config.model.arch} ×${config.model.widthMultiplier} (${kernel}), ${plural(config.epochs, 'epoch')}, batch ${config.batchSize}, ${o.type} lr ${o.lr} (${config.schedule.type}), seed ${config.seed}`;
 }
 
 /** Turns progress messages into terminal output and keeps what the summary JSON needs. */
@@ -164,7 +164,7 @@ class TrainPrinter {
         const s = p.summary;
         console.log(
           `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}${s.testedOn?.model === 'best' ? `, epoch ${s.testedOn.epoch}'s weights: the best` : ''}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
-            `final train loss ${fixed(s.finalTrainLoss)}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
+            `final train loss ${fixed(s.finalTrainLoss)}, ${plural(s.epochs, 'epoch')} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
         );
         break;
       }

@@ -10,6 +10,7 @@ import { ConfigError } from '../../shared/run-config';
 import { ARCHITECTURE_BUILDERS } from './architectures/index';
 import type { ArchNode, ArchitectureSpec, ConvNode } from './spec';
 import { mapNodes, walkNodes } from './spec';
+import { plural } from '../../shared/format';
 
 export interface KernelizeOptions {
   kernel: KernelSpec;
@@ -43,7 +44,7 @@ export function countConvolutions(arch: ArchitectureName | ArchitectureSpec): nu
 }
 
 function outOfRange(spec: ArchitectureSpec, count: number, what: string): ConfigError {
-  const available = count === 0 ? 'no convolutions' : `${count} convolution${count === 1 ? '' : 's'} (indices 0-${count - 1})`;
+  const available = count === 0 ? 'no convolutions' : `${plural(count, 'convolution')} (indices 0-${count - 1})`;
   const message = `${spec.arch} has ${available}; ${what} is out of range`;
   return new ConfigError(`Invalid run config: model.kervLayers: ${message}`, [{ path: 'model.kervLayers', message }]);
 }

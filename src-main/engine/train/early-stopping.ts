@@ -4,6 +4,7 @@
 // the loop (run-loop.ts) keeps the best epoch's weights and stops the run. Its
 // state goes into every checkpoint, so a resumed run counts on where it was.
 import type { EarlyStoppingConfig } from '../../shared/run-config';
+import { plural } from '../../shared/format';
 
 export interface EarlyStoppingState {
   /** The best value of the metric so far; null before the first epoch (or when every value was NaN). */
@@ -50,7 +51,7 @@ export class EarlyStopping {
     const { patience, minDelta, metric } = this.config;
     const by = minDelta > 0 ? ` by more than ${minDelta}` : '';
     const best = this.state.bestValue === null ? '' : ` (best ${formatValue(metric, this.state.bestValue)} at epoch ${this.state.bestEpoch})`;
-    return `${LABELS[metric]} did not improve${by} for ${patience} epoch${patience === 1 ? '' : 's'}${best}`;
+    return `${LABELS[metric]} did not improve${by} for ${plural(patience, 'epoch')}${best}`;
   }
 }
 

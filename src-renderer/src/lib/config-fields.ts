@@ -102,7 +102,8 @@ export const FIELD_GROUPS: FieldGroup[] = [
     title: 'Run',
     fields: [
       { path: 'name', label: 'Name', kind: 'text', hint: 'optional' },
-      { path: 'seed', label: 'Seed', kind: 'integer', sweepable: true },
+      // Not a sweep field: a sweep's seeds are its "Repeat seeds" (the service refuses seed in a grid).
+      { path: 'seed', label: 'Seed', kind: 'integer' },
       { path: 'backend', label: 'Backend', kind: 'select', options: BACKENDS },
       { path: 'threads', label: 'CPU threads', kind: 'auto-integer', hint: 'auto = the cores the queue gives this run' },
       { path: 'parallel', label: 'Thread layout', kind: 'select', options: PARALLEL_MODES, hint: 'data = a model replica and a shard of each batch per thread (auto); xnnpack = convolutions split over a pool' },

@@ -7,7 +7,7 @@
 import type { RunRow } from '../../../src-main/shared/api';
 import { diffConfigs } from '../../../src-main/shared/config-paths';
 import { canonicalJson } from '../../../src-main/shared/run-config';
-import { formatValue } from '../../../src-main/shared/format';
+import { formatValue, plural } from '../../../src-main/shared/format';
 import { aggregateReplicates, type Aggregate } from '../../../src-main/shared/table-format';
 
 export interface RunGroup {
@@ -89,8 +89,8 @@ export function groupRuns(rows: readonly RunRow[]): RunGroup[] {
 
 /** "3 runs", or "3 runs, 2 seeds" when some are copies of a seed (which count once). */
 export function groupSize(group: Pick<RunGroup, 'rows' | 'seeds'>): string {
-  const runs = `${group.rows.length} run${group.rows.length === 1 ? '' : 's'}`;
-  return group.seeds < group.rows.length ? `${runs}, ${group.seeds} seed${group.seeds === 1 ? '' : 's'}` : runs;
+  const runs = plural(group.rows.length, 'run');
+  return group.seeds < group.rows.length ? `${runs}, ${plural(group.seeds, 'seed')}` : runs;
 }
 
 /** How the statistics treat copies, for the screens that show them. */

@@ -2,21 +2,15 @@
 // config paths, tags), how a cell reads, the filter language people type
 // ("best val acc > 0.85, kernel = gaussian, epochs ≥ 5") and saved views.
 import type { FilterOp, RunFilter, RunRow } from '../../../src-main/shared/api';
-import { flattenConfig } from '../../../src-main/shared/config-paths';
-import { BUILTIN_FIELDS, configField, fieldValue, resolveField, type RunField } from '../../../src-main/shared/run-fields';
+import { BUILTIN_FIELDS, configFields, fieldValue, isFieldName, resolveField, type RunField } from '../../../src-main/shared/run-fields';
 import { formatCount, formatDateTime, formatDuration, formatNumber, formatPercent, formatValue } from '../../../src-main/shared/format';
 
 /** The columns a fresh table shows (their order is what users and tests know). */
 export const DEFAULT_COLUMNS = ['id', 'status', 'name', 'dataset', 'arch', 'kernel', 'bestValidationAccuracy', 'durationMs', 'createdAt'];
 
-/** Every field a column or filter can name: the built-ins and every config path seen in the defaults or the rows. */
-export function availableFields(defaultConfig: unknown, rows: readonly RunRow[]): RunField[] {
-  const paths = new Map<string, unknown>();
-  for (const config of [defaultConfig, ...rows.map((r) => r.config)]) {
-    for (const [path, value] of Object.entries(flattenConfig(config))) if (!paths.has(path)) paths.set(path, value);
-  }
-  const config = [...paths.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([path, value]) => configField(path, value));
-  return [...BUILTIN_FIELDS, ...config];
+/** Every field a column or filter can name: the built-ins and every config field (shared/run-fields.ts configFields). */
+export function availableFields(rows: readonly RunRow[]): RunField[] {
+  return [...BUILTIN_FIELDS, ...configFields(rows)];
 }
 
 /** Whether showing or filtering these fields needs each row's config and summary. */
@@ -30,7 +24,7 @@ export function cellText(row: RunRow, key: string): string {
   if (key === 'tag') return (value as string[]).join(', ');
   if (key === 'durationMs') return formatDuration(value as number | null);
   if (key === 'createdAt') return formatDateTime(row.startedAt ?? row.createdAt);
-  if (/Accuracy$/.test(key)) return formatPercent(value as number | null);
+  if (BUILTIN_FIELDS.find((f) => f.key === key)?.fraction) return formatPercent(value as number | null);
   if (key === 'summary.parameterCount' || key === 'step') return formatCount(value as number | null);
   if (typeof value === 'number') return formatNumber(value, 5);
   if (value === undefined || value === null) return '—';
@@ -54,7 +48,8 @@ const OPS: [string, FilterOp][] = [
  * Parses the filter box: conditions separated by commas, semicolons or "and",
  * each `field op value`. Fields are resolved like column names (labels,
  * aliases, config paths, unique path suffixes); numbers stay numbers, "85%"
- * means 0.85. Throws an Error naming the condition that does not parse.
+ * means 0.85, and so does 85 for an accuracy (shown in percent). Throws an
+ * Error naming the condition that does not parse.
  */
 export function parseFilter(text: string, fields: readonly RunField[]): RunFilter[] {
   const parts = text
@@ -74,8 +69,13 @@ export function parseFilter(text: string, fields: readonly RunField[]): RunFilte
     const field = resolveField(name, fields);
     const percent = /^-?\d+(\.\d+)?%$/.test(raw);
     const numeric = percent ? Number(raw.slice(0, -1)) / 100 : Number(raw);
-    const value = raw !== '' && Number.isFinite(numeric) && (percent || /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw)) ? numeric : raw;
+    let value = raw !== '' && Number.isFinite(numeric) && (percent || /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw)) ? numeric : raw;
     if (field.type === 'number' && typeof value !== 'number') throw new Error(`'${part}': ${field.label} is a number; got '${raw}'.`);
+    if (field.fraction && typeof value === 'number' && !percent && value > 1) {
+      // The table shows accuracies in percent, so "best val acc > 80" means 80 %.
+      if (value > 100) throw new Error(`'${part}': ${field.label} is a percentage (0–100%, or a fraction 0–1); got ${raw}.`);
+      value /= 100;
+    }
     return { field: field.key, op: found.op, value };
   });
 }
@@ -89,6 +89,7 @@ export interface SavedView {
 }
 
 const VIEWS_KEY = 'kerv.run-views';
+const COLUMNS_KEY = 'kerv.run-columns';
 
 /** Saved views from localStorage; malformed entries are dropped. */
 export function parseViews(text: string | null): SavedView[] {
@@ -127,4 +128,26 @@ export function saveView(storage: ViewStorage, views: readonly SavedView[], view
     // Private mode or a full quota: the view lasts for this session.
   }
   return next;
+}
+
+/** The columns last shown (kept across reloads), or the defaults; names the store cannot query are dropped. */
+export function loadColumns(storage: ViewStorage): string[] {
+  try {
+    const list = JSON.parse(storage.getItem(COLUMNS_KEY) ?? 'null') as unknown;
+    if (Array.isArray(list)) {
+      const columns = list.filter((c): c is string => typeof c === 'string' && isFieldName(c));
+      if (columns.length > 0) return [...new Set(columns)];
+    }
+  } catch {
+    // Unreadable: the defaults.
+  }
+  return [...DEFAULT_COLUMNS];
+}
+
+export function saveColumns(storage: ViewStorage, columns: readonly string[]): void {
+  try {
+    storage.setItem(COLUMNS_KEY, JSON.stringify(columns));
+  } catch {
+    // Private mode or a full quota: the choice lasts for this session.
+  }
 }

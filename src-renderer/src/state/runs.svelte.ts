@@ -3,8 +3,9 @@
 // which survives paging and re-sorting because it is kept by id.
 import type { RunFilter, RunRow, RunStatus } from '../../../src-main/shared/api';
 import { api } from '../lib/api';
-import { DEFAULT_COLUMNS, needsConfig } from '../lib/run-table';
+import { loadColumns, needsConfig, saveColumns } from '../lib/run-table';
 import { toasts } from './toasts.svelte';
+import { plural } from '../../../src-main/shared/format';
 
 export const PAGE_SIZE = 100;
 
@@ -24,8 +25,8 @@ class RunsState {
   shownPage = $state(0);
   /** "Group by config": repeats of one experiment together, labelled by the fields that tell the groups apart (which needs the configs). */
   grouped = $state(false);
-  /** Shown columns, by run field. */
-  columns = $state<string[]>([...DEFAULT_COLUMNS]);
+  /** Shown columns, by run field; kept across reloads (setColumns). */
+  columns = $state<string[]>(loadColumns(localStorage));
   /** The filter box as typed, and what it parsed to (the query uses the parsed conditions). */
   filterText = $state('');
   where = $state<RunFilter[]>([]);
@@ -39,7 +40,12 @@ class RunsState {
 
   pageCount = $derived(Math.max(1, Math.ceil(this.total / PAGE_SIZE)));
 
-  async load() {
+  /**
+   * Loads the page. `queryChanged`: a new search or filter; the selection keeps
+   * only the runs it still shows, so an action never touches runs the user
+   * cannot see (the runs of other pages of the result included).
+   */
+  async load(options: { queryChanged?: boolean } = {}) {
     const generation = ++this.generation;
     const page = this.page;
     this.loading = true;
@@ -57,6 +63,10 @@ class RunsState {
       // A slower, older query must not overwrite a newer one.
       if (generation !== this.generation) return;
       this.rows = result.rows;
+      if (options.queryChanged && this.selected.size > 0) {
+        const shown = new Set(result.rows.map((r) => r.id));
+        this.selected = new Set([...this.selected].filter((id) => shown.has(id)));
+      }
       this.cursor = Math.min(this.cursor, result.rows.length - 1);
       this.shownPage = page;
       this.total = result.total;
@@ -69,6 +79,12 @@ class RunsState {
     } finally {
       if (generation === this.generation) this.loading = false;
     }
+  }
+
+  setColumns(columns: string[]) {
+    this.columns = columns;
+    saveColumns(localStorage, columns);
+    void this.load();
   }
 
   /** Coalesces bursts of status events into one reload. */
@@ -138,7 +154,7 @@ class RunsState {
     try {
       await api.invoke('runs:delete', { ids });
       this.selected = new Set();
-      toasts.show(`Deleted ${ids.length} run${ids.length === 1 ? '' : 's'}`);
+      toasts.show(`Deleted ${plural(ids.length, 'run')}`);
     } catch (error) {
       toasts.error(error);
     }

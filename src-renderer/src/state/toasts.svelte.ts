@@ -9,9 +9,10 @@ class Toasts {
   items = $state<Toast[]>([]);
   private next = 1;
 
+  /** Shows a message; the same message already on screen is shown once, for the new time. */
   show(text: string, kind: Toast['kind'] = 'info', timeoutMs = kind === 'error' ? 8000 : 3500) {
     const id = this.next++;
-    this.items = [...this.items, { id, kind, text }];
+    this.items = [...this.items.filter((t) => t.text !== text || t.kind !== kind), { id, kind, text }];
     setTimeout(() => this.dismiss(id), timeoutMs);
   }
 

@@ -143,7 +143,7 @@ describe('runs table filters, columns and views', async () => {
   const { parseFilter, availableFields, parseViews, cellText } = await import('../../../src-renderer/src/lib/run-table');
   const { defaultRunConfig } = await import('../../../src-main/shared/run-config');
   const { parseChartSettings } = await import('../../../src-renderer/src/lib/chart-settings');
-  const fields = availableFields(defaultRunConfig(), []);
+  const fields = availableFields([]);
   it('parses what people type: labels, config paths, suffixes, ≥, percentages, quotes', () => {
     expect(parseFilter('best val acc > 0.85, kernel = gaussian; epochs ≥ 5 and lr <= 1e-2', fields)).toEqual([
       { field: 'bestValidationAccuracy', op: '>', value: 0.85 },
@@ -163,6 +163,22 @@ describe('runs table filters, columns and views', async () => {
     expect(() => parseFilter('best val acc > high', fields)).toThrow(/Best val acc is a number/);
     expect(() => parseFilter('colour = red', fields)).toThrow(/Unknown field 'colour'/);
     expect(() => parseFilter('epochs >', fields)).toThrow(/value is missing/);
+    expect(() => parseFilter('best val acc > 180', fields)).toThrow(/Best val acc is a percentage/);
+  });
+  it('reads an accuracy above 1 as a percentage, as the table shows it (issue 22)', () => {
+    expect(parseFilter('best val acc > 80, test acc <= 92.5, final val acc > 0.5', fields)).toEqual([
+      { field: 'bestValidationAccuracy', op: '>', value: 0.8 },
+      { field: 'testAccuracy', op: '<=', value: 0.925 },
+      { field: 'summary.finalValidationAccuracy', op: '>', value: 0.5 },
+    ]);
+    // Other numbers stay as typed.
+    expect(parseFilter('epochs > 80', fields)).toEqual([{ field: 'config.epochs', op: '>', value: 80 }]);
+  });
+  it('offers every config field before any run has it: kernel parameters, subsets, early stopping (issue 22)', () => {
+    const keys = fields.map((f) => f.key);
+    for (const key of ['config.model.kernel.c', 'config.model.kernel.d', 'config.model.kernel.gamma', 'config.model.kernel.learnable', 'config.dataset.trainSubset', 'config.dataset.testSubset']) expect(keys).toContain(key);
+    expect(fields.find((f) => f.key === 'config.dataset.trainSubset')!.type).toBe('number');
+    expect(keys).not.toContain('config.name');
   });
   it('reads saved views defensively and chart settings field by field', () => {
     expect(parseViews('[{"name":"a","columns":["id"],"filter":"","sortBy":"id","sortDir":"asc"},{"name":1}]').map((v) => v.name)).toEqual(['a']);

@@ -9,6 +9,8 @@ import { aggregate } from '../../../src-main/shared/table-format';
 import { joinSamples, sortSamples, samplesInCell, epochAt } from '../../../src-renderer/src/lib/samples';
 import { parseRoute, routeHash, type Route } from '../../../src-renderer/src/lib/routes';
 import { groupRuns } from '../../../src-renderer/src/lib/grouping';
+import { exportFileName } from '../../../src-renderer/src/lib/export-name';
+import { DEFAULT_COLUMNS, loadColumns, saveColumns } from '../../../src-renderer/src/lib/run-table';
 import { experimentHash } from '../../../src-main/store/experiment-hash';
 import { defaultRunConfig, runConfigSchema } from '../../../src-main/shared/run-config';
 
@@ -191,3 +193,22 @@ describe('routes and groups', () => {
     ]);
   });
 });
+
+describe('issue 22: export names and kept columns', () => {
+  it('names an export after the runs it holds and what it is grouped by', () => {
+    expect(exportFileName([], [], 'csv')).toBe('all-runs.csv');
+    expect(exportFileName([12], [], 'tex')).toBe('run-12.tex');
+    expect(exportFileName([12, 3, 7], [], 'csv')).toBe('runs-3-7-12.csv');
+    expect(exportFileName([5, 1, 2, 3, 4, 9], ['model.kernel.type'], 'md')).toBe('6-runs-1-to-9-by-model.kernel.type.md');
+  });
+  it('keeps the chosen columns, dropping names the store cannot query', () => {
+    const items = new Map<string, string>();
+    const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    expect(loadColumns(storage)).toEqual(DEFAULT_COLUMNS);
+    saveColumns(storage, ['id', 'config.model.kernel.gamma', 'no such; field', 'id']);
+    expect(loadColumns(storage)).toEqual(['id', 'config.model.kernel.gamma']);
+    items.set('kerv.run-columns', '{broken');
+    expect(loadColumns(storage)).toEqual(DEFAULT_COLUMNS);
+  });
+});
+

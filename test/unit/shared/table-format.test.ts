@@ -110,6 +110,8 @@ describe('LaTeX', () => {
     expect(latexEscape('a_b & 50% $x$ #1 {y} ~ ^ \\')).toBe(
       'a\\_b \\& 50\\% \\$x\\$ \\#1 \\{y\\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{}',
     );
+    // Issue 22: characters the default fonts print as something else.
+    expect(latexEscape('a|b "q" <c>')).toBe('a\\textbar{}b \\textquotedbl{}q\\textquotedbl{} \\textless{}c\\textgreater{}');
   });
 
   it('is a booktabs tabular with escaped values and $\\pm$ aggregates', () => {
