@@ -384,40 +384,55 @@
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $elements))))
 
-  ;; y = eˣ over $n float32 values ($n a multiple of 4; the caller does the rest).
-  ;; Cephes' expf in four lanes: x = k·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by a degree-6
-  ;; polynomial, 2ᵏ written into the exponent bits; within a few ulp of eˣ. Below
-  ;; −88.38 the result is 0 (eˣ is then subnormal), above ln(FLT_MAX) it is +∞,
-  ;; NaN stays NaN. The wasm package's Exp calls the C library per element.
-  (func (export "exp")
-    (param $x i32) (param $y i32) (param $n i32)
-    (local $at i32) (local $stop i32) (local $v v128) (local $k v128) (local $r v128) (local $p v128)
+  ;; y = eˣ over $n float32 values ($n a multiple of 4; the caller does the rest):
+  ;; Cephes' expf in four lanes. x = k·ln 2 + r with k = nearest(x·log₂e) ≤ 127,
+  ;; |r| ≤ ln 2 / 2, eʳ by a degree-6 polynomial, 2ᵏ written into the exponent
+  ;; bits: within a few ulp (1e-6 relatively). Below −88.38 the result is 0 (eˣ is
+  ;; then subnormal), above ln(FLT_MAX) +∞; NaN stays NaN (pmin/pmax keep it).
+  (func (export "exp") (param $x i32) (param $y i32) (param $n i32)
+    (local $at i32) (local $stop i32) (local $a v128) (local $k v128) (local $r v128) (local $p v128)
     (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
     (block $done
       (loop $elements
         (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
-        (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
-        (local.set $r (f32x4.max (f32x4.min (local.get $v) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))
+        (local.set $a (v128.load (i32.add (local.get $x) (local.get $at))))
+        (local.set $r (f32x4.pmax (f32x4.pmin (local.get $a) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))
           (v128.const f32x4 -88.3762626647949 -88.3762626647949 -88.3762626647949 -88.3762626647949)))
-        ;; k = floor(x·log₂e + ½), at most 127 (2¹²⁸ is not a float); r = x − k·ln 2, ln 2 split in two for precision.
-        (local.set $k (f32x4.min (v128.const f32x4 127 127 127 127) (f32x4.floor (f32x4.add (f32x4.mul (local.get $r) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
-          (v128.const f32x4 0.5 0.5 0.5 0.5)))))
+        (local.set $k (f32x4.pmin (f32x4.nearest (f32x4.mul (local.get $r) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)))
+          (v128.const f32x4 127 127 127 127)))
+        ;; r = x − k·ln 2, ln 2 split in two for precision.
         (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
         (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
-        (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
-        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+        (local.set $p (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $r))
+          (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
         (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
         (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
         (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
         (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
-        ;; eʳ ≈ 1 + r + r²·p
+        ;; eʳ ≈ 1 + r + r²·p; × 2ᵏ: k (an integer, |k| ≤ 127) read off the bits of k + 1.5·2²³, plus 127, into the exponent.
         (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
-        ;; × 2ᵏ: k + 127 into the exponent bits (k ≥ −127: 0 stays 0 below the clamp).
         (local.set $p (f32x4.mul (local.get $p)
-          (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+          (i32x4.shl
+            (i32x4.add (i32x4.sub (f32x4.add (local.get $k) (v128.const f32x4 12582912 12582912 12582912 12582912)) (v128.const i32x4 0x4B400000 0x4B400000 0x4B400000 0x4B400000))
+              (v128.const i32x4 127 127 127 127))
+            (i32.const 23))))
         (v128.store (i32.add (local.get $y) (local.get $at))
           (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $p)
-            (f32x4.gt (local.get $v) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))))
+            (f32x4.gt (local.get $a) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $elements))))
+
+  ;; Tanh's gradient from its output: dx = dy·(1 − y²), over $n values as above.
+  (func (export "tanhGrad") (param $dy i32) (param $y i32) (param $dx i32) (param $n i32)
+    (local $at i32) (local $stop i32) (local $v v128)
+    (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $v (v128.load (i32.add (local.get $y) (local.get $at))))
+        (v128.store (i32.add (local.get $dx) (local.get $at))
+          (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at)))
+            (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $v) (local.get $v)))))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $elements))))
 )
