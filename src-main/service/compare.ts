@@ -4,7 +4,7 @@
 import { notFound } from '../shared/errors';
 import type { Comparison, FlippedSample } from '../shared/api';
 import { diffConfigs } from '../shared/config-paths';
-import type { SampleImage } from '../shared/progress';
+import { commonSampleCount, type SampleImage } from '../shared/progress';
 import { toRunRow, type Store } from '../store/store';
 
 /** Right in A and wrong in B (and the reverse) at one epoch, given each run's predictions. */
@@ -26,12 +26,6 @@ export function flippedSamples(
   return { rightInAOnly, rightInBOnly };
 }
 
-/** Whether two runs saw the same sample images (same dataset, split and seed): otherwise flips mean nothing. */
-function sameSamples(a: SampleImage[], b: SampleImage[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((s, i) => s.datasetIndex === b[i].datasetIndex && s.label === b[i].label);
-}
-
 /**
  * Compares the runs that exist among `ids` (in that order) and lists the others
  * as missing. The config diff shows each run's current name (a rename is not in
@@ -51,15 +45,18 @@ export function compareRuns(store: Store, requested: number[]): Comparison {
     const samplesB = store.metrics.samples(b);
     const epochsB = new Set(store.metrics.epochNumbersWithPredictions(b));
     const common = store.metrics.epochNumbersWithPredictions(a).filter((e) => epochsB.has(e));
-    if (common.length > 0 && sameSamples(samplesA, samplesB)) {
+    // Flips mean something only on images both runs saw: the samples they share.
+    const shared = samplesA.slice(0, commonSampleCount(samplesA, samplesB));
+    if (common.length > 0 && shared.length > 0) {
       const epoch = common[common.length - 1];
-      flipped = flippedSamples(samplesA, store.metrics.predictionsAt(a, epoch), store.metrics.predictionsAt(b, epoch));
+      flipped = flippedSamples(shared, store.metrics.predictionsAt(a, epoch), store.metrics.predictionsAt(b, epoch));
     } else {
       flipped = { rightInAOnly: [], rightInBOnly: [] };
     }
   }
   return {
-    runs: runs.map(toRunRow),
+    // With their configs: the screen labels groups of seeds by the fields that tell them apart.
+    runs: runs.map((r) => ({ ...toRunRow(r), config: r.config })),
     missing,
     configDiff: diffConfigs(runs.map((r) => ({ ...r.config, name: r.name }))),
     metrics,

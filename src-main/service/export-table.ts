@@ -4,8 +4,8 @@
 import type { ExportRequest } from '../shared/api';
 import { invalidInput } from '../shared/errors';
 import { diffConfigs, flattenConfig, getPath } from '../shared/config-paths';
-import { canonicalJson, defaultRunConfig, KERNEL_TYPES, runConfigSchema, type RunConfig } from '../shared/run-config';
-import { aggregate, type Cell, type Table, type TableColumn } from '../shared/table-format';
+import { canonicalJson, defaultRunConfig, KERNEL_TYPES, replicateKey, runConfigSchema, type RunConfig } from '../shared/run-config';
+import { aggregateReplicates, type Cell, type Table, type TableColumn } from '../shared/table-format';
 import type { TrainSummary } from '../shared/progress';
 
 /** What the export needs to know about one run. */
@@ -166,7 +166,8 @@ function perRunTable(runs: ExportRun[], columns: string[]): Table {
 /**
  * One row per group of runs: the key columns first (for 'config', the fields that
  * differ between groups), then the requested config fields (a value, or 'mixed'
- * when it varies inside a group), then aggregated metrics (mean ± std), then n.
+ * when it varies inside a group), then aggregated metrics (mean ± std over
+ * replicates: a seed's copies count once), then n, the replicates.
  */
 function groupedTable(runs: ExportRun[], columns: string[], groupBy: string[]): Table {
   const byConfig = groupBy.includes(GROUP_BY_CONFIG);
@@ -186,10 +187,11 @@ function groupedTable(runs: ExportRun[], columns: string[], groupBy: string[]): 
     return [
       ...keyPaths.map((p) => configValue(first, p)),
       ...otherConfig.map((p) => (sameInGroup(p) ? configValue(first, p) : 'mixed')),
-      ...metrics.map((m) => aggregate(members.map((r) => metricColumn(m)!.value(r)))),
-      members.length,
+      ...metrics.map((m) => aggregateReplicates(members.map((r) => ({ replicate: replicateKey(r.config), value: metricColumn(m)!.value(r) })))),
+      new Set(members.map((r) => replicateKey(r.config))).size,
     ];
   });
+  // n counts replicates: runs with the same settings and seed (a Re-run, an imported copy) are one.
   const cols = [...[...keyPaths, ...otherConfig, ...metrics].map((key) => columnOf(runs, key)), { key: 'n', label: 'n', numeric: true }];
   return { columns: cols, rows };
 }

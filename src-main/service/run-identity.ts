@@ -1,14 +1,13 @@
 // How a run is named and identified.
 import { createHash } from 'node:crypto';
-import { canonicalJson, type RunConfig } from '../shared/run-config';
+import { replicateKey, type RunConfig } from '../shared/run-config';
 
 /**
  * sha256 of the canonical config (sorted keys), without the free-text name and the
  * thread count and layout (which change the speed, not the result): equal settings, equal hash.
  */
 export function configHash(config: RunConfig): string {
-  const { name: _name, threads: _threads, parallel: _parallel, ...settings } = config;
-  return createHash('sha256').update(canonicalJson(settings)).digest('hex');
+  return createHash('sha256').update(replicateKey(config)).digest('hex');
 }
 
 /** "lenet5 polynomial fashion-mnist seed 0" when the config has no name. */

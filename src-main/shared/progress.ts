@@ -46,16 +46,31 @@ export const datasetInfoSchema = z.strictObject({
 });
 export type DatasetInfo = z.infer<typeof datasetInfoSchema>;
 
-/** One image of the fixed sample set (the same images every epoch and every run with that dataset and split). */
+/** One image of the fixed sample set (the same images every epoch and every run with that dataset and split, whatever the seed). */
 export const sampleImageSchema = z.strictObject({
   sampleIndex: count,
-  /** Index into the validation split (or the test set when there is no validation split). */
+  /**
+   * The image's index in the dataset file it comes from: the training file for a
+   * validation sample, the test file when there is no validation split. (Runs
+   * recorded before the sample pool existed stored the position in their split.)
+   */
   datasetIndex: count,
   label: count,
   /** PNG, base64, un-normalised pixels. */
   pngBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
 });
 export type SampleImage = z.infer<typeof sampleImageSchema>;
+
+/**
+ * How many leading images two runs' sample sets share (the same picture with the
+ * same label at the same place): their predictions can be set side by side on
+ * those. Runs of one dataset and split share the whole shorter set.
+ */
+export function commonSampleCount(a: readonly SampleImage[], b: readonly SampleImage[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n].label === b[n].label && a[n].pngBase64 === b[n].pngBase64) n++;
+  return n;
+}
 
 export const samplePredictionSchema = z.strictObject({
   sampleIndex: count,

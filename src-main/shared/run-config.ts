@@ -38,9 +38,16 @@ export interface WebGpuOptions {
   adapter?: string;
   /** Dawn's native API, one of DAWN_BACKENDS. */
   backend?: string;
+  /**
+   * Exact GPU timestamps for profiling: Dawn's unsafe APIs on and its timestamp
+   * quantisation (to 65 µs) off. For bench:gpu --profile, never for a run.
+   */
+  profiling?: boolean;
 }
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+/** The most fixed sample images a run shows: the size of every dataset's held-out sample pool. */
+export const MAX_SAMPLE_COUNT = 256;
 export const SCHEDULES = ['constant', 'step', 'cosine', 'one-cycle'] as const;
 export const AUGMENTATIONS = ['auto', 'none', 'crop', 'flip', 'crop-flip'] as const;
 
@@ -187,8 +194,8 @@ export const runConfigSchema = z
     /** Clip the global gradient norm to this value; null = no clipping. */
     gradClipNorm: z.number().positive().nullable().default(null),
     labelSmoothing: z.number().min(0).max(0.5).default(0),
-    /** How many fixed validation images get top-3 predictions every epoch. */
-    sampleCount: z.number().int().min(0).max(256).default(32),
+    /** How many fixed sample images (engine/data/prepare.ts) get top-3 predictions every epoch. */
+    sampleCount: z.number().int().min(0).max(MAX_SAMPLE_COUNT).default(32),
     earlyStopping: earlyStoppingConfigSchema.optional(),
   })
   .strict()
@@ -252,6 +259,16 @@ export function parseRunConfig(input: unknown): RunConfig {
 /** The fully-defaulted config. */
 export function defaultRunConfig(): RunConfig {
   return parseRunConfig({});
+}
+
+/**
+ * What makes two runs replicates of the same seed (a Re-run, an imported copy):
+ * the canonical config without the free-text name and the thread count and
+ * layout (they change the speed, not the result). The service's configHash is its sha256.
+ */
+export function replicateKey(config: RunConfig): string {
+  const { name: _name, threads: _threads, parallel: _parallel, ...settings } = config;
+  return canonicalJson(settings);
 }
 
 /** Stable JSON (sorted keys) so equal configs hash equally. */

@@ -6,7 +6,10 @@ export interface Aggregate {
   mean: number;
   /** Sample standard deviation (n − 1); null when n < 2. */
   std: number | null;
+  /** Replicates (seeds) the mean is over. */
   n: number;
+  /** Runs the values came from, when more than n: copies of one seed (a Re-run, an imported bundle) counted once. */
+  runs?: number;
 }
 
 export type Cell = string | number | boolean | null | Aggregate;
@@ -35,6 +38,23 @@ export function aggregate(values: (number | null | undefined)[]): Aggregate | nu
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const std = xs.length < 2 ? null : Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
   return { mean, std, n: xs.length };
+}
+
+/**
+ * Mean and sample std over replicates, not runs: the runs of one replicate (the
+ * same settings and seed, e.g. a Re-run or an imported copy of a run) are one
+ * seed's outcome, so their mean counts once. Counting a copy as another seed
+ * would pull the mean towards it and shrink the spread. null when no value is finite.
+ */
+export function aggregateReplicates(values: readonly { replicate: string; value: number | null | undefined }[]): Aggregate | null {
+  const byReplicate = new Map<string, number[]>();
+  for (const { replicate, value } of values) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    byReplicate.set(replicate, [...(byReplicate.get(replicate) ?? []), value]);
+  }
+  const result = aggregate([...byReplicate.values()].map((copies) => copies.reduce((a, b) => a + b, 0) / copies.length));
+  const runs = [...byReplicate.values()].reduce((n, copies) => n + copies.length, 0);
+  return result && runs > result.n ? { ...result, runs } : result;
 }
 
 function formatNumber(value: number, digits: number | undefined): string {

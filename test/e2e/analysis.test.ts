@@ -9,17 +9,17 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { TRAIN_COLOR, VALIDATION_COLOR } from '../../src-renderer/src/lib/curves';
-import { PARALLEL_LAYOUT } from '../../src-renderer/src/lib/hyperparams';
+import { COLOUR_SCALE, PARALLEL_LAYOUT } from '../../src-renderer/src/lib/hyperparams';
 import { apiCall, RESULTS, type ServeProcess } from './harness';
 import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
-import { gammaDiagnostics, recordAnalysisRun, recordSweep } from './seed-analysis';
+import { gammaDiagnostics, recordAnalysisRun, recordSweep, sampleSet, SWEEP_LRS } from './seed-analysis';
 
 describe('analysis views in Chromium', () => {
   let ui: UiSession;
   let serve: ServeProcess;
   let page: Page;
   let sweep: { groupId: number; ids: number[] };
-  const run = { gamma: 0, noValidation: 0, onePoint: 0, renamed: 0, autoNamed: 0, doomed: 0 };
+  const run = { gamma: 0, noValidation: 0, onePoint: 0, renamed: 0, autoNamed: 0, doomed: 0, otherSamples: 0 };
 
   beforeAll(async () => {
     ui = await openUiSession('kerv-e2e-analysis-', (store) => {
@@ -35,6 +35,7 @@ describe('analysis views in Chromium', () => {
       run.renamed = recordAnalysisRun(store, { name: 'before rename', config: { optimizer: { lr: 0.02 } }, accuracy: 0.7, rename: 'after rename' });
       run.autoNamed = recordAnalysisRun(store, { name: 'mlp-linear-auto', config: {}, accuracy: 0.72, autoNamed: true });
       run.doomed = recordAnalysisRun(store, { name: 'to be deleted', config: {}, accuracy: 0.6 });
+      run.otherSamples = recordAnalysisRun(store, { name: 'other sample images', config: { model: { arch: 'lenet5' } }, accuracy: 0.7, samples: sampleSet(1) });
     });
     ({ serve, page } = ui);
   }, 180_000);
@@ -54,6 +55,32 @@ describe('analysis views in Chromium', () => {
       if (Math.abs(png.data[i] - r) + Math.abs(png.data[i + 1] - g) + Math.abs(png.data[i + 2] - b) < 40) n++;
     }
     return n;
+  }
+
+  /** Drags along parallel axis `axis` (of `count`) over its top 40 %: the runs best on that axis. */
+  async function brushParallel(axis: number, count: number) {
+    const box = (await page.locator('[aria-label="Parallel coordinates"]').boundingBox())!;
+    const x = box.x + PARALLEL_LAYOUT.left + (axis * (box.width - PARALLEL_LAYOUT.left - PARALLEL_LAYOUT.right)) / (count - 1);
+    const top = box.y + PARALLEL_LAYOUT.top;
+    const height = box.height - PARALLEL_LAYOUT.top - PARALLEL_LAYOUT.bottom;
+    await page.mouse.move(x, top + 2);
+    await page.mouse.down();
+    await page.mouse.move(x, top + height * 0.2, { steps: 8 });
+    await page.mouse.move(x, top + height * 0.4, { steps: 8 });
+    await page.mouse.up();
+  }
+
+  /** The run ids the selection bar lists (what a brush selected). */
+  async function brushed(): Promise<number[]> {
+    return ((await page.textContent('[data-testid="brush-selection"] .mono')) ?? '').match(/\d+/g)?.map(Number) ?? [];
+  }
+
+  /** Every chosen run of the sweep has a better best validation accuracy than every other. */
+  async function expectBestOfSweep(chosen: number[]) {
+    const best = async (id: number) => (await apiCall(serve, 'runs:get', { id })).bestValidationAccuracy!;
+    const chosenAcc = await Promise.all(chosen.map(best));
+    const others = await Promise.all(sweep.ids.filter((id) => !chosen.includes(id)).map(best));
+    expect(Math.min(...chosenAcc)).toBeGreaterThan(Math.max(...others));
   }
 
   async function openRun(id: number) {
@@ -193,31 +220,56 @@ describe('analysis views in Chromium', () => {
     const axisCount = await page.evaluate(() => document.querySelector('.analysis h2 .muted')?.textContent ?? '');
     const [fields, metrics] = (axisCount.match(/\d+/g) ?? []).map(Number);
     expect(fields).toBe(2);
-    const box = (await chart.boundingBox())!;
-    const n = fields + metrics;
-    const x = box.x + PARALLEL_LAYOUT.left + (2 * (box.width - PARALLEL_LAYOUT.left - PARALLEL_LAYOUT.right)) / (n - 1);
-    const top = box.y + PARALLEL_LAYOUT.top;
-    const height = box.height - PARALLEL_LAYOUT.top - PARALLEL_LAYOUT.bottom;
-    await page.mouse.move(x, top + 2);
-    await page.mouse.down();
-    await page.mouse.move(x, top + height * 0.2, { steps: 8 });
-    await page.mouse.move(x, top + height * 0.4, { steps: 8 });
-    await page.mouse.up();
+    await brushParallel(2, fields + metrics);
     const compare = page.locator('[data-testid="brush-selection"] button:has-text("Compare")');
     await compare.waitFor();
-    const chosen = (await page.textContent('[data-testid="brush-selection"] .mono'))!.match(/\d+/g)!.map(Number);
+    const chosen = await brushed();
     expect(chosen.length).toBeGreaterThanOrEqual(2);
     expect(chosen.length).toBeLessThan(24);
     await shot('parallel-coordinates-24-runs');
-    // The brushed runs are the best ones of the sweep.
-    const best = async (id: number) => (await apiCall(serve, 'runs:get', { id })).bestValidationAccuracy!;
-    const chosenAcc = await Promise.all(chosen.map(best));
-    const others = await Promise.all(sweep.ids.filter((id) => !chosen.includes(id)).map(best));
-    expect(Math.min(...chosenAcc)).toBeGreaterThan(Math.max(...others));
+    await expectBestOfSweep(chosen);
     await compare.click();
     await page.waitForURL(/#\/compare\?ids=/);
     await page.locator('[data-testid="compare-metrics"] tbody tr').nth(chosen.length - 1).waitFor();
     expect(await page.locator('[data-testid="compare-metrics"] tbody tr').count()).toBe(chosen.length);
+  });
+
+  it('brushes a rectangle on the scatter, colours it by the chosen metric, and shows what the parallel coordinates selected (issue 22 bug 3)', async () => {
+    await page.goto(`${serve.origin}/#/analysis?group=${sweep.groupId}`);
+    const scatter = page.locator('[aria-label="Scatter"]');
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Scatter"]')?.getAttribute('data-points')) === 24);
+    await page.waitForTimeout(300);
+    // Coloured by "best val acc" on the scale (red low, green high), not one blue for every run.
+    const coloured = async () => (await Promise.all(COLOUR_SCALE.map((c) => pixelsOf('[aria-label="Scatter"]', c)))).reduce((a, b) => a + b, 0);
+    expect(await pixelsOf('[aria-label="Scatter"]', COLOUR_SCALE[0])).toBeGreaterThan(10);
+    expect(await pixelsOf('[aria-label="Scatter"]', COLOUR_SCALE[2])).toBeGreaterThan(10);
+    expect(await pixelsOf('[aria-label="Scatter"]', '#2f6fb0')).toBeLessThan(10);
+    const allPoints = await coloured();
+
+    // Runs brushed on the parallel coordinates stand out on the scatter; the others fade.
+    const axisCount = (await page.textContent('.analysis h2 .muted'))!.match(/\d+/g)!.map(Number);
+    await brushParallel(2, axisCount[0] + axisCount[1]);
+    const fromParallel = await brushed();
+    await expect.poll(coloured).toBeLessThan(allPoints * 0.8);
+    await page.screenshot({ path: join(RESULTS, 'scatter-shows-parallel-selection.png') });
+
+    // A rectangle over the upper part of the plot selects the best runs.
+    const box = (await scatter.boundingBox())!;
+    await page.mouse.move(box.x + 80, box.y + 34);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.3, { steps: 8 });
+    await page.mouse.move(box.x + box.width - 130, box.y + box.height * 0.45, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(async () => (await brushed()).join(',')).not.toBe(fromParallel.join(','));
+    const chosen = await brushed();
+    expect(chosen.length).toBeGreaterThanOrEqual(1);
+    expect(chosen.length).toBeLessThan(24);
+    await expectBestOfSweep(chosen);
+    // The rectangle stays, and so does its selection (a re-drawn chart would drop both).
+    await page.locator('h1').click();
+    expect(await brushed()).toEqual(chosen);
+    await page.locator('[aria-label="Scatter"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(RESULTS, 'scatter-brushed.png') });
   });
 
   it('sets two runs\' predictions side by side with flips highlighted, and their confusion difference', async () => {
@@ -240,6 +292,11 @@ describe('analysis views in Chromium', () => {
     await page.locator('[data-testid="predictions"]').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await page.locator('[data-testid="predictions"]').screenshot({ path: join(RESULTS, 'predictions-2-runs.png') });
+
+    // Issue 22 bug 6: runs that saw other images say so, and no headline counts disagreements on them.
+    await page.goto(`${serve.origin}/#/compare?ids=${a},${run.otherSamples}`);
+    await page.locator('[data-testid="predictions"] p', { hasText: 'saw different sample images' }).waitFor();
+    expect(await page.locator('[data-testid="predictions-summary"]').count()).toBe(0);
   });
 
   it('plots the kervolution diagnostics of a run with learnable γ, by family', async () => {
@@ -262,6 +319,45 @@ describe('analysis views in Chromium', () => {
     await page.waitForTimeout(300);
     await diagnostics.screenshot({ path: join(RESULTS, 'diagnostics-learnable-gamma.png') });
     await page.setViewportSize({ width: 1440, height: 960 });
+  });
+
+  it('counts a run and its imported copy as one seed, and labels groups by the field that varies (issue 22 bugs 4 and 5)', async () => {
+    // Gaussian at lr 0.01, seeds 0 and 1, and at lr 0.03, seed 0 (SWEEP_LRS order; two seeds per point).
+    const [seed0, seed1, otherLr] = [sweep.ids[16], sweep.ids[17], sweep.ids[18]];
+    const { path } = await apiCall(serve, 'runs:exportBundle', { ids: [seed1], path: 'copy.kervrun' });
+    const [copy] = (await apiCall(serve, 'runs:importBundle', { path })).ids;
+    const [a, b] = await Promise.all([seed0, seed1].map(async (id) => (await apiCall(serve, 'runs:get', { id })).bestValidationAccuracy!));
+    const twoSeeds = `${(((a + b) / 2) * 100).toFixed(2)} ± ${((Math.abs(a - b) / Math.SQRT2) * 100).toFixed(2)}`;
+
+    // Runs, grouped by config: the copy joins its experiment but not as a third seed.
+    await page.goto(`${serve.origin}/#/runs`);
+    await page.waitForSelector('tr[data-run-id]');
+    await page.fill('[aria-label="Filter expression"]', ''); // an earlier test's filter
+    await page.press('[aria-label="Filter expression"]', 'Enter');
+    await page.check('label:has-text("Group by config") input');
+    const group = page.locator('tr.group-row', { hasText: 'optimizer.lr=0.01 —' }).filter({ hasText: 'gaussian' });
+    await group.waitFor();
+    expect(await group.textContent()).toBe(`lenet5 · gaussian · fashion-mnist · optimizer.lr=0.01 — 3 runs, 2 seeds, best val ${twoSeeds}%`);
+    expect(await page.textContent('[data-testid="seed-note"]')).toContain('count once');
+    // Every group names its learning rate: no two labels read alike.
+    const labels = await page.locator('tr.group-row .group-label').allTextContents();
+    for (const lr of SWEEP_LRS) expect(labels).toContain(`lenet5 · gaussian · fashion-mnist · optimizer.lr=${lr}`);
+    expect(new Set(labels).size).toBe(labels.length);
+    await page.uncheck('label:has-text("Group by config") input');
+
+    // Compare's groups: the same figure, and labels that tell lr 0.01 from lr 0.03.
+    await page.goto(`${serve.origin}/#/compare?ids=${seed0},${seed1},${copy},${otherLr}`);
+    const rows = page.locator('[data-testid="compare-groups"] tbody tr');
+    await rows.nth(1).waitFor();
+    expect(await rows.nth(0).locator('td').allTextContents()).toEqual([
+      'lenet5 · gaussian · fashion-mnist · optimizer.lr=0.01',
+      `#${seed0}, #${seed1}, #${copy}`,
+      '2',
+      twoSeeds,
+      expect.stringMatching(/ ± /),
+    ]);
+    expect(await rows.nth(1).locator('td').first().textContent()).toBe('lenet5 · gaussian · fashion-mnist · optimizer.lr=0.03');
+    await apiCall(serve, 'runs:delete', { ids: [copy] });
   });
 
   it('keeps chart settings across reloads and follows the OS into dark mode', async () => {

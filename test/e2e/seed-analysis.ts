@@ -40,13 +40,18 @@ function samplePng(index: number, label: number): string {
   return PNG.sync.write(png).toString('base64');
 }
 
-/** The fixed sample set every recorded run shares (same dataset, split and seed). */
-export const SAMPLES: SampleImage[] = Array.from({ length: SAMPLE_COUNT }, (_, i) => ({
-  sampleIndex: i,
-  datasetIndex: 100 + i * 7,
-  label: i % 10,
-  pngBase64: samplePng(i, i % 10),
-}));
+/** The fixed sample set every recorded run shares (same dataset and split). */
+export const SAMPLES: SampleImage[] = sampleSet(0);
+
+/** A sample set; another `offset` gives other images (a run recorded before every seed shared its samples). */
+export function sampleSet(offset: number): SampleImage[] {
+  return Array.from({ length: SAMPLE_COUNT }, (_, i) => ({
+    sampleIndex: i,
+    datasetIndex: 100 + i * 7 + offset,
+    label: i % 10,
+    pngBase64: samplePng(i + offset, i % 10),
+  }));
+}
 
 const ENVIRONMENT: RunEnvironment = { backend: 'wasm', device: 'recorded', threads: 1, tfjsVersion: '4.22.0', appVersion: '0.1.0', os: 'linux', nodeVersion: 'v20' };
 
@@ -65,6 +70,8 @@ export interface RecordedRun {
   rename?: string;
   /** Leave config.name unset (an auto-named run). */
   autoNamed?: boolean;
+  /** Its sample images (default SAMPLES, the set every other recorded run shares). */
+  samples?: SampleImage[];
 }
 
 function confusion(accuracy: number, seed: number): number[][] {
@@ -98,7 +105,8 @@ export function recordAnalysisRun(store: Store, run: RecordedRun): number {
   };
   const seed = id * 7919;
   store.transaction(() => store.runs.transition(id, 'running'));
-  const batches: TrainProgress[][] = [[{ type: 'started', environment: ENVIRONMENT, dataset, parameterCount: 61706, stepsPerEpoch, totalSteps, startStep: 0, samples: SAMPLES }]];
+  const samples = run.samples ?? SAMPLES;
+  const batches: TrainProgress[][] = [[{ type: 'started', environment: ENVIRONMENT, dataset, parameterCount: 61706, stepsPerEpoch, totalSteps, startStep: 0, samples }]];
   const lastStep = run.onlySteps ?? totalSteps;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const steps: StepMetrics[] = [];
@@ -125,7 +133,7 @@ export function recordAnalysisRun(store: Store, run: RecordedRun): number {
         validationAccuracy: validationSize > 0 ? accuracy : null,
         perClassAccuracy: CLASS_NAMES.map((_, c) => Math.min(0.99, Math.max(0.05, accuracy + (hash01(seed, c) - 0.5) * 0.2))),
         confusion: confusion(accuracy, seed + epoch),
-        samplePredictions: SAMPLES.map((s) => {
+        samplePredictions: samples.map((s) => {
           const right = hash01(seed, s.sampleIndex, epoch) < accuracy;
           const classIndex = right ? s.label : (s.label + 1 + Math.floor(hash01(seed, s.sampleIndex) * 8)) % 10;
           const p = 0.5 + hash01(seed, s.sampleIndex, 5) * 0.45;

@@ -42,7 +42,7 @@ describe('kerv train', () => {
     const layout = cores === 1 ? '1 thread' : `${cores} threads: data-parallel, ${cores} shards of `;
     expect(stdout).toMatch(new RegExp(`^Backend: wasm on .+, ${layout}`, 'm'));
     expect(stdout).toMatch(/^Model: convnet, [\d,]+ parameters$/m);
-    expect(stdout).toMatch(/2,000 train \/ 256 validation \/ 500 test, 32 steps per epoch/);
+    expect(stdout).toMatch(/2,000 train \/ 260 validation \/ 500 test, 32 steps per epoch/);
     // Not a terminal: one progress line per ~10%, ending at 100%.
     const progress = stdout.split('\n').filter((l) => l.startsWith('Epoch 1/1 '));
     expect(progress.length).toBeGreaterThanOrEqual(5);

@@ -5,8 +5,10 @@
 // write dy there and 0 elsewhere. The wasm package's kernel searches the windows
 // around every input pixel instead; this pass measured 4–10× faster on the
 // reference CNN's layers (same process, back to back). Overlapping or padded
-// pooling keeps the wasm kernel. 2×2 windows over a multiple of 4 channels run
-// the same pass in WebAssembly SIMD (simd/training.wat), 4 channels at a time.
+// pooling keeps the wasm kernel. 2×2 windows, the pooling of every CNN here, run
+// in WebAssembly SIMD (simd/training.wat), 4 channels at a time and without
+// branches on the data (which are unpredictable); the loop below is the
+// reference, and the path for other windows.
 import * as tf from '@tensorflow/tfjs';
 import { simdFor, type WasmBackend } from './wasm-simd';
 
@@ -34,10 +36,6 @@ export function maxPoolGradNonOverlapping(
   [outH, outW]: readonly [number, number],
 ): void {
   const rowStride = inW * channels;
-  if (poolH === 2 && poolW === 2) {
-    maxPoolGrad2x2(x, dy, dx, batch, inH, rowStride, channels, outH, outW);
-    return;
-  }
   // Offsets of the window's pixels from its top-left one, in row-major order.
   const window = new Int32Array(poolH * poolW);
   for (let wy = 0; wy < poolH; wy++) for (let wx = 0; wx < poolW; wx++) window[wy * poolW + wx] = wy * rowStride + wx * channels;
@@ -65,39 +63,6 @@ export function maxPoolGradNonOverlapping(
   }
 }
 
-/** The 2×2 case, unrolled and without branches on the data (which are unpredictable). */
-function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, batch: number, inH: number, rowStride: number, channels: number, outH: number, outW: number): void {
-  let g = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      const top = (b * inH + 2 * oy) * rowStride;
-      for (let ox = 0; ox < outW; ox++) {
-        const i0 = top + 2 * ox * channels;
-        const i1 = i0 + channels;
-        const i2 = i0 + rowStride;
-        const i3 = i2 + channels;
-        for (let c = 0; c < channels; c++, g++) {
-          const v0 = x[i0 + c];
-          const v1 = x[i1 + c];
-          const v2 = x[i2 + c];
-          const v3 = x[i3 + c];
-          // Strictly greater: ties keep the first position, as tfjs's cpu backend does.
-          const top1 = v1 > v0;
-          const topMax = top1 ? v1 : v0;
-          const bottom3 = v3 > v2;
-          const bottomMax = bottom3 ? v3 : v2;
-          const lower = bottomMax > topMax;
-          const d = dy[g];
-          dx[i0 + c] = !lower && !top1 ? d : 0;
-          dx[i1 + c] = !lower && top1 ? d : 0;
-          dx[i2 + c] = lower && !bottom3 ? d : 0;
-          dx[i3 + c] = lower && bottom3 ? d : 0;
-        }
-      }
-    }
-  }
-}
-
 const maxPoolGradKernel = (original: KernelConfig): KernelConfig => ({
   kernelName: 'MaxPoolGrad',
   backendName: 'wasm',
@@ -115,10 +80,11 @@ const maxPoolGradKernel = (original: KernelConfig): KernelConfig => ({
     // Views after the allocation, which may have grown (and detached) the heap.
     const dx = backend.typedArrayFromHeap(out);
     const [batch, inH, inW, channels] = input.shape;
-    // Pixels past the last whole window get no gradient (the 2×2 passes write every pixel of their windows).
-    if (info.filterHeight !== 2 || info.filterWidth !== 2 || inH % 2 !== 0 || inW % 2 !== 0) dx.fill(0);
     const simd = simdFor(backend);
-    if (simd && info.filterHeight === 2 && info.filterWidth === 2 && channels % 4 === 0 && info.outHeight > 0 && info.outWidth > 0 && batch > 0) {
+    const simd2x2 = simd && info.filterHeight === 2 && info.filterWidth === 2 && info.outHeight > 0 && info.outWidth > 0 && batch > 0 && channels > 0;
+    // Pixels past the last whole window get no gradient (the 2×2 pass writes every pixel of its windows).
+    if (!simd2x2 || inH % 2 !== 0 || inW % 2 !== 0) dx.fill(0);
+    if (simd2x2) {
       simd.passes.maxPoolGrad2x2(simd.address(input), simd.address(dy), simd.address(out), batch, inH, inW, channels, info.outHeight, info.outWidth);
       return out;
     }

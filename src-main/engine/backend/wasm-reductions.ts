@@ -9,7 +9,7 @@
 // machine): wasm kernel 193 ms, this pass 67–79 ms. A product with a row of
 // ones measured 232 ms there: XNNPACK packs its weight operand again for every
 // new tensor (it is fast only for the same tensor, as in a micro-benchmark).
-// With the SIMD pass (simd/training.wat: a multiple of 4 columns) it is one
+// With the SIMD pass (simd/training.wat; the last columns % 4 one by one) it is one
 // more order of magnitude: 0.6 ms for the [64·32·32, 32] of the first batch
 // norm. Sums accumulate in float64 (SIMD: per tile of 32 rows in float32 first).
 // Every other case (innermost axes, int32, all axes) keeps the wasm kernel.
@@ -64,7 +64,7 @@ function leadingAxesKernel(kernelName: 'Sum' | 'Mean'): KernelConfig | null {
       const scale = kernelName === 'Mean' ? 1 / rows : 1;
       const out = backend.makeOutput(keepDims ? [...new Array<number>(k).fill(1), ...kept] : kept, 'float32');
       const simd = simdFor(backend);
-      if (simd && columns % 4 === 0 && rows > 0) {
+      if (simd && columns > 0 && rows > 0) {
         const sums = simd.scratch(8 * columns);
         new Float64Array(simd.heap(), sums, columns).fill(0);
         simd.passes.columnSums(simd.address(x), rows, columns, sums);

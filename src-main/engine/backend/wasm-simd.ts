@@ -17,6 +17,14 @@ export interface TrainingPasses {
   batchNormGradSums(dy: number, x: number, y: number, rows: number, channels: number, mean: number, linear: number, out: number): void;
   batchNormGradInput(dy: number, x: number, y: number, dx: number, rows: number, channels: number, coefficients: number, linear: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
+  adamUpdate(
+    param: number, grad: number, m: number, v: number, outParam: number, outM: number, outV: number, n: number,
+    lr: number, beta1: number, beta2: number, epsilon: number, coupled: number, shrink: number, correction1: number, correction2: number,
+  ): void;
+  sgdMomentumUpdate(param: number, grad: number, buf: number, outParam: number, outBuf: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
+  exp(x: number, y: number, n: number): void;
+  tanhGrad(dy: number, y: number, dx: number, n: number): void;
+  im2colTransposed(xp: number, cols: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number): void;
 }
 
 /** What the SIMD kernels use of tfjs-backend-wasm's BackendWasm. */

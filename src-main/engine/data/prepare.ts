@@ -1,24 +1,28 @@
 // prepareData: turns a loaded dataset into the splits a run trains, validates and
 // tests on, plus the normalisation statistics and the fixed sample set.
 //
-// Every split is a prefix of a seeded, class-stratified ordering (see
-// stratifiedOrder), which gives three properties the UI relies on:
+// Every split is a prefix of a class-stratified ordering (see stratifiedOrder),
+// which gives three properties the UI relies on:
 // - the validation set for a given seed is the same whatever trainSubset is, and
 //   its first images are the same whatever validationFraction is;
-// - so the sample images (the first N of the validation split) are the same for every
-//   run with that dataset and seed, independent of the other config fields;
+// - the ordering starts with the dataset's sample pool, the same images for every
+//   seed (a constant-seed ordering), then the rest in the run's seeded order; so the
+//   sample images (the first N of the validation split) are the same for every run
+//   of the dataset, whatever its seed, kernel or sweep, and never trained on;
 // - any prefix holds the classes in their dataset proportions, so small subsets and
 //   the sample grid are balanced.
 import type { DatasetInfo } from '../../shared/progress';
-import type { DatasetConfig } from '../../shared/run-config';
+import { MAX_SAMPLE_COUNT, type DatasetConfig } from '../../shared/run-config';
 import { Rng } from '../random';
 import { resolveAugmentation } from './augment';
 import type { Augmentation, DataSplit, ImageSet, LoadedDataset, NormalizationStats } from './types';
 
-/** A trainSubset shrinks validation in proportion (a quick run should validate quickly), but never below this. */
+/** A trainSubset shrinks validation in proportion (a quick run should validate quickly), but never below this, nor below the sample pool. */
 export const MIN_SUBSET_VALIDATION = 256;
 /** The test subset is drawn with this constant seed, so runs with different seeds are tested on the same images. */
 const TEST_ORDER_SEED = 0;
+/** The sample pool is drawn with this constant seed, so runs with different seeds show the same sample images. */
+const SAMPLE_POOL_SEED = 0;
 
 export interface PreparedData {
   dataset: LoadedDataset;
@@ -40,16 +44,20 @@ export interface PreparedData {
 }
 
 /**
- * All items of `labels`, in an order whose every prefix is (nearly) stratified:
- * each class is shuffled, its k-th item gets the key (k + u) / classSize with u
- * uniform in [0, 1), and items are sorted by key — a seeded, randomised round-robin.
+ * All items of `labels` (but those `skip` marks), in an order whose every prefix
+ * is (nearly) stratified: each class is shuffled, its k-th item gets the key
+ * (k + u) / classSize with u uniform in [0, 1), and items are sorted by key — a
+ * seeded, randomised round-robin.
  */
-export function stratifiedOrder(labels: Uint8Array, rng: Rng): Int32Array {
+export function stratifiedOrder(labels: Uint8Array, rng: Rng, skip?: Uint8Array): Int32Array {
   const byClass = new Map<number, number[]>();
+  let count = 0;
   for (let i = 0; i < labels.length; i++) {
+    if (skip?.[i]) continue;
     let members = byClass.get(labels[i]);
     if (!members) byClass.set(labels[i], (members = []));
     members.push(i);
+    count++;
   }
   // Sort packed numbers natively instead of calling a comparator 10^6 times: the high
   // bits hold the key quantised, the low bits the item, so ties break by item and
@@ -57,17 +65,18 @@ export function stratifiedOrder(labels: Uint8Array, rng: Rng): Int32Array {
   const indexBits = Math.max(1, Math.ceil(Math.log2(labels.length + 1)));
   const keyScale = 2 ** (52 - indexBits);
   const indexScale = 2 ** indexBits;
-  const packed = new Float64Array(labels.length);
+  const packed = new Float64Array(count);
+  let slot = 0;
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
     const members = byClass.get(label)!;
     rng.shuffle(members);
     members.forEach((item, k) => {
       const key = Math.floor(((k + rng.next()) / members.length) * keyScale);
-      packed[item] = key * indexScale + item;
+      packed[slot++] = key * indexScale + item;
     });
   }
   packed.sort();
-  const order = new Int32Array(labels.length);
+  const order = new Int32Array(count);
   for (let i = 0; i < order.length; i++) order[i] = packed[i] % indexScale;
   return order;
 }
@@ -115,17 +124,38 @@ export function channelStats(data: DataSplit, channels: number): NormalizationSt
   return { mean, std };
 }
 
+/**
+ * The training file's ordering for a seed: the dataset's sample pool first (the
+ * first `poolSize` items of a constant-seed stratified ordering, the same for
+ * every seed), then every other item in the seed's stratified order.
+ */
+export function orderWithSamplePool(labels: Uint8Array, seed: number, poolSize: number): Int32Array {
+  const rng = Rng.derive(seed, 'data:validation-order');
+  if (poolSize === 0) return stratifiedOrder(labels, rng);
+  const pool = stratifiedOrder(labels, Rng.derive(SAMPLE_POOL_SEED, 'data:sample-pool')).subarray(0, poolSize);
+  const inPool = new Uint8Array(labels.length);
+  for (const item of pool) inPool[item] = 1;
+  const order = new Int32Array(labels.length);
+  order.set(pool);
+  order.set(stratifiedOrder(labels, rng, inPool), pool.length);
+  return order;
+}
+
 export function prepareData(dataset: LoadedDataset, config: DatasetConfig, seed: number): PreparedData {
   const channels = dataset.inputShape[2];
   const total = dataset.train.count;
-  const order = stratifiedOrder(dataset.train.labels, Rng.derive(seed, 'data:validation-order'));
   const fullValidation = Math.round(total * config.validationFraction);
+  // Room for the most samples a run may show, rounded up to whole rounds of the classes so the
+  // pool and the splits after it stay exactly stratified; a trainSubset shrinks validation to no less.
+  const classes = Math.max(1, dataset.classNames.length);
+  const poolSize = Math.min(fullValidation, Math.ceil(MAX_SAMPLE_COUNT / classes) * classes);
+  const order = orderWithSamplePool(dataset.train.labels, seed, poolSize);
   const trainPool = order.subarray(fullValidation);
   const trainCount = Math.min(trainPool.length, config.trainSubset ?? trainPool.length);
   let validationCount = fullValidation;
   if (config.trainSubset !== undefined && config.validationFraction < 1) {
     const proportional = Math.ceil((trainCount * config.validationFraction) / (1 - config.validationFraction));
-    validationCount = Math.min(fullValidation, Math.max(proportional, MIN_SUBSET_VALIDATION));
+    validationCount = Math.min(fullValidation, Math.max(proportional, MIN_SUBSET_VALIDATION, poolSize));
   }
   const train = split('train', dataset.train, trainPool.slice(0, trainCount));
   const validation = split('validation', dataset.train, order.slice(0, validationCount));

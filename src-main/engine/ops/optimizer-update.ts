@@ -67,11 +67,7 @@ export function updateReference(attrs: OptimizerUpdateAttrs, param: Float32Array
     return;
   }
   const { beta1, beta2, epsilon } = attrs;
-  const decoupled = attrs.algorithm === 'adamw';
-  const correction1 = 1 - beta1 ** attrs.step;
-  const correction2 = 1 - beta2 ** attrs.step;
-  const shrink = decoupled ? 1 - lr * wd : 1;
-  const coupled = decoupled ? 0 : wd;
+  const { correction1, correction2, shrink, coupled } = adamTerms(attrs);
   const [m, v] = slots;
   const [outM, outV] = outSlots;
   for (let i = 0; i < n; i++) {
@@ -82,6 +78,17 @@ export function updateReference(attrs: OptimizerUpdateAttrs, param: Float32Array
     outV[i] = vi;
     outParam[i] = param[i] * shrink - (lr * (mi / correction1)) / (Math.sqrt(vi / correction2) + epsilon);
   }
+}
+
+/** Adam's per-step constants: bias corrections, AdamW's shrink factor, the coupled weight decay. */
+export function adamTerms(attrs: OptimizerUpdateAttrs): { correction1: number; correction2: number; shrink: number; coupled: number } {
+  const decoupled = attrs.algorithm === 'adamw';
+  return {
+    correction1: 1 - attrs.beta1 ** attrs.step,
+    correction2: 1 - attrs.beta2 ** attrs.step,
+    shrink: decoupled ? 1 - attrs.learningRate * attrs.weightDecay : 1,
+    coupled: decoupled ? 0 : attrs.weightDecay,
+  };
 }
 
 /** The named inputs of the kernel, in order. */

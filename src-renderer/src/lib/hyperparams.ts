@@ -70,10 +70,35 @@ function cell(row: RunRow, axis: Axis): number | string | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/** The colour scale of a metric (red = low, green = high), shown at the right; on data dimension `dimension`. */
+function colourScale(dimension: number, values: readonly (number | string | null)[], label: string): Record<string, unknown> | undefined {
+  const numbers = values.filter((v): v is number => typeof v === 'number');
+  if (numbers.length === 0) return undefined;
+  return {
+    type: 'continuous',
+    dimension,
+    min: Math.min(...numbers),
+    max: Math.max(...numbers),
+    show: true,
+    right: 8,
+    top: 'middle',
+    itemHeight: 120,
+    precision: 3,
+    calculable: false,
+    text: [label, ''],
+    textStyle: { fontSize: 10 },
+    inRange: { color: COLOUR_SCALE },
+    // A run without the metric (still training) stays visible, in grey.
+    outOfRange: { color: '#9aa3ad' },
+  };
+}
+
+/** The colours of colourScale, low to high. */
+export const COLOUR_SCALE = ['#c8324f', '#f2b13a', '#2f9a52'];
+
 /** One line per run across the axes, coloured by `colorBy` (a metric key). Row order = data index order. */
 export function parallelOption(rows: readonly RunRow[], axes: readonly Axis[], colorBy: string): Record<string, unknown> {
   const colorDim = axes.findIndex((a) => a.key === colorBy);
-  const colorValues = rows.map((r) => cell(r, axes[colorDim] ?? axes[0])).filter((v): v is number => typeof v === 'number');
   return {
     animation: false,
     parallel: { ...PARALLEL_LAYOUT, parallelAxisDefault: { nameLocation: 'start', nameGap: 16, nameTextStyle: { fontSize: 11 } } },
@@ -86,10 +111,7 @@ export function parallelOption(rows: readonly RunRow[], axes: readonly Axis[], c
       nameLocation: 'end',
       nameGap: 14,
     })),
-    visualMap:
-      colorDim >= 0 && colorValues.length > 0
-        ? { type: 'continuous', dimension: colorDim, min: Math.min(...colorValues), max: Math.max(...colorValues), show: true, right: 8, top: 'middle', itemHeight: 120, precision: 3, calculable: false, text: [axes[colorDim].label, ''], textStyle: { fontSize: 10 }, inRange: { color: ['#c8324f', '#f2b13a', '#2f9a52'] } }
-        : undefined,
+    visualMap: colorDim >= 0 ? colourScale(colorDim, rows.map((r) => cell(r, axes[colorDim])), axes[colorDim].label) : undefined,
     series: [
       {
         type: 'parallel',
@@ -103,16 +125,29 @@ export function parallelOption(rows: readonly RunRow[], axes: readonly Axis[], c
   };
 }
 
-/** One field against one metric: a point per run (category fields spread as a category axis), brushable by dragging a rectangle. */
-export function scatterOption(rows: readonly RunRow[], x: Axis, y: Axis): Record<string, unknown> {
-  const data = rows.map((r) => ({ value: [cell(r, x), cell(r, y)], name: `#${r.id} ${r.name}`, runId: r.id }));
+/**
+ * One field against one metric: a point per run (category fields spread as a
+ * category axis), coloured by the `colorBy` metric like the parallel
+ * coordinates, brushable by dragging a rectangle. Runs selected elsewhere
+ * (brushed on the parallel coordinates) stand out; the others fade.
+ */
+export function scatterOption(rows: readonly RunRow[], x: Axis, y: Axis, colorBy: Axis | null, selected: ReadonlySet<number> = new Set()): Record<string, unknown> {
+  const faded = (id: number) => selected.size > 0 && !selected.has(id);
+  const data = rows.map((r) => ({
+    value: [cell(r, x), cell(r, y), colorBy ? cell(r, colorBy) : null],
+    name: `#${r.id} ${r.name}`,
+    runId: r.id,
+    itemStyle: { opacity: faded(r.id) ? 0.12 : 0.9 },
+  }));
   return {
     animation: false,
-    grid: { left: 12, right: 20, top: 30, bottom: 30, containLabel: true },
+    grid: { left: 12, right: colorBy ? 110 : 20, top: 30, bottom: 30, containLabel: true },
     tooltip: { trigger: 'item', formatter: (p: { name: string; value: [unknown, unknown] }) => `${p.name}<br>${x.label}: ${String(p.value[0])}<br>${y.label}: ${typeof p.value[1] === 'number' ? formatNumber(p.value[1], 4) : '—'}` },
     xAxis: { type: x.kind, name: x.label, nameLocation: 'middle', nameGap: 26, scale: true, ...(x.kind === 'category' ? { data: x.categories } : {}), splitLine: { show: false } },
     yAxis: { type: y.kind, name: y.label, scale: true, axisLabel: { formatter: (v: number) => formatNumber(v, 3) } },
+    visualMap: colorBy ? colourScale(2, data.map((d) => d.value[2]), colorBy.label) : undefined,
+    // EChart.svelte takes the brush cursor whenever an option with a brush is applied.
     brush: { xAxisIndex: 0, brushType: 'rect', brushMode: 'single', throttleType: 'debounce', throttleDelay: 100, outOfBrush: { colorAlpha: 0.15 } },
-    series: [{ type: 'scatter', symbolSize: 9, itemStyle: { color: '#2f6fb0', opacity: 0.85 }, data }],
+    series: [{ type: 'scatter', symbolSize: 9, itemStyle: { color: '#2f6fb0' }, data }],
   };
 }

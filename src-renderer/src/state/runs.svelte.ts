@@ -22,6 +22,8 @@ class RunsState {
   page = $state(0);
   /** The page the rows on screen belong to: the pager's range follows the rows, not the request in flight. */
   shownPage = $state(0);
+  /** "Group by config": repeats of one experiment together, labelled by the fields that tell the groups apart (which needs the configs). */
+  grouped = $state(false);
   /** Shown columns, by run field. */
   columns = $state<string[]>([...DEFAULT_COLUMNS]);
   /** The filter box as typed, and what it parsed to (the query uses the parsed conditions). */
@@ -48,7 +50,7 @@ class RunsState {
         sortBy: this.sortBy,
         sortDir: this.sortDir,
         where: this.where.length > 0 ? this.where : undefined,
-        withConfig: needsConfig([...this.columns, ...this.where.map((w) => w.field), this.sortBy]) || undefined,
+        withConfig: this.grouped || needsConfig([...this.columns, ...this.where.map((w) => w.field), this.sortBy]) || undefined,
         limit: PAGE_SIZE,
         offset: page * PAGE_SIZE,
       });

@@ -175,4 +175,19 @@ describe('routes and groups', () => {
     expect(groups.map((g) => g.rows.map((r) => r.id))).toEqual([[1, 3], [2], [4]]);
     expect(groups[0].bestValidation!.mean).toBeCloseTo(0.85);
   });
+
+  it('labels groups that would read alike by the fewest fields that tell them apart (issue 22 bug 5)', () => {
+    const base = defaultRunConfig();
+    const config = (lr: number, type: 'sgd' | 'adam', epochs = 10) => ({ ...base, epochs, optimizer: { ...base.optimizer, type, lr } });
+    const row = (id: number, c: ReturnType<typeof config>, kernel = 'gaussian') =>
+      ({ id, arch: 'lenet5', kernel, dataset: 'fashion-mnist', config: c, configHash: `${id}`, experimentHash: experimentHash(c), bestValidationAccuracy: 0.8 }) as never;
+    // lr and the optimizer vary together: lr alone tells the three apart; the linear run reads alike with no other.
+    const groups = groupRuns([row(1, config(0.01, 'sgd')), row(2, config(0.1, 'adam')), row(3, config(0.3, 'adam')), row(4, config(0.5, 'adam', 3), 'linear')]);
+    expect(groups.map((g) => g.label)).toEqual([
+      'lenet5 · gaussian · fashion-mnist · optimizer.lr=0.01',
+      'lenet5 · gaussian · fashion-mnist · optimizer.lr=0.1',
+      'lenet5 · gaussian · fashion-mnist · optimizer.lr=0.3',
+      'lenet5 · linear · fashion-mnist',
+    ]);
+  });
 });

@@ -56,6 +56,13 @@ describe('export table', () => {
     expect(csv[0]).toEqual(['model.kernel.type', 'best val acc mean', 'best val acc std', 'test acc mean', 'test acc std', 'n']);
   });
 
+  it('counts a run and its copy (same config and seed) as one replicate in the mean, the std and n', () => {
+    const copy = { ...ablation[4], id: nextId++ };
+    const table = buildExportTable([...ablation, copy], { columns: ['model.kernel.type', 'bestValidationAccuracy'], groupBy: ['model.kernel.type'] });
+    expect(table.rows[1][2]).toBe(2);
+    expect(table.rows[1][1]).toMatchObject({ mean: expect.closeTo(0.82, 12), std: expect.closeTo(Math.sqrt(0.0008), 12), n: 2, runs: 3 });
+  });
+
   it("group-by 'config' groups runs equal up to the seed and shows the fields that differ", () => {
     const table = buildExportTable(ablation, { columns: ['bestValidationAccuracy', 'model.arch'], groupBy: ['config'] });
     expect(table.columns.map((c) => c.key)).toEqual(['model.kernel.c', 'model.kernel.d', 'model.kernel.learnable', 'model.kernel.type', 'model.arch', 'bestValidationAccuracy', 'n']);

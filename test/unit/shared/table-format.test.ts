@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   aggregate,
+  aggregateReplicates,
   formatCsv,
   formatJson,
   formatLatex,
@@ -31,6 +32,24 @@ describe('aggregate', () => {
     expect(a.std).toBeCloseTo(0.02, 12);
     expect(aggregate([0.5])).toEqual({ mean: 0.5, std: null, n: 1 });
     expect(aggregate([null])).toBeNull();
+  });
+});
+
+describe('aggregateReplicates (issue 22 bug 4)', () => {
+  it('counts the copies of one seed once: the walk-through\'s 3 runs are the 2-seed 80.84 ± 1.27 %, not 81.14 ± 1.04 %', () => {
+    const runs = [
+      { replicate: 'seed 0', value: 0.7994 },
+      { replicate: 'seed 1', value: 0.8174 },
+      { replicate: 'seed 1', value: 0.8174 }, // its imported copy
+    ];
+    const naive = aggregate(runs.map((r) => r.value))!;
+    expect([naive.mean * 100, naive.std! * 100].map((v) => v.toFixed(2))).toEqual(['81.14', '1.04']);
+    const overSeeds = aggregateReplicates(runs)!;
+    expect([overSeeds.mean * 100, overSeeds.std! * 100].map((v) => v.toFixed(2))).toEqual(['80.84', '1.27']);
+    expect([overSeeds.n, overSeeds.runs]).toEqual([2, 3]);
+    // Copies that differ (a Re-run on another backend) count as their mean; without copies, runs is left out.
+    expect(aggregateReplicates([{ replicate: 'a', value: 0.5 }, { replicate: 'a', value: 0.7 }, { replicate: 'b', value: 0.8 }])).toMatchObject({ mean: 0.7, n: 2, runs: 3 });
+    expect(aggregateReplicates([{ replicate: 'a', value: 0.5 }, { replicate: 'b', value: null }])).toEqual({ mean: 0.5, std: null, n: 1 });
   });
 });
 

@@ -63,18 +63,20 @@
         (local.set $start (local.get $end))
         (br $tiles))))
 
-  ;; out: float64[channels] += Σ x over the rows (bias gradients, reductions over leading axes).
+  ;; out: float64[channels] += Σ x over the rows (bias gradients, reductions over leading
+  ;; axes), any channel count: blocks of 4 columns in SIMD, the last channels % 4 one by one.
   (func (export "columnSums")
     (param $x i32) (param $rows i32) (param $channels i32) (param $out i32)
-    (local $rowBytes i32) (local $start i32) (local $end i32) (local $c i32) (local $p i32) (local $stop i32)
-    (local $sum v128)
+    (local $rowBytes i32) (local $blocks i32) (local $start i32) (local $end i32) (local $c i32) (local $p i32) (local $stop i32)
+    (local $sum v128) (local $total f64)
     (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $blocks (i32.and (local.get $channels) (i32.const -4)))
     (block $done
       (loop $tiles
-        (br_if $done (i32.ge_u (local.get $start) (local.get $rows)))
+        (br_if $done (i32.or (i32.eqz (local.get $blocks)) (i32.ge_u (local.get $start) (local.get $rows))))
         (local.set $end (call $tileEnd (local.get $start) (local.get $rows)))
         (local.set $c (i32.const 0))
-        (loop $blocks
+        (loop $columnBlocks
           (local.set $sum (v128.const f32x4 0 0 0 0))
           (local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $start) (local.get $channels)) (local.get $c)) (i32.const 2))))
           (local.set $stop (i32.add (local.get $p) (i32.mul (i32.sub (local.get $end) (local.get $start)) (local.get $rowBytes))))
@@ -84,9 +86,25 @@
             (br_if $tileRows (i32.lt_u (local.get $p) (local.get $stop))))
           (call $accumulate (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))) (local.get $sum))
           (local.set $c (i32.add (local.get $c) (i32.const 4)))
-          (br_if $blocks (i32.lt_u (local.get $c) (local.get $channels))))
+          (br_if $columnBlocks (i32.lt_u (local.get $c) (local.get $blocks))))
         (local.set $start (local.get $end))
-        (br $tiles))))
+        (br $tiles)))
+    ;; The last channels % 4 columns, in float64 throughout.
+    (local.set $c (local.get $blocks))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $total (f64.const 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $stop (i32.add (local.get $p) (i32.mul (local.get $rows) (local.get $rowBytes))))
+        (loop $tailRows
+          (local.set $total (f64.add (local.get $total) (f64.promote_f32 (f32.load (local.get $p)))))
+          (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+          (br_if $tailRows (i32.lt_u (local.get $p) (local.get $stop))))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3)))
+          (f64.add (f64.load (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3)))) (local.get $total)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $tail))))
 
   ;; y = max((x − mean)·a + b, floor) per channel, with coefficients float32[3·channels]:
   ;; mean, a = γ/√(σ²+ε), b = β. floor is −∞ (no activation) or 0 (ReLU fused in).
@@ -114,18 +132,17 @@
       (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
       (br_if $rowLoop (i32.lt_u (local.get $x) (local.get $stop)))))
 
-  ;; The upstream gradient where the fused activation passed it: g = dy where y > 0
+  ;; g, the upstream gradient where the fused activation passed it: dy where y > 0
   ;; (ReLU), or dy everywhere when $all is all ones (no activation; y is then any
-  ;; readable tensor of the same size, e.g. dy).
-  (func $passed (param $dy i32) (param $y i32) (param $all v128) (result v128)
-    (v128.and (v128.load (local.get $dy))
-      (v128.or (f32x4.gt (v128.load (local.get $y)) (v128.const f32x4 0 0 0 0)) (local.get $all))))
+  ;; readable tensor of the same size, e.g. dy). The loops below spell it out,
+  ;;   g = dy & ((y > 0) | all),
+  ;; since a call per vector costs more than the arithmetic.
 
   (func $allLanes (param $linear i32) (result v128)
     (select (v128.const i32x4 -1 -1 -1 -1) (v128.const i32x4 0 0 0 0) (local.get $linear)))
 
   ;; Batch-norm backward, pass 1: out: float64[2·channels] += (Σg, Σg·(x − mean)) per
-  ;; channel, mean: float32[channels]; g as in $passed.
+  ;; channel, mean: float32[channels]; g as above.
   (func (export "batchNormGradSums")
     (param $dy i32) (param $x i32) (param $y i32) (param $rows i32) (param $channels i32) (param $mean i32) (param $linear i32) (param $out i32)
     (local $rowBytes i32) (local $start i32) (local $end i32) (local $c i32) (local $offset i32) (local $stop i32)
@@ -144,7 +161,9 @@
           (local.set $offset (i32.shl (i32.add (i32.mul (local.get $start) (local.get $channels)) (local.get $c)) (i32.const 2)))
           (local.set $stop (i32.add (local.get $offset) (i32.mul (i32.sub (local.get $end) (local.get $start)) (local.get $rowBytes))))
           (loop $tileRows
-            (local.set $g (call $passed (i32.add (local.get $dy) (local.get $offset)) (i32.add (local.get $y) (local.get $offset)) (local.get $all)))
+            (local.set $g
+              (v128.and (v128.load (i32.add (local.get $dy) (local.get $offset)))
+                (v128.or (f32x4.gt (v128.load (i32.add (local.get $y) (local.get $offset))) (v128.const f32x4 0 0 0 0)) (local.get $all))))
             (local.set $sum (f32x4.add (local.get $sum) (local.get $g)))
             (local.set $products (f32x4.add (local.get $products)
               (f32x4.mul (local.get $g) (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $offset))) (local.get $m)))))
@@ -173,7 +192,8 @@
           (f32x4.sub
             (f32x4.sub
               (f32x4.mul
-                (call $passed (i32.add (local.get $dy) (local.get $offset)) (i32.add (local.get $y) (local.get $offset)) (local.get $all))
+                (v128.and (v128.load (i32.add (local.get $dy) (local.get $offset)))
+                  (v128.or (f32x4.gt (v128.load (i32.add (local.get $y) (local.get $offset))) (v128.const f32x4 0 0 0 0)) (local.get $all)))
                 (v128.load (i32.add (local.get $k) (local.get $rowBytes))))
               (v128.load (i32.add (local.get $k) (i32.shl (local.get $rowBytes) (i32.const 1)))))
             (f32x4.mul
@@ -187,14 +207,19 @@
   ;; MaxPool gradient of 2×2 windows with stride 2, no padding, NHWC: dy goes to
   ;; the first maximum of each window in row-major order (the position tfjs's cpu
   ;; backend picks), 0 to the other three; pixels past the last whole window are
-  ;; not written (the caller zeroes them).
+  ;; not written (the caller zeroes them). Any channel count: blocks of 4 channels
+  ;; in SIMD, the last channels % 4 one by one, with the same comparisons.
   (func (export "maxPoolGrad2x2")
     (param $x i32) (param $dy i32) (param $dx i32) (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
-    (local $pixelBytes i32) (local $rowBytes i32) (local $b i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $c i32)
+    (local $pixelBytes i32) (local $rowBytes i32) (local $blockBytes i32) (local $b i32) (local $oy i32) (local $ox i32) (local $i0 i32) (local $c i32)
+    (local $in i32) (local $out i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $d v128)
     (local $top1 v128) (local $bottom3 v128) (local $lower v128) (local $upperD v128) (local $lowerD v128)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32) (local $g f32)
+    (local $first1 i32) (local $first3 i32) (local $below i32)
     (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $inW) (local.get $pixelBytes)))
+    (local.set $blockBytes (i32.and (local.get $pixelBytes) (i32.const -16)))
     (loop $images
       (local.set $oy (i32.const 0))
       (loop $outRows
@@ -205,35 +230,209 @@
             (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $rowBytes))
             (i32.mul (i32.shl (local.get $ox) (i32.const 1)) (local.get $pixelBytes))))
           (local.set $c (i32.const 0))
-          (loop $blocks
-            (local.set $v0 (v128.load (i32.add (i32.add (local.get $x) (local.get $i0)) (local.get $c))))
-            (local.set $v1 (v128.load (i32.add (i32.add (i32.add (local.get $x) (local.get $i0)) (local.get $pixelBytes)) (local.get $c))))
-            (local.set $v2 (v128.load (i32.add (i32.add (i32.add (local.get $x) (local.get $i0)) (local.get $rowBytes)) (local.get $c))))
-            (local.set $v3 (v128.load (i32.add (i32.add (i32.add (i32.add (local.get $x) (local.get $i0)) (local.get $rowBytes)) (local.get $pixelBytes)) (local.get $c))))
-            (local.set $d (v128.load (local.get $dy)))
-            ;; Strictly greater: ties keep the first position.
-            (local.set $top1 (f32x4.gt (local.get $v1) (local.get $v0)))
-            (local.set $bottom3 (f32x4.gt (local.get $v3) (local.get $v2)))
-            (local.set $lower (f32x4.gt
-              (v128.bitselect (local.get $v3) (local.get $v2) (local.get $bottom3))
-              (v128.bitselect (local.get $v1) (local.get $v0) (local.get $top1))))
-            (local.set $upperD (v128.andnot (local.get $d) (local.get $lower)))
-            (local.set $lowerD (v128.and (local.get $d) (local.get $lower)))
-            (v128.store (i32.add (i32.add (local.get $dx) (local.get $i0)) (local.get $c))
-              (v128.andnot (local.get $upperD) (local.get $top1)))
-            (v128.store (i32.add (i32.add (i32.add (local.get $dx) (local.get $i0)) (local.get $pixelBytes)) (local.get $c))
-              (v128.and (local.get $upperD) (local.get $top1)))
-            (v128.store (i32.add (i32.add (i32.add (local.get $dx) (local.get $i0)) (local.get $rowBytes)) (local.get $c))
-              (v128.andnot (local.get $lowerD) (local.get $bottom3)))
-            (v128.store (i32.add (i32.add (i32.add (i32.add (local.get $dx) (local.get $i0)) (local.get $rowBytes)) (local.get $pixelBytes)) (local.get $c))
-              (v128.and (local.get $lowerD) (local.get $bottom3)))
-            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
-            (local.set $c (i32.add (local.get $c) (i32.const 16)))
-            (br_if $blocks (i32.lt_u (local.get $c) (local.get $pixelBytes))))
+          (block $noBlocks
+            (br_if $noBlocks (i32.eqz (local.get $blockBytes)))
+            (loop $blocks
+              (local.set $in (i32.add (i32.add (local.get $x) (local.get $i0)) (local.get $c)))
+              (local.set $out (i32.add (i32.add (local.get $dx) (local.get $i0)) (local.get $c)))
+              (local.set $v0 (v128.load (local.get $in)))
+              (local.set $v1 (v128.load (i32.add (local.get $in) (local.get $pixelBytes))))
+              (local.set $v2 (v128.load (i32.add (local.get $in) (local.get $rowBytes))))
+              (local.set $v3 (v128.load (i32.add (i32.add (local.get $in) (local.get $rowBytes)) (local.get $pixelBytes))))
+              (local.set $d (v128.load (local.get $dy)))
+              ;; Strictly greater: ties keep the first position.
+              (local.set $top1 (f32x4.gt (local.get $v1) (local.get $v0)))
+              (local.set $bottom3 (f32x4.gt (local.get $v3) (local.get $v2)))
+              (local.set $lower (f32x4.gt
+                (v128.bitselect (local.get $v3) (local.get $v2) (local.get $bottom3))
+                (v128.bitselect (local.get $v1) (local.get $v0) (local.get $top1))))
+              (local.set $upperD (v128.andnot (local.get $d) (local.get $lower)))
+              (local.set $lowerD (v128.and (local.get $d) (local.get $lower)))
+              (v128.store (local.get $out) (v128.andnot (local.get $upperD) (local.get $top1)))
+              (v128.store (i32.add (local.get $out) (local.get $pixelBytes)) (v128.and (local.get $upperD) (local.get $top1)))
+              (v128.store (i32.add (local.get $out) (local.get $rowBytes)) (v128.andnot (local.get $lowerD) (local.get $bottom3)))
+              (v128.store (i32.add (i32.add (local.get $out) (local.get $rowBytes)) (local.get $pixelBytes)) (v128.and (local.get $lowerD) (local.get $bottom3)))
+              (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+              (local.set $c (i32.add (local.get $c) (i32.const 16)))
+              (br_if $blocks (i32.lt_u (local.get $c) (local.get $blockBytes)))))
+          (block $tailDone
+            (loop $tail
+              (br_if $tailDone (i32.ge_u (local.get $c) (local.get $pixelBytes)))
+              (local.set $in (i32.add (i32.add (local.get $x) (local.get $i0)) (local.get $c)))
+              (local.set $out (i32.add (i32.add (local.get $dx) (local.get $i0)) (local.get $c)))
+              (local.set $s0 (f32.load (local.get $in)))
+              (local.set $s1 (f32.load (i32.add (local.get $in) (local.get $pixelBytes))))
+              (local.set $s2 (f32.load (i32.add (local.get $in) (local.get $rowBytes))))
+              (local.set $s3 (f32.load (i32.add (i32.add (local.get $in) (local.get $rowBytes)) (local.get $pixelBytes))))
+              (local.set $g (f32.load (local.get $dy)))
+              (local.set $first1 (f32.gt (local.get $s1) (local.get $s0)))
+              (local.set $first3 (f32.gt (local.get $s3) (local.get $s2)))
+              (local.set $below (f32.gt
+                (select (local.get $s3) (local.get $s2) (local.get $first3))
+                (select (local.get $s1) (local.get $s0) (local.get $first1))))
+              (f32.store (local.get $out)
+                (select (local.get $g) (f32.const 0) (i32.eqz (i32.or (local.get $below) (local.get $first1)))))
+              (f32.store (i32.add (local.get $out) (local.get $pixelBytes))
+                (select (local.get $g) (f32.const 0) (i32.and (i32.eqz (local.get $below)) (local.get $first1))))
+              (f32.store (i32.add (local.get $out) (local.get $rowBytes))
+                (select (local.get $g) (f32.const 0) (i32.and (local.get $below) (i32.eqz (local.get $first3)))))
+              (f32.store (i32.add (i32.add (local.get $out) (local.get $rowBytes)) (local.get $pixelBytes))
+                (select (local.get $g) (f32.const 0) (i32.and (local.get $below) (local.get $first3))))
+              (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+              (local.set $c (i32.add (local.get $c) (i32.const 4)))
+              (br $tail)))
           (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
           (br_if $outColumns (i32.lt_u (local.get $ox) (local.get $outW))))
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
         (br_if $outRows (i32.lt_u (local.get $oy) (local.get $outH))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $images (i32.lt_u (local.get $b) (local.get $batch)))))
+
+  ;; The columns of a filter gradient, transposed: cols[k][p] = xp[n, oh·sh + i, ow·sw + j, c]
+  ;; for k = (i·kw + j)·channels + c (the filter's [kh, kw, in] order) and
+  ;; p = (n·outH + oh)·outW + ow, over xp: [batch, height, width, channels], already
+  ;; padded. A gather: scalar loads along a row of output pixels, sequential stores
+  ;; (one copy per row where the taps are contiguous: one channel, stride 1).
+  (func (export "im2colTransposed")
+    (param $xp i32) (param $cols i32) (param $batch i32) (param $height i32) (param $width i32) (param $channels i32)
+    (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $strideH i32) (param $strideW i32)
+    (local $pixelBytes i32) (local $rowBytes i32) (local $imageBytes i32) (local $columnStep i32) (local $rowStep i32)
+    (local $i i32) (local $j i32) (local $c i32) (local $n i32) (local $oh i32) (local $ow i32) (local $tap i32) (local $src i32)
+    (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixelBytes)))
+    (local.set $imageBytes (i32.mul (local.get $height) (local.get $rowBytes)))
+    (local.set $columnStep (i32.mul (local.get $strideW) (local.get $pixelBytes)))
+    (local.set $rowStep (i32.mul (local.get $strideH) (local.get $rowBytes)))
+    (loop $taps_i
+      (local.set $j (i32.const 0))
+      (loop $taps_j
+        (local.set $c (i32.const 0))
+        (loop $inputChannels
+          ;; Where tap (i, j), channel c, of the first output pixel reads.
+          (local.set $tap (i32.add (i32.add (local.get $xp) (i32.mul (local.get $i) (local.get $rowBytes)))
+            (i32.add (i32.mul (local.get $j) (local.get $pixelBytes)) (i32.shl (local.get $c) (i32.const 2)))))
+          (local.set $n (i32.const 0))
+          (loop $images
+            (local.set $oh (i32.const 0))
+            (loop $outRows
+              (local.set $src (i32.add (i32.add (local.get $tap) (i32.mul (local.get $n) (local.get $imageBytes))) (i32.mul (local.get $oh) (local.get $rowStep))))
+              (if (i32.eq (local.get $columnStep) (i32.const 4))
+                (then
+                  (memory.copy (local.get $cols) (local.get $src) (i32.shl (local.get $outW) (i32.const 2)))
+                  (local.set $cols (i32.add (local.get $cols) (i32.shl (local.get $outW) (i32.const 2)))))
+                (else
+                  (local.set $ow (local.get $outW))
+                  (loop $outColumns
+                    (f32.store (local.get $cols) (f32.load (local.get $src)))
+                    (local.set $cols (i32.add (local.get $cols) (i32.const 4)))
+                    (local.set $src (i32.add (local.get $src) (local.get $columnStep)))
+                    (br_if $outColumns (local.tee $ow (i32.sub (local.get $ow) (i32.const 1)))))))
+              (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
+            (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch))))
+          (br_if $inputChannels (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $channels))))
+        (br_if $taps_j (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
+      (br_if $taps_i (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
+
+  ;; The optimiser's update (ops/optimizer-update.ts has the rules) over the first
+  ;; $n elements, $n a multiple of 4; the caller does the rest with the reference.
+  ;; Adam / AdamW: g = grad + coupled·param; m' = β1·m + (1 − β1)·g;
+  ;; v' = β2·v + (1 − β2)·g²; param' = param·shrink − lr·(m'/c1)/(√(v'/c2) + ε).
+  (func (export "adamUpdate")
+    (param $param i32) (param $grad i32) (param $m i32) (param $v i32) (param $outParam i32) (param $outM i32) (param $outV i32) (param $n i32)
+    (param $lr f32) (param $beta1 f32) (param $beta2 f32) (param $epsilon f32) (param $coupled f32) (param $shrink f32) (param $correction1 f32) (param $correction2 f32)
+    (local $at i32) (local $stop i32) (local $p v128) (local $g v128) (local $mi v128) (local $vi v128)
+    (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $p (v128.load (i32.add (local.get $param) (local.get $at))))
+        (local.set $g (f32x4.add (v128.load (i32.add (local.get $grad) (local.get $at))) (f32x4.mul (f32x4.splat (local.get $coupled)) (local.get $p))))
+        (local.set $mi (f32x4.add
+          (f32x4.mul (f32x4.splat (local.get $beta1)) (v128.load (i32.add (local.get $m) (local.get $at))))
+          (f32x4.mul (f32x4.splat (f32.sub (f32.const 1) (local.get $beta1))) (local.get $g))))
+        (local.set $vi (f32x4.add
+          (f32x4.mul (f32x4.splat (local.get $beta2)) (v128.load (i32.add (local.get $v) (local.get $at))))
+          (f32x4.mul (f32x4.splat (f32.sub (f32.const 1) (local.get $beta2))) (f32x4.mul (local.get $g) (local.get $g)))))
+        (v128.store (i32.add (local.get $outM) (local.get $at)) (local.get $mi))
+        (v128.store (i32.add (local.get $outV) (local.get $at)) (local.get $vi))
+        (v128.store (i32.add (local.get $outParam) (local.get $at))
+          (f32x4.sub
+            (f32x4.mul (local.get $p) (f32x4.splat (local.get $shrink)))
+            (f32x4.div
+              (f32x4.mul (f32x4.splat (local.get $lr)) (f32x4.div (local.get $mi) (f32x4.splat (local.get $correction1))))
+              (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vi) (f32x4.splat (local.get $correction2)))) (f32x4.splat (local.get $epsilon))))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $elements))))
+
+  ;; SGD with momentum: g = grad + weightDecay·param; buf' = momentum·buf + g;
+  ;; param' = param − lr·(nesterov ≠ 0 ? g + momentum·buf' : buf').
+  (func (export "sgdMomentumUpdate")
+    (param $param i32) (param $grad i32) (param $buf i32) (param $outParam i32) (param $outBuf i32) (param $n i32)
+    (param $lr f32) (param $momentum f32) (param $weightDecay f32) (param $nesterov i32)
+    (local $at i32) (local $stop i32) (local $p v128) (local $g v128) (local $b v128)
+    (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $p (v128.load (i32.add (local.get $param) (local.get $at))))
+        (local.set $g (f32x4.add (v128.load (i32.add (local.get $grad) (local.get $at))) (f32x4.mul (f32x4.splat (local.get $weightDecay)) (local.get $p))))
+        (local.set $b (f32x4.add (f32x4.mul (f32x4.splat (local.get $momentum)) (v128.load (i32.add (local.get $buf) (local.get $at)))) (local.get $g)))
+        (v128.store (i32.add (local.get $outBuf) (local.get $at)) (local.get $b))
+        (v128.store (i32.add (local.get $outParam) (local.get $at))
+          (f32x4.sub (local.get $p) (f32x4.mul (f32x4.splat (local.get $lr))
+            (select (result v128) (f32x4.add (local.get $g) (f32x4.mul (f32x4.splat (local.get $momentum)) (local.get $b))) (local.get $b) (local.get $nesterov)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $elements))))
+
+  ;; y = eˣ over $n float32 values ($n a multiple of 4; the caller does the rest):
+  ;; Cephes' expf in four lanes. x = k·ln 2 + r with k = nearest(x·log₂e) ≤ 127,
+  ;; |r| ≤ ln 2 / 2, eʳ by a degree-6 polynomial, 2ᵏ written into the exponent
+  ;; bits: within a few ulp (1e-6 relatively). Below −88.38 the result is 0 (eˣ is
+  ;; then subnormal), above ln(FLT_MAX) +∞; NaN stays NaN (pmin/pmax keep it).
+  (func (export "exp") (param $x i32) (param $y i32) (param $n i32)
+    (local $at i32) (local $stop i32) (local $a v128) (local $k v128) (local $r v128) (local $p v128)
+    (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $a (v128.load (i32.add (local.get $x) (local.get $at))))
+        (local.set $r (f32x4.pmax (f32x4.pmin (local.get $a) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))
+          (v128.const f32x4 -88.3762626647949 -88.3762626647949 -88.3762626647949 -88.3762626647949)))
+        (local.set $k (f32x4.pmin (f32x4.nearest (f32x4.mul (local.get $r) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)))
+          (v128.const f32x4 127 127 127 127)))
+        ;; r = x − k·ln 2, ln 2 split in two for precision.
+        (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+        (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+        (local.set $p (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $r))
+          (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+        ;; eʳ ≈ 1 + r + r²·p; × 2ᵏ: k (an integer, |k| ≤ 127) read off the bits of k + 1.5·2²³, plus 127, into the exponent.
+        (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+        (local.set $p (f32x4.mul (local.get $p)
+          (i32x4.shl
+            (i32x4.add (i32x4.sub (f32x4.add (local.get $k) (v128.const f32x4 12582912 12582912 12582912 12582912)) (v128.const i32x4 0x4B400000 0x4B400000 0x4B400000 0x4B400000))
+              (v128.const i32x4 127 127 127 127))
+            (i32.const 23))))
+        (v128.store (i32.add (local.get $y) (local.get $at))
+          (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $p)
+            (f32x4.gt (local.get $a) (v128.const f32x4 88.72283935546875 88.72283935546875 88.72283935546875 88.72283935546875))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $elements))))
+
+  ;; Tanh's gradient from its output: dx = dy·(1 − y²), over $n values as above.
+  (func (export "tanhGrad") (param $dy i32) (param $y i32) (param $dx i32) (param $n i32)
+    (local $at i32) (local $stop i32) (local $v v128)
+    (local.set $stop (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $v (v128.load (i32.add (local.get $y) (local.get $at))))
+        (v128.store (i32.add (local.get $dx) (local.get $at))
+          (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at)))
+            (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $v) (local.get $v)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $elements))))
 )

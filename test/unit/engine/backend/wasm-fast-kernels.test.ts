@@ -1,4 +1,4 @@
-// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh,
+// The wasm Sum / Mean (leading axes), MaxPoolGrad (non-overlapping windows), Tanh, Exp,
 // transposed-BatchMatMul and Identity replacements must agree with tfjs's own cpu kernels, including the cases they
 // hand back to the wasm package's kernels, and ties in a pooling window (ReLU
 // zeros), where the gradient must go to the first maximum only.
@@ -96,24 +96,53 @@ describe('wasm MaxPoolGrad', () => {
   });
 });
 
-describe('wasm Tanh', () => {
+describe('wasm Tanh and its gradient (TanhGrad)', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });
 
-  it('matches the cpu kernel within 1e-6 absolutely, from tiny to saturated inputs, and its gradient too', async () => {
-    const values = Float32Array.from(randomValues(4096, 13), (v, i) => v * [1e-6, 1e-3, 0.5, 3, 30][i % 5]);
+  it('match tanh x and d(x·tanh x)/dx = tanh x + x·(1 − tanh² x) within 1e-6 on both backends, from tiny to saturated inputs', async () => {
+    // 4099 values: the SIMD passes and their scalar tails.
+    const values = Float32Array.from(randomValues(4099, 13), (v, i) => v * [1e-6, 1e-3, 0.5, 3, 30][i % 5]);
     const compute = () => {
       const x = tf.tensor1d(values);
       return [tf.tanh(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tanh(t), x)))(x)];
     };
+    const expected = [Float64Array.from(values, Math.tanh), Float64Array.from(values, (v) => Math.tanh(v) + v * (1 - Math.tanh(v) ** 2))];
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const actual = await runOn(backend, compute);
+      for (let k = 0; k < 2; k++) {
+        let worst = 0;
+        for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(actual[k][i] - expected[k][i]) / Math.max(1, Math.abs(values[i])));
+        expect(worst, `${backend} ${k ? 'gradient' : 'tanh'}`).toBeLessThan(1e-6);
+      }
+      expect(actual[0].every((v) => v >= -1 && v <= 1)).toBe(true);
+    }
+  });
+});
+
+describe('wasm Exp', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('matches the cpu kernel within 1e-6 relatively over the float range, its gradient too, and keeps 0, ∞ and NaN where they are', async () => {
+    // 4099 values in (−80, 80): the SIMD pass and the scalar tail, gradients finite.
+    const values = Float32Array.from(randomValues(4099, 17), (v, i) => v * [0.01, 1, 10, 40, 80][i % 5]);
+    const compute = () => {
+      const x = tf.tensor1d(values);
+      return [tf.exp(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.exp(t), x)))(x)];
+    };
     const [wasm, cpu] = [await runOn('wasm', compute), await runOn('cpu', compute)];
     for (let k = 0; k < 2; k++) {
       let worst = 0;
-      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - cpu[k][i]));
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - cpu[k][i]) / Math.max(Math.abs(cpu[k][i]), 1e-30));
       expect(worst).toBeLessThan(1e-6);
     }
-    expect(wasm[0].every((v) => v >= -1 && v <= 1)).toBe(true);
+    const [edges] = await runOn('wasm', () => [tf.exp(tf.tensor1d([0, -200, 200, Number.NaN, 88.5]))]);
+    expect(Array.from(edges.subarray(0, 3))).toEqual([1, 0, Infinity]);
+    expect(Number.isNaN(edges[3])).toBe(true);
+    expect(Math.abs(edges[4] - Math.exp(88.5)) / Math.exp(88.5)).toBeLessThan(1e-6);
   });
 });
 

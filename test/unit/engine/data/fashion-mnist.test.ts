@@ -72,7 +72,9 @@ describe('prepareData on Fashion-MNIST', () => {
     expect(a.validation.count).toBe(6_000);
     expect(a.test.count).toBe(10_000);
     expect(Array.from(a.validation.indices)).toEqual(Array.from(b.validation.indices));
-    expect(Array.from(a.validation.indices.subarray(0, 50))).not.toEqual(Array.from(c.validation.indices.subarray(0, 50)));
+    // The sample pool heads every seed's validation split; the rest is the seed's own.
+    expect(Array.from(a.validation.indices.subarray(0, 260))).toEqual(Array.from(c.validation.indices.subarray(0, 260)));
+    expect(Array.from(a.validation.indices.subarray(260, 310))).not.toEqual(Array.from(c.validation.indices.subarray(260, 310)));
     const validation = new Set(a.validation.indices);
     expect(a.train.indices.some((i) => validation.has(i))).toBe(false);
     expect(new Set([...a.train.indices, ...validation]).size).toBe(60_000);
@@ -97,10 +99,10 @@ describe('prepareData on Fashion-MNIST', () => {
     const prepared = prepareData(dataset, config({ trainSubset: 1000, testSubset: 500 }), 3);
     expect(prepared.train.count).toBe(1000);
     expect(prepared.test.count).toBe(500);
-    expect(prepared.validation.count).toBe(256); // ceil(1000 × 0.1 / 0.9) = 112, raised to the floor of 256
+    expect(prepared.validation.count).toBe(260); // ceil(1000 × 0.1 / 0.9) = 112, raised to the sample pool: 256 rounded up to whole rounds of 10 classes
     const full = prepareData(dataset, config(), 3);
     expect(Array.from(prepared.train.indices)).toEqual(Array.from(full.train.indices.subarray(0, 1000)));
-    expect(Array.from(prepared.validation.indices)).toEqual(Array.from(full.validation.indices.subarray(0, 256)));
+    expect(Array.from(prepared.validation.indices)).toEqual(Array.from(full.validation.indices.subarray(0, 260)));
     const perClass = new Array(10).fill(0);
     for (const i of prepared.train.indices) perClass[dataset.train.labels[i]]++;
     expect(perClass).toEqual(new Array(10).fill(100));
@@ -109,7 +111,7 @@ describe('prepareData on Fashion-MNIST', () => {
     expect(prepareData(dataset, config({ trainSubset: 20_000 }), 3).validation.count).toBe(2_223);
   });
 
-  it('keeps the same sample images for a seed whatever the other fields are', () => {
+  it('keeps the same sample images for every seed whatever the other fields are, and never trains on them (issue 22 bug 6)', () => {
     const ids = (fields: Partial<DatasetConfig>, seed: number) => {
       const prepared = prepareData(dataset, config(fields), seed);
       return prepared.sampleIndices(32).map((position) => prepared.sampleSplit.indices[position]);
@@ -117,9 +119,19 @@ describe('prepareData on Fashion-MNIST', () => {
     const base = ids({}, 5);
     expect(base).toHaveLength(32);
     expect(ids({ validationFraction: 0.3, trainSubset: 500, augment: 'crop-flip', normalize: false, testSubset: 100 }, 5)).toEqual(base);
-    expect(ids({}, 6)).not.toEqual(base);
+    expect(ids({}, 6)).toEqual(base);
+    expect(ids({ trainSubset: 1000 }, 123_456)).toEqual(base);
+    for (const seed of [0, 6]) {
+      const prepared = prepareData(dataset, config(), seed);
+      const training = new Set(prepared.train.indices);
+      expect(prepared.sampleIndices(256).filter((p) => training.has(prepared.sampleSplit.indices[p]))).toEqual([]);
+    }
+    // The rest of the split is still the seed's own.
+    const [a, b] = [5, 6].map((seed) => prepareData(dataset, config(), seed).validation.indices.subarray(260, 1260));
+    expect(Array.from(a)).not.toEqual(Array.from(b));
     const samples = sampleImages(prepareData(dataset, config(), 5), 4);
     expect(samples.map((s) => s.sampleIndex)).toEqual([0, 1, 2, 3]);
+    expect(samples.map((s) => s.datasetIndex)).toEqual(base.slice(0, 4));
     expect(samples.map((s) => s.label)).toEqual(base.slice(0, 4).map((i) => dataset.train.labels[i]));
     expect(Buffer.from(samples[0].pngBase64, 'base64').subarray(1, 4).toString()).toBe('PNG');
   });

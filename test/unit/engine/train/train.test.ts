@@ -12,7 +12,7 @@ import { train } from '../../../../src-main/engine/train/train';
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-train-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** 3 steps of 16 images per epoch; 256 validation and 100 test images. */
+/** 3 steps of 16 images per epoch; 260 validation (the sample pool) and 100 test images. */
 function config(overrides: RunConfigInput = {}) {
   return parseRunConfig({
     seed: 7,
