@@ -165,6 +165,7 @@ export function conv2dBackpropFilterAsMatMul(
   dy: tf.Tensor4D,
   filterShape: [number, number, number, number],
   attrs: ConvAttrs,
+  maxColumnFloats = MAX_COLUMN_FLOATS,
 ): tf.Tensor4D | null {
   const backend = tf.backend() as unknown as WasmBackend;
   const simd = simdFor(backend);
@@ -174,7 +175,7 @@ export function conv2dBackpropFilterAsMatMul(
   const { top, bottom, left, right } = info.padInfo;
   const pixelsPerImage = info.outHeight * info.outWidth;
   const taps = kh * kw * inC;
-  const imagesPerChunk = Math.max(1, Math.floor(MAX_COLUMN_FLOATS / (taps * pixelsPerImage)));
+  const imagesPerChunk = Math.max(1, Math.floor(maxColumnFloats / (taps * pixelsPerImage)));
   return tf.tidy(() => {
     const padded = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
     const [batch, height, width] = padded.shape;

@@ -291,47 +291,55 @@
   ;; The columns of a filter gradient, transposed: cols[k][p] = xp[n, oh·sh + i, ow·sw + j, c]
   ;; for k = (i·kw + j)·channels + c (the filter's [kh, kw, in] order) and
   ;; p = (n·outH + oh)·outW + ow, over xp: [batch, height, width, channels], already
-  ;; padded. A gather: scalar loads along a row of output pixels, sequential stores
-  ;; (one copy per row where the taps are contiguous: one channel, stride 1).
+  ;; padded. A gather, ordered for the caches: per output row (n, oh) and tap (i, j)
+  ;; the source is one run of outW pixels, read once per channel from L1, each
+  ;; channel's values stored contiguously into its row of cols (one copy where the
+  ;; taps are contiguous: one channel, stride 1). Sweeping x once per k instead
+  ;; measured 3–4 ns an element, from L2 and L3.
   (func (export "im2colTransposed")
     (param $xp i32) (param $cols i32) (param $batch i32) (param $height i32) (param $width i32) (param $channels i32)
     (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $strideH i32) (param $strideW i32)
-    (local $pixelBytes i32) (local $rowBytes i32) (local $imageBytes i32) (local $columnStep i32) (local $rowStep i32)
-    (local $i i32) (local $j i32) (local $c i32) (local $n i32) (local $oh i32) (local $ow i32) (local $tap i32) (local $src i32)
+    (local $pixelBytes i32) (local $rowBytes i32) (local $columnStep i32) (local $colsRowBytes i32) (local $runBytes i32)
+    (local $n i32) (local $oh i32) (local $i i32) (local $j i32) (local $c i32) (local $ow i32)
+    (local $run i32) (local $p0 i32) (local $src i32) (local $dst i32)
     (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixelBytes)))
-    (local.set $imageBytes (i32.mul (local.get $height) (local.get $rowBytes)))
     (local.set $columnStep (i32.mul (local.get $strideW) (local.get $pixelBytes)))
-    (local.set $rowStep (i32.mul (local.get $strideH) (local.get $rowBytes)))
-    (loop $taps_i
-      (local.set $j (i32.const 0))
-      (loop $taps_j
-        (local.set $c (i32.const 0))
-        (loop $inputChannels
-          ;; Where tap (i, j), channel c, of the first output pixel reads.
-          (local.set $tap (i32.add (i32.add (local.get $xp) (i32.mul (local.get $i) (local.get $rowBytes)))
-            (i32.add (i32.mul (local.get $j) (local.get $pixelBytes)) (i32.shl (local.get $c) (i32.const 2)))))
-          (local.set $n (i32.const 0))
-          (loop $images
-            (local.set $oh (i32.const 0))
-            (loop $outRows
-              (local.set $src (i32.add (i32.add (local.get $tap) (i32.mul (local.get $n) (local.get $imageBytes))) (i32.mul (local.get $oh) (local.get $rowStep))))
+    ;; A row of cols: batch·outH·outW floats.
+    (local.set $colsRowBytes (i32.shl (i32.mul (i32.mul (local.get $batch) (local.get $outH)) (local.get $outW)) (i32.const 2)))
+    (local.set $runBytes (i32.shl (local.get $outW) (i32.const 2)))
+    (loop $images
+      (local.set $oh (i32.const 0))
+      (loop $outRows
+        ;; Byte offset of column p0 = (n·outH + oh)·outW in every row of cols.
+        (local.set $p0 (i32.mul (i32.add (i32.mul (local.get $n) (local.get $outH)) (local.get $oh)) (local.get $runBytes)))
+        (local.set $i (i32.const 0))
+        (loop $taps_i
+          (local.set $j (i32.const 0))
+          (loop $taps_j
+            ;; Pixel (n, oh·sh + i, j): the run's first.
+            (local.set $run (i32.add (local.get $xp)
+              (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $height)) (i32.add (i32.mul (local.get $oh) (local.get $strideH)) (local.get $i))) (local.get $rowBytes))
+                (i32.mul (local.get $j) (local.get $pixelBytes)))))
+            (local.set $c (i32.const 0))
+            (loop $inputChannels
+              (local.set $src (i32.add (local.get $run) (i32.shl (local.get $c) (i32.const 2))))
+              (local.set $dst (i32.add (i32.add (local.get $cols) (local.get $p0))
+                (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $channels)) (local.get $c)) (local.get $colsRowBytes))))
               (if (i32.eq (local.get $columnStep) (i32.const 4))
-                (then
-                  (memory.copy (local.get $cols) (local.get $src) (i32.shl (local.get $outW) (i32.const 2)))
-                  (local.set $cols (i32.add (local.get $cols) (i32.shl (local.get $outW) (i32.const 2)))))
+                (then (memory.copy (local.get $dst) (local.get $src) (local.get $runBytes)))
                 (else
                   (local.set $ow (local.get $outW))
                   (loop $outColumns
-                    (f32.store (local.get $cols) (f32.load (local.get $src)))
-                    (local.set $cols (i32.add (local.get $cols) (i32.const 4)))
+                    (f32.store (local.get $dst) (f32.load (local.get $src)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
                     (local.set $src (i32.add (local.get $src) (local.get $columnStep)))
                     (br_if $outColumns (local.tee $ow (i32.sub (local.get $ow) (i32.const 1)))))))
-              (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
-            (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch))))
-          (br_if $inputChannels (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $channels))))
-        (br_if $taps_j (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
-      (br_if $taps_i (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh)))))
+              (br_if $inputChannels (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $channels))))
+            (br_if $taps_j (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $kw))))
+          (br_if $taps_i (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh))))
+        (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
+      (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch)))))
 
   ;; The optimiser's update (ops/optimizer-update.ts has the rules) over the first
   ;; $n elements, $n a multiple of 4; the caller does the rest with the reference.
