@@ -6,6 +6,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   train: { summary: 'train one model (flags or --config run.json)', load: () => import('./commands/train') },
   runs: { summary: 'list | show | rm | resume stored runs', load: () => import('./commands/runs') },
   sweep: { summary: 'start a grid / random sweep with repeat seeds', load: () => import('./commands/sweep') },
+  'lr-find': { summary: 'find a learning rate: the LR range test, kept with the history', load: () => import('./commands/lr-find') },
   compare: { summary: 'compare runs: config diff and metrics', load: () => import('./commands/compare') },
   export: { summary: 'export a result table (csv, md, latex, json)', load: () => import('./commands/export') },
   serve: { summary: 'serve the workbench UI over HTTP for a browser', load: () => import('./commands/serve') },

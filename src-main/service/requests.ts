@@ -95,6 +95,11 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
     })
     .strict(),
   'groups:list': noArgument,
+  // The finder's options are parsed with their own schema by the handler (lrFindOptionsSchema), like a run config.
+  'lrFind:start': z.object({ config: configInput, finder: z.record(z.string(), z.unknown()).optional() }).strict(),
+  'lrFind:get': z.object({ id }).strict(),
+  'lrFind:list': noArgument,
+  'lrFind:cancel': z.object({ id }).strict(),
   'compare:get': z.object({ ids: ids.min(2) }).strict(),
   'export:table': z
     .object({

@@ -234,10 +234,11 @@ export class RunScheduler {
     } else if (msg.type === 'outcome') {
       this.flush(run);
       this.settleWithOutcome(run, msg.outcome);
-    } else {
+    } else if (msg.type === 'error') {
       this.flush(run);
       this.settle(run, 'failed', msg.message);
     }
+    // 'lr-point' / 'lr-result' come only from a learning-rate finder (lr-find-service.ts), never from a run.
   }
 
   /** Writes the buffered progress in one transaction, then tells subscribers. */

@@ -8,6 +8,7 @@
 //   export-service.ts    tables, series, run bundles
 //   config-service.ts    defaults, validation, model descriptions
 //   settings-service.ts  settings, system info
+//   lr-find-service.ts   the learning-rate finder and its history
 // Plain Node: no Electron here.
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,8 @@ import { RunScheduler } from './scheduler';
 import type { HandlerMap, ServiceContext } from './service-context';
 import { maskOptional, savedRedisUrl, SettingsService } from './settings-service';
 import { forkLauncher, type WorkerLauncher } from './worker/launcher';
+import { LrFindService } from './lr-find-service';
+import { isProcessAlive } from './process-alive';
 
 export interface WorkbenchOptions {
   dataDir: string;
@@ -67,6 +70,7 @@ export class Workbench {
   private readonly scheduler: RunScheduler;
   private readonly runs: RunService;
   private readonly settings: SettingsService;
+  private readonly lrFinder: LrFindService;
   private readonly handlers: HandlerMap<ApiChannel>;
   /** Paths adapters granted (grantPath), with how many grants hold each. */
   private readonly grantedPaths = new Map<string, number>();
@@ -86,29 +90,33 @@ export class Workbench {
     this.paths = dataPaths(options.dataDir);
     const saved = store.settings();
     const emit = this.emit.bind(this);
+    const launcher = options.launcher ?? forkLauncher();
+    const backendSettings = () => {
+      const { backend, webgpuAdapter, webgpuBackend } = this.settings.settings();
+      return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
+    };
     this.scheduler = new RunScheduler({
       store,
       paths: this.paths,
-      launcher: options.launcher ?? forkLauncher(),
+      launcher,
       appVersion: options.appVersion,
       emit,
       concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
-      backendSettings: () => {
-        const { backend, webgpuAdapter, webgpuBackend } = this.settings.settings();
-        return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
-      },
+      backendSettings,
       cancelGraceMs: options.cancelGraceMs,
       stopGraceMs: options.stopGraceMs,
     });
     const context: ServiceContext = { store, paths: this.paths, emit, scheduler: this.scheduler, requestPath: (path, field) => this.requestPath(path, field) };
     this.runs = new RunService(context);
     this.settings = new SettingsService(context, options.appVersion);
+    this.lrFinder = new LrFindService(context, { launcher, appVersion: options.appVersion, backendSettings });
     this.handlers = {
       ...this.runs.handlers(),
       ...new ExportService(context, this.runs).handlers(),
       ...new DatasetService(context).handlers(),
       ...configHandlers(),
       ...this.settings.handlers(),
+      ...this.lrFinder.handlers(),
       'cluster:status': () => this.clusterStatus(),
     };
   }
@@ -269,17 +277,10 @@ export class Workbench {
     await this.localWorker?.close();
     await this.coordinator?.close();
     await this.scheduler.close();
+    this.lrFinder.close();
     this.listeners.clear();
     this.store.close();
   }
 }
 
-/** Whether a process with this pid exists (signal 0 checks without signalling). */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+

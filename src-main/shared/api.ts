@@ -3,6 +3,7 @@
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
 import type { ErrorCode } from './errors';
+import type { LrFindOptionsInput, LrFindPoint, LrFindRecord, LrFindStatus, LrFindSummary } from './lr-find';
 import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
 import type { ExportFormat } from './table-format';
 import type {
@@ -286,6 +287,12 @@ export interface ApiRequests {
   'groups:list': { arg: void; result: RunGroup[] };
   /** The cluster (Redis, workers and their heartbeats), when one is configured. */
   'cluster:status': { arg: void; result: ClusterStatus };
+  /** Starts the learning-rate finder on a run config (one at a time); its points come as 'lrFind:progress'. */
+  'lrFind:start': { arg: { config: RunConfigInput; finder?: LrFindOptionsInput }; result: { id: number } };
+  'lrFind:get': { arg: { id: number }; result: LrFindRecord };
+  /** The finder's history, newest first. */
+  'lrFind:list': { arg: void; result: LrFindSummary[] };
+  'lrFind:cancel': { arg: { id: number }; result: void };
 }
 
 export interface RunGroup {
@@ -304,6 +311,9 @@ export interface ApiEvents {
   /** Diagnostic samples as they are recorded (kernel parameters, norms, activations, system). */
   'run:scalars': { id: number; samples: ScalarSample[] };
   'dataset:progress': { name: string; receivedBytes: number; totalBytes: number | null; phase: string };
+  /** One step of a learning-rate finder, as it is taken. */
+  'lrFind:progress': { id: number; point: LrFindPoint };
+  'lrFind:status': { id: number; status: LrFindStatus; error: string | null };
 }
 
 export type ApiChannel = keyof ApiRequests;
@@ -375,6 +385,10 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'runs:importBundle': true,
   'groups:list': true,
   'cluster:status': true,
+  'lrFind:start': true,
+  'lrFind:get': true,
+  'lrFind:list': true,
+  'lrFind:cancel': true,
 };
 export const API_CHANNELS = Object.keys(CHANNEL_TABLE) as ApiChannel[];
 
@@ -384,6 +398,8 @@ const EVENT_TABLE: Record<ApiEventName, true> = {
   'run:started': true,
   'run:scalars': true,
   'dataset:progress': true,
+  'lrFind:progress': true,
+  'lrFind:status': true,
 };
 export const API_EVENT_NAMES = Object.keys(EVENT_TABLE) as ApiEventName[];
 

@@ -38,6 +38,11 @@ export interface WebGpuOptions {
   adapter?: string;
   /** Dawn's native API, one of DAWN_BACKENDS. */
   backend?: string;
+  /**
+   * Exact GPU timestamps for profiling: Dawn's unsafe APIs on and its timestamp
+   * quantisation (to 65 µs) off. For bench:gpu --profile, never for a run.
+   */
+  profiling?: boolean;
 }
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;

@@ -219,4 +219,18 @@ export const MIGRATIONS: readonly Migration[] = [
   /* 7: how a run's threads shared the work (shared/parallelism.ts): data | xnnpack | none; null for runs recorded before */ `
   ALTER TABLE run_environment ADD COLUMN parallel TEXT;
   `,
+  /* 8: the learning-rate finder's history (store/lr-find-store.ts) */ `
+  CREATE TABLE lr_finds (
+    id           INTEGER PRIMARY KEY,
+    status       TEXT NOT NULL CHECK (status IN ('running','completed','failed','cancelled')),
+    config_json  TEXT NOT NULL,
+    -- the curve, the suggestions and the environment (shared/lr-find.ts); null until it ends
+    result_json  TEXT,
+    error        TEXT,
+    created_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    -- the workbench process running it: a finder whose owner is gone died with it
+    owner_pid    INTEGER
+  );
+  `,
 ];

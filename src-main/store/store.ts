@@ -4,6 +4,7 @@
 import type { TrainProgress } from '../shared/progress';
 import { describeStorageError, openDatabase, StoreError, type Db, type OpenDatabaseOptions } from './database';
 import { ClusterStore } from './cluster-store';
+import { LrFindStore } from './lr-find-store';
 import { MetricStore } from './metric-store';
 import type { RunStatus } from '../shared/api';
 import { nowIso, RunStore, type UnsavedEnds } from './run-store';
@@ -14,6 +15,7 @@ export class Store {
   /** Ends of runs the database refused to write (disk full): shown by every read, written at the first chance. */
   private readonly unsavedEnds: UnsavedEnds = new Map();
   readonly cluster: ClusterStore;
+  readonly lrFinds: LrFindStore;
 
   private constructor(
     private readonly db: Db,
@@ -22,6 +24,7 @@ export class Store {
     this.runs = new RunStore(db, this.unsavedEnds);
     this.metrics = new MetricStore(db);
     this.cluster = new ClusterStore(db);
+    this.lrFinds = new LrFindStore(db);
   }
 
   /**

@@ -81,13 +81,44 @@ describe("the researcher's loop in Chromium", () => {
     expect(await chart.getAttribute('data-points')).toBe(String(6 * 3));
 
     await page.selectOption('[aria-label="Group curves by"]', 'experiment');
-    await expect.poll(() => chart.getAttribute('data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
+    await expect.poll(() => chart.getAttribute('data-legend')).toBe('lenet5 · polynomial · fashion-mnist (n=3)|lenet5 · gaussian · fashion-mnist (n=3)');
     // Per group and epoch: the band's lower edge, its height and the mean.
     expect(await chart.getAttribute('data-points')).toBe(String(2 * 3 * 3));
     await page.selectOption('[aria-label="Band"]', 'range');
     await page.selectOption('[aria-label="Group curves by"]', 'model.kernel.type');
     await expect.poll(() => page.getAttribute('[aria-label="train loss"]', 'data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
     await screenshotScreen(page, 'compare-grouped-bands');
+  });
+
+  it('the learning-rate finder from the New Run form: a live run, loss against lr with the suggestions marked, one click into the form, kept to look at again', async () => {
+    await openSmallRunForm('lr found', 1);
+    await page.click('button:has-text("Find lr…")');
+    const dialog = page.locator('[data-testid="lr-finder"]');
+    await dialog.waitFor();
+    await page.fill('[aria-label="Finder steps"]', '80');
+    await page.click('button:has-text("Run the finder")');
+    const use = dialog.locator('[data-testid="lr-suggestions"] button', { hasText: 'steepest descent' });
+    await use.waitFor({ timeout: TIMEOUT });
+    const chart = dialog.locator('[aria-label="Loss against learning rate"]');
+    expect(await chart.getAttribute('data-marks')).toMatch(/^steepest \d\.\de-?\d+\|min ÷ 10 \d\.\de[-+]?\d+$/);
+    await screenshotScreen(page, 'lr-finder');
+
+    const [finder] = await apiCall(serve, 'lrFind:list', undefined);
+    const record = await apiCall(serve, 'lrFind:get', { id: finder.id });
+    expect(record.status).toBe('completed');
+    expect(record.config.model.arch).toBe('mlp');
+    expect(record.result!.points.length).toBeGreaterThan(10);
+    const steepest = record.result!.suggestions.steepest!;
+    expect(await use.textContent()).toBe(`Use ${steepest.toExponential(1)} (steepest descent)`);
+    await use.click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(Number(await page.inputValue('[name="optimizer.lr"]'))).toBe(Number(steepest.toPrecision(2)));
+
+    // Kept with the history: it opens again from the list.
+    await page.click('button:has-text("Find lr…")');
+    await dialog.locator('[data-testid="lr-history"] tr', { hasText: 'fashion-mnist · mlp' }).locator('button:has-text("show")').click();
+    await dialog.locator('[data-testid="lr-suggestions"]').waitFor();
+    await page.keyboard.press('Escape');
   });
 
   it('threw nothing on any page', () => {

@@ -10,7 +10,7 @@ export async function startWasmAndWebGpu(): Promise<void> {
 }
 
 /** Runs fn on `backend` (inside a tidy), reads every output, disposes them. */
-export async function computeOn(backend: 'wasm' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+export async function computeOn(backend: 'wasm' | 'webgpu' | 'cpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const outputs = tf.tidy(fn);
   try {

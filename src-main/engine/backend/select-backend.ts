@@ -16,6 +16,7 @@ import type { RunEnvironment } from '../../shared/progress';
 import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
 import { registerBatchNormTraining } from '../ops/batch-norm-training';
 import { registerOptimizerUpdate } from '../ops/optimizer-update';
+import { registerTanhGrad } from '../ops/tanh-grad';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { probeWebGpu, startWebGpuBackend, webGpuOptionsFrom, type WebGpuOptions } from './webgpu';
 import { startWasmBackend } from './wasm-threads';
@@ -175,6 +176,7 @@ export async function initBackend(choice: BackendChoice = 'auto', options: Backe
   registerBroadcastingBatchNormGradient();
   registerBatchNormTraining();
   registerOptimizerUpdate();
+  registerTanhGrad();
   if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.backend === 'tensorflow' && current.device !== cpuModel()))) {
     // Tests switch backends to compare them; come back to the selected one.
     if (tf.getBackend() !== current.backend) await tf.setBackend(current.backend);

@@ -17,7 +17,7 @@
 // training step against the cpu backend. Some of those present are replaced
 // where they are slow for training: Sum and Mean over leading axes
 // (wasm-reductions.ts), MaxPoolGrad of non-overlapping windows
-// (wasm-max-pool-grad.ts), Tanh (wasm-tanh.ts), Exp (wasm-exp.ts), products with a transposed
+// (wasm-max-pool-grad.ts), Exp and Tanh (wasm-elementwise.ts), products with a transposed
 // operand (wasm-matmul.ts), Identity and Cast to the same type (below). The fused training ops
 // (engine/ops/: batch norm, the optimiser's update) get their wasm kernels here
 // too (wasm-batch-norm.ts, wasm-optimizer-update.ts); the heavy passes run in
@@ -27,8 +27,7 @@ import { wasmMaxPoolGradKernel } from './wasm-max-pool-grad';
 import { wasmReductionKernels } from './wasm-reductions';
 import { insertZeros } from '../kernels/conv-geometry';
 import { wasmTransposedMatMulKernel } from './wasm-matmul';
-import { wasmTanhKernel } from './wasm-tanh';
-import { wasmExpKernel } from './wasm-exp';
+import { wasmElementwiseKernels } from './wasm-elementwise';
 import { simdFor, type WasmBackend } from './wasm-simd';
 import { WASM_BATCH_NORM_KERNELS } from './wasm-batch-norm';
 import { wasmOptimizerUpdateKernel } from './wasm-optimizer-update';
@@ -166,6 +165,7 @@ export function conv2dBackpropFilterAsMatMul(
   dy: tf.Tensor4D,
   filterShape: [number, number, number, number],
   attrs: ConvAttrs,
+  maxColumnFloats = MAX_COLUMN_FLOATS,
 ): tf.Tensor4D | null {
   const backend = tf.backend() as unknown as WasmBackend;
   const simd = simdFor(backend);
@@ -175,7 +175,7 @@ export function conv2dBackpropFilterAsMatMul(
   const { top, bottom, left, right } = info.padInfo;
   const pixelsPerImage = info.outHeight * info.outWidth;
   const taps = kh * kw * inC;
-  const imagesPerChunk = Math.max(1, Math.floor(MAX_COLUMN_FLOATS / (taps * pixelsPerImage)));
+  const imagesPerChunk = Math.max(1, Math.floor(maxColumnFloats / (taps * pixelsPerImage)));
   return tf.tidy(() => {
     const padded = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
     const [batch, height, width] = padded.shape;
@@ -247,7 +247,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   const cast = tf.getKernel('Cast', BACKEND);
-  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel(), wasmTanhKernel(), wasmExpKernel(), wasmTransposedMatMulKernel(), cast ? sameTypeCastKernel(cast) : null].filter(
+  const faster = [...wasmReductionKernels(), wasmMaxPoolGradKernel(), ...wasmElementwiseKernels(), wasmTransposedMatMulKernel(), cast ? sameTypeCastKernel(cast) : null].filter(
     (k): k is KernelConfig => k !== null,
   );
   for (const kernel of [...WASM_TRAINING_KERNELS, ...WASM_BATCH_NORM_KERNELS, wasmOptimizerUpdateKernel, wasmIdentityKernel, ...faster]) {

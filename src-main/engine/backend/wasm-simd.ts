@@ -23,6 +23,7 @@ export interface TrainingPasses {
   ): void;
   sgdMomentumUpdate(param: number, grad: number, buf: number, outParam: number, outBuf: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
   exp(x: number, y: number, n: number): void;
+  tanhGrad(dy: number, y: number, dx: number, n: number): void;
   im2colTransposed(xp: number, cols: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number): void;
 }
 

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DAWN_BACKENDS, type WebGpuOptions } from '../../shared/run-config';
+import { setUpWebGpuKernels } from './webgpu-kernels/index';
 
 export type { WebGpuOptions };
 
@@ -52,7 +53,7 @@ export function webGpuOptionsFrom(given: WebGpuOptions = {}, env: NodeJS.Process
   if (backend !== undefined && !(DAWN_BACKENDS as readonly string[]).includes(backend)) {
     throw new Error(`WebGPU backend (KERV_WEBGPU_BACKEND / --webgpu-backend) must be one of ${DAWN_BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`);
   }
-  return { ...(adapter ? { adapter } : {}), ...(backend ? { backend } : {}) };
+  return { ...(adapter ? { adapter } : {}), ...(backend ? { backend } : {}), ...(given.profiling ? { profiling: true } : {}) };
 }
 
 /**
@@ -81,6 +82,8 @@ function dawnFlags(options: WebGpuOptions): string[] {
   const flags: string[] = [];
   if (options.backend) flags.push(`backend=${options.backend}`);
   if (options.adapter) flags.push(`adapter=${options.adapter}`);
+  // Without the second, Dawn rounds every timestamp to 65,536 ns.
+  if (options.profiling) flags.push('enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization');
   return flags;
 }
 
@@ -131,7 +134,7 @@ function installNavigatorGpu(dawnGpu: GPU): void {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawnGpu }, configurable: true, writable: true });
 }
 
-/** Starts tfjs's webgpu backend on the adapter probeWebGpu found. Returns the failure, or null. */
+/** Starts tfjs's webgpu backend on the adapter probeWebGpu found, with this project's kernels. Returns the failure, or null. */
 export async function startWebGpuBackend(): Promise<string | null> {
   if (!gpu) return 'WebGPU was not probed';
   installNavigatorGpu(gpu);
@@ -142,6 +145,7 @@ export async function startWebGpuBackend(): Promise<string | null> {
   } catch (error) {
     return (error as Error).message;
   }
+  setUpWebGpuKernels();
   watchDevice();
   return null;
 }

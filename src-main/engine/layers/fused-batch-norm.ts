@@ -11,7 +11,7 @@
 // the ReLU layer passes its input through in training mode (inference still
 // applies it). ReLU is idempotent, so the pair computes what the two layers do.
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTraining, type FusedActivation } from '../ops/batch-norm-training';
+import { batchNormMovingAverages, batchNormTraining, type FusedActivation } from '../ops/batch-norm-training';
 import { layersOfClass } from './layers-of-class';
 
 interface BatchNormInternals {
@@ -37,22 +37,16 @@ interface Fusion {
 
 const fused = new WeakMap<object, Fusion>();
 
-/** tfjs-layers' moving average: value' = value − (value − batchStatistic) · (1 − momentum). */
-function movingAverage(variable: tf.LayerVariable, statistic: tf.Tensor, momentum: number): void {
-  tf.tidy(() => {
-    const current = variable.read();
-    variable.write(tf.sub(current, tf.mul(tf.sub(current, statistic), 1 - momentum)));
-  });
-}
-
 function trainingCall(layer: BatchNormInternals, input: tf.Tensor, fusion: Fusion): tf.Tensor {
   return tf.tidy(() => {
     const channels = input.shape[input.rank - 1];
     const scale = (layer.gamma?.read() as tf.Tensor1D | undefined) ?? tf.ones([channels]);
     const offset = (layer.beta?.read() as tf.Tensor1D | undefined) ?? tf.zeros([channels]);
     const { y, mean, variance } = batchNormTraining(input, scale as tf.Tensor1D, offset as tf.Tensor1D, { epsilon: layer.epsilon, ...fusion });
-    movingAverage(layer.movingMean, mean, layer.momentum);
-    movingAverage(layer.movingVariance, variance, layer.momentum);
+    // tfjs-layers' moving averages: value' = value − (value − batchStatistic) · (1 − momentum), one kernel for both.
+    const [movingMean, movingVariance] = batchNormMovingAverages(layer.movingMean.read(), layer.movingVariance.read(), mean, variance, layer.momentum);
+    layer.movingMean.write(movingMean);
+    layer.movingVariance.write(movingVariance);
     return y;
   });
 }

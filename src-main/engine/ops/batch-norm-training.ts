@@ -31,6 +31,13 @@ import type { KernelArgs, KernelConfig, TensorInfo } from './kernel-types';
 
 export const BATCH_NORM_TRAINING = 'BatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'BatchNormTrainingGrad';
+/**
+ * The layer's moving statistics after a training step, both in one kernel
+ * (tfjs-layers' rule, value − (value − statistic)·(1 − momentum), is 3 kernels
+ * per statistic as tf ops: on webgpu 6 dispatches per layer and step):
+ *   BatchNormMovingAverages (movingMean, movingVariance, mean, variance; momentum) → (movingMean', movingVariance')
+ */
+export const BATCH_NORM_MOVING_AVERAGES = 'BatchNormMovingAverages';
 
 export type FusedActivation = 'linear' | 'relu';
 
@@ -242,6 +249,32 @@ function cpuBackward({ inputs, attrs, backend }: KernelArgs): TensorInfo[] {
   return [cpu.makeTensorInfo([...x.shape], 'float32', out.dx), cpu.makeTensorInfo([channels], 'float32', out.dscale), cpu.makeTensorInfo([channels], 'float32', out.doffset)];
 }
 
+/** The moving averages over plain arrays: value − (value − statistic)·(1 − momentum), rounded to float32 at each step as tf ops are. */
+export function movingAveragesReference(moving: Float32Array, statistic: Float32Array, momentum: number): Float32Array {
+  const decay = Math.fround(1 - momentum);
+  return Float32Array.from(moving, (value, c) => Math.fround(value - Math.fround(Math.fround(value - statistic[c]) * decay)));
+}
+
+function cpuMovingAverages({ inputs, attrs, backend }: KernelArgs): TensorInfo[] {
+  const cpu = backend as unknown as CpuBackend;
+  const { movingMean, movingVariance, mean, variance } = inputs as Record<'movingMean' | 'movingVariance' | 'mean' | 'variance', TensorInfo>;
+  const { momentum } = attrs as unknown as { momentum: number };
+  const update = (moving: TensorInfo, statistic: TensorInfo) => cpu.makeTensorInfo([...moving.shape], 'float32', movingAveragesReference(valuesOf(cpu, moving), valuesOf(cpu, statistic), momentum));
+  return [update(movingMean, mean), update(movingVariance, variance)];
+}
+
+/**
+ * The moving mean and variance after a step with these batch statistics. On a
+ * backend without the kernel: the same rule as tf ops.
+ */
+export function batchNormMovingAverages(movingMean: tf.Tensor, movingVariance: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, momentum: number): [tf.Tensor, tf.Tensor] {
+  if (tf.getKernel(BATCH_NORM_MOVING_AVERAGES, tf.getBackend())) {
+    return tf.engine().runKernel(BATCH_NORM_MOVING_AVERAGES, { movingMean, movingVariance, mean, variance }, { momentum }) as [tf.Tensor, tf.Tensor];
+  }
+  const update = (moving: tf.Tensor, statistic: tf.Tensor) => tf.sub(moving, tf.mul(tf.sub(moving, statistic), 1 - momentum));
+  return [update(movingMean, mean), update(movingVariance, variance)];
+}
+
 const gradient: Parameters<typeof tf.registerGradient>[0] = {
   kernelName: BATCH_NORM_TRAINING,
   inputsToSave: ['x', 'scale'],
@@ -263,6 +296,7 @@ export function registerBatchNormTraining(): void {
   tf.registerGradient(gradient);
   tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: 'cpu', kernelFunc: cpuForward as KernelConfig['kernelFunc'] });
   tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: 'cpu', kernelFunc: cpuBackward as KernelConfig['kernelFunc'] });
+  tf.registerKernel({ kernelName: BATCH_NORM_MOVING_AVERAGES, backendName: 'cpu', kernelFunc: cpuMovingAverages as KernelConfig['kernelFunc'] });
   registered = true;
 }
 

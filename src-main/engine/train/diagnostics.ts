@@ -127,7 +127,7 @@ export class StepDiagnostics {
  * read is sampled, its values read (asynchronously) at the next tick.
  */
 export class ScalarSampler {
-  private pending: { step: number; wallTimeMs: number; values: tf.Tensor1D }[] = [];
+  private pending: { step: number; wallTimeMs: number; values: tf.Tensor1D; read: Promise<Float32Array> }[] = [];
   private sampleNext = true;
 
   constructor(private readonly names: string[]) {}
@@ -137,8 +137,9 @@ export class ScalarSampler {
     return this.sampleNext && this.names.length > 0;
   }
 
+  /** The read starts now, queued right behind the step's work (a read started at the tick would wait for every later step). */
   push(step: number, wallTimeMs: number, values: tf.Tensor1D): void {
-    this.pending.push({ step, wallTimeMs, values });
+    this.pending.push({ step, wallTimeMs, values, read: values.data() as Promise<Float32Array> });
     this.sampleNext = false;
   }
 
@@ -149,7 +150,7 @@ export class ScalarSampler {
     this.sampleNext = true;
     const samples: ScalarSample[] = [];
     for (const p of pending) {
-      const data = await p.values.data();
+      const data = await p.read;
       p.values.dispose();
       const values: Record<string, number> = {};
       this.names.forEach((name, i) => {
@@ -161,7 +162,9 @@ export class ScalarSampler {
   }
 
   dispose(): void {
-    tf.dispose(this.pending.map((p) => p.values));
+    const pending = this.pending;
     this.pending = [];
+    // A read in flight needs its tensor until it lands.
+    void Promise.allSettled(pending.map((p) => p.read)).then(() => tf.dispose(pending.map((p) => p.values)));
   }
 }

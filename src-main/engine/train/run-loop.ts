@@ -19,7 +19,7 @@ import type { TrainOptimizer } from './optimizer';
 import type { RunData } from './run-data';
 import { learningRateAt } from './schedule';
 import { RUN_RNG_LABELS } from './seeded-random';
-import { StepBuffer } from './step-buffer';
+import { STEPS_IN_FLIGHT, StepBuffer } from './step-buffer';
 import { dataParallelRunner, singleThreadRunner, type StepRunner } from './step-runner';
 import { TEST_HOLD_ENV, testHoldFromEnv } from './test-hold';
 
@@ -201,7 +201,7 @@ export class RunLoop {
       if (diagnostics) this.scalars.push(this.step, this.wallTimeMs(), diagnostics);
       this.buffer.push({ metrics, step: this.step, epoch: current.number, learningRate, images: batch.y.length, wallTimeMs: this.wallTimeMs() });
       if (performance.now() - this.lastFlushMs >= this.ctx.intervalMs) {
-        const stopped = await this.flush();
+        const stopped = await this.flush(this.stepsInFlight);
         if (stopped) return stopped;
       }
     }
@@ -242,10 +242,13 @@ export class RunLoop {
   /** The epoch in progress (set by trainEpoch, read by flush and finishEpoch). */
   private current: EpochInProgress | null = null;
 
-  /** Reads and reports the buffered step metrics and diagnostics; an outcome when the loss diverged. */
-  private async flush(): Promise<TrainOutcome | null> {
+  /** At a tick on an asynchronous device, the newest steps stay in flight (step-buffer.ts); elsewhere none do. */
+  private readonly stepsInFlight = tf.getBackend() === 'webgpu' ? STEPS_IN_FLIGHT : 0;
+
+  /** Reads and reports the buffered step metrics (all but the newest `inFlight`) and diagnostics; an outcome when the loss diverged. */
+  private async flush(inFlight = 0): Promise<TrainOutcome | null> {
     const { emit } = this.ctx;
-    const { steps, images, nonFinite } = await unlessGpuFault(this.buffer.flush());
+    const { steps, images, nonFinite } = await unlessGpuFault(this.buffer.flush(inFlight));
     this.lastFlushMs = performance.now();
     steps.forEach((s, i) => this.current?.accumulator.add(s.loss, s.accuracy, images[i]));
     if (steps.length > 0) emit({ type: 'steps', steps });

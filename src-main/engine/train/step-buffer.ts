@@ -1,8 +1,12 @@
-// Step metrics wait on the device as small [loss, accuracy] tensors and are read in
-// one batch (one stack + one data()) when the progress tick comes, so training never
-// waits on a per-step GPU→CPU sync. Images/s is measured over the whole tick by the
-// wall clock, after the read has forced the work to finish: an honest throughput
-// that includes data preparation and the read itself.
+// Step metrics wait on the device as small [loss, accuracy] tensors. Each step's
+// read starts as soon as the step is recorded (an asynchronous copy queued right
+// behind its work), and the progress tick collects the reads that are done. On an
+// asynchronous device (webgpu) the tick leaves the newest steps' reads pending for
+// the next tick: waiting for them would drain the queue, leaving the GPU idle while
+// the host records the next step. So training never waits on a per-step GPU→CPU
+// sync, and the tick never stalls the queue. Images/s is measured over the steps a
+// tick reports, by the wall clock: an honest throughput that includes data
+// preparation and the reads.
 import * as tf from '@tensorflow/tfjs';
 import type { StepMetrics } from '../../shared/progress';
 
@@ -16,6 +20,10 @@ interface PendingStep {
   wallTimeMs: number;
 }
 
+interface ReadingStep extends PendingStep {
+  values: Promise<Float32Array>;
+}
+
 export interface FlushResult {
   steps: StepMetrics[];
   /** Images in each of `steps` (index-aligned), to weight epoch means. */
@@ -24,8 +32,11 @@ export interface FlushResult {
   nonFinite: { step: number; epoch: number; loss: number } | null;
 }
 
+/** Steps a tick leaves in flight on an asynchronous device: enough to keep the queue fed while the host reads. */
+export const STEPS_IN_FLIGHT = 2;
+
 export class StepBuffer {
-  private pending: PendingStep[] = [];
+  private pending: ReadingStep[] = [];
   private windowStartMs: number;
 
   constructor(private readonly now: () => number) {
@@ -42,43 +53,40 @@ export class StepBuffer {
   }
 
   push(step: PendingStep): void {
-    this.pending.push(step);
+    this.pending.push({ ...step, values: step.metrics.data() as Promise<Float32Array> });
   }
 
-  async flush(): Promise<FlushResult> {
-    const pending = this.pending;
-    this.pending = [];
-    if (pending.length === 0) return { steps: [], images: [], nonFinite: null };
-    const stacked = tf.stack(pending.map((p) => p.metrics));
-    tf.dispose(pending.map((p) => p.metrics));
-    const values = await stacked.data();
-    stacked.dispose();
+  /**
+   * The metrics of every buffered step but the newest `inFlight` (0: all, as at the
+   * end of an epoch), in step order.
+   */
+  async flush(inFlight = 0): Promise<FlushResult> {
+    const count = Math.max(0, this.pending.length - inFlight);
+    const ready = this.pending.slice(0, count);
+    this.pending = this.pending.slice(count);
+    if (ready.length === 0) return { steps: [], images: [], nonFinite: null };
+    const values = await Promise.all(ready.map((p) => p.values));
+    tf.dispose(ready.map((p) => p.metrics));
     const endMs = this.now();
     const elapsedMs = Math.max(1e-3, endMs - this.windowStartMs);
     this.windowStartMs = endMs;
-    const imagesPerSecond = (pending.reduce((n, p) => n + p.images, 0) * 1000) / elapsedMs;
+    const imagesPerSecond = (ready.reduce((n, p) => n + p.images, 0) * 1000) / elapsedMs;
     const steps: StepMetrics[] = [];
     const images: number[] = [];
-    for (let i = 0; i < pending.length; i++) {
-      const p = pending[i];
-      const loss = values[2 * i];
+    for (let i = 0; i < ready.length; i++) {
+      const p = ready[i];
+      const [loss, accuracy] = values[i];
       if (!Number.isFinite(loss)) return { steps, images, nonFinite: { step: p.step, epoch: p.epoch, loss } };
       images.push(p.images);
-      steps.push({
-        step: p.step,
-        epoch: p.epoch,
-        loss,
-        accuracy: values[2 * i + 1],
-        learningRate: p.learningRate,
-        imagesPerSecond,
-        wallTimeMs: p.wallTimeMs,
-      });
+      steps.push({ step: p.step, epoch: p.epoch, loss, accuracy, learningRate: p.learningRate, imagesPerSecond, wallTimeMs: p.wallTimeMs });
     }
     return { steps, images, nonFinite: null };
   }
 
   dispose(): void {
-    tf.dispose(this.pending.map((p) => p.metrics));
+    const pending = this.pending;
     this.pending = [];
+    // A read still in flight holds its tensor until it lands.
+    void Promise.allSettled(pending.map((p) => p.values)).then(() => tf.dispose(pending.map((p) => p.metrics)));
   }
 }

@@ -14,7 +14,7 @@ import { gatherBatch } from '../data/batches';
 import { DataParallelGroup } from '../parallel/data-parallel';
 import type { ParallelMode } from '../../shared/parallelism';
 import { Rng } from '../random';
-import { loadCheckpoint, restoreModelWeights } from './checkpoint';
+import { loadCheckpoint, restoreModelWeights, type LoadedCheckpoint } from './checkpoint';
 import { TrainOptimizer } from './optimizer';
 import { EVAL_BATCH_SIZE, loadRunData, type RunData } from './run-data';
 import { RUN_RNG_LABELS, withSeededMathRandom } from './seeded-random';
@@ -59,9 +59,26 @@ function checkResumable(savedAsWritten: RunConfig, config: RunConfig): void {
   }
 }
 
-export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
-  const emit = opts.onProgress;
-  const intervalMs = opts.progressIntervalMs ?? 250;
+/** What a run trains with, set up from its config (prepareRun); dispose() lets go of all of it. */
+export interface PreparedRun {
+  environment: RunEnvironment;
+  data: RunData;
+  model: tf.LayersModel;
+  optimizer: TrainOptimizer;
+  /** The checkpoint resumed from (its weights already in the model and optimiser; its best weights, if any, still owned by it). */
+  checkpoint: LoadedCheckpoint | null;
+  /** The data-parallel replicas, when the run computes on several threads that way. */
+  group: DataParallelGroup | null;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Sets a run up: the backend and its threads, the data, the model (seeded, or
+ * from the checkpoint resumed), its optimiser, and the data-parallel replicas.
+ * Shared by train() and the learning-rate finder (lr-find.ts), so both compute
+ * on the same backend, threads and data the run would.
+ */
+export async function prepareRun(config: RunConfig, opts: Omit<TrainOptions, 'onProgress' | 'checkpointDir' | 'progressIntervalMs' | 'signal'>, emit: (p: TrainProgress) => void): Promise<PreparedRun> {
   const plan = planThreads(config, opts.coreShare);
   const selection = await initBackend(config.backend, { ...opts.backend, threads: plan.backendThreads });
   const layout = threadLayout(plan, selection);
@@ -74,6 +91,11 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
   );
   const optimizer = new TrainOptimizer(config.optimizer, trainableVariables(model));
   let group: DataParallelGroup | null = null;
+  const dispose = async () => {
+    await group?.dispose();
+    optimizer.dispose();
+    model.dispose();
+  };
   try {
     if (checkpoint) {
       try {
@@ -104,14 +126,25 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
         Object.assign(environment, { threads: 1, parallel: 'none' });
       }
     }
-    const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, environment, data, model, optimizer, checkpoint, group });
+  } catch (error) {
+    tf.dispose(checkpoint?.bestWeights ?? []);
+    await dispose();
+    throw explainGpuFault(error, config);
+  }
+  return { environment, data, model, optimizer, checkpoint, group, dispose };
+}
+
+export async function train(config: RunConfig, opts: TrainOptions): Promise<TrainOutcome> {
+  const emit = opts.onProgress;
+  const intervalMs = opts.progressIntervalMs ?? 250;
+  const run = await prepareRun(config, opts, emit);
+  try {
+    const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, ...run });
     return await loop.run();
   } catch (error) {
     throw explainGpuFault(error, config);
   } finally {
-    await group?.dispose();
-    optimizer.dispose();
-    model.dispose();
+    await run.dispose();
   }
 }
 
@@ -140,7 +173,7 @@ function threadLayout(plan: ThreadPlan, selection: BackendSelection): { threads:
  * A GPU out-of-memory (or lost device) surfaces as a GPU error; the user needs to
  * know which run asked for too much and what to change.
  */
-function explainGpuFault(error: unknown, config: RunConfig): unknown {
+export function explainGpuFault(error: unknown, config: RunConfig): unknown {
   const e = error as Error & { outOfMemory?: boolean };
   if (!(e instanceof Error) || !/^GPU (out of memory|error|device lost)/.test(e.message)) return error;
   const what = `${config.model.arch} ×${config.model.widthMultiplier} (${config.model.kernel.type} kernel) at batch size ${config.batchSize}`;

@@ -278,6 +278,7 @@ export class ClusterWorker {
       if (msg.type === 'progress') return forwardProgress(msg.progress);
       reported = true;
       if (msg.type === 'error') return post({ kind: 'error', message: `on worker ${this.o.name}: ${msg.message}` });
+      if (msg.type !== 'outcome') return; // a run never sends the learning-rate finder's messages
       const outcome: TrainOutcome = msg.outcome;
       if (outcome.status === 'cancelled' && a.releasing && !a.cancelled) {
         a.released = true;

@@ -3,6 +3,7 @@
 // run's state in SQLite, so a worker that dies loses at most the batch in flight.
 import type { RunConfig, WebGpuOptions } from '../../shared/run-config';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
+import type { LrFindOptions, LrFindPoint, LrFindResult } from '../../shared/lr-find';
 
 /** Service → worker. */
 export type ToWorker =
@@ -24,6 +25,17 @@ export type ToWorker =
       /** The cores this run is given (the queue divides the machine among its simultaneous runs); a config's threads: 'auto' uses them. */
       coreShare?: number;
     }
+  /** The learning-rate finder on the run's config (engine/train/lr-find.ts) instead of a run: the same set-up, nothing written. */
+  | {
+      type: 'lr-find';
+      config: RunConfig;
+      finder: LrFindOptions;
+      cacheDir: string;
+      appVersion: string;
+      defaultBackend: string;
+      webgpu?: WebGpuOptions;
+      coreShare?: number;
+    }
   | { type: 'cancel' };
 
 /** Worker → service. */
@@ -31,10 +43,13 @@ export type FromWorker =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'outcome'; outcome: TrainOutcome }
   /** train() threw: the run failed; the message is shown to the user. */
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string }
+  /** The learning-rate finder: each step as it is taken, then the whole result. */
+  | { type: 'lr-point'; point: LrFindPoint }
+  | { type: 'lr-result'; result: LrFindResult };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   if (!value || typeof value !== 'object') return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'progress' || type === 'outcome' || type === 'error';
+  return type === 'progress' || type === 'outcome' || type === 'error' || type === 'lr-point' || type === 'lr-result';
 }

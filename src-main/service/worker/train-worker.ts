@@ -80,10 +80,32 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   }
 }
 
+/** The learning-rate finder, in place of a run: its points as they come, then its result. */
+async function findRate(msg: Extract<ToWorker, { type: 'lr-find' }>): Promise<void> {
+  try {
+    const { findLearningRate } = await import('../../engine/train/lr-find');
+    const result = await findLearningRate(msg.config, {
+      finder: msg.finder,
+      onPoint: (point) => void send({ type: 'lr-point', point }),
+      signal: controller.signal,
+      cacheDir: msg.cacheDir,
+      appVersion: msg.appVersion,
+      backend: { defaultBackend: backendChoice(msg.defaultBackend), webgpu: msg.webgpu },
+      coreShare: msg.coreShare,
+    });
+    await send({ type: 'lr-result', result });
+    process.exit(0);
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    await send({ type: 'error', message: e.message, stack: e.stack });
+    process.exit(1);
+  }
+}
+
 onMessage((msg) => {
-  if (msg.type === 'start' && !started) {
+  if ((msg.type === 'start' || msg.type === 'lr-find') && !started) {
     started = true;
-    void run(msg);
+    void (msg.type === 'start' ? run(msg) : findRate(msg));
   } else if (msg.type === 'cancel') {
     controller.abort();
   }

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { ApiEvents, RunStatus } from '../../../src-main/shared/api';
+import { API_EVENT_NAMES, type ApiEvents, type RunStatus } from '../../../src-main/shared/api';
 import type { RunConfigInput } from '../../../src-main/shared/run-config';
 import { Workbench, type WorkbenchOptions } from '../../../src-main/service/workbench';
 import { forkLauncher, type WorkerHandle, type WorkerLauncher } from '../../../src-main/service/worker/launcher';
@@ -61,7 +61,7 @@ export async function openTestBench(
   dir = mkdtempSync(join(os.tmpdir(), 'kerv-wb-')),
 ): Promise<TestBench> {
   const launcher = new ObservedLauncher(hold?.env);
-  const events: TestBench['events'] = { 'run:status': [], 'run:progress': [], 'run:started': [], 'run:scalars': [], 'dataset:progress': [] };
+  const events = Object.fromEntries(API_EVENT_NAMES.map((name) => [name, []])) as unknown as TestBench['events'];
   const attach = (wb: Workbench) => {
     for (const name of Object.keys(events) as (keyof ApiEvents)[]) wb.on(name, (p) => (events[name] as unknown[]).push(p));
     return wb;

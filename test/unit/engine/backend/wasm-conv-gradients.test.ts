@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
-import { WASM_TRAINING_KERNELS } from '../../../../src-main/engine/backend/wasm-kernels';
+import { conv2dBackpropFilterAsForwardConv, conv2dBackpropFilterAsMatMul, WASM_TRAINING_KERNELS } from '../../../../src-main/engine/backend/wasm-kernels';
 import { maxRelativeError, randomValues, runOn } from './backend-helpers';
 
 type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
@@ -59,4 +59,20 @@ describe('wasm conv2d gradient kernels', () => {
       expect(maxRelativeError(wasm[2], cpu[2])).toBeLessThan(1e-4);
     });
   }
+
+  it('sums the filter gradient over chunks of images when the columns would be too large, to the same result', async () => {
+    const [chunked, whole, reference] = await runOn('wasm', () => {
+      const x = tf.tensor4d(randomValues(5 * 6 * 6 * 3, 4), [5, 6, 6, 3]);
+      const dy = tf.tensor4d(randomValues(5 * 6 * 6 * 4, 5), [5, 6, 6, 4]);
+      const attrs = { strides: 1 as const, pad: 'same' as const, dataFormat: 'NHWC' as const };
+      // 27 taps × 36 pixels per image: room for 2 images per chunk, so chunks of 2, 2 and 1.
+      return [
+        conv2dBackpropFilterAsMatMul(x, dy, [3, 3, 3, 4], attrs, 2 * 27 * 36)!,
+        conv2dBackpropFilterAsMatMul(x, dy, [3, 3, 3, 4], attrs)!,
+        conv2dBackpropFilterAsForwardConv(x, dy, [3, 3, 3, 4], attrs),
+      ];
+    });
+    expect(maxRelativeError(chunked, reference)).toBeLessThan(1e-4);
+    expect(maxRelativeError(whole, reference)).toBeLessThan(1e-4);
+  });
 });

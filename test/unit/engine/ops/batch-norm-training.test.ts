@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { fuseBatchNorm } from '../../../../src-main/engine/layers/fused-batch-norm';
-import { BATCH_NORM_TRAINING, batchNormTraining, type FusedActivation } from '../../../../src-main/engine/ops/batch-norm-training';
+import { BATCH_NORM_MOVING_AVERAGES, BATCH_NORM_TRAINING, batchNormMovingAverages, batchNormTraining, type FusedActivation } from '../../../../src-main/engine/ops/batch-norm-training';
 import { maxRelativeError, randomValues, runOn } from '../backend/backend-helpers';
 
 function inputs(shape: number[]) {
@@ -58,6 +58,26 @@ describe('BatchNormTraining', () => {
       });
     }
   }
+});
+
+describe('BatchNormMovingAverages', () => {
+  it("the cpu kernel applies tfjs-layers' rule, value − (value − statistic)·(1 − momentum), as tf ops do", async () => {
+    await initBackend('wasm');
+    const run = (viaKernel: boolean) => () => {
+      const kernel = tf.getKernel(BATCH_NORM_MOVING_AVERAGES, 'cpu') as Parameters<typeof tf.registerKernel>[0];
+      if (!viaKernel) tf.unregisterKernel(BATCH_NORM_MOVING_AVERAGES, 'cpu');
+      try {
+        const [mean, variance] = [tf.tensor1d(randomValues(6, 1)), tf.tensor1d(randomValues(6, 2).map(Math.abs))];
+        return batchNormMovingAverages(tf.tensor1d(randomValues(6, 3)), tf.tensor1d(randomValues(6, 4).map(Math.abs)), mean, variance, 0.9);
+      } finally {
+        if (!viaKernel) tf.registerKernel(kernel);
+      }
+    };
+    const [kernelMean, kernelVariance] = await runOn('cpu', run(true));
+    const [opsMean, opsVariance] = await runOn('cpu', run(false));
+    expect(Array.from(kernelMean)).toEqual(Array.from(opsMean));
+    expect(Array.from(kernelVariance)).toEqual(Array.from(opsVariance));
+  });
 });
 
 describe('training through fused batch-norm layers', () => {

@@ -9,16 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
 import { OPTIMIZER_UPDATE, optimizerUpdate, slotCount, type OptimizerUpdateAttrs } from '../../../../src-main/engine/ops/optimizer-update';
 import { maxRelativeError, randomValues, runOn } from '../backend/backend-helpers';
+import { OPTIMIZER_CASES } from './optimizer-cases';
 
 const SIZE = 37; // not a multiple of 4
-const base = { learningRate: 0.05, weightDecay: 0, momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 0 };
-const cases: { name: string; attrs: Omit<OptimizerUpdateAttrs, 'step'> }[] = [
-  { name: 'sgd', attrs: { ...base, algorithm: 'sgd' } },
-  { name: 'sgd, momentum and coupled weight decay', attrs: { ...base, algorithm: 'sgd', momentum: 0.9, weightDecay: 0.01 } },
-  { name: 'sgd, Nesterov momentum', attrs: { ...base, algorithm: 'sgd', momentum: 0.9, nesterov: true } },
-  { name: 'adam, coupled weight decay', attrs: { ...base, algorithm: 'adam', weightDecay: 0.01 } },
-  { name: 'adamw, decoupled weight decay', attrs: { ...base, algorithm: 'adamw', weightDecay: 0.1 } },
-];
+const cases = OPTIMIZER_CASES;
 
 /** Three updates from the same start; the final param and slots. With `composite`, the tf-ops rules on a backend without the kernel. */
 function threeSteps(attrs: Omit<OptimizerUpdateAttrs, 'step'>, composite: boolean): tf.Tensor[] {

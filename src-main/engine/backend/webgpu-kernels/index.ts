@@ -1,0 +1,25 @@
+// This project's webgpu kernels, registered over tfjs-backend-webgpu 4.22's (see
+// research/webgpu-kernels.md for why each is replaced), and the dispatch runtime
+// they and tfjs's own programs record through.
+import * as tf from '@tensorflow/tfjs';
+import { batchNormKernels } from './batch-norm';
+import { gemmKernels } from './gemm-kernels';
+import { optimizerKernels } from './optimizer';
+import { installDispatchRuntime, type DispatchSettings, type WebGpuBackendInternals } from './runtime';
+
+type KernelConfig = Parameters<typeof tf.registerKernel>[0];
+
+let registered: KernelConfig[] | null = null;
+
+/** Registers the kernels (once per process) and installs the dispatch runtime on the current webgpu backend. */
+export function setUpWebGpuKernels(settings: Partial<DispatchSettings> = {}): void {
+  if (!registered) {
+    registered = [...gemmKernels(), ...batchNormKernels(), ...optimizerKernels()];
+    for (const kernel of registered) {
+      // tfjs's own kernel of that name, if any, is replaced (gemm-kernels.ts keeps it as its fallback).
+      if (tf.getKernel(kernel.kernelName, kernel.backendName)) tf.unregisterKernel(kernel.kernelName, kernel.backendName);
+      tf.registerKernel(kernel);
+    }
+  }
+  installDispatchRuntime(tf.backend() as unknown as WebGpuBackendInternals, settings);
+}
