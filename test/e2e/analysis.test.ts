@@ -196,6 +196,8 @@ describe('analysis views in Chromium', () => {
     await page.reload();
     await page.waitForSelector('tr[data-run-id]');
     await page.selectOption('[aria-label="Saved views"]', 'good gaussians');
+    // The columns are kept across the reload, so the lr column is there before the view's filter applies.
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-run-id] td:nth-child(7)')].every((td) => td.textContent === 'gaussian'));
     await page.locator('td[data-column="config.optimizer.lr"]').first().waitFor();
     expect(await page.inputValue('[aria-label="Filter expression"]')).toContain('kernel = gaussian');
     expect(new Set(await page.locator('tr[data-run-id] td:nth-child(7)').allTextContents())).toEqual(new Set(['gaussian']));

@@ -128,6 +128,8 @@ export class NewRunForm {
     try {
       // Validate first (the same checks the service makes, kervLayers range included): a bad
       // config shows its issues next to the fields and creates no run.
+      // A check the typing scheduled would race this one and leave its issues unset for a moment.
+      if (this.timer) clearTimeout(this.timer);
       if (!(await this.check())) return null;
       const { id } = await api.invoke('runs:start', { config: $state.snapshot(this.config) as never, queue });
       return id;
