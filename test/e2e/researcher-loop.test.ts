@@ -81,7 +81,7 @@ describe("the researcher's loop in Chromium", () => {
     expect(await chart.getAttribute('data-points')).toBe(String(6 * 3));
 
     await page.selectOption('[aria-label="Group curves by"]', 'experiment');
-    await expect.poll(() => chart.getAttribute('data-legend')).toBe('type = polynomial (n=3)|type = gaussian (n=3)');
+    await expect.poll(() => chart.getAttribute('data-legend')).toBe('lenet5 · polynomial · fashion-mnist (n=3)|lenet5 · gaussian · fashion-mnist (n=3)');
     // Per group and epoch: the band's lower edge, its height and the mean.
     expect(await chart.getAttribute('data-points')).toBe(String(2 * 3 * 3));
     await page.selectOption('[aria-label="Band"]', 'range');

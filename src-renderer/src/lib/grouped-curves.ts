@@ -4,9 +4,11 @@
 // x axis: on steps and epochs exactly (runs of one config share them), on wall
 // time by linear interpolation onto a common grid (no two runs log at the same
 // second). Pure data, tested without a DOM.
-import type { ConfigDiffRow } from '../../../src-main/shared/api';
+import type { ConfigDiffRow, RunRow } from '../../../src-main/shared/api';
+import { getPath } from '../../../src-main/shared/config-paths';
 import { canonicalJson } from '../../../src-main/shared/run-config';
-import { formatNumber } from '../../../src-main/shared/format';
+import { formatNumber, formatValue } from '../../../src-main/shared/format';
+import { groupRuns } from './grouping';
 import { COMPARE_METRICS, type CompareInput, type CompareMetric } from './compare';
 import { CURVE_GRID, stepX, xAxisOption, type XAxisMode } from './curves';
 import { emaSmooth } from './smoothing';
@@ -30,74 +32,37 @@ export function groupingFields(diff: readonly ConfigDiffRow[]): string[] {
   return diff.map((row) => row.path).filter((path) => !NOT_GROUPING.has(path));
 }
 
-function valueText(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  return typeof value === 'string' ? value : canonicalJson(value);
-}
-
 /**
- * The fewest of the varying fields that still tell every group apart: '.type'
- * fields first (a kernel's type makes its parameters' differences redundant),
- * then the others in order, each kept only if it splits groups the kept ones
- * do not. Polynomial against Gaussian reads "type = polynomial", not also
- * "c = 1 · d = 3 · gamma = —".
+ * The curves in groups, in order of first appearance. By experiment: the groups
+ * and labels of "group by config" everywhere else (lib/grouping.ts). By a field:
+ * one group per value, labelled "field = value". A seed's copies (a Re-run with
+ * the same seed, an imported bundle: the same configHash) are one replicate, as
+ * in every seed statistic, so only the first of them is drawn.
  */
-function distinguishingFields(varying: string[], groups: CompareInput[][], valueOf: (path: string, id: number) => unknown): string[] {
-  const ordered = [...varying.filter((p) => p.endsWith('.type')), ...varying.filter((p) => !p.endsWith('.type'))];
-  const kept: string[] = [];
-  const classes = () => new Set(groups.map((members) => canonicalJson(kept.map((path) => valueOf(path, members[0].id) ?? null)))).size;
-  let count = 1;
-  for (const path of ordered) {
-    kept.push(path);
-    const next = classes();
-    if (next > count) count = next;
-    else kept.pop();
-  }
-  return kept;
-}
-
-/**
- * The runs in groups, in order of first appearance. By a field: one group per
- * value, labelled "field = value". By experiment: one group per experiment,
- * labelled with the fields that tell the groups apart. A run counts once per
- * seed in its group: a copy of a run (imported, or re-run with the same seed)
- * is the same replicate, not another one, so it is left out of the mean
- * (`identityOf` says which runs are copies: experiment and seed).
- */
-export function groupCurves(
-  inputs: readonly CompareInput[],
-  diff: readonly ConfigDiffRow[],
-  runIds: readonly number[],
-  by: GroupBy,
-  experimentOf: (id: number) => string,
-  colors: readonly string[],
-  identityOf: (id: number) => string = (id) => String(id),
-): CurveGroup[] {
-  const valueOf = (path: string, id: number) => diff.find((row) => row.path === path)?.values[runIds.indexOf(id)];
-  const keyOf = (id: number) => (by === 'experiment' ? experimentOf(id) : canonicalJson(valueOf(by, id) ?? null));
-  const byKey = new Map<string, { members: CompareInput[]; copies: number }>();
-  const seen = new Set<string>();
-  for (const input of inputs) {
-    const key = keyOf(input.id);
-    const group = byKey.get(key) ?? { members: [], copies: 0 };
-    byKey.set(key, group);
-    const identity = identityOf(input.id);
-    if (seen.has(identity)) group.copies++;
-    else group.members.push(input);
-    seen.add(identity);
-  }
-  const groups = [...byKey.values()].filter((g) => g.members.length > 0);
-  const varying = groupingFields(diff).filter((path) => new Set(groups.map((g) => canonicalJson(valueOf(path, g.members[0].id) ?? null))).size > 1);
-  const labelled = by === 'experiment' ? distinguishingFields(varying, groups.map((g) => g.members), valueOf) : [by];
-  const short = (path: string) => path.split('.').at(-1)!;
-  return [...byKey.entries()]
-    .filter(([, g]) => g.members.length > 0)
-    .map(([key, { members, copies }], i) => {
-      const first = members[0].id;
-      const label = labelled.map((path) => `${short(path)} = ${valueText(valueOf(path, first))}`).join(' · ') || 'same config';
-      const count = `n=${members.length}${copies > 0 ? `, ${copies} cop${copies === 1 ? 'y' : 'ies'} of a seed left out` : ''}`;
-      return { key, label: `${label} (${count})`, color: colors[i % colors.length], members };
-    });
+export function groupCurves(inputs: readonly CompareInput[], rows: readonly RunRow[], by: GroupBy, colors: readonly string[]): CurveGroup[] {
+  const rowOf = new Map(rows.map((r) => [r.id, r]));
+  const shown = inputs.filter((input) => rowOf.has(input.id));
+  const valueOf = (id: number) => getPath(rowOf.get(id)!.config, by) ?? null;
+  const byValue = (): { key: string; label: string; ids: number[] }[] => {
+    const groups = new Map<string, number[]>();
+    for (const input of shown) {
+      const key = canonicalJson(valueOf(input.id));
+      groups.set(key, [...(groups.get(key) ?? []), input.id]);
+    }
+    return [...groups.entries()].map(([key, ids]) => ({ key, label: `${by.split('.').at(-1)} = ${formatValue(getPath(rowOf.get(ids[0])!.config, by))}`, ids }));
+  };
+  const keyed =
+    by === 'experiment' ? groupRuns(shown.map((input) => rowOf.get(input.id)!)).map((g) => ({ key: g.key, label: g.label, ids: g.rows.map((r) => r.id) })) : byValue();
+  return keyed.map(({ key, label, ids }, i) => {
+    const replicates = new Map<string, CompareInput>();
+    for (const id of ids) {
+      const replicate = rowOf.get(id)!.configHash;
+      if (!replicates.has(replicate)) replicates.set(replicate, shown.find((input) => input.id === id)!);
+    }
+    const copies = ids.length - replicates.size;
+    const count = `n=${replicates.size}${copies > 0 ? `; ${copies} cop${copies === 1 ? 'y' : 'ies'} of a seed drawn once` : ''}`;
+    return { key, label: `${label} (${count})`, color: colors[i % colors.length], members: [...replicates.values()] };
+  });
 }
 
 export interface GroupPoint {

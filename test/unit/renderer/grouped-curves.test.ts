@@ -1,7 +1,8 @@
 // Curves grouped over seeds on the Compare screen (lib/grouped-curves.ts): grouping
 // and labels, alignment on steps and on wall time, and the mean-and-band chart.
 import { describe, expect, it } from 'vitest';
-import type { StepSeries } from '../../../src-main/shared/api';
+import type { RunRow, StepSeries } from '../../../src-main/shared/api';
+import { parseRunConfig } from '../../../src-main/shared/run-config';
 import type { EpochMetrics } from '../../../src-main/shared/progress';
 import type { CompareInput } from '../../../src-renderer/src/lib/compare';
 import { alignExact, alignInterpolated, groupCurves, groupedCompareOption, groupingFields, interpolate } from '../../../src-renderer/src/lib/grouped-curves';
@@ -30,49 +31,44 @@ const run = (id: number, losses: number[], wallStepMs = 100): CompareInput => ({
 
 // Two kernels × two seeds, and a fifth run at another lr.
 const inputs = [run(1, [2, 1.5, 1, 0.5]), run(2, [2.2, 1.7, 1.2, 0.7]), run(3, [2, 1.9, 1.8, 1.7]), run(4, [2.4, 2.1, 2, 1.9]), run(5, [3, 2, 1, 0.1])];
-const ids = [1, 2, 3, 4, 5];
+function row(id: number, kernel: 'polynomial' | 'gaussian', seed: number, lr = 0.01, copyOf?: number): RunRow {
+  const config = parseRunConfig({ seed, model: { arch: 'lenet5', kernel: { type: kernel } }, optimizer: { lr } });
+  return {
+    id, name: `run ${id}`, status: 'completed', arch: 'lenet5', kernel, dataset: 'fashion-mnist', seed, config,
+    experimentHash: `${kernel}-${lr}`, configHash: copyOf ? `h${copyOf}` : `h${id}`,
+  } as unknown as RunRow;
+}
+const rows = [row(1, 'polynomial', 0), row(2, 'polynomial', 1), row(3, 'gaussian', 0), row(4, 'gaussian', 1), row(5, 'polynomial', 0, 0.1)];
 const diff = [
   { path: 'model.kernel.type', values: ['polynomial', 'polynomial', 'gaussian', 'gaussian', 'polynomial'] },
   { path: 'name', values: ['a', 'b', 'c', 'd', 'e'] },
   { path: 'optimizer.lr', values: [0.01, 0.01, 0.01, 0.01, 0.1] },
   { path: 'seed', values: [0, 1, 0, 1, 0] },
 ];
-const experiment = (id: number) => ({ 1: 'P', 2: 'P', 3: 'G', 4: 'G', 5: 'P-lr' })[id] as string;
 const settings = { smoothing: 0, logScale: false, xAxis: 'step' as const };
 
 describe('groupCurves', () => {
-  it('groups by experiment, labelled with every field that tells the groups apart (never seed or name)', () => {
+  it('groups by experiment with the labels of "group by config" (the field that tells groups apart), never by seed or name', () => {
     expect(groupingFields(diff)).toEqual(['model.kernel.type', 'optimizer.lr']);
-    const groups = groupCurves(inputs, diff, ids, 'experiment', experiment, ['red', 'blue', 'green']);
+    const groups = groupCurves(inputs, rows, 'experiment', ['red', 'blue', 'green']);
     expect(groups.map((g) => [g.label, g.members.map((m) => m.id), g.color])).toEqual([
-      ['type = polynomial · lr = 0.01 (n=2)', [1, 2], 'red'],
-      ['type = gaussian · lr = 0.01 (n=2)', [3, 4], 'blue'],
-      ['type = polynomial · lr = 0.1 (n=1)', [5], 'green'],
+      ['lenet5 · polynomial · fashion-mnist · optimizer.lr=0.01 (n=2)', [1, 2], 'red'],
+      ['lenet5 · gaussian · fashion-mnist (n=2)', [3, 4], 'blue'],
+      ['lenet5 · polynomial · fashion-mnist · optimizer.lr=0.1 (n=1)', [5], 'green'],
     ]);
   });
 
-  it('labels with the fewest fields that tell the groups apart: a kernel type, not its parameters too', () => {
-    const kernels = [
-      { path: 'model.kernel.c', values: [1, 1, null, null] },
-      { path: 'model.kernel.gamma', values: [null, null, 'auto', 'auto'] },
-      { path: 'model.kernel.type', values: ['polynomial', 'polynomial', 'gaussian', 'gaussian'] },
-      { path: 'seed', values: [0, 1, 0, 1] },
-    ];
-    const groups = groupCurves(inputs.slice(0, 4), kernels, [1, 2, 3, 4], 'experiment', experiment, ['red', 'blue']);
-    expect(groups.map((g) => g.label)).toEqual(['type = polynomial (n=2)', 'type = gaussian (n=2)']);
-  });
-
-  it('counts a copy of a run (same experiment, same seed) once, and says so', () => {
-    const identity = (id: number) => ({ 1: 'P:0', 2: 'P:0', 3: 'G:0', 4: 'G:1', 5: 'Q:0' })[id] as string;
-    const groups = groupCurves(inputs.slice(0, 4), diff.map((d) => ({ ...d, values: d.values.slice(0, 4) })), [1, 2, 3, 4], 'experiment', experiment, ['red'], identity);
+  it('draws a copy of a run (same config and seed) once, and says so', () => {
+    const withCopy = [row(1, 'polynomial', 0), row(2, 'polynomial', 0, 0.01, 1), row(3, 'gaussian', 0), row(4, 'gaussian', 1)];
+    const groups = groupCurves(inputs.slice(0, 4), withCopy, 'experiment', ['red']);
     expect(groups.map((g) => [g.label, g.members.map((m) => m.id)])).toEqual([
-      ['type = polynomial (n=1, 1 copy of a seed left out)', [1]],
-      ['type = gaussian (n=2)', [3, 4]],
+      ['lenet5 · polynomial · fashion-mnist (n=1; 1 copy of a seed drawn once)', [1]],
+      ['lenet5 · gaussian · fashion-mnist (n=2)', [3, 4]],
     ]);
   });
 
   it('groups by one field, whatever else differs', () => {
-    const groups = groupCurves(inputs, diff, ids, 'model.kernel.type', experiment, ['red', 'blue']);
+    const groups = groupCurves(inputs, rows, 'model.kernel.type', ['red', 'blue']);
     expect(groups.map((g) => [g.label, g.members.map((m) => m.id)])).toEqual([
       ['type = polynomial (n=3)', [1, 2, 5]],
       ['type = gaussian (n=2)', [3, 4]],
@@ -98,7 +94,7 @@ describe('alignment', () => {
 
 describe('groupedCompareOption', () => {
   it('draws each group as a mean line over a filled band, one legend entry per group', () => {
-    const groups = groupCurves(inputs, diff, ids, 'model.kernel.type', experiment, ['red', 'blue']);
+    const groups = groupCurves(inputs, rows, 'model.kernel.type', ['red', 'blue']);
     const option = groupedCompareOption(groups, 'trainLoss', settings, 'range') as {
       legend: { data: string[] };
       series: { id: string; name: string; stack?: string; data: number[][]; areaStyle?: unknown }[];
@@ -115,7 +111,7 @@ describe('groupedCompareOption', () => {
   });
 
   it('aligns validation points by epoch, and a std band is mean ± std', () => {
-    const groups = groupCurves(inputs.slice(0, 2), diff.map((d) => ({ ...d, values: d.values.slice(0, 2) })), [1, 2], 'experiment', () => 'P', ['red']);
+    const groups = groupCurves(inputs.slice(0, 2), rows.slice(0, 2), 'experiment', ['red']);
     const option = groupedCompareOption(groups, 'validationLoss', { ...settings, xAxis: 'epoch' }, 'std') as { series: { data: number[][] }[] };
     const [lower, band, mean] = option.series;
     expect(mean.data.map((p) => p[0])).toEqual([1, 2]);
