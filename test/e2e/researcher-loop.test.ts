@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { apiCall, type ServeProcess } from './harness';
 import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
-import { recordAnalysisRun } from './seed-analysis';
+import { recordAnalysisRun, recordSweep } from './seed-analysis';
 
 const TIMEOUT = 120_000;
 
@@ -15,6 +15,7 @@ describe("the researcher's loop in Chromium", () => {
   let serve: ServeProcess;
   let page: Page;
   const seeded: number[] = [];
+  let sweep: { groupId: number; ids: number[] };
 
   beforeAll(async () => {
     ui = await openUiSession('kerv-e2e-loop-', (store) => {
@@ -23,6 +24,7 @@ describe("the researcher's loop in Chromium", () => {
           seeded.push(recordAnalysisRun(store, { name: `${type} s${seed}`, config: { seed, model: { arch: 'lenet5', kernel: { type } } }, accuracy: 0.8 + 0.05 * k + 0.01 * seed }));
         }
       }
+      sweep = recordSweep(store);
     });
     ({ serve, page } = ui);
   }, 180_000);
@@ -119,6 +121,20 @@ describe("the researcher's loop in Chromium", () => {
     await dialog.locator('[data-testid="lr-history"] tr', { hasText: 'fashion-mnist · mlp' }).locator('button:has-text("show")').click();
     await dialog.locator('[data-testid="lr-suggestions"]').waitFor();
     await page.keyboard.press('Escape');
+  });
+
+  it('the Hyperparameters screen ranks the numeric fields by their rank correlation with the chosen metric', async () => {
+    await page.goto(`${serve.origin}/#/analysis?group=${sweep.groupId}`);
+    const table = page.locator('[data-testid="importance"]');
+    await table.waitFor();
+    // The recorded sweep peaks at lr 0.03–0.1 (not monotone): a small ρ, over 12 configs × 2 seeds = 24 replicates.
+    const lr = table.locator('tr[data-field="config.optimizer.lr"]');
+    expect(await lr.locator('td').nth(0).textContent()).toBe('optimizer.lr (log axis)');
+    expect(Math.abs(Number(await lr.locator('td').nth(1).textContent()))).toBeLessThan(0.5);
+    expect(await lr.locator('td').nth(3).textContent()).toBe('24');
+    // Another metric ranks on it instead.
+    await page.selectOption('[aria-label="Colour by"]', 'testAccuracy');
+    await expect.poll(() => page.textContent('.panel:has([data-testid="importance"]) h2')).toContain('with Test acc');
   });
 
   it('threw nothing on any page', () => {
