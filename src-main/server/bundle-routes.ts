@@ -34,7 +34,7 @@ function sendJson(response: ServerResponse, status: number, headers: Record<stri
   response.end(body);
 }
 
-function fail(response: ServerResponse, status: number, headers: Record<string, string>, message: string): void {
+export function fail(response: ServerResponse, status: number, headers: Record<string, string>, message: string): void {
   sendJson(response, status, headers, { ok: false, error: { message, code: 'invalid_input' } });
 }
 
@@ -53,7 +53,7 @@ export function httpStatusOf(error: EnvelopeError): number {
 }
 
 /** Answers the service's result as JSON, or its error with the status its code calls for. */
-function answer(response: ServerResponse, headers: Record<string, string>, envelope: Envelope<unknown>): void {
+export function answer(response: ServerResponse, headers: Record<string, string>, envelope: Envelope<unknown>): void {
   sendJson(response, envelope.ok ? 200 : httpStatusOf(envelope.error), headers, envelope);
 }
 
@@ -65,10 +65,10 @@ export function parseBundleIds(text: string | null): number[] | null {
   return [...new Set(parts.map((p) => Number(p.trim())))];
 }
 
-/** A temporary folder for one request's bundle, removed whatever happens. */
-async function withTempFile<T>(api: WorkbenchApi, fn: (file: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'kerv-bundle-'));
-  const file = join(dir, 'runs.kervrun');
+/** A temporary folder for one request's file (`name`), removed whatever happens. */
+export async function withTempFile<T>(api: WorkbenchApi, fn: (file: string) => Promise<T>, name = 'runs.kervrun'): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'kerv-download-'));
+  const file = join(dir, name);
   // The service confines request paths to its data folder; this one is the server's own.
   const revoke = api.grantPath?.(file);
   try {

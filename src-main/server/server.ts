@@ -32,6 +32,7 @@ import { API_EVENT_NAMES, type WireMessage, type WorkbenchApi } from '../shared/
 import { invokeToEnvelope } from '../shared/envelope';
 import { limitValue } from '../shared/limits';
 import { handleBundleRoute } from './bundle-routes';
+import { handleModelRoute } from './model-routes';
 import { readStaticFile } from './static-files';
 
 export const TOKEN_COOKIE = 'kerv_token';
@@ -149,7 +150,9 @@ async function handleHttp(request: IncomingMessage, response: ServerResponse, op
     request.resume();
     return refuse(response, 401, 'Unauthorized: open the URL with the token that `kerv serve` printed.');
   }
-  if (await handleBundleRoute(request, response, url, { api: options.api, headers: baseHeaders(), sameOrigin: isSameOrigin(request) })) return;
+  const routeContext = { api: options.api, headers: baseHeaders(), sameOrigin: isSameOrigin(request) };
+  if (await handleBundleRoute(request, response, url, routeContext)) return;
+  if (await handleModelRoute(request, response, url, routeContext)) return;
   if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed');
   const queryToken = url.searchParams.get('token');
   if (queryToken !== null) {

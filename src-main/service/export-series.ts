@@ -1,6 +1,9 @@
-// Full-resolution metric series as long-format ("tidy") CSV: one row per run,
-// step and metric, ready for pandas / R / a spreadsheet pivot.
-import type { RunMetrics } from '../shared/api';
+// Full-resolution metric series of chosen runs: long-format ("tidy") CSV, one
+// row per run, step and metric, ready for pandas / R / a spreadsheet pivot; or
+// JSON with each run's config, its step series as columns, its epochs (without
+// the per-sample predictions) and its diagnostic series.
+import type { RunMetrics, ScalarSeries } from '../shared/api';
+import type { RunConfig } from '../shared/run-config';
 import { csvLine } from '../shared/table-format';
 
 const STEP_METRICS = [
@@ -36,4 +39,41 @@ export function formatSeriesCsv(runs: { id: number; name: string; metrics: RunMe
     }
   }
   return lines.join('\r\n') + '\r\n';
+}
+
+/** What the JSON export holds per run. */
+export interface SeriesRun {
+  id: number;
+  name: string;
+  config: RunConfig;
+  metrics: RunMetrics;
+  scalars: Record<string, ScalarSeries>;
+}
+
+/** The runs' series as one JSON document (NaN, which JSON cannot hold, as null). */
+export function formatSeriesJson(runs: readonly SeriesRun[]): string {
+  const document = {
+    format: 'kerv-series',
+    version: 1,
+    runs: runs.map((r) => ({
+      id: r.id,
+      name: r.name,
+      config: r.config,
+      steps: r.metrics.steps,
+      epochs: r.metrics.epochs.map((e) => ({
+        epoch: e.epoch,
+        step: e.step,
+        wallTimeMs: e.wallTimeMs,
+        durationMs: e.durationMs,
+        trainLoss: e.trainLoss,
+        trainAccuracy: e.trainAccuracy,
+        validationLoss: e.validationLoss,
+        validationAccuracy: e.validationAccuracy,
+        perClassAccuracy: e.perClassAccuracy,
+        confusion: e.confusion,
+      })),
+      scalars: r.scalars,
+    })),
+  };
+  return `${JSON.stringify(document, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value))}\n`;
 }

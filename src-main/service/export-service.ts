@@ -1,14 +1,16 @@
 // Exports: result tables (export:table, in every format of shared/table-format),
-// long-format metric series (export:series), the columns a table can show, and
-// run bundles (.kervrun files that carry runs between data folders).
+// long-format metric series (export:series), the columns a table can show, run
+// bundles (.kervrun files that carry runs between data folders) and a run's
+// trained model in the TensorFlow.js layers format (model-export.ts).
 import { TABLE_FORMATS } from '../shared/table-format';
 import { exportBundle, importBundle } from './bundle';
 import { buildExportTable, exportColumns, type ExportRun } from './export-table';
-import { formatSeriesCsv } from './export-series';
+import { formatSeriesCsv, formatSeriesJson } from './export-series';
+import { exportModel } from './model-export';
 import type { RunService } from './run-service';
 import type { HandlerMap, ServiceContext } from './service-context';
 
-type ExportChannel = 'export:table' | 'export:series' | 'export:columns' | 'runs:exportBundle' | 'runs:importBundle';
+type ExportChannel = 'export:table' | 'export:series' | 'export:columns' | 'runs:exportBundle' | 'runs:exportModel' | 'runs:importBundle';
 
 export class ExportService {
   constructor(
@@ -39,12 +41,23 @@ export class ExportService {
         const format = TABLE_FORMATS[request.format];
         return { text: format.format(table), mime: format.mime, extension: format.extension };
       },
-      'export:series': ({ runIds, groupIds }) => {
+      'export:series': ({ runIds, groupIds, format }) => {
         const ids = this.runs.select(runIds, groupIds);
+        if (format === 'json') {
+          const runs = ids.map((id) => {
+            const run = this.runs.requireRun(id);
+            return { id, name: run.name, config: run.config, metrics: store.metrics.metrics(id), scalars: store.metrics.scalars(id) };
+          });
+          return { text: formatSeriesJson(runs), mime: 'application/json', extension: 'json' };
+        }
         const text = formatSeriesCsv(ids.map((id) => ({ id, name: this.runs.requireRun(id).name, metrics: store.metrics.metrics(id) })));
         return { text, mime: 'text/csv', extension: 'csv' };
       },
       'export:columns': () => exportColumns(),
+      'runs:exportModel': ({ id, which, path }) => {
+        const run = this.runs.requireRun(id);
+        return exportModel(id, paths.checkpointDir(id), run.step, which ?? 'last', this.ctx.requestPath(path, 'path'));
+      },
       'runs:exportBundle': ({ ids, path }) => {
         ids.forEach((id) => this.runs.requireRun(id));
         return exportBundle(store, ids, this.ctx.requestPath(path, 'path'), (id) => paths.checkpointDir(id));

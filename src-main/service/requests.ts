@@ -81,6 +81,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
     .strict(),
   'runs:log': z.object({ id }).strict(),
   'runs:exportBundle': z.object({ ids: ids.min(1), path }).strict(),
+  'runs:exportModel': z.object({ id, which: z.enum(['last', 'best']).optional(), path }).strict(),
   'runs:importBundle': z.object({ path }).strict(),
   'queue:get': noArgument,
   'cluster:status': noArgument,
@@ -110,7 +111,7 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       format: z.enum(EXPORT_FORMATS),
     })
     .strict(),
-  'export:series': z.object({ runIds: ids.optional(), groupIds: ids.optional() }).strict(),
+  'export:series': z.object({ runIds: ids.optional(), groupIds: ids.optional(), format: z.enum(['csv', 'json']).optional() }).strict(),
   'export:columns': noArgument,
 };
 

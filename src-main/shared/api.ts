@@ -277,10 +277,18 @@ export interface ApiRequests {
   'compare:get': { arg: { ids: number[] }; result: Comparison };
   'export:table': { arg: ExportRequest; result: { text: string; mime: string; extension: string } };
   'export:columns': { arg: void; result: { path: string; label: string }[] };
-  /** Full-resolution metric series of the chosen runs as long-format CSV (run_id, run_name, step, epoch, wall_time_ms, metric, value). */
-  'export:series': { arg: { runIds?: number[]; groupIds?: number[] }; result: { text: string; mime: string; extension: string } };
+  /**
+   * Full-resolution metric series of the chosen runs: long-format CSV (run_id, run_name, step, epoch,
+   * wall_time_ms, metric, value), or JSON (each run's config, step columns, epochs and diagnostic series).
+   */
+  'export:series': { arg: { runIds?: number[]; groupIds?: number[]; format?: 'csv' | 'json' }; result: { text: string; mime: string; extension: string } };
   /** Writes the runs (config, metadata, metrics, samples, logs, final checkpoint) to one .kervrun file at `path`. */
   'runs:exportBundle': { arg: { ids: number[]; path: string }; result: { path: string; bytes: number } };
+  /**
+   * The run's trained model in the TensorFlow.js layers format: `path` (a .json file) and its
+   * <name>.weights.bin beside it. 'last': the newest checkpoint's; 'best': the best epoch's (early stopping).
+   */
+  'runs:exportModel': { arg: { id: number; which?: 'last' | 'best'; path: string }; result: ModelExport };
   /** Imports every run of a .kervrun file as new runs; returns their ids. */
   'runs:importBundle': { arg: { path: string }; result: { ids: number[] } };
   /** Sweep groups, newest first, with how many runs each holds. */
@@ -293,6 +301,14 @@ export interface ApiRequests {
   /** The finder's history, newest first. */
   'lrFind:list': { arg: void; result: LrFindSummary[] };
   'lrFind:cancel': { arg: { id: number }; result: void };
+}
+
+export interface ModelExport {
+  modelFile: string;
+  weightsFile: string;
+  which: 'last' | 'best';
+  /** The epoch whose weights these are. */
+  epoch: number;
 }
 
 export interface RunGroup {
@@ -382,6 +398,7 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'export:columns': true,
   'export:series': true,
   'runs:exportBundle': true,
+  'runs:exportModel': true,
   'runs:importBundle': true,
   'groups:list': true,
   'cluster:status': true,

@@ -2,11 +2,13 @@
 // `kerv serve` training real runs: early stopping from the form, with the stop
 // marked on the curves; Compare's curves grouped over seeds (on six runs
 // recorded through the real store: 2 kernels × 3 seeds).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { apiCall, type ServeProcess } from './harness';
 import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
-import { recordAnalysisRun } from './seed-analysis';
+import { recordAnalysisRun, recordSweep } from './seed-analysis';
 
 const TIMEOUT = 120_000;
 
@@ -15,6 +17,7 @@ describe("the researcher's loop in Chromium", () => {
   let serve: ServeProcess;
   let page: Page;
   const seeded: number[] = [];
+  let sweep: { groupId: number; ids: number[] };
 
   beforeAll(async () => {
     ui = await openUiSession('kerv-e2e-loop-', (store) => {
@@ -23,6 +26,7 @@ describe("the researcher's loop in Chromium", () => {
           seeded.push(recordAnalysisRun(store, { name: `${type} s${seed}`, config: { seed, model: { arch: 'lenet5', kernel: { type } } }, accuracy: 0.8 + 0.05 * k + 0.01 * seed }));
         }
       }
+      sweep = recordSweep(store);
     });
     ({ serve, page } = ui);
   }, 180_000);
@@ -119,6 +123,56 @@ describe("the researcher's loop in Chromium", () => {
     await dialog.locator('[data-testid="lr-history"] tr', { hasText: 'fashion-mnist · mlp' }).locator('button:has-text("show")').click();
     await dialog.locator('[data-testid="lr-suggestions"]').waitFor();
     await page.keyboard.press('Escape');
+  });
+
+  it('the Hyperparameters screen ranks the numeric fields by their rank correlation with the chosen metric', async () => {
+    await page.goto(`${serve.origin}/#/analysis?group=${sweep.groupId}`);
+    const table = page.locator('[data-testid="importance"]');
+    await table.waitFor();
+    // The recorded sweep peaks at lr 0.03–0.1 (not monotone): a small ρ, over 12 configs × 2 seeds = 24 replicates.
+    const lr = table.locator('tr[data-field="config.optimizer.lr"]');
+    expect(await lr.locator('td').nth(0).textContent()).toBe('optimizer.lr (log axis)');
+    expect(Math.abs(Number(await lr.locator('td').nth(1).textContent()))).toBeLessThan(0.5);
+    expect(await lr.locator('td').nth(3).textContent()).toBe('24');
+    // Another metric ranks on it instead.
+    await page.selectOption('[aria-label="Colour by"]', 'testAccuracy');
+    await expect.poll(() => page.textContent('.panel:has([data-testid="importance"]) h2')).toContain('with Test acc');
+  });
+
+  it('raw data and charts out of the GUI: step series as CSV and JSON, a Compare chart as SVG and PNG, the trained model (last and best) in the tfjs format', async () => {
+    const early = (await apiCall(serve, 'runs:list', { search: 'early stop' })).rows[0].id;
+    await page.goto(`${serve.origin}/#/export?ids=${early}`);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Series as JSON…")')]);
+    expect(json.suggestedFilename()).toBe(`run-${early}-series.json`);
+    const series = JSON.parse(readFileSync((await json.path())!, 'utf8')) as { runs: { id: number; steps: { step: number[] }; epochs: unknown[] }[] };
+    expect(series.runs.map((r) => [r.id, r.steps.step.length, r.epochs.length])).toEqual([[early, 16, 2]]);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Series as CSV…")')]);
+    expect(readFileSync((await csv.path())!, 'utf8').split('\r\n')[0]).toBe('run_id,run_name,step,epoch,wall_time_ms,metric,value');
+
+    await page.goto(`${serve.origin}/#/compare?ids=${seeded.join(',')}`);
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="train loss"]')?.getAttribute('data-points')) > 0);
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.click('[aria-label="Save train loss as SVG"]')]);
+    expect(svg.suggestedFilename()).toBe('compare-trainLoss.svg');
+    expect(readFileSync((await svg.path())!, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('[aria-label="Save train loss as PNG"]')]);
+    expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
+
+    // The early-stopped run's models: the last epoch's and the best epoch's, each a .json naming its .weights.bin.
+    await page.goto(`${serve.origin}/#/runs/${early}`);
+    for (const [button, which] of [['Export model', 'last'], ['Export best model', 'best']] as const) {
+      const downloads: import('playwright-core').Download[] = [];
+      const collect = (d: import('playwright-core').Download) => downloads.push(d);
+      page.on('download', collect);
+      await page.click(`.screen-header button:text-is("${button}")`);
+      await expect.poll(() => downloads.length).toBe(2);
+      page.off('download', collect);
+      expect(downloads.map((d) => d.suggestedFilename())).toEqual([`run-${early}-${which}.json`, `run-${early}-${which}.weights.bin`]);
+      const model = JSON.parse(readFileSync((await downloads[0].path())!, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+      expect(model.weightsManifest[0].paths).toEqual([`./run-${early}-${which}.weights.bin`]);
+      const checkpointDir = join(ui.dataDir, 'runs', String(early), 'checkpoint');
+      const [last] = readdirSync(checkpointDir).filter((n) => n.startsWith('step-')).sort().reverse();
+      expect(readFileSync((await downloads[1].path())!).equals(readFileSync(join(checkpointDir, last, which === 'best' ? 'best.bin' : 'weights.bin')))).toBe(true);
+    }
   });
 
   it('threw nothing on any page', () => {

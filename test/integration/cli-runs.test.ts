@@ -2,9 +2,9 @@
 // processes: sweep → runs → compare → export, bundles between data folders, and
 // the errors and exit codes scripts rely on.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/shared/table-format';
 
@@ -15,6 +15,21 @@ let dataDir: string;
 function kerv(...args: string[]) {
   const r = spawnSync(process.execPath, [KERV, ...args], { encoding: 'utf8', env: { ...process.env, KERV_DATA_DIR: dataDir } });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A tfjs IO handler reading model.json and the weights it names from disk (tfjs-node's file:// is not installed). */
+function fileHandler(modelFile: string) {
+  return {
+    load: async () => {
+      const json = JSON.parse(readFileSync(modelFile, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: object[] }[] };
+      const bytes = readFileSync(join(dirname(modelFile), json.weightsManifest[0].paths[0]));
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never,
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      };
+    },
+  };
 }
 
 const TINY = ['--arch', 'mlp', '--width', '0.25', '--train-subset', '500', '--test-subset', '200', '--epochs', '1', '--batch-size', '64', '--samples', '8', '--backend', 'wasm'];
@@ -117,6 +132,41 @@ describe('kerv sweep / runs / compare / export', () => {
     const lossSteps = series.filter((r) => r[5] === 'loss').map((r) => Number(r[2]));
     expect(lossSteps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(series.some((r) => r[5] === 'val_accuracy')).toBe(true);
+
+    // The same series as JSON: each run's config, its step columns and epochs.
+    const seriesJson = JSON.parse(kerv('export', '--series', '--runs', '1,2', '--format', 'json').out) as {
+      format: string;
+      runs: { id: number; config: { optimizer: { lr: number } }; steps: { step: number[]; loss: number[] }; epochs: { epoch: number; validationAccuracy: number }[] }[];
+    };
+    expect(seriesJson.format).toBe('kerv-series');
+    expect(seriesJson.runs.map((r) => [r.id, r.config.optimizer.lr, r.steps.step, r.epochs.map((e) => e.epoch)])).toEqual([
+      [1, 0.1, [1, 2, 3, 4, 5, 6, 7, 8], [1]],
+      [2, 0.1, [1, 2, 3, 4, 5, 6, 7, 8], [1]],
+    ]);
+    expect(seriesJson.runs[0].steps.loss.map(String)).toEqual(series.filter((r) => r[5] === 'loss').map((r) => String(Number(r[6]))));
+    expect(kerv('export', '--series', '--format', 'md').err).toContain("--series: --format must be csv or json, got 'md'");
+  });
+
+  it('export --model writes the trained model in the TensorFlow.js layers format, which tfjs loads and predicts with', async () => {
+    const file = join(root, 'models', 'run-1.json');
+    const r = kerv('export', '--model', '1', '--out', file);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^Wrote .*run-1\.json and .*run-1\.weights\.bin: run 1's last epoch \(1\), for tf\.loadLayersModel\.$/m);
+    const tf = await import('@tensorflow/tfjs');
+    const model = await tf.loadLayersModel(fileHandler(file));
+    const prediction = model.predict(tf.zeros([2, 28, 28, 1])) as import('@tensorflow/tfjs').Tensor;
+    expect(prediction.shape).toEqual([2, 10]);
+    // The weights are the run's final checkpoint's, byte for byte.
+    const checkpoint = join(dataDir, 'runs', '1', 'checkpoint');
+    const [final] = readdirSync(checkpoint).filter((n) => n.startsWith('step-')).sort().reverse();
+    expect(readFileSync(file.replace(/\.json$/, '.weights.bin')).equals(readFileSync(join(checkpoint, final, 'weights.bin')))).toBe(true);
+    tf.dispose([prediction]);
+    model.dispose();
+
+    const noBest = kerv('export', '--model', '1', '--best', '--out', file);
+    expect(noBest.code).toBe(1);
+    expect(noBest.err).toContain('Run 1 kept no best-epoch weights: only a run trained with early stopping has them.');
+    expect(kerv('export', '--model', '1').err).toContain('--model needs --out FILE.json');
   });
 
   it('a run bundle exports to one file and imports into another data folder', () => {

@@ -1,9 +1,11 @@
-// The fused training ops' webgpu kernels (engine/backend/webgpu-kernels/batch-norm.ts,
-// optimizer.ts) against their cpu kernels, the reference (engine/ops/): batch norm
+// The fused training ops' webgpu kernels (engine/backend/webgpu-kernels/) against
+// their cpu kernels, the reference (engine/ops/): batch norm
 // forward and gradient, linear and with the fused ReLU, with channels a multiple
 // of 4 (vec4) and not, over one chunk of rows and over many (statistics combined
 // across chunks), on activations far from zero (mean ≈ 10 std); the moving
-// averages; every optimiser rule over three steps, on sizes a multiple of 4 and not.
+// averages; the activation gradients; the polynomial and Gaussian kervolution
+// responses fused into the convolution; every optimiser rule over three steps, on
+// sizes a multiple of 4 and not.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend/select-backend';
@@ -12,6 +14,7 @@ import { optimizerUpdate, slotCount, type OptimizerUpdateAttrs } from '../../src
 import { countDispatches } from '../../src-main/engine/backend/webgpu-dispatches';
 import { maxRelativeError, randomValues } from '../unit/engine/backend/backend-helpers';
 import { hasSoftwareVulkan } from './software-vulkan';
+import { kervConv2d } from '../../src-main/engine/kernels/kerv-conv2d';
 import { computeOn } from './webgpu-test-helpers';
 import { OPTIMIZER_CASES } from '../unit/engine/ops/optimizer-cases';
 
@@ -73,6 +76,51 @@ describe.skipIf(!hasSoftwareVulkan())('fused training ops on webgpu match their 
     const { count } = countDispatches(() => tf.tidy(() => batchNorm([2, 4, 4, 8], 'relu')()));
     // 2 of them (one forward inside tf.grads's recomputation) + gradient + moving averages, plus the test's own ops.
     expect(count.byProgram).toMatchObject({ bnsums: 3, bncombine: 2, bnapply: 2, bngradterms: 1, bngraddx: 1, bnmoving: 1 });
+  });
+
+  it('activation gradients (TanhGrad, ReluGrad) on 12 and 10 values, one dispatch each', async () => {
+    const grads = (size: number) => () => {
+      const x = tf.tensor1d(Float32Array.from(randomValues(size, 20), (v, i) => (i % 5 === 0 ? 0 : 3 * v)));
+      const upstream = tf.tensor1d(randomValues(size, 21));
+      return [tf.tanh, tf.relu].map((f) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), upstream)))(x));
+    };
+    for (const size of [12, 10]) {
+      const expected = await computeOn('cpu', grads(size));
+      const actual = await computeOn('webgpu', grads(size));
+      actual.forEach((values, i) => expect(maxRelativeError(values, expected[i]), `${size} values, ${['tanh', 'relu'][i]}`).toBeLessThan(TOLERANCE));
+    }
+    await tf.setBackend('webgpu');
+    const { count } = countDispatches(() => tf.tidy(() => grads(12)()));
+    expect(count.byProgram.actgrad).toBe(2);
+  });
+
+  // The kervolution responses computed in the convolution's epilogue (ops/response-conv2d.ts):
+  // one value or one per channel, 8 output channels (4 at a time) or 3, strides 1 and 2.
+  for (const [kernel, param] of [['polynomial', 'per channel'], ['polynomial', 'scalar'], ['gaussian', 'per channel'], ['gaussian', 'scalar']] as const) {
+    it(`${kernel} response with ${param} parameter: forward and gradients (x, w, parameter)`, async () => {
+      for (const [outC, strides] of [[8, 1], [3, 2]]) {
+        const run = () => {
+          const x = tf.tensor4d(randomValues(2 * 6 * 5 * 4, 30), [2, 6, 5, 4]);
+          const w = tf.tensor4d(randomValues(3 * 3 * 4 * outC, 31).map((v) => v * 0.5), [3, 3, 4, outC]);
+          const p = param === 'scalar' ? tf.scalar(kernel === 'polynomial' ? 0.7 : 0.2) : tf.tensor1d(randomValues(outC, 32).map((v) => 0.3 + Math.abs(v) / 2));
+          const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+            kervConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { kernel: kernel === 'polynomial' ? { type: 'polynomial', d: 3, c } : { type: 'gaussian', gamma: c }, strides, padding: 'same' });
+          const y = f(x, w, p);
+          return [y, ...tf.grads(f)([x, w, p], tf.tensor(randomValues(y.size, 33), y.shape))];
+        };
+        const expected = await computeOn('cpu', run);
+        const actual = await computeOn('webgpu', run);
+        actual.forEach((values, i) => expect(maxRelativeError(values, expected[i]), `${outC} channels, strides ${strides}: ${['y', 'dx', 'dw', 'dparam'][i]}`).toBeLessThan(TOLERANCE));
+      }
+    });
+  }
+
+  it('a polynomial response costs no dispatch beyond its convolution', async () => {
+    await tf.setBackend('webgpu');
+    const { count } = countDispatches(() =>
+      tf.tidy(() => kervConv2d(tf.zeros([1, 6, 6, 4]) as tf.Tensor4D, tf.zeros([3, 3, 4, 8]) as tf.Tensor4D, { kernel: { type: 'polynomial', d: 3, c: tf.ones([8]) } })),
+    );
+    expect(count.byProgram).toEqual({ gemm: 1 });
   });
 
   for (const rule of OPTIMIZER_CASES) {

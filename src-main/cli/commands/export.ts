@@ -2,6 +2,7 @@
 // groups, optionally one row per config (mean ± std over seeds), or the full
 // metric series in long format.
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { EXPORT_FORMATS, TABLE_FORMATS, exportFormatNamed } from '../../shared/table-format';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { DATA_DIR_HELP, openWorkbench, parseIds, request } from '../workbench-session';
@@ -22,7 +23,11 @@ const usage = `Usage: kerv export [--runs IDS | --group N[,N]] [options]
                      and id, name, status, group; --list-columns prints them all
   --group-by LIST    one row per distinct value of these config paths, metrics as
                      mean ± std with n; 'config' = every config field but the seed
-  --series           instead of a table: every step and epoch metric as long-format CSV
+  --series           instead of a table: every step and epoch metric, as long-format
+                     CSV (--format csv) or JSON with each run's config and diagnostics (--format json)
+  --model RUN        instead of a table: the run's trained model in the TensorFlow.js layers
+                     format, written to --out FILE.json and FILE.weights.bin beside it
+  --best             with --model: the best epoch's weights (runs trained with early stopping)
   --out FILE         write to FILE instead of standard output
   --list-columns     print the available columns and exit
 ${DATA_DIR_HELP}
@@ -44,6 +49,8 @@ const command: CliCommand = {
       columns: { type: 'string' },
       'group-by': { type: 'string' },
       series: { type: 'boolean' },
+      model: { type: 'string' },
+      best: { type: 'boolean' },
       out: { type: 'string' },
       'list-columns': { type: 'boolean' },
       'data-dir': { type: 'string' },
@@ -59,8 +66,22 @@ const command: CliCommand = {
         console.log(columns.map((c) => (c.label === c.path ? c.path : `${c.path}  (${c.label})`)).join('\n'));
         return EXIT.ok;
       }
+      if (values.model !== undefined) {
+        const [id] = parseIds(values.model, '--model');
+        if (!values.out) throw new CliError('--model needs --out FILE.json (the weights go beside it as FILE.weights.bin)');
+        const out = resolve(values.out);
+        const revoke = wb.grantPath(out);
+        try {
+          const saved = await request(() => wb.invoke('runs:exportModel', { id, which: values.best ? 'best' : 'last', path: out }));
+          console.error(`Wrote ${saved.modelFile} and ${saved.weightsFile}: run ${id}'s ${saved.which === 'best' ? 'best epoch' : 'last epoch'} (${saved.epoch}), for tf.loadLayersModel.`);
+        } finally {
+          revoke();
+        }
+        return EXIT.ok;
+      }
+      if (values.series && format !== 'csv' && format !== 'json') throw new CliError(`--series: --format must be csv or json, got '${values.format}'`);
       const { text } = values.series
-        ? await request(() => wb.invoke('export:series', { runIds, groupIds }))
+        ? await request(() => wb.invoke('export:series', { runIds, groupIds, format: format === 'json' ? 'json' : 'csv' }))
         : await request(() => wb.invoke('export:table', { runIds, groupIds, columns: list(values.columns), groupBy: list(values['group-by']), format }));
       if (values.out) {
         try {

@@ -16,6 +16,8 @@ import type { RunEnvironment } from '../../shared/progress';
 import { registerBroadcastingBatchNormGradient } from './batchnorm-gradient';
 import { registerBatchNormTraining } from '../ops/batch-norm-training';
 import { registerOptimizerUpdate } from '../ops/optimizer-update';
+import { registerReluGrad } from '../ops/relu-grad';
+import { registerResponseConv2d } from '../ops/response-conv2d';
 import { registerTanhGrad } from '../ops/tanh-grad';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { probeWebGpu, startWebGpuBackend, webGpuOptionsFrom, type WebGpuOptions } from './webgpu';
@@ -177,6 +179,8 @@ export async function initBackend(choice: BackendChoice = 'auto', options: Backe
   registerBatchNormTraining();
   registerOptimizerUpdate();
   registerTanhGrad();
+  registerReluGrad();
+  registerResponseConv2d();
   if (current && (wanted === 'auto' || current.backend === wanted || (wanted === 'tensorflow-gpu' && current.backend === 'tensorflow' && current.device !== cpuModel()))) {
     // Tests switch backends to compare them; come back to the selected one.
     if (tf.getBackend() !== current.backend) await tf.setBackend(current.backend);

@@ -77,7 +77,7 @@ function tanhKernel(): KernelConfig | null {
     kernelFunc: (args) => {
       const x = args.inputs.x as TensorInfo;
       if (x.dtype !== 'float32') return original.kernelFunc(args);
-      // A Tensor view of the input (see asTensor in wasm-kernels.ts).
+      // A Tensor view of the input (see asTensor in ops/kernel-types.ts).
       (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
       return tf.tidy(() => {
         const input = tf.engine().makeTensorFromTensorInfo(x);

@@ -32,9 +32,7 @@ import { simdFor, type WasmBackend } from './wasm-simd';
 import { WASM_BATCH_NORM_KERNELS } from './wasm-batch-norm';
 import { wasmOptimizerUpdateKernel } from './wasm-optimizer-update';
 
-type KernelConfig = Parameters<typeof tf.registerKernel>[0];
-type KernelArgs = Parameters<KernelConfig['kernelFunc']>[0];
-type TensorInfo = NonNullable<KernelArgs['inputs'][string]>;
+import { asTensor, type KernelConfig, type TensorInfo } from '../ops/kernel-types';
 type ConvAttrs = {
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -43,16 +41,6 @@ type ConvAttrs = {
 };
 
 const BACKEND = 'wasm';
-
-/**
- * A Tensor view of a kernel input, sharing its data. The engine does not count a
- * wrapper as a reference, so the backend's count is raised here; disposing the
- * wrapper (by the surrounding tidy) lowers it again and leaves the input alive.
- */
-function asTensor<R extends tf.Rank>(info: TensorInfo, backend: KernelArgs['backend']): tf.Tensor<R> {
-  (backend as unknown as { incRef(dataId: object): void }).incRef(info.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>;
-}
 
 function requireNhwc(kernel: string, attrs: ConvAttrs): void {
   if (attrs.dataFormat === 'NCHW') throw new Error(`${kernel} on wasm supports dataFormat NHWC only, got NCHW`);

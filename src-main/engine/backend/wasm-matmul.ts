@@ -33,7 +33,7 @@ export function wasmTransposedMatMulKernel(): KernelConfig | null {
       const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
       if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args);
       const backend = args.backend as unknown as { incRef(dataId: object): void };
-      // Tensor views of the inputs (see asTensor in wasm-kernels.ts).
+      // Tensor views of the inputs (see asTensor in ops/kernel-types.ts).
       backend.incRef(a.dataId);
       backend.incRef(b.dataId);
       return tf.tidy(() => {

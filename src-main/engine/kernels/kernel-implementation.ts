@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelSpecOf, KernelType, LearnableParamOf, ParamOf } from '../../shared/kernels/index';
 import { convolve, type ConvGeometry } from './conv-geometry';
 import { manhattanConv2d } from './manhattan-conv2d';
+import { squaredDistanceOf, type ResponseConvAttrs } from '../ops/response-conv2d';
 
 /** A kernel parameter: a number, or a tensor that is a scalar or has one value per output channel [outC]. */
 export type KernelParam = number | tf.Tensor;
@@ -54,8 +55,13 @@ export class KervTerms {
 
   /** ‖p − w‖², [batch, outH, outW, outC]. */
   squaredDistance(): tf.Tensor4D {
-    // relu: rounding can make ‖p − w‖² for p ≈ w slightly negative.
-    return (this.distance2 ??= tf.relu(tf.add(tf.sub(this.patchSquaredNorm(), tf.mul(this.lin(), 2)), this.filterSquaredNorm())) as tf.Tensor4D);
+    return (this.distance2 ??= squaredDistanceOf(this.lin(), this.patchSquaredNorm(), this.filterSquaredNorm()));
+  }
+
+  /** Strides and explicit padding of an undilated tf.conv2d with this geometry (the fused response ops, ops/response-conv2d.ts). */
+  convAttrs(): ResponseConvAttrs {
+    const g = this.geometry;
+    return { strides: g.strides, pad: [[0, 0], [g.padTop, g.padBottom], [g.padLeft, g.padRight], [0, 0]] };
   }
 
   /** −‖p − w‖₁ (negated, as the manhattan kernel responds), [batch, outH, outW, outC]. */

@@ -14,7 +14,7 @@ export function bundleFileName(ids: readonly number[]): string {
 }
 
 /** The server's error envelope, or the status line when the body is not one. */
-async function failure(response: Response): Promise<Error> {
+export async function failure(response: Response): Promise<Error> {
   try {
     unwrap((await response.json()) as Envelope<unknown>);
   } catch (error) {

@@ -151,3 +151,65 @@ export function scatterOption(rows: readonly RunRow[], x: Axis, y: Axis, colorBy
     series: [{ type: 'scatter', symbolSize: 9, itemStyle: { color: '#2f6fb0' }, data }],
   };
 }
+
+/** Ranks 1..n of the values, ties sharing the mean of their ranks (Spearman's convention). */
+export function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && order[end + 1][0] === order[start][0]) end++;
+    const rank = (start + end) / 2 + 1;
+    for (let k = start; k <= end; k++) out[order[k][1]] = rank;
+    start = end + 1;
+  }
+  return out;
+}
+
+/** Spearman's ρ: Pearson's correlation of the ranks; null when either side is constant or there are under 3 pairs. */
+export function spearman(xs: readonly number[], ys: readonly number[]): number | null {
+  if (xs.length !== ys.length || xs.length < 3) return null;
+  const [rx, ry] = [ranks(xs), ranks(ys)];
+  const mean = (rx.length + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < rx.length; i++) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) ** 2;
+    syy += (ry[i] - mean) ** 2;
+  }
+  return sxx === 0 || syy === 0 ? null : sxy / Math.sqrt(sxx * syy);
+}
+
+export interface FieldImportance {
+  axis: Axis;
+  /** Spearman's ρ of the field with the metric, over replicates; null when it cannot be told. */
+  rho: number | null;
+  /** Replicates (a config and seed: a run and its copies, averaged) with both values. */
+  n: number;
+}
+
+/**
+ * How strongly each numeric config field goes with a metric: Spearman's rank
+ * correlation (monotone, so a log-spaced rate needs no transform), strongest
+ * first. A run and its copies (the same config and seed: configHash) count once,
+ * as their mean, as in every seed statistic. Text fields have no order to rank.
+ */
+export function fieldImportance(rows: readonly RunRow[], fields: readonly Axis[], metric: Axis): FieldImportance[] {
+  return fields
+    .filter((axis) => axis.kind !== 'category')
+    .map((axis) => {
+      const replicates = new Map<string, { x: number; ys: number[] }>();
+      for (const row of rows) {
+        const [x, y] = [cell(row, axis), cell(row, metric)];
+        if (typeof x !== 'number' || typeof y !== 'number') continue;
+        const entry = replicates.get(row.configHash) ?? { x, ys: [] };
+        entry.ys.push(y);
+        replicates.set(row.configHash, entry);
+      }
+      const pairs = [...replicates.values()].map((r) => [r.x, r.ys.reduce((a, b) => a + b, 0) / r.ys.length] as const);
+      return { axis, rho: spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1])), n: pairs.length };
+    })
+    .sort((a, b) => Math.abs(b.rho ?? 0) - Math.abs(a.rho ?? 0));
+}

@@ -3,8 +3,10 @@
 // they and tfjs's own programs record through.
 import * as tf from '@tensorflow/tfjs';
 import { batchNormKernels } from './batch-norm';
+import { elementwiseGradKernels } from './elementwise-grads';
 import { gemmKernels } from './gemm-kernels';
 import { optimizerKernels } from './optimizer';
+import { responseConvKernels } from './response-conv';
 import { installDispatchRuntime, type DispatchSettings, type WebGpuBackendInternals } from './runtime';
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
@@ -14,7 +16,7 @@ let registered: KernelConfig[] | null = null;
 /** Registers the kernels (once per process) and installs the dispatch runtime on the current webgpu backend. */
 export function setUpWebGpuKernels(settings: Partial<DispatchSettings> = {}): void {
   if (!registered) {
-    registered = [...gemmKernels(), ...batchNormKernels(), ...optimizerKernels()];
+    registered = [...gemmKernels(), ...batchNormKernels(), ...optimizerKernels(), ...elementwiseGradKernels(), ...responseConvKernels()];
     for (const kernel of registered) {
       // tfjs's own kernel of that name, if any, is replaced (gemm-kernels.ts keeps it as its fallback).
       if (tf.getKernel(kernel.kernelName, kernel.backendName)) tf.unregisterKernel(kernel.kernelName, kernel.backendName);

@@ -8,6 +8,7 @@ import { initBackend } from '../../../../src-main/engine/backend/select-backend'
 import { kervConv2d, type KervKernel } from '../../../../src-main/engine/kernels/kerv-conv2d';
 import { maxRelativeError, randomValues } from '../backend/backend-helpers';
 import { numericGradient, referenceKervConv2d, type RefKernel, type RefOptions } from './reference';
+import { GAUSSIAN_CONV2D, POLYNOMIAL_CONV2D } from '../../../../src-main/engine/ops/response-conv2d';
 
 const X_SHAPE = [2, 5, 6, 2] as const;
 const W_SHAPE = [3, 3, 2, 3] as const;
@@ -72,6 +73,30 @@ const cases: GradCase[] = [
   { name: 'cosine', op: () => ({ type: 'cosine' }), ref: () => ({ type: 'cosine' }) },
 ];
 
+/** The op's gradients of Σ y ⊙ R against central differences of the float64 reference. */
+function checkGradients(c: GradCase, g: Geometry): void {
+  const paramValues = c.param ? Float64Array.from(c.param) : null;
+  const outShape = referenceKervConv2d(xValues, X_SHAPE, wValues, W_SHAPE, { kernel: c.ref(paramValues), ...g }).shape;
+  const r = upstream(outShape.reduce((a, b) => a * b));
+
+  const grads = tf.tidy(() => {
+    const x = tf.tensor4d(Float32Array.from(xValues), [...X_SHAPE]);
+    const w = tf.tensor4d(Float32Array.from(wValues), [...W_SHAPE]);
+    const p = paramValues ? (paramValues.length === 1 ? tf.scalar(paramValues[0]) : tf.tensor1d(Float32Array.from(paramValues))) : null;
+    const rT = tf.tensor(Float32Array.from(r), outShape);
+    const loss = (...args: tf.Tensor[]) =>
+      tf.sum(tf.mul(kervConv2d(args[0] as tf.Tensor4D, args[1] as tf.Tensor4D, { kernel: c.op(args[2] ?? null), ...g }), rT));
+    return tf.grads(loss)(p ? [x, w, p] : [x, w]);
+  });
+  const [gx, gw, gp] = grads.map((t) => t.dataSync());
+  tf.dispose(grads);
+
+  const f = () => referenceLoss(xValues, wValues, c.ref(paramValues), g, r);
+  expect(maxRelativeError(gx, numericGradient(xValues, f))).toBeLessThan(TOLERANCE);
+  expect(maxRelativeError(gw, numericGradient(wValues, f))).toBeLessThan(TOLERANCE);
+  if (paramValues) expect(maxRelativeError(gp, numericGradient(paramValues, f))).toBeLessThan(TOLERANCE);
+}
+
 describe('kervConv2d gradients match central differences of the float64 reference', () => {
   beforeAll(async () => {
     await initBackend('wasm');
@@ -79,28 +104,7 @@ describe('kervConv2d gradients match central differences of the float64 referenc
 
   for (const c of cases) {
     for (const g of geometries) {
-      it(`${c.name}, strides ${g.strides[0]}, ${g.padding}, dilation ${g.dilation[0]}`, () => {
-        const paramValues = c.param ? Float64Array.from(c.param) : null;
-        const outShape = referenceKervConv2d(xValues, X_SHAPE, wValues, W_SHAPE, { kernel: c.ref(paramValues), ...g }).shape;
-        const r = upstream(outShape.reduce((a, b) => a * b));
-
-        const grads = tf.tidy(() => {
-          const x = tf.tensor4d(Float32Array.from(xValues), [...X_SHAPE]);
-          const w = tf.tensor4d(Float32Array.from(wValues), [...W_SHAPE]);
-          const p = paramValues ? (paramValues.length === 1 ? tf.scalar(paramValues[0]) : tf.tensor1d(Float32Array.from(paramValues))) : null;
-          const rT = tf.tensor(Float32Array.from(r), outShape);
-          const loss = (...args: tf.Tensor[]) =>
-            tf.sum(tf.mul(kervConv2d(args[0] as tf.Tensor4D, args[1] as tf.Tensor4D, { kernel: c.op(args[2] ?? null), ...g }), rT));
-          return tf.grads(loss)(p ? [x, w, p] : [x, w]);
-        });
-        const [gx, gw, gp] = grads.map((t) => t.dataSync());
-        tf.dispose(grads);
-
-        const f = () => referenceLoss(xValues, wValues, c.ref(paramValues), g, r);
-        expect(maxRelativeError(gx, numericGradient(xValues, f))).toBeLessThan(TOLERANCE);
-        expect(maxRelativeError(gw, numericGradient(wValues, f))).toBeLessThan(TOLERANCE);
-        if (paramValues) expect(maxRelativeError(gp, numericGradient(paramValues, f))).toBeLessThan(TOLERANCE);
-      });
+      it(`${c.name}, strides ${g.strides[0]}, ${g.padding}, dilation ${g.dilation[0]}`, () => checkGradients(c, g));
     }
   }
 
@@ -120,3 +124,42 @@ describe('kervConv2d gradients match central differences of the float64 referenc
     tf.dispose([w, ...inputs.map(([x]) => x)]);
   });
 });
+
+// On the cpu backend, polynomial and Gaussian kervolutions run as the fused
+// response ops (ops/response-conv2d.ts): their cpu kernels are the reference the
+// webgpu kernels are tested against, and their gradients are written by hand.
+describe('the fused response ops on the cpu backend match the float64 reference', () => {
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+
+  const fused = cases.filter((c) => c.name.startsWith('polynomial') || c.name.startsWith('gaussian'));
+  for (const c of fused) {
+    for (const g of geometries.filter((geometry) => geometry.dilation[0] === 1)) {
+      it(`${c.name}, strides ${g.strides[0]}, ${g.padding}`, () => {
+        const { count } = countKernels(() => checkGradients(c, g));
+        expect(count, 'ran through the fused op').toBeGreaterThan(0);
+      });
+    }
+  }
+});
+
+/** How often a fused response kernel ran during fn. */
+function countKernels(fn: () => void): { count: number } {
+  const names = [POLYNOMIAL_CONV2D, GAUSSIAN_CONV2D];
+  const originals = names.map((name) => tf.getKernel(name, 'cpu') as Parameters<typeof tf.registerKernel>[0]);
+  let count = 0;
+  for (const kernel of originals) {
+    tf.unregisterKernel(kernel.kernelName, 'cpu');
+    tf.registerKernel({ ...kernel, kernelFunc: (args) => ((count += 1), kernel.kernelFunc(args)) });
+  }
+  try {
+    fn();
+  } finally {
+    for (const kernel of originals) {
+      tf.unregisterKernel(kernel.kernelName, 'cpu');
+      tf.registerKernel(kernel);
+    }
+  }
+  return { count };
+}
