@@ -2,6 +2,7 @@
 // socket, the CLI) may send anything, so each argument is parsed before use and a
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
+import { ashaOptionsSchema } from '../shared/asha';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { invalidInput } from '../shared/errors';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
@@ -93,9 +94,12 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       randomDraws: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
       repeats: z.number().int().min(1).max(100).optional(),
       name: z.string().max(200).optional(),
+      // expandSweep checks it against the runs' epochs and validation split.
+      asha: ashaOptionsSchema.optional(),
     })
     .strict(),
   'groups:list': noArgument,
+  'groups:rungs': z.object({ id }).strict(),
   // The finder's options are parsed with their own schema by the handler (lrFindOptionsSchema), like a run config.
   'lrFind:start': z.object({ config: configInput, finder: z.record(z.string(), z.unknown()).optional() }).strict(),
   'lrFind:get': z.object({ id }).strict(),

@@ -9,6 +9,8 @@ import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
 import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
 import type { BackendChoice, WebGpuOptions } from '../shared/run-config';
 import { TransitionError, type Store } from '../store/store';
+import type { RungVerdict } from '../shared/asha';
+import { judgeRung, rungPlan } from './asha';
 import { resumeCheckpoint } from './checkpoints';
 import { availableCores, coreShare } from '../engine/backend/cores';
 import type { DataPaths } from './paths';
@@ -197,6 +199,7 @@ export class RunScheduler {
         appVersion: this.o.appVersion,
         ...this.o.backendSettings(),
         coreShare: coreShare(availableCores(), this.concurrency),
+        rungs: rungPlan(store, id) ?? undefined,
       });
     } catch (error) {
       // Could not even start (no worker bundle, unwritable folder): the run fails, the queue goes on.
@@ -237,6 +240,8 @@ export class RunScheduler {
     } else if (msg.type === 'error') {
       this.flush(run);
       this.settle(run, 'failed', msg.message);
+    } else if (msg.type === 'rung') {
+      this.answerRung(run, msg.epoch, msg.value);
     }
     // 'lr-point' / 'lr-result' come only from a learning-rate finder (lr-find-service.ts), never from a run.
   }
@@ -256,6 +261,21 @@ export class RunScheduler {
       return;
     }
     emitProgressEvents(this.o.emit, run.id, batch);
+  }
+
+  /** An ASHA rung: the epoch's progress is recorded first, then the verdict decided, stored and sent back. */
+  private answerRung(run: ActiveRun, epoch: number, value: number | null): void {
+    this.flush(run);
+    if (run.settled) return;
+    let verdict: RungVerdict;
+    try {
+      verdict = judgeRung(this.o.store, run.id, epoch, value);
+    } catch (error) {
+      run.handle.kill();
+      this.settle(run, 'failed', `could not record the ASHA verdict at epoch ${epoch}: ${(error as Error).message}`);
+      return;
+    }
+    run.handle.send({ type: 'verdict', verdict });
   }
 
   private settleWithOutcome(run: ActiveRun, outcome: TrainOutcome): void {

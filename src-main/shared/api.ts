@@ -2,6 +2,7 @@
 // IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
+import type { AshaOptions, AshaOptionsInput, RungRecord } from './asha';
 import type { ErrorCode } from './errors';
 import type { LrFindOptionsInput, LrFindPoint, LrFindRecord, LrFindStatus, LrFindSummary } from './lr-find';
 import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
@@ -244,6 +245,11 @@ export interface SweepRequest {
   /** Every point runs with seeds 0..repeats-1 (offset by base.seed). */
   repeats?: number;
   name?: string;
+  /**
+   * Stop bad runs early with ASHA (shared/asha.ts): rungs at minEpochs, ·eta, ·eta², …
+   * below the runs' epochs; at each only the top 1/eta of the runs so far continue.
+   */
+  asha?: AshaOptionsInput;
 }
 
 /** Every request: argument and result types. */
@@ -293,6 +299,8 @@ export interface ApiRequests {
   'runs:importBundle': { arg: { path: string }; result: { ids: number[] } };
   /** Sweep groups, newest first, with how many runs each holds. */
   'groups:list': { arg: void; result: RunGroup[] };
+  /** An ASHA sweep's rung values and verdicts, by epoch then time of decision (empty for other groups). */
+  'groups:rungs': { arg: { id: number }; result: RungRecord[] };
   /** The cluster (Redis, workers and their heartbeats), when one is configured. */
   'cluster:status': { arg: void; result: ClusterStatus };
   /** Starts the learning-rate finder on a run config (one at a time); its points come as 'lrFind:progress'. */
@@ -317,6 +325,8 @@ export interface RunGroup {
   kind: string;
   createdAt: string;
   runCount: number;
+  /** The sweep's ASHA options; null when it trains every run to the end. */
+  asha: AshaOptions | null;
 }
 
 /** Every pushed event and its payload. */
@@ -401,6 +411,7 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'runs:exportModel': true,
   'runs:importBundle': true,
   'groups:list': true,
+  'groups:rungs': true,
   'cluster:status': true,
   'lrFind:start': true,
   'lrFind:get': true,

@@ -19,6 +19,7 @@ import { TrainOptimizer } from './optimizer';
 import { EVAL_BATCH_SIZE, loadRunData, type RunData } from './run-data';
 import { RUN_RNG_LABELS, withSeededMathRandom } from './seeded-random';
 import { RunLoop } from './run-loop';
+import type { RungReferee } from './rungs';
 import { trainableVariables } from './step';
 import packageJson from '../../../package.json';
 
@@ -40,6 +41,8 @@ export interface TrainOptions {
   backend?: Omit<BackendOptions, 'threads'>;
   /** The cores this run is given, which a config's `threads: 'auto'` uses; default: all of this machine's. */
   coreShare?: number;
+  /** In an ASHA sweep: the rungs, and who decides whether the run goes on after each (rungs.ts). */
+  rungs?: RungReferee;
 }
 
 /** Fields of the config a resumed run may change: more epochs, a new name, another backend, thread count or thread layout. */
@@ -78,7 +81,7 @@ export interface PreparedRun {
  * Shared by train() and the learning-rate finder (lr-find.ts), so both compute
  * on the same backend, threads and data the run would.
  */
-export async function prepareRun(config: RunConfig, opts: Omit<TrainOptions, 'onProgress' | 'checkpointDir' | 'progressIntervalMs' | 'signal'>, emit: (p: TrainProgress) => void): Promise<PreparedRun> {
+export async function prepareRun(config: RunConfig, opts: Omit<TrainOptions, 'onProgress' | 'checkpointDir' | 'progressIntervalMs' | 'signal' | 'rungs'>, emit: (p: TrainProgress) => void): Promise<PreparedRun> {
   const plan = planThreads(config, opts.coreShare);
   const selection = await initBackend(config.backend, { ...opts.backend, threads: plan.backendThreads });
   const layout = threadLayout(plan, selection);
@@ -139,7 +142,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
   const intervalMs = opts.progressIntervalMs ?? 250;
   const run = await prepareRun(config, opts, emit);
   try {
-    const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, ...run });
+    const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, rungs: opts.rungs, ...run });
     return await loop.run();
   } catch (error) {
     throw explainGpuFault(error, config);
