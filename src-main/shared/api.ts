@@ -187,6 +187,25 @@ export interface SystemInfo {
   selectedBackend: string;
   device: string;
   concurrency: number;
+  /** The runs that share this machine's GPU (service/gpu-slots.ts). */
+  gpu: GpuSlotsInfo;
+}
+
+/** How many runs train on the GPU at once, and what that number comes from. */
+export interface GpuSlotsInfo {
+  slots: number;
+  /** 'auto': found from GPU memory and measured throughput; 'fixed': the settings' number. */
+  mode: 'auto' | 'fixed';
+  /** Why this many, in words. */
+  reason: string;
+  /** The GPU's memory (nvidia-smi); null where unknown. */
+  memoryTotalMb: number | null;
+  /** The most GPU memory one run has held. */
+  perRunMb: number | null;
+  /** Summed images/s of the GPU runs, measured with each count of runs at once. */
+  throughput: { runs: number; imagesPerSecond: number }[];
+  /** GPU runs training now. */
+  running: number;
 }
 
 export interface Settings {
@@ -194,10 +213,16 @@ export interface Settings {
   /** The backend of runs whose config says 'auto'; 'auto' = the best available. */
   backend: BackendChoice;
   concurrency: number;
+  /** Runs that train on the GPU at once (webgpu, tensorflow-gpu), besides `concurrency` CPU runs; 'auto': from GPU memory and measured throughput. */
+  gpuSlots: number | 'auto';
   /** Dawn's adapter for the webgpu backend, by name ('' = Dawn's choice: the high-performance GPU). */
   webgpuAdapter: string;
   /** Dawn's native API for the webgpu backend, one of DAWN_BACKENDS ('' = the platform's default). */
   webgpuBackend: string;
+  /** Dawn's speed toggles (no validation, robustness or workgroup zeroing): faster, unchecked. Off by default. */
+  webgpuSpeedToggles: boolean;
+  /** Compute dispatches per GPU queue submit. */
+  webgpuSubmitBatch: number;
   /** The cluster's Redis (password masked); null: every run trains on this machine. Applies when the workbench next starts. */
   redisUrl?: string | null;
 }

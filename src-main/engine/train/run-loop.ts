@@ -26,7 +26,19 @@ import { STEPS_IN_FLIGHT, StepBuffer } from './step-buffer';
 import { dataParallelRunner, singleThreadRunner, type StepRunner } from './step-runner';
 import { TEST_HOLD_ENV, testHoldFromEnv } from './test-hold';
 
-export interface RunContext {
+/** What a run trains with (train.ts's prepareRun sets it up; the learning-rate finder uses it too). */
+export interface TrainingParts {
+  environment: RunEnvironment;
+  data: RunData;
+  model: tf.LayersModel;
+  optimizer: TrainOptimizer;
+  /** The checkpoint resumed from: its tensors are already in the model and optimiser; its best weights (early stopping), if any, still its own. */
+  checkpoint: LoadedCheckpoint | null;
+  /** The replicas, in a data-parallel run. */
+  group: DataParallelGroup | null;
+}
+
+export interface RunContext extends TrainingParts {
   config: RunConfig;
   emit: (p: TrainProgress) => void;
   /** How often step metrics are read and reported. */
@@ -34,14 +46,6 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Where checkpoints go; none are written without it. */
   checkpointDir?: string;
-  environment: RunEnvironment;
-  data: RunData;
-  model: tf.LayersModel;
-  optimizer: TrainOptimizer;
-  /** The checkpoint resumed from; its tensors are already in the model and optimiser. */
-  checkpoint: LoadedCheckpoint | null;
-  /** The replicas, in a data-parallel run. */
-  group: DataParallelGroup | null;
   /** In an ASHA sweep: the rung epochs, and who decides whether the run goes on after each. */
   rungs?: RungReferee | null;
 }

@@ -14,11 +14,11 @@ import { gatherBatch } from '../data/batches';
 import { DataParallelGroup } from '../parallel/data-parallel';
 import type { ParallelMode } from '../../shared/parallelism';
 import { Rng } from '../random';
-import { loadCheckpoint, restoreModelWeights, type LoadedCheckpoint } from './checkpoint';
+import { loadCheckpoint, restoreModelWeights } from './checkpoint';
 import { TrainOptimizer } from './optimizer';
 import { EVAL_BATCH_SIZE, loadRunData, type RunData } from './run-data';
 import { RUN_RNG_LABELS, withSeededMathRandom } from './seeded-random';
-import { RunLoop } from './run-loop';
+import { RunLoop, type TrainingParts } from './run-loop';
 import type { RungReferee } from './rungs';
 import { trainableVariables } from './step';
 import packageJson from '../../../package.json';
@@ -63,15 +63,7 @@ function checkResumable(savedAsWritten: RunConfig, config: RunConfig): void {
 }
 
 /** What a run trains with, set up from its config (prepareRun); dispose() lets go of all of it. */
-export interface PreparedRun {
-  environment: RunEnvironment;
-  data: RunData;
-  model: tf.LayersModel;
-  optimizer: TrainOptimizer;
-  /** The checkpoint resumed from (its weights already in the model and optimiser; its best weights, if any, still owned by it). */
-  checkpoint: LoadedCheckpoint | null;
-  /** The data-parallel replicas, when the run computes on several threads that way. */
-  group: DataParallelGroup | null;
+export interface PreparedRun extends TrainingParts {
   dispose(): Promise<void>;
 }
 
