@@ -14,6 +14,7 @@ const entries = {
   bench: 'bench/run.ts',
   'gpu-bench': 'bench/gpu/webgpu-step.ts',
   'bench-cluster': 'bench/cluster-bench.ts',
+  'bench-asha': 'bench/asha-bench.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 
