@@ -8,7 +8,9 @@
 // take the next attempt number (fencing) → fetch the run's newest checkpoint from
 // Redis, if any → report 'claimed' → train → on 'started', check the dataset
 // fingerprint against the one the run trained on and refuse a mismatch → upload
-// each checkpoint before reporting it → report the outcome.
+// each checkpoint before reporting it → at an ASHA rung, post the run's value and
+// relay the coordinator's verdict (its key, nudged on 'kerv:verdict') back to the
+// training process → report the outcome.
 //
 // Faults: a worker killed with kill -9 stops renewing its job lock; BullMQ's
 // stalled-job check (in the other workers) puts the job back in the queue and
@@ -26,7 +28,7 @@ import { availableCores, coreShare } from '../../engine/backend/cores';
 import type { FromWorker } from '../worker/messages';
 import type { WorkerHandle, WorkerLauncher } from '../worker/launcher';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
-import { CANCEL_CHANNEL, cancelMessage, decodeVerdict, encodeEntry, VERDICT_CHANNEL, QUEUE_NAME, runJobSchema, runKeys, workerKey, WORKERS_SET, type RunKeys, type StreamMessage, type WorkerHeartbeat } from './protocol';
+import { CANCEL_CHANNEL, cancelMessage, decodeVerdict, encodeEntry, QUEUE_NAME, runJobSchema, runKeys, VERDICT_CHANNEL, workerKey, WORKERS_SET, type RunKeys, type StreamMessage, type WorkerHeartbeat } from './protocol';
 import { createRedisClient, describeRedisError, maskRedisUrl, probeRedis, type RedisClient } from './redis';
 
 export interface ClusterWorkerOptions {

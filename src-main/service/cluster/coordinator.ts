@@ -13,6 +13,11 @@
 // 'started' says which checkpoint step it resumes from, and the steps recorded
 // after it (trained by the worker that died) are deleted before the new ones
 // arrive. Messages of an older attempt that arrive late are fenced out.
+//
+// ASHA sweeps: a run that finished a rung epoch waits for a verdict. Its 'rung'
+// entry is decided here, in the same transaction as what came before it (its
+// epoch), by the one rule the local queue uses (service/asha.ts); the verdict
+// goes back through Redis to the worker that trains the run.
 import { Queue } from 'bullmq';
 import type { ClusterStatus } from '../../shared/api';
 import type { RungVerdict } from '../../shared/asha';
