@@ -221,7 +221,7 @@ export class RunLoop {
           partialEpoch: { lossSum: accumulator.lossSum, accuracySum: accumulator.accuracySum, images: accumulator.images, durationMs: performance.now() - current.startMs },
         });
       }
-      this.ctx.emit({ type: 'log', level: 'warn', message: `Cancelled in epoch ${current.number} after step ${this.step}.` });
+      this.ctx.emit({ type: 'log', level: 'warn', message: `Stopped in epoch ${current.number} after step ${this.step}; the checkpoint keeps the progress.` });
       return { status: 'cancelled', epoch: current.number, step: this.step };
     }
     return null;
@@ -300,7 +300,7 @@ export class RunLoop {
       emit({ type: 'log', level: 'info', message: `Stopped early after epoch ${this.epoch} of ${config.epochs}: ${this.earlyStopping!.reason()}.` });
     }
     if (this.cancelled && this.epoch < config.epochs) {
-      emit({ type: 'log', level: 'warn', message: `Cancelled at the end of epoch ${this.epoch} (step ${this.step}).` });
+      emit({ type: 'log', level: 'warn', message: `Stopped at the end of epoch ${this.epoch} (step ${this.step}); the checkpoint keeps the progress.` });
       return { status: 'cancelled', epoch: this.epoch, step: this.step };
     }
     return null;
