@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { initBackend } from '../../src-main/engine/backend/select-backend';
 import { gpuMemoryMb } from '../../src-main/engine/backend/webgpu';
-import { BACKENDS, type BackendChoice } from '../../src-main/shared/run-config';
+import { BACKENDS, WEBGPU_SUBMIT_BATCH, type BackendChoice, type WebGpuOptions } from '../../src-main/shared/run-config';
+import { dispatchSettings, webgpuBackend } from '../../src-main/engine/backend/webgpu-kernels/runtime';
 import { hasTimestampQuery, isNullAdapter, profileMarkdown, profileStep } from './profile';
 import { buildStep, parseStepCases, STEP_CASES, syntheticBatch, type StepCase } from './step-cases';
 
@@ -24,6 +25,9 @@ const USAGE = `Usage: npm run bench:gpu -- [options]
   --profile           per-kernel GPU times, dispatches per step, wall vs kernel time, for each of --models
   --models LIST       with --profile: ${STEP_CASES.join(', ')} (default all)
   --json FILE         with --profile: also write the profiles as JSON
+  --submit-batch N    dispatches per queue submit (default ${WEBGPU_SUBMIT_BATCH.default}; tfjs's own: 15)
+  --no-binding-cache  a fresh uniform buffer and bind group per dispatch, as tfjs 4.22 does
+  --speed-toggles     Dawn's speed toggles (no validation, robustness, workgroup zeroing)
 Environment: KERV_WEBGPU_BACKEND=null profiles on Dawn's null backend (no device work: the host's cost alone).`;
 
 const { values } = parseArgs({
@@ -37,6 +41,9 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     models: { type: 'string', default: STEP_CASES.join(',') },
     json: { type: 'string' },
+    'submit-batch': { type: 'string' },
+    'no-binding-cache': { type: 'boolean', default: false },
+    'speed-toggles': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -57,6 +64,12 @@ const steps = positive('steps', values.steps);
 const warmup = Number(values.warmup);
 const resnetWidth = positive('resnet-width', values['resnet-width']);
 const caseOptions = { size, resnetWidth };
+/** The host-overhead knobs under test (runtime.ts): they travel as the run's WebGPU options would. */
+const dispatchOptions: WebGpuOptions = {
+  ...(values['submit-batch'] ? { submitBatchSize: positive('submit-batch', values['submit-batch']) } : {}),
+  ...(values['no-binding-cache'] ? { bindingCache: false } : {}),
+  ...(values['speed-toggles'] ? { speedToggles: true } : {}),
+};
 
 /** ms per training step, after warm-up (shader compilation, buffer pools), waiting for the device at the end. */
 async function timeSteps(name: StepCase): Promise<{ msPerStep: number; gpuMb: number | null }> {
@@ -107,9 +120,11 @@ function relativeL2(a: Float32Array, b: Float32Array): number {
 
 async function profile(): Promise<void> {
   const models = parseStepCases(values.models);
-  const selection = await initBackend(backend, { webgpu: { profiling: true } });
+  const selection = await initBackend(backend, { webgpu: { profiling: true, ...dispatchOptions } });
   console.log(`Backend: ${selection.backend} on ${selection.device}`);
   if (selection.backend !== 'webgpu') throw new Error('--profile measures the webgpu backend');
+  const settings = dispatchSettings(webgpuBackend());
+  console.log(`Dispatch: ${settings.submitBatchSize} per submit, bindings ${settings.cacheBindings ? 'cached' : 'fresh per dispatch (tfjs 4.22)'}, Dawn speed toggles ${dispatchOptions.speedToggles ? 'on' : 'off'}`);
   const timed = hasTimestampQuery() && !isNullAdapter(selection.device);
   if (isNullAdapter(selection.device)) console.log("GPU times: none — Dawn's null backend runs nothing; the wall time is the host's cost of recording each step");
   else if (!timed) console.log("GPU times: none — this adapter does not offer 'timestamp-query', so only dispatches and wall times are measured");
@@ -122,14 +137,14 @@ async function profile(): Promise<void> {
   }
   if (values.json) {
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(values.json, JSON.stringify({ device: selection.device, timestampQuery: timed, batch, size, resnetWidth, profiles }, null, 2));
+    writeFileSync(values.json, JSON.stringify({ device: selection.device, timestampQuery: timed, dispatch: settings, speedToggles: dispatchOptions.speedToggles === true, batch, size, resnetWidth, profiles }, null, 2));
   }
   console.log(`\n${JSON.stringify({ device: selection.device, batch, dispatches: Object.fromEntries(profiles.map((p) => [p.model, p.dispatches.total])) })}`);
 }
 
 async function timeAgainstWasm(): Promise<boolean> {
   await initBackend('wasm');
-  const selection = await initBackend(backend);
+  const selection = await initBackend(backend, { webgpu: dispatchOptions });
   console.log(`Backend: ${selection.backend} on ${selection.device}`);
   for (const note of selection.notes) console.log(`note: ${note}`);
   const wasm = await oneStep('wasm');

@@ -5,6 +5,7 @@
 // interrupted and `kerv runs resume` continues them). With --detach they only
 // enqueue, and whatever workbench next opens the folder (the app, `kerv serve`,
 // or a waiting `kerv` command) trains them.
+import { describeAshaStop } from '../shared/asha';
 import type { RunStatus } from '../shared/api';
 import { resolveDataDir } from '../service/paths';
 import { Workbench } from '../service/workbench';
@@ -86,7 +87,8 @@ function reportRuns(workbench: Workbench, watched: Set<number>, out: NodeJS.Writ
     print(async () => {
       if (status !== 'completed') return `run ${id}: ${status}${error ? ` (${error})` : ''}`;
       const run = await workbench.invoke('runs:get', { id });
-      return `run ${id}: completed best val ${formatPercent(run.bestValidationAccuracy)}, test ${formatPercent(run.testAccuracy)}`;
+      const stopped = run.summary?.asha ? `. ${describeAshaStop(run.summary.asha, run.config.epochs)}.` : '';
+      return `run ${id}: completed best val ${formatPercent(run.bestValidationAccuracy)}, test ${formatPercent(run.testAccuracy)}${stopped}`;
     });
   });
   const offProgress = workbench.on('run:progress', ({ id, epoch }) => {

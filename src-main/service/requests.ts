@@ -2,10 +2,11 @@
 // socket, the CLI) may send anything, so each argument is parsed before use and a
 // bad one is rejected with the field that is wrong and what is allowed.
 import { z } from 'zod';
+import { ashaOptionsSchema } from '../shared/asha';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { invalidInput } from '../shared/errors';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
-import { BACKENDS, ConfigError, DAWN_BACKENDS } from '../shared/run-config';
+import { BACKENDS, ConfigError, DAWN_BACKENDS, MAX_GPU_SLOTS, WEBGPU_SUBMIT_BATCH } from '../shared/run-config';
 import { isFieldName, isSortField } from '../shared/run-fields';
 import { EXPORT_FORMATS } from '../shared/table-format';
 import { assertPlainJson } from '../shared/untrusted-json';
@@ -34,7 +35,10 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       backend: z.enum(BACKENDS).optional(),
       webgpuAdapter: z.string().max(200).optional(),
       webgpuBackend: z.enum(['', ...DAWN_BACKENDS]).optional(),
+      webgpuSpeedToggles: z.boolean().optional(),
+      webgpuSubmitBatch: z.number().int().min(WEBGPU_SUBMIT_BATCH.min).max(WEBGPU_SUBMIT_BATCH.max).optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
+      gpuSlots: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_GPU_SLOTS)]).optional(),
       redisUrl: z
         .string()
         .max(2000)
@@ -93,9 +97,12 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       randomDraws: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
       repeats: z.number().int().min(1).max(100).optional(),
       name: z.string().max(200).optional(),
+      // expandSweep checks it against the runs' epochs and validation split.
+      asha: ashaOptionsSchema.optional(),
     })
     .strict(),
   'groups:list': noArgument,
+  'groups:rungs': z.object({ id }).strict(),
   // The finder's options are parsed with their own schema by the handler (lrFindOptionsSchema), like a run config.
   'lrFind:start': z.object({ config: configInput, finder: z.record(z.string(), z.unknown()).optional() }).strict(),
   'lrFind:get': z.object({ id }).strict(),

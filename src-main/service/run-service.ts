@@ -14,7 +14,7 @@ import { configHash, defaultRunName } from './run-identity';
 import { RunRecording } from './run-recording';
 import { parseServiceRunConfig } from './run-validation';
 import type { HandlerMap, ServiceContext } from './service-context';
-import { expandSweep } from './sweep';
+import { expandSweep, sweepAsha } from './sweep';
 
 const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted']);
 
@@ -35,6 +35,7 @@ type RunChannel =
   | 'queue:reorder'
   | 'sweeps:start'
   | 'groups:list'
+  | 'groups:rungs'
   | 'compare:get';
 
 export class RunService {
@@ -143,9 +144,11 @@ export class RunService {
   private startSweep(request: Parameters<typeof expandSweep>[0]): { groupId: number; runIds: number[] } {
     const { store } = this.ctx;
     const points = expandSweep(request);
+    const asha = sweepAsha(request, points);
     const axes = Object.keys(request.grid).join(', ') || 'seeds';
     const result = store.transaction(() => {
       const groupId = store.runs.createGroup(request.name ?? `sweep over ${axes}`, 'sweep', request);
+      if (asha) store.asha.setOptions(groupId, asha);
       const runIds = points.map((p) => store.runs.insert({ name: p.name || defaultRunName(p.config), config: p.config, configHash: configHash(p.config), groupId }));
       return { groupId, runIds };
     });
@@ -188,6 +191,10 @@ export class RunService {
       'queue:reorder': ({ ids }) => store.transaction(() => store.runs.reorderQueue(ids)),
       'sweeps:start': (request) => this.startSweep(request),
       'groups:list': () => store.runs.groups(),
+      'groups:rungs': ({ id }) => {
+        if (!store.runs.group(id)) throw notFound(`Group ${id} not found.`);
+        return store.read(() => store.asha.records(id));
+      },
       // Unknown ids are reported in `missing`, not thrown: a saved link to runs one of which was deleted still compares the rest.
       'compare:get': ({ ids }) => store.read(() => compareRuns(store, ids)),
     };

@@ -7,8 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import type { ApiEventName, ApiEvents, RunStatus } from '../shared/api';
 import type { EpochMetrics, ScalarSample, StepMetrics, TrainOutcome, TrainProgress } from '../shared/progress';
-import type { BackendChoice, WebGpuOptions } from '../shared/run-config';
+import type { BackendChoice, RunConfig, WebGpuOptions } from '../shared/run-config';
+import type { GpuSlotPlanner } from './gpu-slots';
 import { TransitionError, type Store } from '../store/store';
+import type { RungVerdict } from '../shared/asha';
+import { judgeRung, rungPlan } from './asha';
 import { resumeCheckpoint } from './checkpoints';
 import { availableCores, coreShare } from '../engine/backend/cores';
 import type { DataPaths } from './paths';
@@ -67,10 +70,19 @@ export interface SchedulerOptions {
   stopGraceMs?: number;
   /** Set when a cluster trains the queue (see RunPlacement); none: everything trains here. */
   placement?: RunPlacement;
+  /**
+   * Runs that train on the GPU take GPU slots (gpu-slots.ts) instead of the
+   * `concurrency` CPU places: several share the GPU. Without this, every run is a CPU run.
+   */
+  gpu?: { planner: GpuSlotPlanner; trainsOnGpu: (config: RunConfig) => boolean };
 }
 
 interface ActiveRun {
   id: number;
+  /** Holds a GPU slot rather than a CPU place. */
+  onGpu: boolean;
+  /** The error it was settled with. */
+  error: string | null;
   handle: WorkerHandle;
   pending: TrainProgress[];
   flushQueued: boolean;
@@ -94,6 +106,11 @@ export class RunScheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     this.concurrency = o.concurrency;
+  }
+
+  /** The GPU slots of this machine's runs (null: every run counts as a CPU run). */
+  get gpuPlanner(): GpuSlotPlanner | null {
+    return this.o.gpu?.planner ?? null;
   }
 
   /** The cluster takes over the queue (or, with undefined, hands it back to this process). */
@@ -124,12 +141,19 @@ export class RunScheduler {
       this.notifyIfIdle();
       return;
     }
-    while (this.active.size < this.concurrency) {
-      const next = this.o.store.runs.queuedIds().find((id) => !this.active.has(id));
-      if (next === undefined) break;
-      this.launchRun(next);
+    // Two pools, each in queue order: a run waiting for a GPU slot does not hold back a CPU run behind it.
+    for (const id of this.o.store.runs.queuedIds()) {
+      if (this.active.has(id)) continue;
+      const onGpu = this.trainsOnGpu(id);
+      const busy = [...this.active.values()].filter((run) => run.onGpu === onGpu).length;
+      if (busy < (onGpu ? (this.o.gpu as NonNullable<SchedulerOptions['gpu']>).planner.slots() : this.concurrency)) this.launchRun(id, onGpu);
     }
     this.notifyIfIdle();
+  }
+
+  private trainsOnGpu(id: number): boolean {
+    const run = this.o.store.runs.get(id);
+    return !!run && this.o.gpu !== undefined && this.o.gpu.trainsOnGpu(run.config);
   }
 
   /** Resolves when nothing is queued or running (the CLI waits on this). */
@@ -169,7 +193,7 @@ export class RunScheduler {
     }, 2000).unref();
   }
 
-  private launchRun(id: number): void {
+  private launchRun(id: number, onGpu: boolean): void {
     const { store, paths, launcher } = this.o;
     const run = store.runs.get(id)!;
     const checkpointDir = paths.checkpointDir(id);
@@ -197,6 +221,7 @@ export class RunScheduler {
         appVersion: this.o.appVersion,
         ...this.o.backendSettings(),
         coreShare: coreShare(availableCores(), this.concurrency),
+        rungs: rungPlan(store, id) ?? undefined,
       });
     } catch (error) {
       // Could not even start (no worker bundle, unwritable folder): the run fails, the queue goes on.
@@ -206,6 +231,8 @@ export class RunScheduler {
     let onExited!: () => void;
     const active: ActiveRun = {
       id,
+      onGpu,
+      error: null,
       handle,
       pending: [],
       flushQueued: false,
@@ -216,6 +243,7 @@ export class RunScheduler {
       exited: new Promise((resolve) => (onExited = resolve)),
     };
     this.active.set(id, active);
+    if (onGpu) this.o.gpu?.planner.runStarted(id);
     handle.onMessage((msg) => this.onMessage(active, msg));
     handle.onExit((code, signal) => {
       this.onExit(active, code, signal);
@@ -237,6 +265,8 @@ export class RunScheduler {
     } else if (msg.type === 'error') {
       this.flush(run);
       this.settle(run, 'failed', msg.message);
+    } else if (msg.type === 'rung') {
+      this.answerRung(run, msg.epoch, msg.value);
     }
     // 'lr-point' / 'lr-result' come only from a learning-rate finder (lr-find-service.ts), never from a run.
   }
@@ -256,6 +286,39 @@ export class RunScheduler {
       return;
     }
     emitProgressEvents(this.o.emit, run.id, batch);
+    if (run.onGpu) this.reportToGpuPlanner(run.id, batch);
+  }
+
+  /** A GPU run's throughput and memory, for the slot planner; a slot it opens starts the next queued GPU run. */
+  private reportToGpuPlanner(id: number, batch: TrainProgress[]): void {
+    const planner = this.o.gpu?.planner;
+    if (!planner) return;
+    const before = planner.slots();
+    for (const p of batch) {
+      if (p.type === 'steps' && p.steps.length > 0) planner.observe(id, { imagesPerSecond: p.steps[p.steps.length - 1].imagesPerSecond });
+      if (p.type === 'scalars') {
+        for (const sample of p.samples) {
+          const gpuMb = sample.values['system/gpu_mb'];
+          if (gpuMb !== undefined) planner.observe(id, { gpuMb });
+        }
+      }
+    }
+    if (planner.slots() > before) this.pump();
+  }
+
+  /** An ASHA rung: the epoch's progress is recorded first, then the verdict decided, stored and sent back. */
+  private answerRung(run: ActiveRun, epoch: number, value: number | null): void {
+    this.flush(run);
+    if (run.settled) return;
+    let verdict: RungVerdict;
+    try {
+      verdict = judgeRung(this.o.store, run.id, epoch, value);
+    } catch (error) {
+      run.handle.kill();
+      this.settle(run, 'failed', `could not record the ASHA verdict at epoch ${epoch}: ${(error as Error).message}`);
+      return;
+    }
+    run.handle.send({ type: 'verdict', verdict });
   }
 
   private settleWithOutcome(run: ActiveRun, outcome: TrainOutcome): void {
@@ -272,6 +335,7 @@ export class RunScheduler {
   private settle(run: ActiveRun, status: RunStatus, error: string | null): void {
     if (run.settled) return;
     run.settled = true;
+    run.error = error;
     try {
       this.setStatus(run.id, status, error);
     } catch (writeError) {
@@ -299,6 +363,7 @@ export class RunScheduler {
         this.settle(run, 'failed', `worker process ${how} at step ${step}`);
       }
     }
+    if (run.onGpu) this.o.gpu?.planner.runEnded(run.id, /GPU out of memory/.test(run.error ?? ''));
     this.pump();
   }
 

@@ -3,6 +3,7 @@
 // base.seed, base.seed+1, ... Every config is validated before any run is created,
 // so a bad axis value fails the whole sweep with the point that broke it.
 import type { SweepRequest } from '../shared/api';
+import { ashaOptionsSchema, ashaRungs, type AshaOptions } from '../shared/asha';
 import { Rng } from '../engine/random';
 import { getPath, setPath } from '../shared/config-paths';
 import { checkLimit } from '../shared/limits';
@@ -140,5 +141,34 @@ export function expandSweep(request: SweepRequest): SweepPoint[] {
       out.push({ values, seed, config: { ...config, seed }, name });
     }
   }
+  sweepAsha(request, out);
   return out;
+}
+
+/**
+ * The sweep's ASHA options (null without), checked against its runs: the
+ * maximum R is the runs' epochs, so epochs cannot be an axis, every run needs a
+ * rung below R, and a validation split to be compared on.
+ */
+export function sweepAsha(request: SweepRequest, points: readonly SweepPoint[]): AshaOptions | null {
+  if (request.asha === undefined) return null;
+  const parsed = ashaOptionsSchema.safeParse(request.asha);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: ['asha', ...i.path.map(String)].join('.'), message: i.message }));
+    throw new ConfigError(`Invalid sweep: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  const asha = parsed.data;
+  const refuse = (path: string, message: string): never => {
+    throw new ConfigError(`Invalid sweep: ${path}: ${message}`, [{ path, message }]);
+  };
+  if ('epochs' in request.grid) refuse('asha', "epochs is ASHA's maximum R, the same for every run: sweep other fields, or drop ASHA");
+  for (const { config } of points) {
+    if (ashaRungs(asha, config.epochs).length === 0) {
+      refuse('asha.minEpochs', `must be below the runs' epochs (${config.epochs}): rungs are at r, ηr, η²r, … below R = epochs (e.g. r = 1 with η = 3 gives rungs at 1, 3, 9, … below R)`);
+    }
+    if (config.dataset.validationFraction === 0) {
+      refuse('asha', 'needs a validation split to compare runs on: dataset.validationFraction is 0 (set it above 0, e.g. 0.1)');
+    }
+  }
+  return asha;
 }

@@ -16,7 +16,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { confinePath } from '../engine/safe-files';
 import type { ApiArg, ApiChannel, ApiEventName, ApiEvents, ApiResult, ClusterStatus } from '../shared/api';
 import { invalidInput } from '../shared/errors';
-import type { RunConfig } from '../shared/run-config';
+import type { RunConfig, WebGpuOptions } from '../shared/run-config';
 import { Store } from '../store/store';
 import type { ClusterCoordinator } from './cluster/coordinator';
 import type { ClusterWorker } from './cluster/cluster-worker';
@@ -29,7 +29,8 @@ import type { RunRecording } from './run-recording';
 import { RunService } from './run-service';
 import { RunScheduler } from './scheduler';
 import type { HandlerMap, ServiceContext } from './service-context';
-import { maskOptional, savedRedisUrl, SettingsService } from './settings-service';
+import { maskOptional, savedGpuSlots, savedRedisUrl, SettingsService } from './settings-service';
+import { autoPicksGpu, GpuSlotPlanner, trainsOnGpu } from './gpu-slots';
 import { forkLauncher, type WorkerLauncher } from './worker/launcher';
 import { LrFindService } from './lr-find-service';
 import { isProcessAlive } from './process-alive';
@@ -79,6 +80,8 @@ export class Workbench {
   private localWorker: ClusterWorker | null = null;
   /** Why the configured cluster is not in use (unreachable, wrong password), in words. */
   private clusterError: string | null = null;
+  /** Whether a run whose backend is 'auto' trains on a GPU here (autoRunsOnGpu). */
+  private autoPicksGpu = false;
 
   private constructor(
     /** Only the services read and write it; adapters go through invoke (tests may look: workbench['store']). */
@@ -92,9 +95,17 @@ export class Workbench {
     const emit = this.emit.bind(this);
     const launcher = options.launcher ?? forkLauncher();
     const backendSettings = () => {
-      const { backend, webgpuAdapter, webgpuBackend } = this.settings.settings();
-      return { defaultBackend: backend, webgpu: { ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) } };
+      const s = this.settings.settings();
+      const webgpu: WebGpuOptions = {
+        ...(s.webgpuAdapter ? { adapter: s.webgpuAdapter } : {}),
+        ...(s.webgpuBackend ? { backend: s.webgpuBackend } : {}),
+        ...(s.webgpuSpeedToggles ? { speedToggles: true } : {}),
+        submitBatchSize: s.webgpuSubmitBatch,
+      };
+      return { defaultBackend: s.backend, webgpu };
     };
+    const gpuPlanner = new GpuSlotPlanner();
+    gpuPlanner.configure(savedGpuSlots(store));
     this.scheduler = new RunScheduler({
       store,
       paths: this.paths,
@@ -103,6 +114,7 @@ export class Workbench {
       emit,
       concurrency: options.concurrency ?? (typeof saved.concurrency === 'number' ? saved.concurrency : 1),
       backendSettings,
+      gpu: { planner: gpuPlanner, trainsOnGpu: (config) => trainsOnGpu(config.backend, this.settings.settings().backend, () => this.autoRunsOnGpu()) },
       cancelGraceMs: options.cancelGraceMs,
       stopGraceMs: options.stopGraceMs,
     });
@@ -152,7 +164,7 @@ export class Workbench {
     }
     const workbench = new Workbench(store, o, recovered);
     if (redisUrl && o.startQueue !== false) await workbench.connectCluster(redisUrl);
-    if (o.startQueue !== false) workbench.scheduler.start();
+    if (o.startQueue !== false) workbench.startQueue();
     return workbench;
   }
 
@@ -262,6 +274,26 @@ export class Workbench {
   /** Lets the queue run (after open with startQueue: false) and starts what fits. */
   startQueue(): void {
     this.scheduler.start();
+  }
+
+  private gpuProbe: Promise<void> | null = null;
+
+  /**
+   * Whether a run whose backend resolves to 'auto' trains on a GPU here (it then
+   * takes a GPU slot). The first such run starts the probe (Dawn's adapters, a
+   * moment): until it answers, 'auto' runs count as CPU runs.
+   */
+  private autoRunsOnGpu(): boolean {
+    this.gpuProbe ??= (async () => {
+      const { webgpuAdapter, webgpuBackend } = this.settings.settings();
+      try {
+        this.autoPicksGpu = await autoPicksGpu({ ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) });
+      } catch {
+        this.autoPicksGpu = false; // no Dawn here: 'auto' runs train on the CPU backends
+      }
+      if (this.autoPicksGpu && !this.closed) this.scheduler.pump();
+    })();
+    return this.autoPicksGpu;
   }
 
   /** Resolves when nothing is queued or running. */

@@ -2,6 +2,7 @@
 // IPC handler, the preload bridge, the `kerv serve` WebSocket server and the
 // renderer's client are all generic over these two maps. Add a request here and
 // every adapter carries it; the types flow to both ends.
+import type { AshaOptions, AshaOptionsInput, RungRecord } from './asha';
 import type { ErrorCode } from './errors';
 import type { LrFindOptionsInput, LrFindPoint, LrFindRecord, LrFindStatus, LrFindSummary } from './lr-find';
 import type { BackendChoice, RunConfig, RunConfigInput } from './run-config';
@@ -192,6 +193,25 @@ export interface SystemInfo {
   selectedBackend: string;
   device: string;
   concurrency: number;
+  /** The runs that share this machine's GPU (service/gpu-slots.ts). */
+  gpu: GpuSlotsInfo;
+}
+
+/** How many runs train on the GPU at once, and what that number comes from. */
+export interface GpuSlotsInfo {
+  slots: number;
+  /** 'auto': found from GPU memory and measured throughput; 'fixed': the settings' number. */
+  mode: 'auto' | 'fixed';
+  /** Why this many, in words. */
+  reason: string;
+  /** The GPU's memory (nvidia-smi); null where unknown. */
+  memoryTotalMb: number | null;
+  /** The most GPU memory one run has held. */
+  perRunMb: number | null;
+  /** Summed images/s of the GPU runs, measured with each count of runs at once. */
+  throughput: { runs: number; imagesPerSecond: number }[];
+  /** GPU runs training now. */
+  running: number;
 }
 
 export interface Settings {
@@ -199,10 +219,16 @@ export interface Settings {
   /** The backend of runs whose config says 'auto'; 'auto' = the best available. */
   backend: BackendChoice;
   concurrency: number;
+  /** Runs that train on the GPU at once (webgpu, tensorflow-gpu), besides `concurrency` CPU runs; 'auto': from GPU memory and measured throughput. */
+  gpuSlots: number | 'auto';
   /** Dawn's adapter for the webgpu backend, by name ('' = Dawn's choice: the high-performance GPU). */
   webgpuAdapter: string;
   /** Dawn's native API for the webgpu backend, one of DAWN_BACKENDS ('' = the platform's default). */
   webgpuBackend: string;
+  /** Dawn's speed toggles (no validation, robustness or workgroup zeroing): faster, unchecked. Off by default. */
+  webgpuSpeedToggles: boolean;
+  /** Compute dispatches per GPU queue submit. */
+  webgpuSubmitBatch: number;
   /** The cluster's Redis (password masked); null: every run trains on this machine. Applies when the workbench next starts. */
   redisUrl?: string | null;
 }
@@ -250,6 +276,11 @@ export interface SweepRequest {
   /** Every point runs with seeds 0..repeats-1 (offset by base.seed). */
   repeats?: number;
   name?: string;
+  /**
+   * Stop bad runs early with ASHA (shared/asha.ts): rungs at minEpochs, ·eta, ·eta², …
+   * below the runs' epochs; at each only the top 1/eta of the runs so far continue.
+   */
+  asha?: AshaOptionsInput;
 }
 
 /** Every request: argument and result types. */
@@ -299,6 +330,8 @@ export interface ApiRequests {
   'runs:importBundle': { arg: { path: string }; result: { ids: number[] } };
   /** Sweep groups, newest first, with how many runs each holds. */
   'groups:list': { arg: void; result: RunGroup[] };
+  /** An ASHA sweep's rung values and verdicts, by epoch then time of decision (empty for other groups). */
+  'groups:rungs': { arg: { id: number }; result: RungRecord[] };
   /** The cluster (Redis, workers and their heartbeats), when one is configured. */
   'cluster:status': { arg: void; result: ClusterStatus };
   /** Starts the learning-rate finder on a run config (one at a time); its points come as 'lrFind:progress'. */
@@ -323,6 +356,8 @@ export interface RunGroup {
   kind: string;
   createdAt: string;
   runCount: number;
+  /** The sweep's ASHA options; null when it trains every run to the end. */
+  asha: AshaOptions | null;
 }
 
 /** Every pushed event and its payload. */
@@ -407,6 +442,7 @@ const CHANNEL_TABLE: Record<ApiChannel, true> = {
   'runs:exportModel': true,
   'runs:importBundle': true,
   'groups:list': true,
+  'groups:rungs': true,
   'cluster:status': true,
   'lrFind:start': true,
   'lrFind:get': true,

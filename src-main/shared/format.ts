@@ -9,6 +9,14 @@ export function formatPercent(fraction: number | null | undefined, digits = 2): 
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
+/** A validation metric's value as logs and pages show it: accuracy as a percentage, loss in nats. */
+export function formatValidationMetric(metric: 'validationAccuracy' | 'validationLoss', value: number): string {
+  return metric === 'validationAccuracy' ? `${(value * 100).toFixed(2)}%` : value.toFixed(4);
+}
+
+/** How a validation metric is named in sentences. */
+export const VALIDATION_METRIC_LABELS = { validationAccuracy: 'validation accuracy', validationLoss: 'validation loss' } as const;
+
 /** "1 run", "2 runs", "0 runs" (English plurals by -s, or the given plural). */
 export function plural(n: number, noun: string, nouns = `${noun}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? noun : nouns}`;

@@ -142,6 +142,19 @@ export const trainSummarySchema = z.strictObject({
       reason: z.string().max(500).nullable(),
     })
     .optional(),
+  /** Present when ASHA (a sweep's rungs, shared/asha.ts) stopped the run: where, on what value, below which cutoff. */
+  asha: z
+    .strictObject({
+      metric: z.enum(EARLY_STOPPING_METRICS),
+      /** The rung epoch after which the run stopped. */
+      stoppedAtEpoch: count,
+      /** The run's value of the metric there (null: not a number). */
+      value: measure.nullable(),
+      /** The line it had to reach: the (1 − 1/eta) quantile of the values other runs recorded at the rung. */
+      cutoff: measure,
+      eta: count,
+    })
+    .optional(),
   /** The weights the test set was evaluated on: the last epoch's, or the best epoch's (earlyStopping.restoreBest). Absent: the last. */
   testedOn: z.strictObject({ model: z.enum(['best', 'last']), epoch: count }).optional(),
 });

@@ -43,7 +43,23 @@ export interface WebGpuOptions {
    * quantisation (to 65 µs) off. For bench:gpu --profile, never for a run.
    */
   profiling?: boolean;
+  /**
+   * Dawn's speed toggles, as ONNX Runtime's WebGPU provider sets them: no validation
+   * of commands, no bounds checks in shaders, no zeroing of workgroup memory. Less
+   * host time per dispatch and faster shaders; a kernel bug then reads out of bounds
+   * instead of failing. Off by default and in tests.
+   */
+  speedToggles?: boolean;
+  /** Compute dispatches recorded per queue submit (default WEBGPU_SUBMIT_BATCH; tfjs's own is 15). */
+  submitBatchSize?: number;
+  /** Cache uniform buffers and bind groups across dispatches (default on; off = tfjs 4.22's behaviour, to measure the difference). */
+  bindingCache?: boolean;
 }
+
+/** Dispatches per queue submit by default, and the range a setting may take. */
+export const WEBGPU_SUBMIT_BATCH = { default: 64, min: 1, max: 1024 } as const;
+/** The most runs that may share one GPU. */
+export const MAX_GPU_SLOTS = 8;
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 /** The most fixed sample images a run shows: the size of every dataset's held-out sample pool. */

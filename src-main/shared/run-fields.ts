@@ -38,6 +38,8 @@ export const BUILTIN_FIELDS: readonly RunField[] = [
   { key: 'summary.finalValidationAccuracy', label: 'Final val acc', type: 'number', fraction: true },
   { key: 'summary.parameterCount', label: 'Parameters', type: 'number', aliases: ['params'] },
   { key: 'step', label: 'Steps', type: 'number', aliases: ['steps'] },
+  // Below the config's epochs when early stopping or an ASHA rung stopped the run.
+  { key: 'summary.epochs', label: 'Epochs trained', type: 'number', aliases: ['trained epochs'] },
   { key: 'durationMs', label: 'Duration', type: 'number', aliases: ['duration ms'] },
   { key: 'createdAt', label: 'Created', type: 'text', aliases: ['started'] },
 ];

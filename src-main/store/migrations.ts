@@ -233,4 +233,22 @@ export const MIGRATIONS: readonly Migration[] = [
     owner_pid    INTEGER
   );
   `,
+  /* 9: ASHA sweeps (store/asha-store.ts): the group's options, and each run's value and verdict at each rung it reached */ `
+  ALTER TABLE groups ADD COLUMN asha_json TEXT;
+  CREATE TABLE asha_rungs (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    group_id   INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    epoch      INTEGER NOT NULL,
+    -- the metric at the rung; NULL when it was not a number
+    value      REAL,
+    -- the line it had to reach; NULL when it was the first value at the rung
+    cutoff     REAL,
+    -- how many other runs' values the cutoff was taken over
+    compared   INTEGER NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('continue','stop')),
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+  );
+  CREATE INDEX asha_rungs_group ON asha_rungs (group_id, epoch);
+  `,
 ];

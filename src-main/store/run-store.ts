@@ -1,5 +1,6 @@
 // Runs, their lifecycle and queue order, sweep groups and logs. (Checkpoints are
 // found on disk, service/checkpoints.ts: the folder is their one record.)
+import { parseAshaOptions } from '../shared/asha';
 import type { RunFilter, RunGroup, RunListQuery, RunRow, RunStatus } from '../shared/api';
 import { conflict, invalidInput, runNotFound, WorkbenchError } from '../shared/errors';
 import { isFieldName } from '../shared/run-fields';
@@ -517,13 +518,14 @@ export class RunStore {
     return row ? { id: row.id, name: row.name, kind: row.kind, spec: row.spec_json ? JSON.parse(row.spec_json) : null, createdAt: row.created_at } : null;
   }
 
-  /** Groups newest first, with their run counts. */
+  /** Groups newest first, with their run counts and ASHA options. */
   groups(): RunGroup[] {
-    return this.db
+    const rows = this.db
       .prepare(
-        `SELECT g.id, g.name, g.kind, g.created_at AS createdAt, (SELECT count(*) FROM runs r WHERE r.group_id = g.id) AS runCount
+        `SELECT g.id, g.name, g.kind, g.created_at AS createdAt, g.asha_json, (SELECT count(*) FROM runs r WHERE r.group_id = g.id) AS runCount
          FROM groups g ORDER BY g.id DESC`,
       )
-      .all() as RunGroup[];
+      .all() as (Omit<RunGroup, 'asha'> & { asha_json: string | null })[];
+    return rows.map(({ asha_json, ...group }) => ({ ...group, asha: parseAshaOptions(asha_json) }));
   }
 }

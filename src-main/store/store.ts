@@ -3,6 +3,7 @@
 // single transaction.
 import type { TrainProgress } from '../shared/progress';
 import { describeStorageError, openDatabase, StoreError, type Db, type OpenDatabaseOptions } from './database';
+import { AshaStore } from './asha-store';
 import { ClusterStore } from './cluster-store';
 import { LrFindStore } from './lr-find-store';
 import { MetricStore } from './metric-store';
@@ -17,6 +18,7 @@ export class Store {
   private readonly unsavedEnds: UnsavedEnds = new Map();
   readonly cluster: ClusterStore;
   readonly lrFinds: LrFindStore;
+  readonly asha: AshaStore;
 
   private constructor(
     private readonly db: Db,
@@ -26,6 +28,7 @@ export class Store {
     this.metrics = new MetricStore(db);
     this.cluster = new ClusterStore(db);
     this.lrFinds = new LrFindStore(db);
+    this.asha = new AshaStore(db);
   }
 
   /**

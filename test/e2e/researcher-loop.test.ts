@@ -1,7 +1,8 @@
 // The researcher's loop (issue 22's features), in Chromium against a real
 // `kerv serve` training real runs: early stopping from the form, with the stop
 // marked on the curves; Compare's curves grouped over seeds (on six runs
-// recorded through the real store: 2 kernels × 3 seeds).
+// recorded through the real store: 2 kernels × 3 seeds); an ASHA sweep from the
+// form, on the Hyperparameters screen and the run page.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +174,52 @@ describe("the researcher's loop in Chromium", () => {
       const [last] = readdirSync(checkpointDir).filter((n) => n.startsWith('step-')).sort().reverse();
       expect(readFileSync((await downloads[1].path())!).equals(readFileSync(join(checkpointDir, last, which === 'best' ? 'best.bin' : 'weights.bin')))).toBe(true);
     }
+  });
+
+  it('an ASHA sweep from the New Run form stops the runs below the rung’s cutoff; the Hyperparameters screen shows where each stopped, the run page why', async () => {
+    await openSmallRunForm('asha sweep', 3);
+    await page.check('.screen-header label:has-text("Sweep") input[type="checkbox"]');
+    await page.click('button:has-text("Add field")');
+    await page.selectOption('[aria-label="Sweep field"]', 'optimizer.lr');
+    // With one run at a time the rung sees them in this order: a rate that learns, then two too small to move the weights.
+    await page.fill('[aria-label="Sweep values"]', '0.01, 1e-7, 2e-7');
+    await page.check('label:has-text("Stop bad runs early (ASHA)") input');
+    await page.fill('[aria-label="ASHA min epochs"]', '1');
+    expect(await page.inputValue('[aria-label="ASHA eta"]')).toBe('3');
+    // One rung (epoch 1 of 3): 3 runs × 1 epoch, then the top third (1 run) 2 more: 5 of 9 epochs.
+    await expect
+      .poll(async () => (await page.textContent('[data-testid="asha-estimate"]'))?.replace(/\s+/g, ' '))
+      .toMatch(/Rungs at epoch 1 of 3: after each, a run below the top 1\/3 of those that got there before it stops\. .* these runs would train 5 of 9 epochs \(44% fewer\)/);
+    await page.click('button.primary:has-text("Start sweep (3 runs)")');
+    await page.waitForURL(/#\/runs$/);
+    const group = (await apiCall(serve, 'groups:list', undefined)).find((g) => g.name === 'asha sweep')!;
+    expect(group.asha).toEqual({ minEpochs: 1, eta: 3, metric: 'validationAccuracy' });
+    const { rows } = await apiCall(serve, 'runs:list', { groupId: group.id, sortBy: 'id', sortDir: 'asc' });
+    const [good, tiny1, tiny2] = rows.map((r) => r.id);
+    await expect.poll(async () => (await apiCall(serve, 'runs:list', { groupId: group.id, status: ['completed'] })).total, { timeout: TIMEOUT * 2 }).toBe(3);
+
+    await page.goto(`${serve.origin}/#/analysis?group=${group.id}`);
+    const panel = page.locator('[data-testid="asha"]');
+    await panel.waitFor();
+    expect((await page.textContent('[data-testid="asha-summary"]'))?.replace(/\s+/g, ' ')).toMatch(/2 runs stopped at a rung, 1 run trained all 3 epochs: 5 epochs trained of the 9 the full grid would train \(44% fewer\)\./);
+    // One rung: epoch 1, reached by 3 runs, 1 went on, 2 stopped; its best value and the cutoff a run arriving now would face.
+    expect(await page.locator('[data-testid="asha-rungs"] tbody tr').count()).toBe(1);
+    const cells = await page.locator('[data-testid="asha-rungs"] tbody td').allTextContents();
+    expect(cells.slice(0, 4)).toEqual(['1', '3', '1', '2']);
+    expect(cells.slice(4)).toEqual([expect.stringMatching(/^\d+\.\d\d%$/), expect.stringMatching(/^\d+\.\d\d%$/)]);
+    const stopped = await page.locator('[data-testid="asha-stopped-runs"] tbody tr a').allTextContents();
+    expect(stopped.map((t) => Number(/^#(\d+)/.exec(t)![1]))).toEqual([tiny1, tiny2]);
+    // The parallel coordinates gain an "Epochs trained" axis: a metric that varies, offered to colour by.
+    expect(await page.locator('[aria-label="Colour by"] option').allTextContents()).toContain('Epochs trained');
+    await page.selectOption('[aria-label="Colour by"]', { label: 'Epochs trained' });
+    await screenshotScreen(page, 'asha-sweep');
+
+    await page.click(`[data-testid="asha-stopped-runs"] a:has-text("#${tiny1} ")`);
+    await page.waitForURL(new RegExp(`#/runs/${tiny1}$`));
+    const note = (await page.textContent('[data-testid="asha-stopped"]'))?.replace(/\s+/g, ' ');
+    expect(note).toMatch(/Stopped by ASHA at epoch 1 of 3 \(validation accuracy \d+\.\d\d% below the rung's cutoff \d+\.\d\d%; only the top 1\/3 of the sweep's runs go on\)\. The test set was evaluated on the weights of epoch 1\./);
+    for (const chart of ['Loss', 'Accuracy']) expect(await page.getAttribute(`[aria-label="${chart}"]`, 'data-marks')).toBe('stopped by ASHA (epoch 1)');
+    expect((await apiCall(serve, 'runs:get', { id: good })).summary!.epochs).toBe(3);
   });
 
   it('threw nothing on any page', () => {

@@ -294,7 +294,14 @@ describe('workbench UI in Chromium', () => {
     await page.waitForSelector('[data-testid="data-dir"]');
     expect(await page.textContent('[data-testid="data-dir"]')).toBe(ui.dataDir);
     expect(await page.textContent('tr[data-dataset="fashion-mnist"]')).toContain('present');
+    // GPU runs at once: auto until a number is applied; the Workers screen then shows it.
+    expect(await page.textContent('[data-testid="gpu-slots-now"]')).toMatch(/^now 1: one run at a time/);
+    await page.selectOption('select[aria-label="GPU runs at once"]', '3');
+    await page.click('select[aria-label="GPU runs at once"] ~ button');
+    await expect.poll(() => page.textContent('[data-testid="gpu-slots-now"]')).toMatch(/^now 3: fixed in the settings/);
     await shot('settings');
+    await page.goto(`${serve.origin}/#/workers`);
+    await expect.poll(() => page.textContent('[data-testid="gpu-slots"]')).toContain('0 of 3 GPU slots in use (fixed)');
     expect(ui.pageErrors).toEqual([]);
   });
 });

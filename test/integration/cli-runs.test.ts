@@ -216,6 +216,8 @@ describe('kerv sweep / runs / compare / export', () => {
       [['sweep', '--grid', 'model.kernal.type=linear', '--dry-run'], /model\.kernal\.type: not a run config field/],
       [['sweep', '--grid', 'model.kernel.type=linear,quadratic', '--dry-run'], /type=quadratic.*must be a kernel spec|quadratic/],
       [['sweep', '--grid', 'epochs=1', '--epochz', '2'], /epochz/],
+      [['sweep', '--grid', 'optimizer.lr=0.1,0.01', '--epochs', '3', '--asha-min-epochs', '3', '--dry-run'], /asha\.minEpochs: must be below the runs' epochs \(3\)/],
+      [['sweep', '--grid', 'optimizer.lr=0.1,0.01', '--asha-eta', '3', '--dry-run'], /--asha-eta and --asha-metric need --asha-min-epochs/],
       [['datasets', 'download', 'imagenet'], /Unknown dataset 'imagenet'; expected one of mnist, fashion-mnist, cifar10/],
     ];
     for (const [args, message] of cases) {
@@ -231,6 +233,18 @@ describe('kerv sweep / runs / compare / export', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`^Usage: kerv ${name}`));
     }
+  });
+
+  it('sweep --asha-min-epochs stops the runs below the rung’s cutoff there and says so (its own data folder)', () => {
+    const own = join(root, 'asha');
+    const tiny = TINY.map((arg, i) => (TINY[i - 1] === '--epochs' ? '3' : arg));
+    // With one run at a time the order is the grid's: a rate that learns first, then one too small to.
+    const r = kerv('sweep', ...tiny, '--grid', 'optimizer.lr=0.01,1e-7', '--asha-min-epochs', '1', '--data-dir', own);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/run 1: epoch 3\/3 /);
+    expect(r.out).toMatch(/run 2: completed best val \d+\.\d+%, test \d+\.\d+%\. Stopped by ASHA at epoch 1 of 3 \(validation accuracy \d+\.\d\d% below the rung's cutoff \d+\.\d\d%; only the top 1\/3 of the sweep's runs go on\)\./);
+    expect(r.out).not.toMatch(/run 2: epoch 2/);
   });
 
   it('datasets list shows Fashion-MNIST from the system folder', () => {

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatasetInfo, EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress } from '../../shared/progress';
 import { DATASETS, DATASET_SPECS } from '../../shared/datasets';
-import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, EARLY_STOPPING_METRICS, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
+import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig, WEBGPU_SUBMIT_BATCH, EARLY_STOPPING_METRICS, OPTIMIZERS, SCHEDULES, type RunConfig } from '../../shared/run-config';
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
@@ -65,6 +65,9 @@ WebGPU (Dawn) options, machine settings rather than run config:
                          env KERV_WEBGPU_ADAPTER)
   --webgpu-backend API   vulkan | metal | d3d12 | d3d11 | opengl | opengles | null
                          (env KERV_WEBGPU_BACKEND; default: the platform's)
+  --webgpu-speed-toggles Dawn without validation, robustness checks and workgroup-memory
+                         zeroing: faster, unchecked (env KERV_WEBGPU_SPEED_TOGGLES=1)
+  --webgpu-submit-batch N  compute dispatches per queue submit (default ${WEBGPU_SUBMIT_BATCH.default}; env KERV_WEBGPU_SUBMIT_BATCH)
 
 Run:
   --checkpoint-dir DIR   write a checkpoint every epoch (and on Ctrl+C) into DIR
@@ -88,6 +91,8 @@ const RUN_FLAG_OPTIONS = {
   'summary-json': { type: 'string' },
   'webgpu-adapter': { type: 'string' },
   'webgpu-backend': { type: 'string' },
+  'webgpu-speed-toggles': { type: 'boolean' },
+  'webgpu-submit-batch': { type: 'string' },
 } as const;
 
 /** The dataset cache: the workbench's own, so a dataset downloaded in the app serves `kerv train` too. */
@@ -192,7 +197,17 @@ async function run(argv: string[]): Promise<number> {
   if (webgpuBackend !== undefined && !(DAWN_BACKENDS as readonly string[]).includes(webgpuBackend)) {
     throw new CliError(`--webgpu-backend must be one of ${DAWN_BACKENDS.join(', ')}, got ${JSON.stringify(webgpuBackend)}`, EXIT.usage);
   }
-  const webgpu = { ...(values['webgpu-adapter'] ? { adapter: values['webgpu-adapter'] } : {}), ...(webgpuBackend ? { backend: webgpuBackend } : {}) };
+  const submitBatch = values['webgpu-submit-batch'];
+  const submitBatchSize = submitBatch === undefined ? undefined : Number(submitBatch);
+  if (submitBatchSize !== undefined && !(Number.isInteger(submitBatchSize) && submitBatchSize >= WEBGPU_SUBMIT_BATCH.min && submitBatchSize <= WEBGPU_SUBMIT_BATCH.max)) {
+    throw new CliError(`--webgpu-submit-batch must be an integer from ${WEBGPU_SUBMIT_BATCH.min} to ${WEBGPU_SUBMIT_BATCH.max}, got ${JSON.stringify(submitBatch)}`, EXIT.usage);
+  }
+  const webgpu = {
+    ...(values['webgpu-adapter'] ? { adapter: values['webgpu-adapter'] } : {}),
+    ...(webgpuBackend ? { backend: webgpuBackend } : {}),
+    ...(values['webgpu-speed-toggles'] ? { speedToggles: true } : {}),
+    ...(submitBatchSize !== undefined ? { submitBatchSize } : {}),
+  };
 
   console.log(`kerv train: ${describeRun(config)}`);
   // Recorded like any other run (issue: CLI runs were invisible to the workbench), unless --no-record.

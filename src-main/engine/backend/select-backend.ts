@@ -115,7 +115,8 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, auto: boolean,
       return { selection: { backend: 'tensorflow', device: gpu, threads: os.cpus().length } };
     }
     case 'webgpu': {
-      const probe = await probeWebGpu(webGpuOptionsFrom(options.webgpu));
+      const webgpu = webGpuOptionsFrom(options.webgpu);
+      const probe = await probeWebGpu(webgpu);
       if ('failure' in probe) return { failure: probe.failure };
       const { device, software } = probe.adapter;
       if (software && auto) {
@@ -123,7 +124,7 @@ async function attempt(candidate: Exclude<BackendChoice, 'auto'>, auto: boolean,
         const note = `webgpu: skipped the software adapter ${device} (a CPU emulating a GPU, ${SOFTWARE_SLOWDOWN}); --backend webgpu uses it anyway`;
         return { failure: `software adapter ${device}: ${SOFTWARE_SLOWDOWN}, so auto skips it (force with --backend webgpu)`, available: true, note };
       }
-      const err = await startWebGpuBackend();
+      const err = await startWebGpuBackend(webgpu);
       if (err) return { failure: err };
       const selection = { backend: 'webgpu', device: software ? `${device}, software` : device, threads: 1 };
       if (!software) return { selection };

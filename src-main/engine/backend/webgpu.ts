@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DAWN_BACKENDS, type WebGpuOptions } from '../../shared/run-config';
+import { DAWN_BACKENDS, WEBGPU_SUBMIT_BATCH, type WebGpuOptions } from '../../shared/run-config';
 import { setUpWebGpuKernels } from './webgpu-kernels/index';
 
 export type { WebGpuOptions };
@@ -46,14 +46,30 @@ export function describeAdapter(info: AdapterInfoLike): string {
   return kind && !name.toLowerCase().includes(kind.toLowerCase()) ? `${name} (${kind})` : name;
 }
 
-/** Options from the environment (KERV_WEBGPU_ADAPTER, KERV_WEBGPU_BACKEND) under those given explicitly. */
+/**
+ * Options from the environment (KERV_WEBGPU_ADAPTER, KERV_WEBGPU_BACKEND,
+ * KERV_WEBGPU_SPEED_TOGGLES=1, KERV_WEBGPU_SUBMIT_BATCH) under those given explicitly.
+ */
 export function webGpuOptionsFrom(given: WebGpuOptions = {}, env: NodeJS.ProcessEnv = process.env): WebGpuOptions {
   const adapter = given.adapter ?? (env.KERV_WEBGPU_ADAPTER || undefined);
   const backend = given.backend ?? (env.KERV_WEBGPU_BACKEND || undefined);
   if (backend !== undefined && !(DAWN_BACKENDS as readonly string[]).includes(backend)) {
     throw new Error(`WebGPU backend (KERV_WEBGPU_BACKEND / --webgpu-backend) must be one of ${DAWN_BACKENDS.join(', ')}, got ${JSON.stringify(backend)}`);
   }
-  return { ...(adapter ? { adapter } : {}), ...(backend ? { backend } : {}), ...(given.profiling ? { profiling: true } : {}) };
+  const speedToggles = given.speedToggles ?? (env.KERV_WEBGPU_SPEED_TOGGLES === '1' ? true : undefined);
+  const batchText = env.KERV_WEBGPU_SUBMIT_BATCH;
+  const submitBatchSize = given.submitBatchSize ?? (batchText ? Number(batchText) : undefined);
+  if (submitBatchSize !== undefined && !(Number.isInteger(submitBatchSize) && submitBatchSize >= WEBGPU_SUBMIT_BATCH.min && submitBatchSize <= WEBGPU_SUBMIT_BATCH.max)) {
+    throw new Error(`WebGPU submit batch (KERV_WEBGPU_SUBMIT_BATCH / --webgpu-submit-batch) must be an integer from ${WEBGPU_SUBMIT_BATCH.min} to ${WEBGPU_SUBMIT_BATCH.max}, got ${JSON.stringify(batchText ?? submitBatchSize)}`);
+  }
+  return {
+    ...(adapter ? { adapter } : {}),
+    ...(backend ? { backend } : {}),
+    ...(given.profiling ? { profiling: true } : {}),
+    ...(speedToggles ? { speedToggles: true } : {}),
+    ...(submitBatchSize !== undefined ? { submitBatchSize } : {}),
+    ...(given.bindingCache === false ? { bindingCache: false } : {}),
+  };
 }
 
 /**
@@ -82,8 +98,20 @@ function dawnFlags(options: WebGpuOptions): string[] {
   const flags: string[] = [];
   if (options.backend) flags.push(`backend=${options.backend}`);
   if (options.adapter) flags.push(`adapter=${options.adapter}`);
-  // Without the second, Dawn rounds every timestamp to 65,536 ns.
-  if (options.profiling) flags.push('enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization');
+  const enable: string[] = [];
+  const disable: string[] = [];
+  // Exact timestamps: without disabling the quantisation, Dawn rounds every one to 65,536 ns.
+  if (options.profiling) {
+    enable.push('allow_unsafe_apis');
+    disable.push('timestamp_quantization');
+  }
+  // ONNX Runtime's WebGPU provider runs with these (research/webgpu-kernels.md).
+  if (options.speedToggles) {
+    enable.push('skip_validation', 'disable_robustness', 'disable_workgroup_init');
+    disable.push('lazy_clear_resource_on_first_use');
+  }
+  if (enable.length > 0) flags.push(`enable-dawn-features=${enable.join(',')}`);
+  if (disable.length > 0) flags.push(`disable-dawn-features=${disable.join(',')}`);
   return flags;
 }
 
@@ -135,7 +163,7 @@ function installNavigatorGpu(dawnGpu: GPU): void {
 }
 
 /** Starts tfjs's webgpu backend on the adapter probeWebGpu found, with this project's kernels. Returns the failure, or null. */
-export async function startWebGpuBackend(): Promise<string | null> {
+export async function startWebGpuBackend(options: WebGpuOptions = {}): Promise<string | null> {
   if (!gpu) return 'WebGPU was not probed';
   installNavigatorGpu(gpu);
   await import('@tensorflow/tfjs-backend-webgpu');
@@ -145,7 +173,10 @@ export async function startWebGpuBackend(): Promise<string | null> {
   } catch (error) {
     return (error as Error).message;
   }
-  setUpWebGpuKernels();
+  setUpWebGpuKernels({
+    ...(options.submitBatchSize !== undefined ? { submitBatchSize: options.submitBatchSize } : {}),
+    ...(options.bindingCache === false ? { cacheBindings: false } : {}),
+  });
   watchDevice();
   return null;
 }

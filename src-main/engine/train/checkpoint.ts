@@ -47,6 +47,8 @@ export interface CheckpointState {
   lastTrainLoss: number;
   lastTrainAccuracy: number;
   lastValidationAccuracy: number | null;
+  /** The last epoch's validation loss, so a run resumed at an ASHA rung can be judged there (absent in checkpoints from before it). */
+  lastValidationLoss?: number | null;
   /** Sums of the partial epoch's train metrics (mid-epoch checkpoints), so its epoch means stay exact. */
   partialEpoch: { lossSum: number; accuracySum: number; images: number; durationMs: number } | null;
   /** Early stopping's count so far (absent without early stopping, and in checkpoints from before it). */

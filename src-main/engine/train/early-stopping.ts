@@ -4,7 +4,7 @@
 // the loop (run-loop.ts) keeps the best epoch's weights and stops the run. Its
 // state goes into every checkpoint, so a resumed run counts on where it was.
 import type { EarlyStoppingConfig } from '../../shared/run-config';
-import { plural } from '../../shared/format';
+import { formatValidationMetric, plural, VALIDATION_METRIC_LABELS as LABELS } from '../../shared/format';
 
 export interface EarlyStoppingState {
   /** The best value of the metric so far; null before the first epoch (or when every value was NaN). */
@@ -13,8 +13,6 @@ export interface EarlyStoppingState {
   /** Epochs in a row, since the best one, that did not improve on it. */
   epochsWithoutImprovement: number;
 }
-
-const LABELS = { validationAccuracy: 'validation accuracy', validationLoss: 'validation loss' } as const;
 
 export class EarlyStopping {
   private state: EarlyStoppingState;
@@ -50,11 +48,7 @@ export class EarlyStopping {
   reason(): string {
     const { patience, minDelta, metric } = this.config;
     const by = minDelta > 0 ? ` by more than ${minDelta}` : '';
-    const best = this.state.bestValue === null ? '' : ` (best ${formatValue(metric, this.state.bestValue)} at epoch ${this.state.bestEpoch})`;
+    const best = this.state.bestValue === null ? '' : ` (best ${formatValidationMetric(metric, this.state.bestValue)} at epoch ${this.state.bestEpoch})`;
     return `${LABELS[metric]} did not improve${by} for ${plural(patience, 'epoch')}${best}`;
   }
-}
-
-function formatValue(metric: EarlyStoppingConfig['metric'], value: number): string {
-  return metric === 'validationAccuracy' ? `${(value * 100).toFixed(2)}%` : value.toFixed(4);
 }

@@ -6,6 +6,8 @@
 // and a 'scalars' message after a 'steps' one when a diagnostics sample was taken.
 import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
+import { describeAshaStop } from '../../shared/asha';
+import { VALIDATION_METRIC_LABELS } from '../../shared/format';
 import type { EpochMetrics, RunEnvironment, TrainOutcome, TrainProgress, TrainSummary } from '../../shared/progress';
 import type { RunConfig } from '../../shared/run-config';
 import { gpuFaultPromise, gpuMemoryMb } from '../backend/webgpu';
@@ -17,13 +19,26 @@ import { EarlyStopping } from './early-stopping';
 import { predictSamples } from './evaluate';
 import type { TrainOptimizer } from './optimizer';
 import type { RunData } from './run-data';
+import { awaitVerdict, type RungReferee } from './rungs';
 import { learningRateAt } from './schedule';
 import { RUN_RNG_LABELS } from './seeded-random';
 import { STEPS_IN_FLIGHT, StepBuffer } from './step-buffer';
 import { dataParallelRunner, singleThreadRunner, type StepRunner } from './step-runner';
 import { TEST_HOLD_ENV, testHoldFromEnv } from './test-hold';
 
-export interface RunContext {
+/** What a run trains with (train.ts's prepareRun sets it up; the learning-rate finder uses it too). */
+export interface TrainingParts {
+  environment: RunEnvironment;
+  data: RunData;
+  model: tf.LayersModel;
+  optimizer: TrainOptimizer;
+  /** The checkpoint resumed from: its tensors are already in the model and optimiser; its best weights (early stopping), if any, still its own. */
+  checkpoint: LoadedCheckpoint | null;
+  /** The replicas, in a data-parallel run. */
+  group: DataParallelGroup | null;
+}
+
+export interface RunContext extends TrainingParts {
   config: RunConfig;
   emit: (p: TrainProgress) => void;
   /** How often step metrics are read and reported. */
@@ -31,14 +46,8 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Where checkpoints go; none are written without it. */
   checkpointDir?: string;
-  environment: RunEnvironment;
-  data: RunData;
-  model: tf.LayersModel;
-  optimizer: TrainOptimizer;
-  /** The checkpoint resumed from; its tensors are already in the model and optimiser. */
-  checkpoint: LoadedCheckpoint | null;
-  /** The replicas, in a data-parallel run. */
-  group: DataParallelGroup | null;
+  /** In an ASHA sweep: the rung epochs, and who decides whether the run goes on after each. */
+  rungs?: RungReferee | null;
 }
 
 /** Waits for work that reads from the GPU, but never past a GPU fault (an out-of-memory, a lost device). */
@@ -89,6 +98,7 @@ export class RunLoop {
   private bestValidationAccuracy: number | null;
   private lastEpochTrain: { loss: number; accuracy: number };
   private lastValidationAccuracy: number | null;
+  private lastValidationLoss: number | null;
   private readonly wallOffsetMs: number;
   private readonly startMs = performance.now();
   private lastFlushMs = performance.now();
@@ -102,6 +112,8 @@ export class RunLoop {
   /** Early stopping: the best epoch's weights (owned here), and the epoch after which the run stopped. */
   private bestWeights: tf.Tensor[] | null;
   private stoppedEarlyAt: number | null = null;
+  /** Where and why an ASHA rung stopped the run (its summary's `asha`), if one did. */
+  private stoppedAtRung: NonNullable<TrainSummary['asha']> | null = null;
 
   constructor(private readonly ctx: RunContext) {
     const { config, data, checkpoint, model, optimizer, group } = ctx;
@@ -116,6 +128,7 @@ export class RunLoop {
     this.bestValidationAccuracy = saved?.bestValidationAccuracy ?? null;
     this.lastEpochTrain = { loss: saved?.lastTrainLoss ?? NaN, accuracy: saved?.lastTrainAccuracy ?? NaN };
     this.lastValidationAccuracy = saved?.lastValidationAccuracy ?? null;
+    this.lastValidationLoss = saved?.lastValidationLoss ?? null;
     this.wallOffsetMs = saved?.wallTimeMs ?? 0;
     this.earlyStopping = config.earlyStopping ? new EarlyStopping(config.earlyStopping, saved?.earlyStopping) : null;
     this.bestWeights = this.earlyStopping ? (checkpoint?.bestWeights ?? null) : null;
@@ -138,10 +151,20 @@ export class RunLoop {
     return this.ctx.signal?.aborted ?? false;
   }
 
+  /** Early stopping or an ASHA rung ended the run before its last epoch. */
+  private get stopped(): boolean {
+    return this.stoppedEarlyAt !== null || this.stoppedAtRung !== null;
+  }
+
   async run(): Promise<TrainOutcome> {
     try {
       this.announce();
-      while (this.epoch < this.ctx.config.epochs && this.stoppedEarlyAt === null) {
+      if (this.ctx.checkpoint && this.resumeBatch === 0) {
+        // Resumed at an epoch's end that may be a rung whose verdict never arrived (cancelled while waiting).
+        const stopped = await this.atRung(this.lastValidationAccuracy, this.lastValidationLoss);
+        if (stopped) return stopped;
+      }
+      while (this.epoch < this.ctx.config.epochs && !this.stopped) {
         const stopped = (await this.trainEpoch()) ?? (await this.finishEpoch());
         if (stopped) return stopped;
       }
@@ -277,6 +300,7 @@ export class RunLoop {
     const samplePredictions = await unlessGpuFault(predictSamples(model, data.sampleBatch));
     this.epoch = current.number;
     this.lastValidationAccuracy = validation?.accuracy ?? null;
+    this.lastValidationLoss = validation?.loss ?? null;
     if (validation && (this.bestValidationAccuracy === null || validation.accuracy > this.bestValidationAccuracy)) {
       this.bestValidationAccuracy = validation.accuracy;
     }
@@ -299,9 +323,36 @@ export class RunLoop {
     if (this.stoppedEarlyAt !== null && this.epoch < config.epochs) {
       emit({ type: 'log', level: 'info', message: `Stopped early after epoch ${this.epoch} of ${config.epochs}: ${this.earlyStopping!.reason()}.` });
     }
-    if (this.cancelled && this.epoch < config.epochs) {
-      emit({ type: 'log', level: 'warn', message: `Stopped at the end of epoch ${this.epoch} (step ${this.step}); the checkpoint keeps the progress.` });
-      return { status: 'cancelled', epoch: this.epoch, step: this.step };
+    if (this.cancelled && this.epoch < config.epochs) return this.cancelledAtEpochEnd();
+    return this.stoppedEarlyAt === null ? await this.atRung(this.lastValidationAccuracy, this.lastValidationLoss) : null;
+  }
+
+  private cancelledAtEpochEnd(): TrainOutcome {
+    this.ctx.emit({ type: 'log', level: 'warn', message: `Stopped at the end of epoch ${this.epoch} (step ${this.step}); the checkpoint keeps the progress.` });
+    return { status: 'cancelled', epoch: this.epoch, step: this.step };
+  }
+
+  /**
+   * At the end of an ASHA rung epoch (after its checkpoint): waits for the verdict
+   * on the run's validation value. A stop ends the run as early stopping does; a
+   * cancel during the wait is the end-of-epoch cancel. Elsewhere, nothing.
+   */
+  private async atRung(validationAccuracy: number | null, validationLoss: number | null): Promise<TrainOutcome | null> {
+    const { rungs, config, emit, signal } = this.ctx;
+    if (!rungs || !rungs.plan.epochs.includes(this.epoch) || this.epoch >= config.epochs) return null;
+    const { metric } = rungs.plan;
+    const value = metric === 'validationLoss' ? validationLoss : validationAccuracy;
+    if (value === null) {
+      emit({ type: 'log', level: 'warn', message: `ASHA rung at epoch ${this.epoch}: the run has no ${VALIDATION_METRIC_LABELS[metric]} to be judged on; it trains on.` });
+      return null;
+    }
+    const verdict = await awaitVerdict(rungs, this.epoch, value, signal);
+    if (verdict === 'cancelled') return this.cancelledAtEpochEnd();
+    if (verdict === null) {
+      emit({ type: 'log', level: 'warn', message: `ASHA rung at epoch ${this.epoch}: no verdict came from the workbench; the run trains on.` });
+    } else if (verdict.stop && verdict.cutoff !== null) {
+      this.stoppedAtRung = { metric, stoppedAtEpoch: this.epoch, value: verdict.value, cutoff: verdict.cutoff, eta: verdict.eta };
+      emit({ type: 'log', level: 'info', message: `${describeAshaStop(this.stoppedAtRung, config.epochs)}.` });
     }
     return null;
   }
@@ -333,6 +384,7 @@ export class RunLoop {
           lastTrainLoss: this.lastEpochTrain.loss,
           lastTrainAccuracy: this.lastEpochTrain.accuracy,
           lastValidationAccuracy: this.lastValidationAccuracy,
+          lastValidationLoss: this.lastValidationLoss,
           ...(this.earlyStopping ? { earlyStopping: this.earlyStopping.snapshot() } : {}),
           config,
         }, this.bestWeights),
@@ -351,7 +403,7 @@ export class RunLoop {
     const testedEpoch = onBest ? early!.bestEpoch! : this.epoch;
     if (testedEpoch !== this.epoch) {
       this.runner.loadWeights(this.bestWeights!);
-      emit({ type: 'log', level: 'info', message: `Testing the weights of epoch ${testedEpoch}, the best on ${config.earlyStopping!.metric === 'validationLoss' ? 'validation loss' : 'validation accuracy'}.` });
+      emit({ type: 'log', level: 'info', message: `Testing the weights of epoch ${testedEpoch}, the best on ${VALIDATION_METRIC_LABELS[config.earlyStopping!.metric]}.` });
     }
     const test = await unlessGpuFault(this.runner.evaluate(data.evalBatches('test'), data.numClasses));
     const summary: TrainSummary = {
@@ -378,6 +430,7 @@ export class RunLoop {
       };
       summary.testedOn = { model: onBest ? 'best' : 'last', epoch: testedEpoch };
     }
+    if (this.stoppedAtRung) summary.asha = this.stoppedAtRung;
     emit({ type: 'completed', summary });
     return { status: 'completed', summary };
   }

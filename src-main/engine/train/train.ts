@@ -14,11 +14,12 @@ import { gatherBatch } from '../data/batches';
 import { DataParallelGroup } from '../parallel/data-parallel';
 import type { ParallelMode } from '../../shared/parallelism';
 import { Rng } from '../random';
-import { loadCheckpoint, restoreModelWeights, type LoadedCheckpoint } from './checkpoint';
+import { loadCheckpoint, restoreModelWeights } from './checkpoint';
 import { TrainOptimizer } from './optimizer';
 import { EVAL_BATCH_SIZE, loadRunData, type RunData } from './run-data';
 import { RUN_RNG_LABELS, withSeededMathRandom } from './seeded-random';
-import { RunLoop } from './run-loop';
+import { RunLoop, type TrainingParts } from './run-loop';
+import type { RungReferee } from './rungs';
 import { trainableVariables } from './step';
 import packageJson from '../../../package.json';
 
@@ -40,6 +41,8 @@ export interface TrainOptions {
   backend?: Omit<BackendOptions, 'threads'>;
   /** The cores this run is given, which a config's `threads: 'auto'` uses; default: all of this machine's. */
   coreShare?: number;
+  /** In an ASHA sweep: the rungs, and who decides whether the run goes on after each (rungs.ts). */
+  rungs?: RungReferee;
 }
 
 /** Fields of the config a resumed run may change: more epochs, a new name, another backend, thread count or thread layout. */
@@ -60,15 +63,7 @@ function checkResumable(savedAsWritten: RunConfig, config: RunConfig): void {
 }
 
 /** What a run trains with, set up from its config (prepareRun); dispose() lets go of all of it. */
-export interface PreparedRun {
-  environment: RunEnvironment;
-  data: RunData;
-  model: tf.LayersModel;
-  optimizer: TrainOptimizer;
-  /** The checkpoint resumed from (its weights already in the model and optimiser; its best weights, if any, still owned by it). */
-  checkpoint: LoadedCheckpoint | null;
-  /** The data-parallel replicas, when the run computes on several threads that way. */
-  group: DataParallelGroup | null;
+export interface PreparedRun extends TrainingParts {
   dispose(): Promise<void>;
 }
 
@@ -78,7 +73,7 @@ export interface PreparedRun {
  * Shared by train() and the learning-rate finder (lr-find.ts), so both compute
  * on the same backend, threads and data the run would.
  */
-export async function prepareRun(config: RunConfig, opts: Omit<TrainOptions, 'onProgress' | 'checkpointDir' | 'progressIntervalMs' | 'signal'>, emit: (p: TrainProgress) => void): Promise<PreparedRun> {
+export async function prepareRun(config: RunConfig, opts: Omit<TrainOptions, 'onProgress' | 'checkpointDir' | 'progressIntervalMs' | 'signal' | 'rungs'>, emit: (p: TrainProgress) => void): Promise<PreparedRun> {
   const plan = planThreads(config, opts.coreShare);
   const selection = await initBackend(config.backend, { ...opts.backend, threads: plan.backendThreads });
   const layout = threadLayout(plan, selection);
@@ -139,7 +134,7 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<Trai
   const intervalMs = opts.progressIntervalMs ?? 250;
   const run = await prepareRun(config, opts, emit);
   try {
-    const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, ...run });
+    const loop = new RunLoop({ config, emit, intervalMs, signal: opts.signal, checkpointDir: opts.checkpointDir, rungs: opts.rungs, ...run });
     return await loop.run();
   } catch (error) {
     throw explainGpuFault(error, config);

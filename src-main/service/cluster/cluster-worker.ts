@@ -19,13 +19,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
+import type { RungPlan } from '../../shared/asha';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
 import { parseRunConfig, type RunConfig } from '../../shared/run-config';
 import { availableCores, coreShare } from '../../engine/backend/cores';
 import type { FromWorker } from '../worker/messages';
 import type { WorkerHandle, WorkerLauncher } from '../worker/launcher';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
-import { CANCEL_CHANNEL, cancelMessage, encodeEntry, QUEUE_NAME, runJobSchema, runKeys, workerKey, WORKERS_SET, type RunKeys, type StreamMessage, type WorkerHeartbeat } from './protocol';
+import { CANCEL_CHANNEL, cancelMessage, decodeVerdict, encodeEntry, VERDICT_CHANNEL, QUEUE_NAME, runJobSchema, runKeys, workerKey, WORKERS_SET, type RunKeys, type StreamMessage, type WorkerHeartbeat } from './protocol';
 import { createRedisClient, describeRedisError, maskRedisUrl, probeRedis, type RedisClient } from './redis';
 
 export interface ClusterWorkerOptions {
@@ -67,6 +68,8 @@ interface ActiveJob {
   released: boolean;
   step: number;
   killTimer: NodeJS.Timeout | null;
+  /** The ASHA rung epoch whose verdict the run waits for (its training process asked), if any. */
+  awaitingVerdict: number | null;
 }
 
 export class ClusterWorker {
@@ -95,8 +98,11 @@ export class ClusterWorker {
     this.subscriber = createRedisClient(this.o.redisUrl, { connectionName: `kerv-worker:${this.o.name}:cancel` });
     await this.redis.connect();
     await this.subscriber.connect();
-    this.subscriber.on('message', (_channel: string, message: string) => this.cancelRun(message));
-    await this.subscriber.subscribe(CANCEL_CHANNEL);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === CANCEL_CHANNEL) this.cancelRun(message);
+      else if (channel === VERDICT_CHANNEL) void this.relayVerdict(message);
+    });
+    await this.subscriber.subscribe(CANCEL_CHANNEL, VERDICT_CHANNEL);
     const stallMs = this.o.stallTimeoutMs ?? 30_000;
     this.jobsConnection = createRedisClient(this.o.redisUrl, { connectionName: `kerv-worker:${this.o.name}:jobs` });
     this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
@@ -159,6 +165,18 @@ export class ClusterWorker {
     a.killTimer = setTimeout(() => a.handle.kill(), 10_000);
   }
 
+  /** Passes the coordinator's ASHA verdict, once its key holds one, to the training process that waits for it. */
+  private async relayVerdict(key: string): Promise<void> {
+    const a = this.active.get(key);
+    const epoch = a?.awaitingVerdict;
+    if (!a || epoch == null || !this.redis) return;
+    const verdict = decodeVerdict((await this.redis.call('GET', a.keys.verdict(a.runId, epoch))) as string | null);
+    if (!verdict || verdict.epoch !== epoch || a.awaitingVerdict !== epoch) return;
+    a.awaitingVerdict = null;
+    this.log(`worker ${this.o.name}: run ${a.runId} ${verdict.stop ? 'stops' : 'continues'} at its ASHA rung (epoch ${epoch})`);
+    a.handle.send({ type: 'verdict', verdict });
+  }
+
   private async heartbeat(): Promise<void> {
     const redis = this.redis;
     if (!redis) return;
@@ -180,8 +198,10 @@ export class ClusterWorker {
     await redis.call('SET', workerKey(this.o.name), JSON.stringify(beat), 'PX', ttlMs);
     await redis.call('SADD', WORKERS_SET, this.o.name);
     // A cancel published while this worker was disconnected is still in its key.
+    // So is a verdict published then.
     for (const [key, a] of this.active) {
       if (Number(await redis.call('EXISTS', a.keys.cancel(a.runId))) === 1) this.cancelRun(key);
+      if (a.awaitingVerdict !== null) await this.relayVerdict(key);
     }
   }
 
@@ -217,7 +237,7 @@ export class ClusterWorker {
     const resume = await downloadCheckpoint(redis, keys, runId, checkpointDir, { maxBytes: this.o.maxCheckpointBytes });
     await post({ kind: 'claimed', fromStep: resume?.step ?? 0 });
     this.log(`worker ${this.o.name}: run ${runId} (attempt ${attempt}) ${resume ? `resumes at step ${resume.step}` : 'starts'}`);
-    const result = await this.train(job, keys, cancelMessage(data.coordinator, runId), runId, config, post, checkpointDir, resume?.path ?? null, data.appVersion, this.o.backend ?? data.defaultBackend);
+    const result = await this.train(job, keys, cancelMessage(data.coordinator, runId), runId, config, post, checkpointDir, resume?.path ?? null, data.appVersion, this.o.backend ?? data.defaultBackend, data.rungs);
     rmSync(runDir, { recursive: true, force: true });
     // Thrown, the job goes back to the queue (BullMQ retries it): another worker continues the run.
     if (result === 'released') throw new Error(`worker ${this.o.name} stopped; the run continues from its checkpoint elsewhere`);
@@ -235,10 +255,11 @@ export class ClusterWorker {
     resumeFrom: string | null,
     appVersion: string,
     defaultBackend: string,
+    rungs: RungPlan | undefined,
   ): Promise<string> {
     const redis = this.redis!;
     const handle = this.o.launcher.launch();
-    const a: ActiveJob = { runId, keys, jobId: String(job.id), handle, cancelled: false, releasing: this.stopping, lost: false, refused: false, released: false, step: 0, killTimer: null };
+    const a: ActiveJob = { runId, keys, jobId: String(job.id), handle, cancelled: false, releasing: this.stopping, lost: false, refused: false, released: false, step: 0, killTimer: null, awaitingVerdict: null };
     this.active.set(activeKey, a);
     let reported = false;
     // Messages are forwarded one after another, in the order the training process sent them.
@@ -276,6 +297,12 @@ export class ClusterWorker {
     const forward = async (msg: FromWorker) => {
       if (a.refused || a.lost) return;
       if (msg.type === 'progress') return forwardProgress(msg.progress);
+      if (msg.type === 'rung') {
+        // The coordinator decides (it has every run's values); its verdict comes back through Redis.
+        a.awaitingVerdict = msg.epoch;
+        await post({ kind: 'rung', epoch: msg.epoch, value: msg.value });
+        return this.relayVerdict(activeKey);
+      }
       reported = true;
       if (msg.type === 'error') return post({ kind: 'error', message: `on worker ${this.o.name}: ${msg.message}` });
       if (msg.type !== 'outcome') return; // a run never sends the learning-rate finder's messages
@@ -308,7 +335,7 @@ export class ClusterWorker {
       });
       // Its runs at once divide this machine's cores, as the local queue's do.
       const cores = coreShare(availableCores(), this.o.concurrency);
-      handle.send({ type: 'start', runId, config, checkpointDir, resumeFrom, cacheDir: this.o.datasetsDir, appVersion, defaultBackend, coreShare: cores });
+      handle.send({ type: 'start', runId, config, checkpointDir, resumeFrom, cacheDir: this.o.datasetsDir, appVersion, defaultBackend, coreShare: cores, rungs });
     });
   }
 }

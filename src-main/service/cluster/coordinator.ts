@@ -15,6 +15,8 @@
 // arrive. Messages of an older attempt that arrive late are fenced out.
 import { Queue } from 'bullmq';
 import type { ClusterStatus } from '../../shared/api';
+import type { RungVerdict } from '../../shared/asha';
+import { judgeRung, rungPlan } from '../asha';
 import type { TrainProgress } from '../../shared/progress';
 import type { Store } from '../../store/store';
 import { resumeCheckpoint } from '../checkpoints';
@@ -25,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CANCEL_CHANNEL,
   cancelMessage,
+  VERDICT_CHANNEL,
   COORDINATOR_GROUP,
   COORDINATOR_ID,
   decodeEntry,
@@ -232,17 +235,34 @@ export class ClusterCoordinator implements RunPlacement {
       localCheckpoint.set(id, got?.path ?? null);
     }
     const after: (() => void)[] = [];
+    const verdicts: { runId: number; verdict: RungVerdict }[] = [];
     let settled = false;
     store.transaction(() => {
-      for (const { id, entry } of fresh) settled = this.apply(id, entry, localCheckpoint, after) || settled;
+      for (const { id, entry } of fresh) settled = this.apply(id, entry, localCheckpoint, after, verdicts) || settled;
       store.cluster.setState(LAST_ENTRY, fresh[fresh.length - 1].id);
     }, 'record cluster progress in');
     for (const f of after) f();
     if (settled) this.o.onChange();
+    for (const { runId, verdict } of verdicts) await this.sendVerdict(runId, verdict);
+  }
+
+  /**
+   * An ASHA verdict, once stored here, goes to the worker that waits for it: in
+   * its key (which a worker that missed the message reads) and on the channel.
+   * Commands wait for Redis while it is away, so a verdict is not lost to a
+   * restart; the worker trains on by itself if none comes for too long.
+   */
+  private async sendVerdict(runId: number, verdict: RungVerdict): Promise<void> {
+    try {
+      await this.redis.call('SET', this.keys.verdict(runId, verdict.epoch), JSON.stringify(verdict), 'EX', 7 * 24 * 3600);
+      await this.redis.call('PUBLISH', VERDICT_CHANNEL, cancelMessage(this.id, runId));
+    } catch (error) {
+      this.lastError = describeRedisError(this.o.redisUrl, error);
+    }
   }
 
   /** Applies one entry inside the ingest transaction; returns true when the run settled. */
-  private apply(entryId: string, entry: StreamEntry, localCheckpoint: Map<string, string | null>, after: (() => void)[]): boolean {
+  private apply(entryId: string, entry: StreamEntry, localCheckpoint: Map<string, string | null>, after: (() => void)[], verdicts: { runId: number; verdict: RungVerdict }[]): boolean {
     const { store, emit } = this.o;
     const { runId, attempt, worker, message } = entry;
     const run = store.runs.get(runId);
@@ -300,6 +320,10 @@ export class ClusterCoordinator implements RunPlacement {
       case 'released':
         store.runs.log(runId, 'info', `${message.reason}; the run waits for another worker`);
         return false;
+      case 'rung':
+        // Decided here, with everything the run reported before it (its epoch) already applied above.
+        if (run.status === 'running') verdicts.push({ runId, verdict: judgeRung(store, runId, message.epoch, message.value) });
+        return false;
     }
   }
 
@@ -337,7 +361,15 @@ export class ClusterCoordinator implements RunPlacement {
       if (fingerprint && checkpoint) await this.redis.call('SET', keys.fingerprint(id), fingerprint);
       else await this.redis.call('DEL', keys.fingerprint(id));
     }
-    const data: RunJob = { coordinator: this.id, runId: id, config: run.config as unknown as Record<string, unknown>, appVersion: this.o.appVersion, defaultBackend: this.o.defaultBackend() };
+    const rungs = rungPlan(store, id);
+    const data: RunJob = {
+      coordinator: this.id,
+      runId: id,
+      config: run.config as unknown as Record<string, unknown>,
+      appVersion: this.o.appVersion,
+      defaultBackend: this.o.defaultBackend(),
+      ...(rungs ? { rungs } : {}),
+    };
     // The job id is fixed per hand-over, so adding it again (after a restart) is a no-op.
     await this.queue.add('train', data, { jobId: jobId(this.id, id, held.dispatch), attempts: 1000, removeOnComplete: true, removeOnFail: true });
   }

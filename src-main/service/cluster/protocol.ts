@@ -17,16 +17,21 @@
 //                                   (stalled, then taken over) is fenced out.
 //   '…:run:<id>:fingerprint'        the dataset fingerprint the run trains on.
 //   '…:run:<id>:cancel'             set by the coordinator; also published on 'kerv:cancel'.
+//   '…:run:<id>:verdict:<epoch>'    an ASHA rung's verdict (shared/asha.ts RungVerdict, JSON), set by
+//                                   the coordinator once it ingested the run's 'rung' entry; also
+//                                   published on 'kerv:verdict'. A verdict never changes once given.
 //   '…:ckpt:<id>'                   manifest of the run's newest checkpoint; its files are
 //                                   chunked under '…:ckpt:<id>:<step>:<file>:<n>'.
 //   'kerv:worker:<name>'            a worker's heartbeat (expires), listed in 'kerv:workers'.
 import { z } from 'zod';
 import type { ClusterWorkerInfo } from '../../shared/api';
+import { ASHA_METRICS, type RungVerdict } from '../../shared/asha';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
 
 export const QUEUE_NAME = 'kerv-runs';
 export const COORDINATOR_GROUP = 'coordinator';
 export const CANCEL_CHANNEL = 'kerv:cancel';
+export const VERDICT_CHANNEL = 'kerv:verdict';
 export const WORKERS_SET = 'kerv:workers';
 
 /** A coordinator's id: letters and digits, so it is safe in keys and job ids. */
@@ -40,6 +45,7 @@ export function runKeys(coordinator: string) {
     attempt: (runId: number) => `${ns}:run:${runId}:attempt`,
     fingerprint: (runId: number) => `${ns}:run:${runId}:fingerprint`,
     cancel: (runId: number) => `${ns}:run:${runId}:cancel`,
+    verdict: (runId: number, epoch: number) => `${ns}:run:${runId}:verdict:${epoch}`,
     checkpoint: (runId: number) => `${ns}:ckpt:${runId}`,
     checkpointChunk: (runId: number, step: number, file: string, index: number) => `${ns}:ckpt:${runId}:${step}:${file}:${index}`,
   };
@@ -53,7 +59,7 @@ export function jobId(coordinator: string, runId: number, dispatch: number): str
   return `${coordinator}-run-${runId}-d${dispatch}`;
 }
 
-/** What the cancel channel carries: which coordinator's run. */
+/** What the cancel and verdict channels carry: which coordinator's run. */
 export const cancelMessage = (coordinator: string, runId: number) => `${coordinator}:${runId}`;
 
 /** A job's data. The config is checked again by the worker (parseRunConfig), never trusted. */
@@ -65,6 +71,8 @@ export const runJobSchema = z
     appVersion: z.string().max(100),
     /** Backend for a config that says 'auto' when the worker was not started with --backend. */
     defaultBackend: z.string().max(40),
+    /** In an ASHA sweep: the rung epochs, after each of which the run waits for the coordinator's verdict. */
+    rungs: z.strictObject({ epochs: z.array(z.number().int().min(1)).min(1).max(64), metric: z.enum(ASHA_METRICS) }).optional(),
   })
   .strict();
 export type RunJob = z.infer<typeof runJobSchema>;
@@ -77,7 +85,9 @@ export type StreamMessage =
   | { kind: 'outcome'; outcome: TrainOutcome }
   | { kind: 'error'; message: string }
   /** The worker stopped (Ctrl+C) after checkpointing; the run goes back to the queue. */
-  | { kind: 'released'; step: number; reason: string };
+  | { kind: 'released'; step: number; reason: string }
+  /** The run finished an ASHA rung epoch with this value and waits for the coordinator's verdict. */
+  | { kind: 'rung'; epoch: number; value: number | null };
 
 export interface StreamEntry {
   runId: number;
@@ -86,7 +96,7 @@ export interface StreamEntry {
   message: StreamMessage;
 }
 
-const KINDS = new Set(['claimed', 'progress', 'outcome', 'error', 'released']);
+const KINDS = new Set(['claimed', 'progress', 'outcome', 'error', 'released', 'rung']);
 
 /** Stream fields (flat string pairs) for XADD. */
 export function encodeEntry(entry: StreamEntry): string[] {
@@ -117,7 +127,27 @@ export function decodeEntry(fields: string[]): StreamEntry | null {
   const m = message as StreamMessage;
   if (m.kind === 'progress' && (!m.progress || typeof m.progress !== 'object' || typeof m.progress.type !== 'string')) return null;
   if (m.kind === 'outcome' && (!m.outcome || typeof m.outcome !== 'object' || typeof m.outcome.status !== 'string')) return null;
+  if (m.kind === 'rung' && (!Number.isInteger(m.epoch) || m.epoch < 1 || (m.value !== null && typeof m.value !== 'number'))) return null;
   return { runId, attempt, worker, message: m };
+}
+
+const rungVerdictSchema = z.strictObject({
+  epoch: z.number().int().min(1),
+  stop: z.boolean(),
+  value: z.number().nullable(),
+  cutoff: z.number().nullable(),
+  eta: z.number().int().min(0),
+});
+
+/** A verdict key's value, read back by a worker; null for anything else. */
+export function decodeVerdict(text: string | null): RungVerdict | null {
+  if (text === null) return null;
+  try {
+    const parsed = rungVerdictSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What a worker's heartbeat says about its machine (the shape the UI shows). */

@@ -3,6 +3,7 @@
 // run's state in SQLite, so a worker that dies loses at most the batch in flight.
 import type { RunConfig, WebGpuOptions } from '../../shared/run-config';
 import type { TrainOutcome, TrainProgress } from '../../shared/progress';
+import type { RungPlan, RungVerdict } from '../../shared/asha';
 import type { LrFindOptions, LrFindPoint, LrFindResult } from '../../shared/lr-find';
 
 /** Service → worker. */
@@ -24,6 +25,8 @@ export type ToWorker =
       webgpu?: WebGpuOptions;
       /** The cores this run is given (the queue divides the machine among its simultaneous runs); a config's threads: 'auto' uses them. */
       coreShare?: number;
+      /** In an ASHA sweep: the rung epochs, after each of which the run sends 'rung' and waits for a 'verdict'. */
+      rungs?: RungPlan;
     }
   /** The learning-rate finder on the run's config (engine/train/lr-find.ts) instead of a run: the same set-up, nothing written. */
   | {
@@ -36,7 +39,9 @@ export type ToWorker =
       webgpu?: WebGpuOptions;
       coreShare?: number;
     }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  /** The answer to a 'rung' message. */
+  | { type: 'verdict'; verdict: RungVerdict };
 
 /** Worker → service. */
 export type FromWorker =
@@ -46,10 +51,12 @@ export type FromWorker =
   | { type: 'error'; message: string; stack?: string }
   /** The learning-rate finder: each step as it is taken, then the whole result. */
   | { type: 'lr-point'; point: LrFindPoint }
-  | { type: 'lr-result'; result: LrFindResult };
+  | { type: 'lr-result'; result: LrFindResult }
+  /** The run finished an ASHA rung epoch with this value of the rung metric; it waits for a 'verdict'. */
+  | { type: 'rung'; epoch: number; value: number | null };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   if (!value || typeof value !== 'object') return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'progress' || type === 'outcome' || type === 'error' || type === 'lr-point' || type === 'lr-result';
+  return type === 'progress' || type === 'outcome' || type === 'error' || type === 'lr-point' || type === 'lr-result' || type === 'rung';
 }

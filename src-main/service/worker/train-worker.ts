@@ -5,6 +5,8 @@
 // (process.send) or Electron's utilityProcess (process.parentPort); either way
 // it exits when the service goes away, so no orphan keeps a CPU busy.
 import { BACKENDS, type BackendChoice } from '../../shared/run-config';
+import type { RungPlan, RungVerdict } from '../../shared/asha';
+import type { RungReferee } from '../../engine/train/rungs';
 import type { FromWorker, ToWorker } from './messages';
 import { startSystemSampler } from './system-sampler';
 
@@ -43,6 +45,35 @@ function backendChoice(name: string): BackendChoice {
 const controller = new AbortController();
 let started = false;
 
+/**
+ * How long a run waits at an ASHA rung for its verdict before training on. The
+ * local workbench answers at once; a cluster's coordinator may be away (closed,
+ * restarting) while workers train on, and a worker must not idle for it.
+ */
+const VERDICT_TIMEOUT_MS = 5 * 60_000;
+
+/** The rung verdict the run waits for, by epoch (one at a time). */
+const pendingVerdicts = new Map<number, (verdict: RungVerdict | null) => void>();
+
+/** Asks the parent (scheduler or cluster worker) for the verdict at a rung. */
+function rungReferee(plan: RungPlan): RungReferee {
+  return {
+    plan,
+    ask(epoch, value) {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => settle(null), VERDICT_TIMEOUT_MS);
+        const settle = (verdict: RungVerdict | null) => {
+          clearTimeout(timer);
+          pendingVerdicts.delete(epoch);
+          resolve(verdict);
+        };
+        pendingVerdicts.set(epoch, settle);
+        void send({ type: 'rung', epoch, value });
+      });
+    },
+  };
+}
+
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   let position: { step: number; wallTimeMs: number } | null = null;
   const stopSampler = startSystemSampler({
@@ -68,6 +99,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       // 'auto' in the config defers to the settings' backend choice (KERV_BACKEND, when set, wins over it).
       backend: { defaultBackend: backendChoice(msg.defaultBackend), webgpu: msg.webgpu },
       coreShare: msg.coreShare,
+      rungs: msg.rungs ? rungReferee(msg.rungs) : undefined,
     });
     stopSampler();
     await send({ type: 'outcome', outcome });
@@ -108,6 +140,9 @@ onMessage((msg) => {
     void (msg.type === 'start' ? run(msg) : findRate(msg));
   } else if (msg.type === 'cancel') {
     controller.abort();
+  } else if (msg.type === 'verdict') {
+    // A verdict for a rung no longer waited for (given up on) is dropped.
+    pendingVerdicts.get(msg.verdict.epoch)?.(msg.verdict);
   }
 });
 

@@ -4,7 +4,7 @@
 // an uploaded one with POST /api/bundle (same token cookie as the page).
 import type { Envelope } from '../../../src-main/shared/api';
 import { api, ApiError, desktop, unwrap } from './api';
-import { saveUrl } from './download';
+import { saveBlob } from './download';
 
 export const BUNDLE_ROUTE = '/api/bundle';
 const FILTERS = [{ name: 'Kervolution run bundle', extensions: ['kervrun'] }];
@@ -34,12 +34,7 @@ export async function exportBundle(ids: readonly number[]): Promise<string | nul
   }
   const response = await fetch(`${BUNDLE_ROUTE}?ids=${ids.join(',')}`, { credentials: 'same-origin' });
   if (!response.ok) throw await failure(response);
-  const url = URL.createObjectURL(await response.blob());
-  try {
-    saveUrl(name, url);
-  } finally {
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  }
+  saveBlob(name, await response.blob());
   return name;
 }
 

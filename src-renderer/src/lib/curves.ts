@@ -31,13 +31,14 @@ export interface CurveMark {
   label: string;
 }
 
-/** The marks of a run that early stopping watched: its best epoch, and where and why it stopped. */
-export function earlyStoppingMarks(summary: Pick<TrainSummary, 'earlyStopping'> | null | undefined): CurveMark[] {
-  const early = summary?.earlyStopping;
-  if (!early) return [];
+/** Where a run stopped before its last epoch, and why: early stopping (with its best epoch) or an ASHA rung. */
+export function stopMarks(summary: Pick<TrainSummary, 'earlyStopping' | 'asha'> | null | undefined): CurveMark[] {
   const marks: CurveMark[] = [];
-  if (early.bestEpoch !== null) marks.push({ epoch: early.bestEpoch, label: `best (epoch ${early.bestEpoch})` });
-  if (early.stoppedAtEpoch !== null) marks.push({ epoch: early.stoppedAtEpoch, label: `stopped early (epoch ${early.stoppedAtEpoch})` });
+  const early = summary?.earlyStopping;
+  if (early?.bestEpoch != null) marks.push({ epoch: early.bestEpoch, label: `best (epoch ${early.bestEpoch})` });
+  if (early?.stoppedAtEpoch != null) marks.push({ epoch: early.stoppedAtEpoch, label: `stopped early (epoch ${early.stoppedAtEpoch})` });
+  const asha = summary?.asha;
+  if (asha) marks.push({ epoch: asha.stoppedAtEpoch, label: `stopped by ASHA (epoch ${asha.stoppedAtEpoch})` });
   return marks;
 }
 

@@ -7,13 +7,18 @@ export async function saveText(defaultName: string, text: string, mime: string):
     const { path } = await desktop.saveText({ defaultName, text, filters: [{ name: extension.toUpperCase(), extensions: [extension] }] });
     return path;
   }
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  saveBlob(defaultName, new Blob([text], { type: mime }));
+  return defaultName;
+}
+
+/** Downloads a blob (a file a server sent) under `fileName`. */
+export function saveBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   try {
-    saveUrl(defaultName, url);
+    saveUrl(fileName, url);
   } finally {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
-  return defaultName;
 }
 
 /** Downloads a data: or blob: URL (chart images). */

@@ -179,32 +179,23 @@ export function groupedCompareOption(
       return settings.logScale && edge <= 0 ? p.min : edge;
     });
     const upper = points.map((p) => (band === 'std' ? p.mean + p.std : p.max));
-    const stack = `band:${group.key}`;
+    // The band's two stacked parts: its lower edge, invisible, then its height, filled.
+    const bandPart = (part: 'lower' | 'band', values: number[], extra: Record<string, unknown> = {}) => ({
+      id: `${group.key}:${part}`,
+      name: group.label,
+      type: 'line',
+      stack: `band:${group.key}`,
+      silent: true,
+      showSymbol: false,
+      lineStyle: { opacity: 0 },
+      // The legend takes its swatch from the first series of a name: the lower edge.
+      itemStyle: { color: group.color },
+      data: points.map((p, i) => [p.x, values[i]]),
+      ...extra,
+    });
     return [
-      {
-        id: `${group.key}:lower`,
-        name: group.label,
-        type: 'line',
-        stack,
-        silent: true,
-        showSymbol: false,
-        lineStyle: { opacity: 0 },
-        // The legend takes its swatch from the first series of a name: this one.
-        itemStyle: { color: group.color },
-        data: points.map((p, i) => [p.x, lower[i]]),
-      },
-      {
-        id: `${group.key}:band`,
-        name: group.label,
-        type: 'line',
-        stack,
-        silent: true,
-        showSymbol: false,
-        lineStyle: { opacity: 0 },
-        itemStyle: { color: group.color },
-        areaStyle: { color: group.color, opacity: 0.18 },
-        data: points.map((p, i) => [p.x, upper[i] - lower[i]]),
-      },
+      bandPart('lower', lower),
+      bandPart('band', upper.map((u, i) => u - lower[i]), { areaStyle: { color: group.color, opacity: 0.18 } }),
       {
         id: `${group.key}:mean`,
         name: group.label,

@@ -4,7 +4,7 @@
 // sends the two files as downloads (GET /api/model, as tfjs's `downloads://`).
 import { api, desktop } from './api';
 import { failure } from './bundles';
-import { saveUrl } from './download';
+import { saveBlob } from './download';
 
 export const MODEL_ROUTE = '/api/model';
 
@@ -19,12 +19,7 @@ export async function exportModel(id: number, which: 'last' | 'best'): Promise<s
   for (const [file, name] of [['model', `${base}.json`], ['weights', `${base}.weights.bin`]] as const) {
     const response = await fetch(`${MODEL_ROUTE}?id=${id}&which=${which}&file=${file}`, { credentials: 'same-origin' });
     if (!response.ok) throw await failure(response);
-    const url = URL.createObjectURL(await response.blob());
-    try {
-      saveUrl(name, url);
-    } finally {
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    }
+    saveBlob(name, await response.blob());
   }
   return `${base}.json`;
 }

@@ -2,6 +2,7 @@
 // defaults, a preset or a cloned run), live validation and the architecture
 // preview, both from the service so the form can never disagree with it.
 import type { ModelDescription, Preset } from '../../../src-main/shared/api';
+import { ashaEpochBudget, ashaRungs, type AshaMetric } from '../../../src-main/shared/asha';
 import type { RunConfig } from '../../../src-main/shared/run-config';
 import { api, ApiError, type Issue } from '../lib/api';
 import { FIELD_PATHS, defaultKernel, type FieldSpec, parseSweepValues, sweepRunCount } from '../lib/config-fields';
@@ -27,6 +28,8 @@ export class NewRunForm {
   sweepAxes = $state<SweepAxis[]>([]);
   repeats = $state(1);
   randomDraws = $state<number | null>(null);
+  /** The sweep's ASHA option (shared/asha.ts): off, or its r, η and metric. */
+  asha = $state<{ enabled: boolean; minEpochs: number; eta: number; metric: AshaMetric }>({ enabled: false, minEpochs: 1, eta: 3, metric: 'validationAccuracy' });
   private timer: ReturnType<typeof setTimeout> | null = null;
   private generation = 0;
 
@@ -122,6 +125,13 @@ export class NewRunForm {
     return sweepRunCount(this.sweepGrid(fields), this.repeats, this.randomDraws ?? undefined);
   }
 
+  /** ASHA's rungs for this config and what they may save on this sweep (if each rung kept exactly its top 1/η). */
+  ashaEstimate(fields: FieldSpec[]): { rungs: number[]; maxEpochs: number; epochs: number; fullEpochs: number } {
+    const maxEpochs = typeof this.config.epochs === 'number' ? this.config.epochs : (this.defaults?.epochs ?? 0);
+    const options = { minEpochs: Math.max(1, Math.floor(this.asha.minEpochs) || 1), eta: Math.max(2, Math.floor(this.asha.eta) || 2) };
+    return { rungs: ashaRungs(options, maxEpochs), maxEpochs, ...ashaEpochBudget(this.sweepSize(fields), maxEpochs, options) };
+  }
+
   /** Starts (or queues) the run; on a config error the issues land next to their fields and nothing starts. */
   async start(queue: boolean): Promise<number | null> {
     this.busy = true;
@@ -150,6 +160,7 @@ export class NewRunForm {
         repeats: this.repeats,
         randomDraws: this.randomDraws ?? undefined,
         name: (this.config.name as string | undefined) ?? undefined,
+        asha: this.asha.enabled ? { minEpochs: this.asha.minEpochs, eta: this.asha.eta, metric: this.asha.metric } : undefined,
       });
     } catch (error) {
       this.captureIssues(error);

@@ -8,19 +8,13 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../../src-main/store/store';
 import { RunHold } from '../../hold';
-import { contiguous, openTestBench, storeOf, tinyConfig, waitForStarted, waitForStatus, waitForStep, type TestBench } from './helpers';
+import { benchPerTest, contiguous, openTestBench, storeOf, tinyConfig, waitForStarted, waitForStatus, waitForStep } from './helpers';
 
 const KERV = resolve('out/node/kerv.js');
 
-let bench: TestBench | undefined;
-let hold: RunHold | undefined;
+const t = benchPerTest();
 const dirs: string[] = [];
 afterEach(async () => {
-  hold?.release();
-  await bench?.dispose();
-  hold?.dispose();
-  bench = undefined;
-  hold = undefined;
   for (const dir of dirs.splice(0)) {
     spawnSync('chmod', ['-R', 'u+rwx', dir]);
     rmSync(dir, { recursive: true, force: true });
@@ -46,15 +40,15 @@ function tempDir(): string {
 
 describe('crash safety', () => {
   it('kill -9 of a worker mid-epoch fails that run with the reason, other runs go on, and it resumes with every step once', async () => {
-    hold = new RunHold();
-    bench = await openTestBench({ concurrency: 2, hold });
-    const { wb, launcher } = bench;
+    t.hold = new RunHold();
+    t.bench = await openTestBench({ concurrency: 2, hold: t.hold });
+    const { wb, launcher } = t.bench;
     // Both runs pause in the victim's epoch 2 (after its epoch 1 checkpoint): the kill lands mid-run.
-    hold.at(0);
+    t.hold.at(0);
     const victim = (await wb.invoke('runs:start', { config: tinyConfig({ epochs: 3 }) })).id;
     const bystander = (await wb.invoke('runs:start', { config: tinyConfig({ seed: 1, epochs: 3 }) })).id;
-    const heldAt = (await waitForStarted(bench, victim)).totalSteps / 3 + 3;
-    hold.at(heldAt);
+    const heldAt = (await waitForStarted(t.bench, victim)).totalSteps / 3 + 3;
+    t.hold.at(heldAt);
     await waitForStep(wb, victim, heldAt);
     // Queued first with two slots free, the victim got the first worker process.
     process.kill(launcher.handles[0].pid!, 'SIGKILL');
@@ -64,7 +58,7 @@ describe('crash safety', () => {
     expect(failed.error).toBe(`worker process was killed (SIGKILL) at step ${heldAt}`);
     expect(failed.resumable).toBe(true);
 
-    hold.release();
+    t.hold.release();
     expect(await waitForStatus(wb, bystander, ['completed', 'failed'])).toBe('completed');
 
     await wb.invoke('runs:resume', { id: victim });
@@ -77,9 +71,9 @@ describe('crash safety', () => {
 
   it('kill -9 of the service process: running runs become interrupted, flushed data is kept, the file is sound, and they resume', async () => {
     const dir = tempDir();
-    hold = new RunHold().at(0);
+    t.hold = new RunHold().at(0);
     const child = spawn(process.execPath, [KERV, 'sweep', '--data-dir', dir, '--arch', 'mlp', '--width', '0.25', '--train-subset', '500', '--test-subset', '200',
-      '--batch-size', '64', '--epochs', '3', '--samples', '8', '--backend', 'wasm', '--grid', 'optimizer.lr=0.01'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...hold.env } });
+      '--batch-size', '64', '--epochs', '3', '--samples', '8', '--backend', 'wasm', '--grid', 'optimizer.lr=0.01'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...t.hold.env } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -96,15 +90,15 @@ describe('crash safety', () => {
     // Held at step 0 until its worker has said how long an epoch is; then held in epoch 2, after epoch 1's checkpoint.
     await expect.poll(() => query<{ n: number | null }>('SELECT total_steps AS n FROM runs WHERE id = 1')?.n ?? 0, { timeout: 300_000, interval: 100 }).toBeGreaterThan(0);
     const heldAt = query<{ n: number }>('SELECT total_steps AS n FROM runs WHERE id = 1')!.n / 3 + 3;
-    hold.at(heldAt);
+    t.hold.at(heldAt);
     const storedStep = () => query<{ s: number | null }>('SELECT max(step) AS s FROM step_metrics WHERE run_id = 1')?.s ?? 0;
     await expect.poll(storedStep, { timeout: 300_000, interval: 100 }).toBe(heldAt);
     await expect.poll(() => output).toContain('epoch 1/3');
     child.kill('SIGKILL');
     await exited;
 
-    bench = await openTestBench({ startQueue: false, hold }, dir);
-    const { wb } = bench;
+    t.bench = await openTestBench({ startQueue: false, hold: t.hold }, dir);
+    const { wb } = t.bench;
     expect(storeOf(wb).integrityCheck()).toBe('ok');
     expect(wb.recoveredRunIds).toEqual([1]);
     const run = await wb.invoke('runs:get', { id: 1 });
@@ -117,7 +111,7 @@ describe('crash safety', () => {
     expect(run.step).toBe(heldAt);
     expect(run.resumable).toBe(true);
 
-    hold.release();
+    t.hold.release();
     await wb.invoke('runs:resume', { id: 1 });
     wb.startQueue();
     expect(await waitForStatus(wb, 1, ['completed', 'failed'])).toBe('completed');
@@ -140,10 +134,9 @@ describe('crash safety', () => {
 
     // An existing workbench folder that became read-only.
     const existing = join(dir, 'existing');
-    bench = await openTestBench({ startQueue: false }, existing);
-    await bench.wb.invoke('runs:start', { config: tinyConfig() });
-    await bench.wb.close();
-    bench = undefined;
+    const setup = await openTestBench({ startQueue: false }, existing);
+    await setup.wb.invoke('runs:start', { config: tinyConfig() });
+    await setup.wb.close();
     spawnSync('chmod', ['-R', 'a-w,a+rX', existing]);
     const listed = run('runs', 'rm', '1', '--data-dir', existing);
     expect(listed.status).not.toBe(0);
@@ -158,8 +151,8 @@ describe('crash safety', () => {
   });
 
   it('a database that refuses every write (disk full) still ends the run: failed at once for every reader, written when it can be', async () => {
-    bench = await openTestBench();
-    const { wb, launcher } = bench;
+    t.bench = await openTestBench();
+    const { wb, launcher } = t.bench;
     const { id } = await wb.invoke('runs:start', { config: tinyConfig({ epochs: 2 }) });
     // The service handles its worker's messages one at a time: the query_only below is in
     // force before the next one (at the latest, the run's outcome) is written.
@@ -179,9 +172,9 @@ describe('crash safety', () => {
 
     db.pragma('query_only = 0'); // space freed
     await expect.poll(storedStatus, { timeout: 60_000, interval: 200 }).toBe('failed');
-    await bench.reopen({ startQueue: false });
-    expect(bench.wb.recoveredRunIds).toEqual([]);
-    expect(storeOf(bench.wb).runs.get(id)!.error).toMatch(/could not record progress/);
+    await t.bench.reopen({ startQueue: false });
+    expect(t.bench.wb.recoveredRunIds).toEqual([]);
+    expect(storeOf(t.bench.wb).runs.get(id)!.error).toMatch(/could not record progress/);
   });
 
   it('a full disk fails the run with a clear reason and no corrupted database', async () => {
@@ -191,14 +184,14 @@ describe('crash safety', () => {
     const probe = Store.open({ file: join(dir, 'workbench.sqlite') });
     const pages = (probe as unknown as { db: { pragma(s: string, o: object): number } }).db.pragma('page_count', { simple: true });
     probe.close();
-    bench = await openTestBench({ maxPageCount: pages + 3 }, dir);
-    const { wb } = bench;
+    t.bench = await openTestBench({ maxPageCount: pages + 3 }, dir);
+    const { wb } = t.bench;
     const { id } = await wb.invoke('runs:start', { config: tinyConfig({ epochs: 2, sampleCount: 64 }) });
     expect(await waitForStatus(wb, id, ['failed', 'completed'])).toBe('failed');
     const run = storeOf(wb).runs.get(id)!;
     expect(run.error).toMatch(/could not record progress: .*disk is full/);
-    await bench.reopen({ maxPageCount: undefined });
-    expect(storeOf(bench.wb).integrityCheck()).toBe('ok');
-    expect(storeOf(bench.wb).runs.get(id)!.status).toBe('failed');
+    await t.bench.reopen({ maxPageCount: undefined });
+    expect(storeOf(t.bench.wb).integrityCheck()).toBe('ok');
+    expect(storeOf(t.bench.wb).runs.get(id)!.status).toBe('failed');
   });
 });

@@ -1,6 +1,7 @@
 // Shared by the service integration tests: a workbench on a temporary data
 // folder, training tiny real runs in real worker processes.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import os from 'node:os';
 import { join } from 'node:path';
 import { API_EVENT_NAMES, type ApiEvents, type RunStatus } from '../../../src-main/shared/api';
@@ -82,6 +83,23 @@ export async function openTestBench(
     },
   };
   return bench;
+}
+
+/**
+ * A test file's workbench and hold, closed after each test (the hold released
+ * first, so a held run can stop): `t.hold = new RunHold(); t.bench = await openTestBench({ hold: t.hold })`.
+ */
+export function benchPerTest(): { bench: TestBench; hold: RunHold } {
+  // Each test sets what it uses; both are unset between tests.
+  const slot = {} as { bench: TestBench | undefined; hold: RunHold | undefined };
+  afterEach(async () => {
+    slot.hold?.release();
+    await slot.bench?.dispose();
+    slot.hold?.dispose();
+    slot.bench = undefined;
+    slot.hold = undefined;
+  });
+  return slot as { bench: TestBench; hold: RunHold };
 }
 
 /** Resolves when the run reaches one of the statuses (checked against the store, then events). */

@@ -1,19 +1,11 @@
 // The run lifecycle through the public API, with real worker processes training
 // real (tiny) models on the real Fashion-MNIST files.
 import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunHold } from '../../hold';
-import { contiguous, openTestBench, startHeld, storeOf, tinyConfig, waitForStatus, type TestBench } from './helpers';
+import { benchPerTest, contiguous, openTestBench, startHeld, storeOf, tinyConfig, waitForStatus } from './helpers';
 
-let bench: TestBench | undefined;
-let hold: RunHold | undefined;
-afterEach(async () => {
-  hold?.release();
-  await bench?.dispose();
-  hold?.dispose();
-  bench = undefined;
-  hold = undefined;
-});
+const t = benchPerTest();
 
 describe('run lifecycle', () => {
   it("a run whose config says 'auto' trains on the settings' backend, handed to its worker (the service's environment is untouched)", async () => {
@@ -21,8 +13,8 @@ describe('run lifecycle', () => {
     // KERV_BACKEND, when a user sets it, wins over the settings: this test needs it unset in the workers too.
     delete process.env.KERV_BACKEND;
     try {
-      bench = await openTestBench();
-      const { wb, events } = bench;
+      t.bench = await openTestBench();
+      const { wb, events } = t.bench;
       await wb.invoke('settings:set', { backend: 'cpu' });
       const { id } = await wb.invoke('runs:start', { config: tinyConfig({ backend: 'auto', dataset: { name: 'fashion-mnist', trainSubset: 200, testSubset: 100 } }) });
       expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
@@ -35,8 +27,8 @@ describe('run lifecycle', () => {
   });
 
   it('trains a run queued → running → completed and records metrics, samples and metadata', async () => {
-    bench = await openTestBench();
-    const { wb, events } = bench;
+    t.bench = await openTestBench();
+    const { wb, events } = t.bench;
     const { id } = await wb.invoke('runs:start', { config: tinyConfig({ epochs: 2, seed: 3 }) });
     expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
 
@@ -73,8 +65,8 @@ describe('run lifecycle', () => {
   });
 
   it('starts queued runs in queue order, one at a time, after reorder and cancel', async () => {
-    bench = await openTestBench({ startQueue: false });
-    const { wb, events } = bench;
+    t.bench = await openTestBench({ startQueue: false });
+    const { wb, events } = t.bench;
     const ids: number[] = [];
     for (let seed = 0; seed < 4; seed++) ids.push((await wb.invoke('runs:start', { config: tinyConfig({ seed }) })).id);
     const [a, b, c, d] = ids;
@@ -98,8 +90,8 @@ describe('run lifecycle', () => {
   });
 
   it('trains two runs at once with concurrency 2', async () => {
-    bench = await openTestBench({ startQueue: false });
-    const { wb } = bench;
+    t.bench = await openTestBench({ startQueue: false });
+    const { wb } = t.bench;
     await wb.invoke('settings:set', { concurrency: 2 });
     const a = (await wb.invoke('runs:start', { config: tinyConfig() })).id;
     const b = (await wb.invoke('runs:start', { config: tinyConfig({ seed: 1 }) })).id;
@@ -115,18 +107,18 @@ describe('run lifecycle', () => {
   });
 
   it('cancels a running run, resumes it from its checkpoint, and the curve has every step once', async () => {
-    hold = new RunHold();
-    bench = await openTestBench({ hold });
-    const { wb } = bench;
+    t.hold = new RunHold();
+    t.bench = await openTestBench({ hold: t.hold });
+    const { wb } = t.bench;
     // Cancelled in the middle of epoch 2 (after epoch 1's checkpoint), while it is held there.
-    const { id, heldAt } = await startHeld(bench, hold, tinyConfig({ epochs: 3 }), (perEpoch) => perEpoch + 3);
+    const { id, heldAt } = await startHeld(t.bench, t.hold, tinyConfig({ epochs: 3 }), (perEpoch) => perEpoch + 3);
     await wb.invoke('runs:cancel', { id });
     expect(await waitForStatus(wb, id, ['cancelled', 'completed', 'failed'])).toBe('cancelled');
     const cancelled = await wb.invoke('runs:get', { id });
     expect(cancelled.resumable).toBe(true);
     expect(cancelled.step).toBe(heldAt);
 
-    hold.release();
+    t.hold.release();
     await wb.invoke('runs:resume', { id });
     expect(await waitForStatus(wb, id, ['completed', 'failed', 'cancelled'])).toBe('completed');
     const detail = await wb.invoke('runs:get', { id });
@@ -136,15 +128,15 @@ describe('run lifecycle', () => {
     expect(metrics.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
     // Wall time never goes backwards across the resume.
     expect(metrics.steps.wallTimeMs.every((t, i, all) => i === 0 || t >= all[i - 1])).toBe(true);
-    const statuses = bench.events['run:status'].filter((e) => e.id === id).map((e) => e.status);
+    const statuses = t.bench.events['run:status'].filter((e) => e.id === id).map((e) => e.status);
     expect(statuses).toEqual(['queued', 'running', 'cancelled', 'queued', 'running', 'completed']);
   });
 
   it('closing the workbench mid-run stops the worker; the run is interrupted and resumes with every step once', async () => {
-    hold = new RunHold();
-    bench = await openTestBench({ hold });
-    const { id, heldAt } = await startHeld(bench, hold, tinyConfig({ epochs: 2 }), (perEpoch) => perEpoch + 3);
-    const wb = await bench.reopen({ startQueue: false });
+    t.hold = new RunHold();
+    t.bench = await openTestBench({ hold: t.hold });
+    const { id, heldAt } = await startHeld(t.bench, t.hold, tinyConfig({ epochs: 2 }), (perEpoch) => perEpoch + 3);
+    const wb = await t.bench.reopen({ startQueue: false });
     const run = await wb.invoke('runs:get', { id });
     expect(run.status).toBe('interrupted');
     expect(run.error).toBe(`the workbench stopped while the run was training, at step ${heldAt}`);
@@ -154,7 +146,7 @@ describe('run lifecycle', () => {
     expect(log.at(-1)).toBe(`Interrupted: the workbench stopped while the run was training, at step ${heldAt}; Resume continues from the last checkpoint.`);
     expect(log.filter((m) => /cancel/i.test(m))).toEqual([]);
     expect(wb.recoveredRunIds).toEqual([]);
-    hold.release();
+    t.hold.release();
     await wb.invoke('runs:resume', { id });
     wb.startQueue();
     expect(await waitForStatus(wb, id, ['completed', 'failed'])).toBe('completed');
@@ -164,8 +156,8 @@ describe('run lifecycle', () => {
   });
 
   it('re-runs a run as a new run with the same config, and deletes runs with their files', async () => {
-    bench = await openTestBench();
-    const { wb } = bench;
+    t.bench = await openTestBench();
+    const { wb } = t.bench;
     const { id } = await wb.invoke('runs:start', { config: tinyConfig({ seed: 5 }) });
     await waitForStatus(wb, id, ['completed', 'failed']);
     const re = await wb.invoke('runs:rerun', { id });
@@ -183,8 +175,8 @@ describe('run lifecycle', () => {
   });
 
   it('fails a run whose training throws with the engine’s message, and rejects bad requests naming the field', async () => {
-    bench = await openTestBench();
-    const { wb } = bench;
+    t.bench = await openTestBench();
+    const { wb } = t.bench;
     const { id } = await wb.invoke('runs:start', { config: tinyConfig({ dataset: { name: 'image-folder', path: '/nonexistent/images' } }) });
     expect(await waitForStatus(wb, id, ['failed', 'completed'])).toBe('failed');
     expect((await wb.invoke('runs:get', { id })).error).toMatch(/nonexistent/);

@@ -29,13 +29,17 @@ describe('workbench requests', () => {
 
   it('settings persist across reopen; the data folder cannot change while open', async () => {
     bench = await openTestBench({ startQueue: false });
-    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1, redisUrl: null, webgpuAdapter: '', webgpuBackend: '' });
-    await bench.wb.invoke('settings:set', { backend: 'webgpu', concurrency: 3, redisUrl: 'redis://worker:s3cret@cluster-host:6380/2', webgpuAdapter: 'NVIDIA H100 80GB HBM3', webgpuBackend: 'vulkan' });
+    const gpuDefaults = { gpuSlots: 'auto', webgpuSpeedToggles: false, webgpuSubmitBatch: 64 };
+    expect(await bench.wb.invoke('settings:get', undefined)).toEqual({ dataDir: bench.dir, backend: 'auto', concurrency: 1, redisUrl: null, webgpuAdapter: '', webgpuBackend: '', ...gpuDefaults });
+    const gpu = { gpuSlots: 4, webgpuSpeedToggles: true, webgpuSubmitBatch: 256 };
+    await bench.wb.invoke('settings:set', { backend: 'webgpu', concurrency: 3, redisUrl: 'redis://worker:s3cret@cluster-host:6380/2', webgpuAdapter: 'NVIDIA H100 80GB HBM3', webgpuBackend: 'vulkan', ...gpu });
     const wb = await bench.reopen({ redisUrl: null });
     // The password never travels back to the UI.
     expect(await wb.invoke('settings:get', undefined)).toEqual({
-      dataDir: bench.dir, backend: 'webgpu', concurrency: 3, redisUrl: 'redis://worker:***@cluster-host:6380/2', webgpuAdapter: 'NVIDIA H100 80GB HBM3', webgpuBackend: 'vulkan',
+      dataDir: bench.dir, backend: 'webgpu', concurrency: 3, redisUrl: 'redis://worker:***@cluster-host:6380/2', webgpuAdapter: 'NVIDIA H100 80GB HBM3', webgpuBackend: 'vulkan', ...gpu,
     });
+    await expect(wb.invoke('settings:set', { gpuSlots: 9 })).rejects.toThrow(/gpuSlots/);
+    await expect(wb.invoke('settings:set', { webgpuSubmitBatch: 0 })).rejects.toThrow(/webgpuSubmitBatch/);
     await expect(wb.invoke('settings:set', { redisUrl: 'http://cluster-host' })).rejects.toThrow(/redisUrl.*Redis URL/s);
     await expect(wb.invoke('settings:set', { concurrency: 0 })).rejects.toThrow(/concurrency/);
     await expect(wb.invoke('settings:set', { webgpuBackend: 'cuda' as string })).rejects.toThrow(/webgpuBackend/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatAge, isStale, loadPercent, memoryText, runsText } from '../../../src-renderer/src/lib/workers';
+import { gpuMemoryText, gpuSlotsText, gpuThroughputRows, heartbeatAge, isStale, loadPercent, memoryText, runsText } from '../../../src-renderer/src/lib/workers';
 import { parseRoute, routeHash } from '../../../src-renderer/src/lib/routes';
 
 describe('workers panel', () => {
@@ -16,6 +16,16 @@ describe('workers panel', () => {
     expect(memoryText({ memoryMb: 16384, freeMemoryMb: 4096 })).toBe('12.0 / 16.0 GB');
     expect(runsText({ runs: [4, 9], concurrency: 3 })).toBe('2 / 3: #4, #9');
     expect(runsText({ runs: [], concurrency: 1 })).toBe('0 / 1');
+  });
+  it("shows this machine's GPU slots, memory and measured throughput", () => {
+    expect(gpuSlotsText({ running: 2, slots: 3, mode: 'auto' })).toBe('2 of 3 GPU slots in use (auto)');
+    expect(gpuSlotsText({ running: 0, slots: 1, mode: 'fixed' })).toBe('0 of 1 GPU slot in use (fixed)');
+    expect(gpuMemoryText({ perRunMb: null, memoryTotalMb: null })).toBe('not known yet');
+    expect(gpuMemoryText({ perRunMb: 1536, memoryTotalMb: 81920 })).toBe('up to 1.5 of 80.0 GB per run');
+    expect(gpuThroughputRows({ throughput: [{ runs: 1, imagesPerSecond: 100 }, { runs: 2, imagesPerSecond: 160.4 }] })).toEqual([
+      { runs: 1, imagesPerSecond: '100', gain: '—' },
+      { runs: 2, imagesPerSecond: '160', gain: '60 %' },
+    ]);
   });
   it('has its own route', () => {
     expect(parseRoute('#/workers')).toEqual({ name: 'workers' });

@@ -14,6 +14,7 @@
 // tf.profile. It reaches into the backend's internals, which 4.22 (the last
 // release) will not change.
 import * as tf from '@tensorflow/tfjs';
+import { WEBGPU_SUBMIT_BATCH } from '../../../shared/run-config';
 import { markDispatchRecorder, recordDispatch } from '../webgpu-dispatches';
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
@@ -73,7 +74,7 @@ export interface DispatchSettings {
   cacheBindings: boolean;
 }
 
-export const DEFAULT_DISPATCH_SETTINGS: DispatchSettings = { submitBatchSize: 64, cacheBindings: true };
+export const DEFAULT_DISPATCH_SETTINGS: DispatchSettings = { submitBatchSize: WEBGPU_SUBMIT_BATCH.default, cacheBindings: true };
 
 /** Cached entries past which both caches are dropped (a run's steady state needs a few thousand). */
 const CACHE_LIMIT = 16_384;

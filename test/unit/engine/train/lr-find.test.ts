@@ -58,7 +58,9 @@ describe('findLearningRate', () => {
     expect(seen).toEqual(result.points.map((p) => p.step));
     const first = result.points.slice(0, 10).map((p) => p.loss);
     expect(first.every((l) => l > 2 && l < 3.5)).toBe(true); // untrained: about ln(10) ≈ 2.3
-    expect(Math.min(...result.points.map((p) => p.smoothed))).toBeLessThan(1.6); // it learned in between
+    // It learned in between: the smoothed loss fell well below where it started.
+    const start = result.points[9].smoothed;
+    expect(Math.min(...result.points.map((p) => p.smoothed))).toBeLessThan(0.8 * start);
     const { steepest, minimumDiv10 } = result.suggestions;
     expect(steepest).toBeGreaterThan(1e-4);
     expect(steepest).toBeLessThan(10);
