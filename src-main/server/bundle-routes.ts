@@ -97,7 +97,7 @@ async function download(url: URL, response: ServerResponse, context: BundleRoute
   });
 }
 
-async function upload(request: IncomingMessage, response: ServerResponse, context: BundleRouteContext): Promise<void> {
+async function upload(request: IncomingMessage, response: ServerResponse, url: URL, context: BundleRouteContext): Promise<void> {
   if (!context.sameOrigin) return fail(response, 403, context.headers, 'Refused: bundles can only be uploaded from the workbench page itself.');
   // Uploads larger than the limit are refused before any byte is written.
   const maxBytes = limitValue('MAX_BUNDLE_BYTES');
@@ -106,6 +106,7 @@ async function upload(request: IncomingMessage, response: ServerResponse, contex
     request.resume();
     return fail(response, 413, context.headers, new LimitError('MAX_BUNDLE_BYTES', declared, 'The uploaded bundle').message);
   }
+  // The file's own name (the page sends it), so the imported runs say where they came from.
   await withTempFile(context.api, async (file) => {
     let received = 0;
     const limited = async function* (source: AsyncIterable<Buffer>) {
@@ -122,14 +123,21 @@ async function upload(request: IncomingMessage, response: ServerResponse, contex
     }
     if (received === 0) return fail(response, 400, context.headers, 'The request body is empty: send the .kervrun file as the body.');
     answer(response, context.headers, await toEnvelope(() => context.api.invoke('runs:importBundle', { path: file })));
-  });
+  }, uploadName(url.searchParams.get('name')));
+}
+
+/** An uploaded file's name as a plain name inside the temporary folder: no folders, tame characters, a .kervrun ending. */
+export function uploadName(given: string | null): string {
+  const base = (given ?? '').split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9 ._()-]/g, '_').slice(0, 120);
+  if (!base || base.startsWith('.')) return 'runs.kervrun';
+  return base.endsWith('.kervrun') ? base : `${base}.kervrun`;
 }
 
 /** Handles /api/bundle; false when the request is for another path. */
 export async function handleBundleRoute(request: IncomingMessage, response: ServerResponse, url: URL, context: BundleRouteContext): Promise<boolean> {
   if (url.pathname !== BUNDLE_PATH) return false;
   if (request.method === 'GET') await download(url, response, context);
-  else if (request.method === 'POST') await upload(request, response, context);
+  else if (request.method === 'POST') await upload(request, response, url, context);
   else {
     response.writeHead(405, { ...context.headers, Allow: 'GET, POST', 'Content-Type': 'text/plain; charset=utf-8' });
     response.end('Method not allowed');

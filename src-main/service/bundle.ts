@@ -166,6 +166,7 @@ function stageCheckpoint(stageDir: string, run: BundledRun, index: number, bundl
 export function importBundle(store: Store, paths: DataPaths, path: string): number[] {
   const bundle = readBundle(path);
   const bundleName = path.split(/[\\/]/).pop() ?? path;
+  const importedAt = new Date().toISOString();
   const configs: RunConfig[] = bundle.runs.map((run, i) => {
     try {
       return parseRunConfig(run.config);
@@ -196,7 +197,7 @@ export function importBundle(store: Store, paths: DataPaths, path: string): numb
           tags: run.tags,
           notes: run.notes,
           status: importedStatus(run.status),
-          origin: `imported from ${bundleName} (run ${run.id})`,
+          origin: `imported from ${bundleName} (run ${run.id} there) at ${importedAt}`,
         });
         store.runs.restoreLifecycle(id, { createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, error: run.error });
         store.runs.setProgressFields(id, {

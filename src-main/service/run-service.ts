@@ -61,9 +61,8 @@ export class RunService {
     const { store, paths } = this.ctx;
     const run = this.requireRun(id);
     const env = store.runs.getEnvironment(id);
-    const { origin: _origin, ...rest } = run;
     return {
-      ...rest,
+      ...run,
       environment: env?.environment ?? null,
       dataset_info: env?.dataset ?? null,
       resumable: RESUMABLE.has(run.status) && resumeCheckpoint(paths.checkpointDir(id), run.step) !== null,

@@ -63,6 +63,12 @@ export interface RunDetail extends RunRow {
   resumable: boolean;
   /** The cluster worker that trains (or trained) the run; null when it trained on this machine. */
   ranOn?: string | null;
+  /**
+   * Where the run came from, in words: null for a run started here, 're-run of
+   * run 12', 'kerv train', or 'imported from results.kervrun (run 5 there) at
+   * <ISO time>' for a run trained elsewhere and imported from a bundle.
+   */
+  origin: string | null;
 }
 
 /** Step metrics in columnar form: one array per StepMetrics field, index-aligned. */

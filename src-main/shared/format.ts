@@ -1,5 +1,7 @@
 // How numbers, durations and dates read in tables and terminal output: fixed widths,
 // units always shown. Pure, so the UI and the CLI print the same way.
+import type { EpochMetrics, TrainSummary } from './progress';
+import type { RunStatus } from './api';
 import type { Aggregate } from './table-format';
 
 export function formatPercent(fraction: number | null | undefined, digits = 2): string {
@@ -76,4 +78,36 @@ export function formatMeanStd(summary: Aggregate | null, scale = 100, digits = 2
   if (!summary) return '—';
   const mean = (summary.mean * scale).toFixed(digits);
   return summary.std !== null ? `${mean} ± ${(summary.std * scale).toFixed(digits)}` : mean;
+}
+
+/** A loss as the logs print it: four decimals, or — for none. */
+function loss(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '—' : v.toFixed(4);
+}
+
+/** "Epoch 2/10: train loss 0.4099 acc 85.01% | val loss 0.3162 acc 88.57% | 1m 11s": what `kerv train` prints and a run's log keeps. */
+export function epochLine(m: EpochMetrics, epochs: number | null): string {
+  const validation = m.validationLoss === null ? 'no validation split' : `val loss ${loss(m.validationLoss)} acc ${formatPercent(m.validationAccuracy)}`;
+  return `Epoch ${m.epoch}/${epochs ?? '?'}: train loss ${loss(m.trainLoss)} acc ${formatPercent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`;
+}
+
+/** "test accuracy 88.07% (loss 0.3291), best validation accuracy 88.57%, …, 1 epoch / 844 steps in 1m 14s": how a run ended well. */
+export function summaryLine(s: TrainSummary): string {
+  const tested = s.testedOn?.model === 'best' ? `, epoch ${s.testedOn.epoch}'s weights: the best` : '';
+  return (
+    `test accuracy ${formatPercent(s.testAccuracy)} (loss ${loss(s.testLoss)}${tested}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
+    `final train loss ${loss(s.finalTrainLoss)}, ${plural(s.epochs, 'epoch')} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`
+  );
+}
+
+/** The run log's last line for an end that is not a completion: what happened and what can be done. */
+export function endLine(status: Exclude<RunStatus, 'completed' | 'queued' | 'running'>, error: string | null): string {
+  switch (status) {
+    case 'cancelled':
+      return `Cancelled${error ? `: ${error}` : ''}; Resume continues from the last checkpoint.`;
+    case 'interrupted':
+      return `Interrupted${error ? `: ${error}` : ''}; Resume continues from the last checkpoint.`;
+    case 'failed':
+      return `Failed: ${error ?? 'no reason given'}`;
+  }
 }

@@ -8,6 +8,7 @@ import { ClusterStore } from './cluster-store';
 import { LrFindStore } from './lr-find-store';
 import { MetricStore } from './metric-store';
 import type { RunStatus } from '../shared/api';
+import { epochLine, endLine, summaryLine } from '../shared/format';
 import { nowIso, RunStore, type UnsavedEnds } from './run-store';
 
 export class Store {
@@ -39,7 +40,11 @@ export class Store {
    */
   endRun(id: number, status: RunStatus, error: string | null): void {
     try {
-      this.transaction(() => this.runs.transition(id, status, { error }), 'record the end of a run in');
+      this.transaction(() => {
+        this.runs.transition(id, status, { error });
+        // A completion's log line came with its summary; any other end says here what happened.
+        if (status === 'cancelled' || status === 'interrupted' || status === 'failed') this.runs.log(id, status === 'failed' ? 'error' : 'warn', endLine(status, error));
+      }, 'record the end of a run in');
       this.unsavedEnds.delete(id);
     } catch (failure) {
       if (failure instanceof StoreError) this.unsavedEnds.set(id, { status, error, finishedAt: nowIso() });
@@ -59,7 +64,10 @@ export class Store {
         this.db.transaction(() => {
           const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: RunStatus } | undefined;
           // Gone, or already moved on (another process ended it): nothing left to write.
-          if (row && row.status === 'running') this.runs.transition(id, end.status, { error: end.error });
+          if (row && row.status === 'running') {
+            this.runs.transition(id, end.status, { error: end.error });
+            if (end.status === 'cancelled' || end.status === 'interrupted' || end.status === 'failed') this.runs.log(id, end.status === 'failed' ? 'error' : 'warn', endLine(end.status, end.error));
+          }
         })();
         this.unsavedEnds.delete(id);
       } catch {
@@ -126,6 +134,7 @@ export class Store {
         break;
       case 'epoch': {
         this.metrics.putEpoch(runId, p.metrics);
+        this.runs.log(runId, 'info', epochLine(p.metrics, this.runs.get(runId)?.config.epochs ?? null));
         const best = this.metrics.bestValidationAccuracy(runId);
         if (best !== null) this.runs.setProgressFields(runId, { bestValidationAccuracy: best });
         break;
@@ -137,6 +146,7 @@ export class Store {
         break;
       case 'completed': {
         const s = p.summary;
+        this.runs.log(runId, 'info', `Finished: ${summaryLine(s)}`);
         this.runs.setProgressFields(runId, {
           summary: s,
           testAccuracy: s.testAccuracy,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
-import { TRAIN_COLOR, VALIDATION_COLOR } from '../../src-renderer/src/lib/curves';
+import { CONFUSION_GRID, TRAIN_COLOR, VALIDATION_COLOR } from '../../src-renderer/src/lib/curves';
 import { COLOUR_SCALE, PARALLEL_LAYOUT } from '../../src-renderer/src/lib/hyperparams';
 import { apiCall, RESULTS, type ServeProcess } from './harness';
 import { openUiSession, screenshotScreen, type UiSession } from './ui-session';
@@ -29,6 +29,8 @@ describe('analysis views in Chromium', () => {
         config: { model: { arch: 'lenet5', kernel: { type: 'gaussian', gamma: 1, learnable: true } }, epochs: 3 },
         accuracy: 0.86,
         scalars: gammaDiagnostics,
+        // A cosine tail: 0.002 down to 0.00199, where three significant digits read alike.
+        learningRate: (step) => 0.002 * (1 - 0.005 * (1 - Math.cos((Math.PI * step) / 120)) / 2),
       });
       run.noValidation = recordAnalysisRun(store, { name: 'no validation split', config: { dataset: { name: 'fashion-mnist', validationFraction: 0 } }, accuracy: 0.8 });
       run.onePoint = recordAnalysisRun(store, { name: 'one step', config: {}, accuracy: 0.5, onlySteps: 1 });
@@ -335,6 +337,7 @@ describe('analysis views in Chromium', () => {
     await page.screenshot({ path: join(RESULTS, 'scatter-shows-parallel-selection.png') });
 
     // A rectangle over the upper part of the plot selects the best runs.
+    await scatter.scrollIntoViewIfNeeded();
     const box = (await scatter.boundingBox())!;
     await page.mouse.move(box.x + 80, box.y + 34);
     await page.mouse.down();
@@ -394,6 +397,9 @@ describe('analysis views in Chromium', () => {
     const gamma = diagnostics.locator('[aria-label="Kernel gamma"]');
     expect(Number(await gamma.getAttribute('data-points'))).toBe(60); // 2 layers × 30 samples
     expect(await diagnostics.locator('[role="img"]').count()).toBe(7);
+    // Issue 22: a family's only chart spans the section, not half of it.
+    const [familyWidth, chartWidth] = await diagnostics.locator('[data-family="kernel"]').evaluate((family) => [family.getBoundingClientRect().width, family.querySelector('.chart-panel')!.getBoundingClientRect().width]);
+    expect(chartWidth).toBeGreaterThan(0.95 * familyWidth);
     // A viewport tall enough for the whole section (the app scrolls inside <main>).
     await page.setViewportSize({ width: 1440, height: 3000 });
     await diagnostics.scrollIntoViewIfNeeded();
@@ -441,6 +447,36 @@ describe('analysis views in Chromium', () => {
     await apiCall(serve, 'runs:delete', { ids: [copy] });
   });
 
+  it("issue 22's run-page lows: distinct learning-rate labels, a confusion cell says how many of its images have pictures", async () => {
+    await openRun(run.gamma);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[aria-label="Save Learning rate as SVG"]')]);
+    const file = join(RESULTS, 'learning-rate-axis.svg');
+    await download.saveAs(file);
+    const labels = [...readFileSync(file, 'utf8').matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).filter((l) => /^0\.00/.test(l));
+    expect(labels.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(labels).size).toBe(labels.length);
+
+    // A diagonal cell of a class some sample is right on: a few of its many images are samples.
+    await openRun(sweep.ids[0]);
+    const right = page.locator('[data-testid="samples"] [data-testid="sample"][data-wrong="false"]').first();
+    const label = Number(await right.getAttribute('data-label'));
+    const chart = page.locator('[aria-label="Confusion matrix"]');
+    await chart.scrollIntoViewIfNeeded();
+    const box = (await chart.boundingBox())!;
+    const { left, right: rightInset, top, bottom } = CONFUSION_GRID;
+    const cellWidth = (box.width - left - rightInset) / 10;
+    const cellHeight = (box.height - top - bottom) / 10;
+    await page.mouse.click(box.x + left + (label + 0.5) * cellWidth, box.y + top + (label + 0.5) * cellHeight);
+    const caption = page.locator('[role="dialog"] [data-testid="cell-caption"]');
+    await caption.waitFor();
+    const metrics = await apiCall(serve, 'runs:metrics', { id: sweep.ids[0] });
+    const inCell = metrics.epochs.at(-1)!.confusion[label][label];
+    const shown = await page.locator('[role="dialog"] [data-testid="sample"]').count();
+    expect(shown).toBeGreaterThan(0);
+    expect(await caption.textContent()).toBe(`${shown} of the ${inCell} validation images in this cell; only the 20 fixed samples have images.`);
+    await page.keyboard.press('Escape');
+  });
+
   it('keeps chart settings across reloads and follows the OS into dark mode', async () => {
     await openRun(run.gamma);
     await page.selectOption('[aria-label="X axis"]', 'epoch');
@@ -456,6 +492,23 @@ describe('analysis views in Chromium', () => {
     await expect.poll(background).not.toBe(light);
     const [r, g, b] = (await background()).match(/\d+/g)!.map(Number);
     expect(r + g + b).toBeLessThan(3 * 80);
+    // Issue 22: a misclassified sample's caption reads on its tile (WCAG AA: 4.5:1), as it does in light mode.
+    const contrast = () =>
+      page.locator('[data-testid="sample"][data-wrong="true"]').first().evaluate((tile) => {
+        const rgb = (css: string) => css.match(/[\d.]+/g)!.slice(0, 3).map(Number);
+        const luminance = (css: string) => {
+          const [r, g, b] = rgb(css).map((c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4));
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const back = luminance(getComputedStyle(tile).backgroundColor);
+        return Math.min(
+          ...[...tile.querySelectorAll('figcaption div')].map((text) => {
+            const fore = luminance(getComputedStyle(text).color);
+            return (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+          }),
+        );
+      });
+    expect(await contrast()).toBeGreaterThanOrEqual(4.5);
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(RESULTS, 'dark-mode-run-detail.png') });
     await page.goto(`${serve.origin}/#/compare?ids=${sweep.ids.slice(0, 8).join(',')}`);

@@ -171,6 +171,8 @@ describe('managing runs in Chromium', () => {
     expect(originalPoints).toBeGreaterThanOrEqual(20);
     expect(await lossPoints(newest.id)).toBe(originalPoints);
     await page.screenshot({ path: join(RESULTS, 'run-imported.png') });
+    // Issue 22: it says where it came from (the file and the run there) and when.
+    expect(await page.textContent('[data-testid="origin"]')).toMatch(new RegExp(`^imported from bundle\\.kervrun \\(run ${recorded} there\\) at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d$`));
 
     // A file that is not a bundle is refused with the service's reason, and nothing is added.
     await page.goto(`${serve.origin}/#/runs`);

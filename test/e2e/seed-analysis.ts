@@ -72,6 +72,8 @@ export interface RecordedRun {
   autoNamed?: boolean;
   /** Its sample images (default SAMPLES, the set every other recorded run shares). */
   samples?: SampleImage[];
+  /** The learning rate at a step (default the config's, constant). */
+  learningRate?: (step: number) => number;
 }
 
 function confusion(accuracy: number, seed: number): number[][] {
@@ -117,7 +119,7 @@ export function recordAnalysisRun(store: Store, run: RecordedRun): number {
       const progress = step / totalSteps;
       const accuracy = run.accuracy * (1 - Math.exp(-4 * progress)) + (hash01(seed, step) - 0.5) * 0.06;
       const wallTimeMs = step * 37.5 + 1200;
-      steps.push({ step, epoch, loss: 2.3 * Math.exp(-3 * progress * run.accuracy) + hash01(seed, step, 2) * 0.15, accuracy, learningRate: config.optimizer.lr, imagesPerSecond: 800 + hash01(seed, step, 3) * 100, wallTimeMs });
+      steps.push({ step, epoch, loss: 2.3 * Math.exp(-3 * progress * run.accuracy) + hash01(seed, step, 2) * 0.15, accuracy, learningRate: run.learningRate?.(step) ?? config.optimizer.lr, imagesPerSecond: 800 + hash01(seed, step, 3) * 100, wallTimeMs });
       if (run.scalars && step % 4 === 0) scalars.push({ step, wallTimeMs, values: run.scalars(step, wallTimeMs) });
     }
     const batch: TrainProgress[] = [{ type: 'steps', steps }];

@@ -12,7 +12,7 @@ import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
-import { formatDuration, formatPercent, plural } from '../../shared/format';
+import { epochLine, formatPercent, plural, summaryLine } from '../../shared/format';
 import { describeThreadLayout } from '../../shared/parallelism';
 
 const PATH_DATASETS = DATASETS.filter((name) => DATASET_SPECS[name].needsPath);
@@ -100,7 +100,6 @@ export function defaultCacheDir(dataDirFlag?: string, env: NodeJS.ProcessEnv = p
   return env.KERV_CACHE_DIR ? resolve(env.KERV_CACHE_DIR) : dataPaths(resolveDataDir(dataDirFlag, env)).datasetsDir;
 }
 
-const fixed = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const count = (v: number) => v.toLocaleString('en-US');
 
 function describeRun(config: RunConfig): string {
@@ -154,8 +153,7 @@ class TrainPrinter {
         this.bar.end();
         const m = p.metrics;
         this.epochs.push(m);
-        const validation = m.validationLoss === null ? 'no validation split' : `val loss ${fixed(m.validationLoss)} acc ${formatPercent(m.validationAccuracy)}`;
-        console.log(`Epoch ${m.epoch}/${this.config.epochs}: train loss ${fixed(m.trainLoss)} acc ${formatPercent(m.trainAccuracy)} | ${validation} | ${formatDuration(m.durationMs)}`);
+        console.log(epochLine(m, this.config.epochs));
         break;
       }
       case 'checkpoint':
@@ -165,14 +163,9 @@ class TrainPrinter {
         this.bar.end();
         (p.level === 'info' ? console.log : console.error)(`${p.level === 'info' ? '' : `${p.level}: `}${p.message}`);
         break;
-      case 'completed': {
-        const s = p.summary;
-        console.log(
-          `Done: test accuracy ${formatPercent(s.testAccuracy)} (loss ${fixed(s.testLoss)}${s.testedOn?.model === 'best' ? `, epoch ${s.testedOn.epoch}'s weights: the best` : ''}), best validation accuracy ${formatPercent(s.bestValidationAccuracy)}, ` +
-            `final train loss ${fixed(s.finalTrainLoss)}, ${plural(s.epochs, 'epoch')} / ${s.steps} steps in ${formatDuration(s.trainingTimeMs)}`,
-        );
+      case 'completed':
+        console.log(`Done: ${summaryLine(p.summary)}`);
         break;
-      }
     }
   };
 

@@ -244,7 +244,7 @@ export class RunLoop {
           partialEpoch: { lossSum: accumulator.lossSum, accuracySum: accumulator.accuracySum, images: accumulator.images, durationMs: performance.now() - current.startMs },
         });
       }
-      this.ctx.emit({ type: 'log', level: 'warn', message: `Cancelled in epoch ${current.number} after step ${this.step}.` });
+      this.ctx.emit({ type: 'log', level: 'warn', message: `Stopped in epoch ${current.number} after step ${this.step}; the checkpoint keeps the progress.` });
       return { status: 'cancelled', epoch: current.number, step: this.step };
     }
     return null;
@@ -328,7 +328,7 @@ export class RunLoop {
   }
 
   private cancelledAtEpochEnd(): TrainOutcome {
-    this.ctx.emit({ type: 'log', level: 'warn', message: `Cancelled at the end of epoch ${this.epoch} (step ${this.step}).` });
+    this.ctx.emit({ type: 'log', level: 'warn', message: `Stopped at the end of epoch ${this.epoch} (step ${this.step}); the checkpoint keeps the progress.` });
     return { status: 'cancelled', epoch: this.epoch, step: this.step };
   }
 

@@ -47,8 +47,9 @@ export async function importBundleWithDialog(): Promise<number[] | null> {
 }
 
 /** Browser: uploads a chosen file; the ids of the new runs. */
-export async function uploadBundle(file: Blob): Promise<number[]> {
-  const response = await fetch(BUNDLE_ROUTE, {
+export async function uploadBundle(file: File): Promise<number[]> {
+  // Its name travels too: the imported runs say which file they came from.
+  const response = await fetch(`${BUNDLE_ROUTE}?name=${encodeURIComponent(file.name)}`, {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'Content-Type': 'application/octet-stream' },

@@ -4,7 +4,7 @@
 // runs on the fixed sample set (flips) with the difference of two confusion matrices.
 import type { StepSeries } from '../../../src-main/shared/api';
 import type { EpochMetrics, SampleImage, SamplePrediction } from '../../../src-main/shared/progress';
-import { confusionHeatmap, CURVE_GRID, lineSymbol, stepX, xAxisOption, type XAxisMode } from './curves';
+import { confusionHeatmap, CURVE_GRID, lineSymbol, seriesValues, stepX, tickLabels, xAxisOption, zoomOption, type XAxisMode } from './curves';
 import { downsample } from './downsample';
 import { emaSmooth } from './smoothing';
 import { formatNumber } from '../../../src-main/shared/format';
@@ -82,13 +82,10 @@ export function compareOption(
       name: spec.label,
       nameTextStyle: { align: 'left' },
       scale: true,
-      axisLabel: { formatter: (v: number) => formatNumber(v, 3) },
+      axisLabel: { formatter: tickLabels(seriesValues(series)) },
       ...(spec.field === 'accuracy' || spec.field === 'validationAccuracy' ? (settings.logScale ? {} : { max: 1 }) : {}),
     },
-    dataZoom: [
-      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 4 },
-    ],
+    dataZoom: zoomOption(settings.xAxis),
     series,
   };
 }

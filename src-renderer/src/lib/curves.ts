@@ -97,6 +97,45 @@ export function xAxisOption(mode: XAxisMode): Record<string, unknown> {
 /** Room for axis labels and names: labels are measured (containLabel), never cut at the edge. */
 export const CURVE_GRID = { left: 12, right: 20, top: 32, bottom: 30, containLabel: true };
 
+/**
+ * A value axis's label formatter with just enough significant digits that its
+ * ticks over `values` read apart: a learning rate decaying from 0.002 printed
+ * with a fixed 3 digits read "0.00199" on every tick.
+ */
+export function tickLabels(values: Iterable<number>): (v: number) => string {
+  let [min, max] = [Infinity, -Infinity];
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const magnitude = Math.max(Math.abs(min), Math.abs(max));
+  if (!(max > min) || magnitude === 0) return (v) => formatNumber(v, 3);
+  // ECharts puts about five ticks on the span at round steps: a tenth of it must read apart.
+  const digits = Math.min(10, Math.max(3, Math.ceil(Math.log10(magnitude / ((max - min) / 10))) + 1));
+  return (v) => formatNumber(v, digits);
+}
+
+/** The y values of line series data ([x, y] points), for tickLabels. */
+export function seriesValues(series: readonly { data?: unknown }[]): number[] {
+  return series.flatMap((s) => (Array.isArray(s.data) ? (s.data as unknown[]).map((p) => (Array.isArray(p) ? Number(p[1]) : NaN)) : []));
+}
+
+/**
+ * Zoom and pan on x: the wheel and drags in the plot, and a slider under the
+ * axis whose handle labels read like the axis (120, not 120.0) and have room
+ * beside the slider (the last one was cut off at the chart's edge).
+ */
+export function zoomOption(mode: XAxisMode): Record<string, unknown>[] {
+  return [
+    { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+    { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 4, left: ZOOM_LABEL_ROOM, right: ZOOM_LABEL_ROOM, labelFormatter: (v: number) => formatX(v, mode) },
+  ];
+}
+
+/** Pixels beside the zoom slider for its handle labels: "1h 02m" at 12px is about 40. */
+export const ZOOM_LABEL_ROOM = 52;
+
 /** A line without symbols hides a single point: show the symbol until there are two. */
 export function lineSymbol(points: number): { showSymbol: boolean; symbolSize: number } {
   return { showSymbol: points < 2, symbolSize: 6 };
@@ -189,7 +228,7 @@ export function scalarOption(steps: StepSeries, field: 'learningRate' | 'imagesP
     grid: CURVE_GRID,
     tooltip: tooltip(settings.xAxis),
     xAxis: xAxisOption(settings.xAxis),
-    yAxis: { type: 'value', name: field === 'learningRate' ? 'learning rate' : 'images/s', nameTextStyle: { align: 'left' }, scale: true, axisLabel: { formatter: (v: number) => formatNumber(v, 3) } },
+    yAxis: { type: 'value', name: field === 'learningRate' ? 'learning rate' : 'images/s', nameTextStyle: { align: 'left' }, scale: true, axisLabel: { formatter: tickLabels(steps[field]) } },
     series: [{ type: 'line', ...lineSymbol(xs.length), lineStyle: { width: 1.5, color: PALETTE[0] }, itemStyle: { color: PALETTE[0] }, data: downsample(xs, steps[field], 800) }],
   };
 }

@@ -5,7 +5,7 @@
 // another, and what the run costs the machine on a third.
 import type { ScalarSeries, StepSeries } from '../../../src-main/shared/api';
 import type { ScalarSample } from '../../../src-main/shared/progress';
-import { CURVE_GRID, lineSymbol, stepX, xAxisOption, type XAxisMode } from './curves';
+import { CURVE_GRID, lineSymbol, seriesValues, stepX, tickLabels, xAxisOption, type XAxisMode } from './curves';
 import { runColor } from './colors';
 import { downsample } from './downsample';
 import { emaSmooth } from './smoothing';
@@ -153,7 +153,7 @@ export function diagnosticOption(
     legend: chart.lines.length > 1 ? { type: 'scroll', top: 0, left: 0, right: 0, textStyle: { fontSize: 11 }, itemWidth: 14, itemHeight: 8 } : undefined,
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? formatNumber(v, 4) : String(v)) },
     xAxis: xAxisOption(xMode),
-    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => formatNumber(v, 3) } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: tickLabels(seriesValues(series)) } },
     series,
   };
 }

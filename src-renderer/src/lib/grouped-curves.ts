@@ -10,7 +10,7 @@ import { canonicalJson } from '../../../src-main/shared/run-config';
 import { formatNumber, formatValue } from '../../../src-main/shared/format';
 import { groupRuns } from './grouping';
 import { COMPARE_METRICS, type CompareInput, type CompareMetric } from './compare';
-import { CURVE_GRID, stepX, xAxisOption, type XAxisMode } from './curves';
+import { CURVE_GRID, seriesValues, stepX, tickLabels, xAxisOption, zoomOption, type XAxisMode } from './curves';
 import { emaSmooth } from './smoothing';
 
 export type BandKind = 'std' | 'range';
@@ -234,12 +234,10 @@ export function groupedCompareOption(
       name: `${spec.label} (${bandText})`,
       nameTextStyle: { align: 'left' },
       scale: true,
-      axisLabel: { formatter: (v: number) => formatNumber(v, 3) },
+      // Bands are stacked differences, not values: the lower edges and the means span the axis.
+      axisLabel: { formatter: tickLabels(seriesValues(series.filter((s) => !s.id.endsWith(':band')))) },
     },
-    dataZoom: [
-      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 4 },
-    ],
+    dataZoom: zoomOption(settings.xAxis),
     series,
   };
 }

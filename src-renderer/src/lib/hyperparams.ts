@@ -6,7 +6,7 @@
 import type { RunRow } from '../../../src-main/shared/api';
 import { flattenConfig } from '../../../src-main/shared/config-paths';
 import { METRIC_FIELDS, fieldValue, type RunField } from '../../../src-main/shared/run-fields';
-import { formatNumber } from '../../../src-main/shared/format';
+import { formatDuration, formatNumber } from '../../../src-main/shared/format';
 
 export interface Axis {
   key: string;
@@ -14,6 +14,8 @@ export interface Axis {
   /** Text axes list their values in order; numbers get a value (or log) axis. */
   kind: 'category' | 'value' | 'log';
   categories?: string[];
+  /** A duration in milliseconds: its labels read "1m 15s". */
+  unit?: 'duration';
 }
 
 const IGNORED = new Set(['config.name', 'config.seed']);
@@ -45,20 +47,45 @@ export function varyingFields(rows: readonly RunRow[]): Axis[] {
 
 function axisFor(key: string, label: string, values: readonly unknown[]): Axis {
   const numbers = values.filter((v): v is number => typeof v === 'number');
-  if (numbers.length === values.length && numbers.length > 0) {
-    const positive = numbers.every((v) => v > 0);
-    const span = positive ? Math.max(...numbers) / Math.min(...numbers) : 0;
-    return { key, label, kind: span >= 20 ? 'log' : 'value' };
-  }
+  if (numbers.length === values.length && numbers.length > 0) return { key, label, kind: logSpaced(numbers) ? 'log' : 'value' };
   const categories = [...new Set(values.map((v) => (v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v))))].sort();
   return { key, label, kind: 'category', categories };
+}
+
+/** Coefficient of variation: how unevenly spread the values are (0 = all equal). */
+function variation(values: readonly number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+  return mean === 0 ? Infinity : sd / Math.abs(mean);
+}
+
+/**
+ * Whether a field's values are log-spaced, as learning rates, weight decays and
+ * batch sizes are swept (0.001, 0.003, 0.01; 32, 64, 128): all positive, spanning
+ * a factor of 4 or more, their steps more even as ratios than as differences
+ * (two values: a factor of 10 or more). Such a field gets a log axis.
+ */
+export function logSpaced(values: readonly number[]): boolean {
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  if (distinct.length < 2 || distinct[0] <= 0) return false;
+  const span = distinct[distinct.length - 1] / distinct[0];
+  if (distinct.length === 2) return span >= 10;
+  if (span < 4) return false;
+  const gaps = distinct.slice(1).map((v, i) => v - distinct[i]);
+  const ratios = distinct.slice(1).map((v, i) => Math.log(v / distinct[i]));
+  return variation(ratios) < variation(gaps);
 }
 
 /** Metrics whose values differ between the runs (a constant axis says nothing); parameter counts are not results. */
 export function metricAxes(rows: readonly RunRow[]): Axis[] {
   return METRIC_FIELDS.filter((f) => f.key !== 'summary.parameterCount')
     .filter((f) => new Set(rows.map((r) => fieldValue(r, f.key)).filter((v) => typeof v === 'number')).size >= 2)
-    .map((f: RunField) => ({ key: f.key, label: f.label, kind: 'value' as const }));
+    .map((f: RunField) => ({ key: f.key, label: f.label, kind: 'value' as const, ...(f.key === 'durationMs' ? { unit: 'duration' as const } : {}) }));
+}
+
+/** How an axis's numbers read: durations (stored in ms) as "1m 15s", others with `digits` significant digits. */
+export function axisValueText(axis: Axis, digits = 3): (v: number) => string {
+  return axis.unit === 'duration' ? (v) => formatDuration(v) : (v) => formatNumber(v, digits);
 }
 
 /** Where the parallel axes sit (pixels from the chart's edges): axis i of n is at left + i·(width − left − right)/(n − 1). */
@@ -107,7 +134,7 @@ export function parallelOption(rows: readonly RunRow[], axes: readonly Axis[], c
       name: axis.label,
       type: axis.kind,
       ...(axis.kind === 'category' ? { data: axis.categories } : { scale: true }),
-      axisLabel: { fontSize: 10, ...(axis.kind === 'category' ? {} : { formatter: (v: number) => formatNumber(v, 3) }) },
+      axisLabel: { fontSize: 10, ...(axis.kind === 'category' ? {} : { formatter: axisValueText(axis) }) },
       nameLocation: 'end',
       nameGap: 14,
     })),
@@ -142,9 +169,9 @@ export function scatterOption(rows: readonly RunRow[], x: Axis, y: Axis, colorBy
   return {
     animation: false,
     grid: { left: 12, right: colorBy ? 110 : 20, top: 30, bottom: 30, containLabel: true },
-    tooltip: { trigger: 'item', formatter: (p: { name: string; value: [unknown, unknown] }) => `${p.name}<br>${x.label}: ${String(p.value[0])}<br>${y.label}: ${typeof p.value[1] === 'number' ? formatNumber(p.value[1], 4) : '—'}` },
+    tooltip: { trigger: 'item', formatter: (p: { name: string; value: [unknown, unknown] }) => `${p.name}<br>${x.label}: ${String(p.value[0])}<br>${y.label}: ${typeof p.value[1] === 'number' ? axisValueText(y, 4)(p.value[1]) : '—'}` },
     xAxis: { type: x.kind, name: x.label, nameLocation: 'middle', nameGap: 26, scale: true, ...(x.kind === 'category' ? { data: x.categories } : {}), splitLine: { show: false } },
-    yAxis: { type: y.kind, name: y.label, scale: true, axisLabel: { formatter: (v: number) => formatNumber(v, 3) } },
+    yAxis: { type: y.kind, name: y.label, scale: true, axisLabel: { formatter: axisValueText(y) } },
     visualMap: colorBy ? colourScale(2, data.map((d) => d.value[2]), colorBy.label) : undefined,
     // EChart.svelte takes the brush cursor whenever an option with a brush is applied.
     brush: { xAxisIndex: 0, brushType: 'rect', brushMode: 'single', throttleType: 'debounce', throttleDelay: 100, outOfBrush: { colorAlpha: 0.15 } },

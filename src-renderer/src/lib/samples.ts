@@ -63,3 +63,13 @@ export function evaluationSplit(validationSize: number | null | undefined, valid
   if (validationSize !== null && validationSize !== undefined) return validationSize > 0 ? 'validation' : 'test';
   return validationFraction === 0 ? 'test' : 'validation';
 }
+
+/**
+ * What a confusion cell's dialog says about its images: only the fixed sample
+ * images have pictures, so a cell of 93 may show 1 ("1 of the 93 validation
+ * images in this cell; only the fixed samples have images").
+ */
+export function cellCaption(shown: number, inCell: number, samples: number, split: 'validation' | 'test'): string {
+  if (shown === 0) return `None of the ${samples} sample images fall in this cell (the matrix counts the whole ${split} split: ${inCell} here).`;
+  return `${shown} of the ${inCell} ${split} images in this cell; only the ${samples} fixed samples have images.`;
+}

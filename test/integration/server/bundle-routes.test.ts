@@ -63,6 +63,18 @@ describe('bundle routes of kerv serve', () => {
     expect(m2.epochs.map((e) => e.validationAccuracy)).toEqual([0.61, 0.72]);
   });
 
+  it('keeps the uploaded file’s name as the runs’ origin, confined to a plain name (issue 22)', async () => {
+    const bytes = Buffer.from(await (await fetch(`${origin}/api/bundle?ids=${recorded}`, { headers: auth() })).arrayBuffer());
+    const upload = async (name: string) => {
+      const response = await fetch(`${origin}/api/bundle?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { ...auth(), Origin: origin, 'Content-Type': 'application/octet-stream' }, body: bytes });
+      const [id] = ((await response.json()) as { value: { ids: number[] } }).value.ids;
+      return (await wb.invoke('runs:get', { id })).origin;
+    };
+    expect(await upload('results 2026-12.kervrun')).toMatch(new RegExp(`^imported from results 2026-12\\.kervrun \\(run ${recorded} there\\) at \\d{4}-`));
+    expect(await upload('../../etc/passwd')).toMatch(/^imported from passwd\.kervrun /);
+    expect(await upload('.hidden')).toMatch(/^imported from runs\.kervrun /);
+  });
+
   it('needs the token, names bad ids, refuses other origins and junk uploads', async () => {
     expect((await fetch(`${origin}/api/bundle?ids=${recorded}`)).status).toBe(401);
     expect((await fetch(`${origin}/api/bundle`, { method: 'POST', body: 'x' })).status).toBe(401);

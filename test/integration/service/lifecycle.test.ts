@@ -57,7 +57,11 @@ describe('run lifecycle', () => {
     const pushed = events['run:progress'].filter((e) => e.id === id).flatMap((e) => e.steps.map((s) => s.step));
     expect(pushed).toEqual(metrics.steps.step);
     expect(await wb.invoke('runs:samples', { id })).toHaveLength(8);
-    expect((await wb.invoke('runs:log', { id })).some((l) => l.message.includes('started on wasm'))).toBe(true);
+    // Issue 22: the log has a line per epoch and says how the run finished.
+    const log = (await wb.invoke('runs:log', { id })).map((l) => l.message);
+    expect(log.some((m) => m.includes('started on wasm'))).toBe(true);
+    expect(log.filter((m) => /^Epoch \d\/2: train loss \d\.\d{4} acc [\d.]+% \| val loss \d\.\d{4} acc [\d.]+% \| /.test(m))).toHaveLength(2);
+    expect(log.at(-1)).toMatch(/^Finished: test accuracy [\d.]+% \(loss \d\.\d{4}\), best validation accuracy [\d.]+%, final train loss [\d.]+, 2 epochs \/ \d+ steps in /);
   });
 
   it('starts queued runs in queue order, one at a time, after reorder and cancel', async () => {
@@ -137,6 +141,10 @@ describe('run lifecycle', () => {
     expect(run.status).toBe('interrupted');
     expect(run.error).toBe(`the workbench stopped while the run was training, at step ${heldAt}`);
     expect(run.resumable).toBe(true);
+    // Issue 22: its log says it was interrupted and how to go on, never that the user cancelled it.
+    const log = (await wb.invoke('runs:log', { id })).map((l) => l.message);
+    expect(log.at(-1)).toBe(`Interrupted: the workbench stopped while the run was training, at step ${heldAt}; Resume continues from the last checkpoint.`);
+    expect(log.filter((m) => /cancel/i.test(m))).toEqual([]);
     expect(wb.recoveredRunIds).toEqual([]);
     t.hold.release();
     await wb.invoke('runs:resume', { id });

@@ -135,3 +135,61 @@ describe('run progress', () => {
     expect(appendSteps(merged, pushed)).toBe(merged);
   });
 });
+
+describe("issue 22's chart lows", async () => {
+  const { tickLabels, zoomOption, ZOOM_LABEL_ROOM, formatX } = await import('../../../src-renderer/src/lib/curves');
+  const { logSpaced, axisValueText, metricAxes, parallelOption } = await import('../../../src-renderer/src/lib/hyperparams');
+  const { cellCaption } = await import('../../../src-renderer/src/lib/samples');
+  const { originText, ranOnText } = await import('../../../src-renderer/src/lib/provenance');
+
+  it('labels the ticks of a learning rate decaying from 0.002 apart, where three digits read 0.00199 on each', () => {
+    const ticks = [0.00199, 0.001992, 0.001994, 0.001996, 0.001998, 0.002];
+    const labels = ticks.map(tickLabels([0.002, 0.001995, 0.00199]));
+    expect(new Set(labels).size).toBe(ticks.length);
+    expect(labels[0]).toBe('0.00199');
+    expect(tickLabels([0.5, 0.9])(0.7)).toBe('0.7');
+    expect(tickLabels([])(0.123456)).toBe('0.123');
+  });
+
+  it('gives the zoom slider labels the axis reads, with room for the longest beside it', () => {
+    const slider = zoomOption('step')[1] as { labelFormatter: (v: number) => string; left: number; right: number };
+    expect(slider.labelFormatter(120)).toBe('120');
+    expect((zoomOption('wall')[1] as typeof slider).labelFormatter(3723)).toBe(formatX(3723, 'wall'));
+    // 6 characters ("1h 02m") at the 12 px sans-serif ECharts uses, about 7 px each.
+    expect(Math.min(slider.left, slider.right)).toBe(ZOOM_LABEL_ROOM);
+    expect(ZOOM_LABEL_ROOM).toBeGreaterThanOrEqual(6 * 7);
+  });
+
+  it('puts log-spaced fields (learning rates, batch sizes) on a log axis, evenly spaced ones on a linear one', () => {
+    expect(logSpaced([0.001, 0.003, 0.01])).toBe(true); // span 10: linear before
+    expect(logSpaced([32, 64, 128, 256])).toBe(true);
+    expect(logSpaced([0.001, 0.01])).toBe(true);
+    expect(logSpaced([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toBe(false);
+    expect(logSpaced([0.1, 0.2])).toBe(false);
+    expect(logSpaced([0, 0.01, 0.1])).toBe(false);
+  });
+
+  it('reads durations as durations on the parallel coordinates, not as raw milliseconds', () => {
+    const rows = [5_900, 75_000].map((durationMs, i) => ({ id: i + 1, durationMs, bestValidationAccuracy: 0.5 + i / 10, config: {}, summary: null }) as never);
+    const axes = metricAxes(rows);
+    const duration = axes.find((a) => a.key === 'durationMs')!;
+    expect(axisValueText(duration)(75_000)).toBe('1m 15s');
+    const option = parallelOption(rows, axes, 'bestValidationAccuracy') as { parallelAxis: { name: string; axisLabel: { formatter: (v: number) => string } }[] };
+    const axis = option.parallelAxis.find((a) => a.name === 'Duration')!;
+    expect(axis.axisLabel.formatter(5_900)).toBe('5.9s');
+  });
+
+  it("says how many of a confusion cell's images have pictures", () => {
+    expect(cellCaption(1, 93, 32, 'validation')).toBe('1 of the 93 validation images in this cell; only the 32 fixed samples have images.');
+    expect(cellCaption(0, 4, 32, 'test')).toBe('None of the 32 sample images fall in this cell (the matrix counts the whole test split: 4 here).');
+  });
+
+  it('says an imported run ran elsewhere, and where it came from and when', () => {
+    const origin = 'imported from a.kervrun (run 5 there) at 2026-12-05T13:03:00.000Z';
+    expect(ranOnText({ ranOn: null, origin })).toBe('another machine (imported)');
+    expect(ranOnText({ ranOn: null, origin: 're-run of run 3' })).toBe('this machine');
+    expect(ranOnText({ ranOn: 'gpu-1', origin: null })).toBe('worker gpu-1');
+    expect(originText(origin)).toMatch(/^imported from a\.kervrun \(run 5 there\) at \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(originText(null)).toBe('started here');
+  });
+});

@@ -341,7 +341,10 @@ describe('progress', () => {
     expect(m.epochs[0].samplePredictions.map((p) => p.sampleIndex)).toEqual([0, 1]);
     expect(store.metrics.samples(id).map((s) => Buffer.from(s.pngBase64, 'base64').toString())).toEqual(['png-0', 'png-1']);
     expect(store.metrics.predictionsAt(id, 1)).toEqual(new Map([[0, 1], [1, 0]]));
-    expect(store.runs.logs(id).map((l) => l.level)).toEqual(['info', 'warn']);
+    // started, the epoch's line (issue 22), the run's own warning.
+    const logs = store.runs.logs(id);
+    expect(logs.map((l) => l.level)).toEqual(['info', 'info', 'warn']);
+    expect(logs[1].message).toMatch(/^Epoch 1\/\d+: train loss /);
     expect(store.metrics.metrics(id, 8).steps.step).toEqual([9, 10]);
   });
 
