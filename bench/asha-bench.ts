@@ -5,7 +5,7 @@
 // in full, once with ASHA (r = 1, η = 3: rungs at epochs 1 and 3). One markdown
 // table printed and appended to bench/RESULTS.md with the machine and its load.
 // Not a test: nothing here asserts a time.
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +14,7 @@ import type { RunRow, SweepRequest } from '../src-main/shared/api';
 import { ashaEpochBudget, type AshaOptions } from '../src-main/shared/asha';
 import { formatDuration, formatPercent } from '../src-main/shared/format';
 import { Workbench } from '../src-main/service/workbench';
-import { describeMachine } from './machine';
+import { describeMachine, runBenchmark } from './machine';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
@@ -102,7 +102,7 @@ function whereRunsEnded(rows: readonly RunRow[]): string {
   return [...ended.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, n]) => `${n} ${k}`).join(', ');
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const machine = describeMachine();
   const dataDir = mkdtempSync(join(os.tmpdir(), 'kerv-bench-asha-'));
   const wb = await Workbench.open({ dataDir, appVersion: 'bench', concurrency: 1, redisUrl: null });
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const budget = ashaEpochBudget(27, MAX_EPOCHS, ASHA);
   const row = (s: SweepResult) =>
     `| ${s.variant} | ${s.rows.length} | ${s.epochs} | ${formatDuration(s.wallMs)} (${(s.wallMs / 1000).toFixed(1)} s) | ${describePoint(s.best)} | ${formatPercent(s.best.bestValidationAccuracy)} | ${formatPercent(s.best.testAccuracy)} |`;
-  const text = [
+  return [
     '',
     `## ${machine.date} — ASHA on a 27-point grid (bench/asha-bench.ts${quick ? ', --quick: sizes too small to mean anything' : ''})`,
     '',
@@ -145,14 +145,6 @@ async function main(): Promise<void> {
       .join('; ')}.`,
     '',
   ].join('\n');
-  console.log(text);
-  if (!args.has('--no-results')) appendFileSync(RESULTS, text);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main, args.has('--no-results') ? null : RESULTS);

@@ -12,7 +12,7 @@
 //    1 epoch) trained by the embedded scheduler (no Redis, concurrency 1), then
 //    through Redis by 1 and by 2 `kerv worker` processes on this machine. On 2
 //    cores parity is expected: the rows prove the path and show its overhead.
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import { createRedisClient } from '../src-main/service/cluster/redis';
 import { Workbench } from '../src-main/service/workbench';
 import { startRedis, startWorker, waitFor } from '../test/integration/cluster/helpers';
 import { storeOf } from '../test/integration/service/helpers';
-import { describeMachine } from './machine';
+import { describeMachine, runBenchmark } from './machine';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
@@ -137,7 +137,7 @@ async function sweep(label: string, url: string | null, workerCount: number): Pr
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const machine = describeMachine();
   const rows: Row[] = [];
   // Each measurement gets its own Redis, so nothing one leaves behind (queued jobs) reaches the next.
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   await withRedis((url) => sweep('cluster: 2 kerv workers', url, 2));
   const loadAtEnd = os.loadavg();
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
-  const text = [
+  return [
     '',
     `## ${machine.date} — cluster (bench/cluster-bench.ts${quick ? ', --quick: sizes too small to mean anything' : ''})`,
     '',
@@ -169,14 +169,6 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.section} | ${r.variant} | ${r.value} | ${r.detail} |`),
     '',
   ].join('\n');
-  console.log(text);
-  if (!args.has('--no-results')) appendFileSync(RESULTS, text);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main, args.has('--no-results') ? null : RESULTS);

@@ -1,7 +1,7 @@
 // What the numbers were measured on: written with every result so a table can be
 // traced to its machine, its load and its versions.
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 
 export interface MachineInfo {
@@ -41,4 +41,23 @@ export function describeMachine(): MachineInfo {
     loadAtEnd: null,
     date: new Date().toISOString(),
   };
+}
+
+/**
+ * A benchmark script's end: prints the report `main` returns and appends it to
+ * `resultsFile` (null: print only), then exits, so that no handle left open keeps
+ * it alive; on an error, prints it and exits 1.
+ */
+export function runBenchmark(main: () => Promise<string>, resultsFile: string | null): void {
+  main().then(
+    (text) => {
+      console.log(text);
+      if (resultsFile) appendFileSync(resultsFile, text);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
