@@ -21,6 +21,7 @@ import { renderLossCurveSvg, seriesFromLongCsv, type CurveSeries } from './loss-
 import { gaussianInvestigation } from './reproduction-investigation';
 import { epochCurvesFromSeries, kernelOfRunName, kervIn, log, plural, run, sweep, thresholdTable, version, type EpochCurve } from './reproduction-kerv';
 import { aggregate } from '../src-main/shared/table-format';
+import { MAX_GPU_SLOTS } from '../src-main/shared/run-config';
 
 const SECTIONS = ['lenet5', 'torch-lenet5', 'resnet18', 'investigation'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -179,7 +180,8 @@ function comparisonArgs(o: ReproductionOptions, arch: 'lenet5' | 'resnet18', ker
   return [
     '--arch', arch, '--dataset', 'fashion-mnist', ...recipe,
     '--grid', `model.kernel.type=${kernels.join(',')}`, '--repeats', String(o.seeds),
-    '--name', `reproduction-${arch}`, '--concurrency', String(concurrency),
+    // ResNet-18 trains on the GPU (webgpu): there the runs at once are GPU slots.
+    '--name', `reproduction-${arch}`, '--concurrency', String(concurrency), ...(arch === 'resnet18' ? ['--gpu-slots', String(Math.min(concurrency, MAX_GPU_SLOTS))] : []),
     ...(trainSubset ? ['--train-subset', String(trainSubset)] : []),
     ...(o.testSubset ? ['--test-subset', String(o.testSubset)] : []),
   ];

@@ -1,9 +1,10 @@
-"""The PyTorch fp32 side of bench/gpu/run.sh: training-step times of the reference
+"""The PyTorch side of bench/gpu/device.sh: training-step times of the reference
 CNN (bench/torch_baseline.py's, ordinary convolutions) and of a CIFAR-style
 ResNet-18 (3x3 stem, four stages of two basic blocks, 64-512 channels: the
 engine's `resnet18` at width 1) on 32x32x3 inputs, on CUDA when there is a GPU.
-SGD with momentum, as the webgpu side (bench/gpu/webgpu-step.ts). Prints one JSON
-object on the last line.
+SGD with momentum, as the webgpu side (bench/gpu/webgpu-step.ts), in strict fp32
+(TF32 off, as the webgpu side computes) and with PyTorch's defaults (cuDNN
+convolutions in TF32). Prints one JSON object on the last line.
 """
 import argparse
 import json
@@ -81,14 +82,28 @@ def main():
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cudnn.benchmark = True
-    torch.backends.cuda.matmul.allow_tf32 = False  # fp32, as the webgpu side
+
+    def both():
+        return (
+            time_steps(reference_cnn("conv", 3, args.size, 10), args.batch, args.size, args.steps, args.warmup, device),
+            time_steps(resnet18(width=args.resnet_width), args.batch, args.size, args.steps, args.warmup, device),
+        )
+
+    # Strict fp32, as the webgpu side computes: no TF32 anywhere.
+    torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    strict = both()
+    # PyTorch's defaults: cuDNN convolutions in TF32 (matmuls stay fp32 unless asked).
+    torch.backends.cudnn.allow_tf32 = True
+    default = both() if device.type == "cuda" else strict
     result = {
         "framework": f"PyTorch {torch.__version__}",
         "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
         "batch": args.batch,
-        "referenceCnnMsPerStep": time_steps(reference_cnn("conv", 3, args.size, 10), args.batch, args.size, args.steps, args.warmup, device),
-        "resnet18MsPerStep": time_steps(resnet18(width=args.resnet_width), args.batch, args.size, args.steps, args.warmup, device),
+        "referenceCnnMsPerStep": strict[0],
+        "resnet18MsPerStep": strict[1],
+        "referenceCnnMsPerStepTf32": default[0],
+        "resnet18MsPerStepTf32": default[1],
     }
     print(json.dumps(result))
 

@@ -1,19 +1,21 @@
-// The engine side of bench/gpu/run.sh and `npm run bench:gpu` (bundled to
-// out/node/gpu-bench.js). By default: prints the backend and adapter, checks one
-// training step of the reference CNN on the chosen backend against wasm (parity),
-// then times training steps of the reference CNN and of ResNet-18 (the engine's
-// `resnet18`) on 32×32×3 inputs, through the engine's own step and optimiser (SGD
-// with momentum, as bench/gpu/torch_gpu.py), and prints one JSON object on the
-// last line. With --profile: bench/gpu/profile.ts for each of --models instead.
+// `npm run bench:gpu` (bundled to out/node/gpu-bench.js; bench/gpu/device.sh runs
+// each mode on the GPU machine). By default: prints the backend and adapter, checks
+// one training step of the reference CNN on the chosen backend against wasm
+// (parity), then times training steps of the reference CNN and of ResNet-18 (the
+// engine's `resnet18`) on 32×32×3 inputs, through the engine's own step and
+// optimiser (SGD with momentum, as bench/gpu/torch_gpu.py), and prints one JSON
+// object on the last line. Other modes: --profile (profile.ts), --sweep (sweep.ts),
+// --time (step times only, under the host settings given).
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { initBackend } from '../../src-main/engine/backend/select-backend';
 import { gpuMemoryMb } from '../../src-main/engine/backend/webgpu';
 import { BACKENDS, WEBGPU_SUBMIT_BATCH, type BackendChoice, type WebGpuOptions } from '../../src-main/shared/run-config';
-import { dispatchSettings, webgpuBackend } from '../../src-main/engine/backend/webgpu-kernels/runtime';
+import { dispatchSettings, uniformStats, webgpuBackend } from '../../src-main/engine/backend/webgpu-kernels/runtime';
 import { hasTimestampQuery, isNullAdapter, profileMarkdown, profileStep } from './profile';
 import { buildStep, parseStepCases, STEP_CASES, syntheticBatch, type StepCase } from './step-cases';
+import { runSweep, sweepMarkdown, sweepWorker } from './sweep';
 
 const USAGE = `Usage: npm run bench:gpu -- [options]
   --backend B         webgpu (default) or another tfjs backend
@@ -26,8 +28,15 @@ const USAGE = `Usage: npm run bench:gpu -- [options]
   --models LIST       with --profile: ${STEP_CASES.join(', ')} (default all)
   --json FILE         with --profile: also write the profiles as JSON
   --submit-batch N    dispatches per queue submit (default ${WEBGPU_SUBMIT_BATCH.default}; tfjs's own: 15)
-  --no-binding-cache  a fresh uniform buffer and bind group per dispatch, as tfjs 4.22 does
+  --no-uniform-cache  a fresh uniform buffer per dispatch, as tfjs 4.22 writes
   --speed-toggles     Dawn's speed toggles (no validation, robustness, workgroup zeroing)
+  --tfjs-gemm naive|mm  tfjs 4.22's own conv and matmul kernels instead of the GEMM core, with its
+                      naive or its MM input gradient (to compare them on a GPU)
+  --sweep LIST        k processes training --models' first model at once on the GPU, for each k
+                      (e.g. 1,2,4,8): the summed images/s against one (a sweep's speed-up)
+  --sweep-seconds S   the measured window of each --sweep count (default 15)
+  --time              ms per step of each of --models only (no parity check), with the options above
+  --label TEXT        with --time: the name its JSON line carries (device.sh's host-setting variants)
 Environment: KERV_WEBGPU_BACKEND=null profiles on Dawn's null backend (no device work: the host's cost alone).`;
 
 const { values } = parseArgs({
@@ -42,8 +51,14 @@ const { values } = parseArgs({
     models: { type: 'string', default: STEP_CASES.join(',') },
     json: { type: 'string' },
     'submit-batch': { type: 'string' },
-    'no-binding-cache': { type: 'boolean', default: false },
+    'no-uniform-cache': { type: 'boolean', default: false },
     'speed-toggles': { type: 'boolean', default: false },
+    'tfjs-gemm': { type: 'string' },
+    sweep: { type: 'string' },
+    'sweep-seconds': { type: 'string', default: '15' },
+    'sweep-worker': { type: 'boolean', default: false },
+    time: { type: 'boolean', default: false },
+    label: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -67,9 +82,15 @@ const caseOptions = { size, resnetWidth };
 /** The host-overhead knobs under test (runtime.ts): they travel as the run's WebGPU options would. */
 const dispatchOptions: WebGpuOptions = {
   ...(values['submit-batch'] ? { submitBatchSize: positive('submit-batch', values['submit-batch']) } : {}),
-  ...(values['no-binding-cache'] ? { bindingCache: false } : {}),
+  ...(values['no-uniform-cache'] ? { uniformCache: false } : {}),
   ...(values['speed-toggles'] ? { speedToggles: true } : {}),
+  ...(values['tfjs-gemm'] ? { tfjsGemm: tfjsGemmChoice(values['tfjs-gemm']) } : {}),
 };
+
+function tfjsGemmChoice(text: string): 'naive' | 'mm' {
+  if (text !== 'naive' && text !== 'mm') throw new Error(`--tfjs-gemm must be naive or mm, got ${JSON.stringify(text)}`);
+  return text;
+}
 
 /** ms per training step, after warm-up (shader compilation, buffer pools), waiting for the device at the end. */
 async function timeSteps(name: StepCase): Promise<{ msPerStep: number; gpuMb: number | null }> {
@@ -124,7 +145,7 @@ async function profile(): Promise<void> {
   console.log(`Backend: ${selection.backend} on ${selection.device}`);
   if (selection.backend !== 'webgpu') throw new Error('--profile measures the webgpu backend');
   const settings = dispatchSettings(webgpuBackend());
-  console.log(`Dispatch: ${settings.submitBatchSize} per submit, bindings ${settings.cacheBindings ? 'cached' : 'fresh per dispatch (tfjs 4.22)'}, Dawn speed toggles ${dispatchOptions.speedToggles ? 'on' : 'off'}`);
+  console.log(`Dispatch: ${settings.submitBatchSize} per submit, uniforms ${settings.cacheUniforms ? 'cached' : 'written per dispatch (tfjs 4.22)'}, Dawn speed toggles ${dispatchOptions.speedToggles ? 'on' : 'off'}`);
   const timed = hasTimestampQuery() && !isNullAdapter(selection.device);
   if (isNullAdapter(selection.device)) console.log("GPU times: none — Dawn's null backend runs nothing; the wall time is the host's cost of recording each step");
   else if (!timed) console.log("GPU times: none — this adapter does not offer 'timestamp-query', so only dispatches and wall times are measured");
@@ -164,8 +185,30 @@ async function timeAgainstWasm(): Promise<boolean> {
   return parityOk;
 }
 
-if (values.profile) {
+if (values['sweep-worker']) {
+  await initBackend(backend, { webgpu: dispatchOptions });
+  await sweepWorker({ ...caseOptions, model: parseStepCases(values.models)[0], batch, warmup: Math.max(1, warmup), seconds: positive('sweep-seconds', values['sweep-seconds']) });
+} else if (values.sweep) {
+  const counts = values.sweep.split(',').map((n) => positive('sweep', n));
+  const model = parseStepCases(values.models)[0];
+  const seconds = positive('sweep-seconds', values['sweep-seconds']);
+  const forwarded = process.argv.slice(2).filter((arg, i, all) => arg !== '--sweep' && all[i - 1] !== '--sweep');
+  const rows = await runSweep(counts, process.argv[1], forwarded, seconds, batch);
+  console.log(`\n${sweepMarkdown(rows, model, batch, seconds)}`);
+  console.log(JSON.stringify({ sweep: rows, model, batch, seconds }));
+  process.exit(0);
+} else if (values.profile) {
   await profile();
   process.exit(0);
+} else if (values.time) {
+  const selection = await initBackend(backend, { webgpu: dispatchOptions });
+  const times: Record<string, number> = {};
+  for (const model of parseStepCases(values.models)) {
+    times[model] = (await timeSteps(model)).msPerStep;
+    console.log(`${model}, batch ${batch}: ${times[model].toFixed(1)} ms/step`);
+  }
+  console.log(`uniform cache: ${JSON.stringify(uniformStats(webgpuBackend()))}`);
+  console.log(JSON.stringify({ name: values.label ?? JSON.stringify(dispatchOptions), device: selection.device, batch, options: dispatchOptions, msPerStep: times }));
+  process.exit(0);
 }
-process.exit((await timeAgainstWasm()) ? 0 : 1);
+if (!values['sweep-worker']) process.exit((await timeAgainstWasm()) ? 0 : 1);

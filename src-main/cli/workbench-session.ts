@@ -15,13 +15,14 @@ import { formatPercent } from '../shared/format';
 
 export const DATA_DIR_HELP = `  --data-dir DIR     the data folder (default $KERV_DATA_DIR, else ~/.local/share/kerv)`;
 
-export async function openWorkbench(dataDirFlag: string | undefined, options: { startQueue?: boolean; concurrency?: number; redisUrl?: string | null } = {}): Promise<Workbench> {
+export async function openWorkbench(dataDirFlag: string | undefined, options: { startQueue?: boolean; concurrency?: number; gpuSlots?: number | 'auto'; redisUrl?: string | null } = {}): Promise<Workbench> {
   try {
     return await Workbench.open({
       dataDir: resolveDataDir(dataDirFlag),
       appVersion: packageJson.version,
       startQueue: options.startQueue ?? false,
       concurrency: options.concurrency,
+      ...(options.gpuSlots !== undefined ? { gpuSlots: options.gpuSlots } : {}),
       redisUrl: options.redisUrl !== undefined ? options.redisUrl : process.env.KERV_REDIS_URL || undefined,
     });
   } catch (error) {

@@ -40,6 +40,8 @@ export interface WorkbenchOptions {
   appVersion: string;
   /** Runs trained at once; default: the saved setting, else 1. Not saved. */
   concurrency?: number;
+  /** Runs trained on the GPU at once (a number, or 'auto'), for this process only; default: the saved setting. */
+  gpuSlots?: number | 'auto';
   /** How run processes start; default: child_process.fork of out/node/train-worker.js. */
   launcher?: WorkerLauncher;
   /** better_sqlite3.node built for the running ABI (the Electron adapter passes Electron's). */
@@ -105,7 +107,7 @@ export class Workbench {
       return { defaultBackend: s.backend, webgpu };
     };
     const gpuPlanner = new GpuSlotPlanner();
-    gpuPlanner.configure(savedGpuSlots(store));
+    gpuPlanner.configure(options.gpuSlots ?? savedGpuSlots(store));
     this.scheduler = new RunScheduler({
       store,
       paths: this.paths,

@@ -52,8 +52,14 @@ export interface WebGpuOptions {
   speedToggles?: boolean;
   /** Compute dispatches recorded per queue submit (default WEBGPU_SUBMIT_BATCH; tfjs's own is 15). */
   submitBatchSize?: number;
-  /** Cache uniform buffers and bind groups across dispatches (default on; off = tfjs 4.22's behaviour, to measure the difference). */
-  bindingCache?: boolean;
+  /** Cache uniform buffers by content across dispatches (default on; off = tfjs 4.22's behaviour, to measure the difference). */
+  uniformCache?: boolean;
+  /**
+   * For measurements only: keep tfjs 4.22's own convolution and matmul kernels
+   * instead of this project's GEMM ('naive' or 'mm': which of its input-gradient
+   * programs), to compare them on a GPU (bench:gpu --tfjs-gemm).
+   */
+  tfjsGemm?: 'naive' | 'mm';
 }
 
 /** Dispatches per queue submit by default, and the range a setting may take. */

@@ -5,6 +5,7 @@ import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command
 import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, readConfigFile, type ConfigFlagValues } from '../train-flags';
 import { DATA_DIR_HELP, openWorkbench, request, trainAndWait } from '../workbench-session';
 import { plural } from '../../shared/format';
+import { MAX_GPU_SLOTS } from '../../shared/run-config';
 import { ASHA_METRICS, ashaEpochBudget, ashaRungs, type AshaMetric, type AshaOptions, type AshaOptionsInput } from '../../shared/asha';
 
 const usage = `Usage: kerv sweep --grid PATH=V1,V2,... [--grid ...] [options] [config flags]
@@ -29,7 +30,10 @@ group export together: kerv export --group N --group-by config.
                      its weights). Needs a validation split.
   --asha-eta N       η, from 2 (default 3): each rung keeps the top 1/η
   --asha-metric M    validationAccuracy (default) or validationLoss
-  --concurrency N    runs trained at the same time (default: the saved setting, 1)
+  --concurrency N    runs trained at the same time on the CPU (default: the saved setting, 1)
+  --gpu-slots N|auto runs trained at the same time on the GPU (webgpu): a number up to
+                     ${MAX_GPU_SLOTS}, or auto: from GPU memory and measured throughput (default:
+                     the saved setting, auto)
   --detach           only queue the runs (the next workbench to open the folder trains them)
   --dry-run          print the runs the sweep would create, and create none
 ${DATA_DIR_HELP}
@@ -97,6 +101,7 @@ const command: CliCommand = {
       repeats: { type: 'string' },
       'sweep-name': { type: 'string' },
       concurrency: { type: 'string' },
+      'gpu-slots': { type: 'string' },
       detach: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       'data-dir': { type: 'string' },
@@ -115,7 +120,8 @@ const command: CliCommand = {
       name: values['sweep-name'] ?? values.name,
       asha: ashaFlags(values['asha-min-epochs'], values['asha-eta'], values['asha-metric']),
     };
-    const wb = await openWorkbench(values['data-dir'], { concurrency: intFlag('concurrency', values.concurrency, 1) });
+    const gpuSlots = values['gpu-slots'] === 'auto' ? 'auto' : intFlag('gpu-slots', values['gpu-slots'], 1, MAX_GPU_SLOTS);
+    const wb = await openWorkbench(values['data-dir'], { concurrency: intFlag('concurrency', values.concurrency, 1), ...(gpuSlots !== undefined ? { gpuSlots } : {}) });
     try {
       if (values['dry-run']) {
         const { expandSweep, sweepAsha } = await import('../../service/sweep');

@@ -68,7 +68,8 @@ export function webGpuOptionsFrom(given: WebGpuOptions = {}, env: NodeJS.Process
     ...(given.profiling ? { profiling: true } : {}),
     ...(speedToggles ? { speedToggles: true } : {}),
     ...(submitBatchSize !== undefined ? { submitBatchSize } : {}),
-    ...(given.bindingCache === false ? { bindingCache: false } : {}),
+    ...(given.uniformCache === false ? { uniformCache: false } : {}),
+    ...(given.tfjsGemm ? { tfjsGemm: given.tfjsGemm } : {}),
   };
 }
 
@@ -173,10 +174,13 @@ export async function startWebGpuBackend(options: WebGpuOptions = {}): Promise<s
   } catch (error) {
     return (error as Error).message;
   }
-  setUpWebGpuKernels({
-    ...(options.submitBatchSize !== undefined ? { submitBatchSize: options.submitBatchSize } : {}),
-    ...(options.bindingCache === false ? { cacheBindings: false } : {}),
-  });
+  setUpWebGpuKernels(
+    {
+      ...(options.submitBatchSize !== undefined ? { submitBatchSize: options.submitBatchSize } : {}),
+      ...(options.uniformCache === false ? { cacheUniforms: false } : {}),
+    },
+    options.tfjsGemm,
+  );
   watchDevice();
   return null;
 }

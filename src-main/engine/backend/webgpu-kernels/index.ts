@@ -13,10 +13,15 @@ type KernelConfig = Parameters<typeof tf.registerKernel>[0];
 
 let registered: KernelConfig[] | null = null;
 
-/** Registers the kernels (once per process) and installs the dispatch runtime on the current webgpu backend. */
-export function setUpWebGpuKernels(settings: Partial<DispatchSettings> = {}): void {
+/**
+ * Registers the kernels (once per process) and installs the dispatch runtime on
+ * the current webgpu backend. `tfjsGemm` (measurements only) keeps tfjs's own
+ * convolution and matmul kernels, with its naive or its MM input-gradient program.
+ */
+export function setUpWebGpuKernels(settings: Partial<DispatchSettings> = {}, tfjsGemm?: 'naive' | 'mm'): void {
   if (!registered) {
-    registered = [...gemmKernels(), ...batchNormKernels(), ...optimizerKernels(), ...elementwiseGradKernels(), ...responseConvKernels()];
+    if (tfjsGemm) tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', tfjsGemm === 'naive');
+    registered = [...(tfjsGemm ? [] : gemmKernels()), ...batchNormKernels(), ...optimizerKernels(), ...elementwiseGradKernels(), ...responseConvKernels()];
     for (const kernel of registered) {
       // tfjs's own kernel of that name, if any, is replaced (gemm-kernels.ts keeps it as its fallback).
       if (tf.getKernel(kernel.kernelName, kernel.backendName)) tf.unregisterKernel(kernel.kernelName, kernel.backendName);
