@@ -94,7 +94,7 @@ describe('train() at ASHA rungs', () => {
     });
     const cancelled = await run(config(), silent.referee, { checkpointDir, signal: controller.signal });
     expect(cancelled.outcome).toMatchObject({ status: 'cancelled', epoch: 1 });
-    expect(cancelled.logs.at(-1)).toMatch(/^Cancelled at the end of epoch 1 /);
+    expect(cancelled.logs.at(-1)).toMatch(/^Stopped at the end of epoch 1 /);
 
     const answering = referee(plan, async (epoch, value) => ({ epoch, stop: true, value, cutoff: 0.99, eta: 3 }));
     const resumed = await run(config(), answering.referee, { checkpointDir, resumeFrom: checkpointDir });
