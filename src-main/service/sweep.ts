@@ -9,7 +9,7 @@ import { getPath, setPath } from '../shared/config-paths';
 import { checkLimit } from '../shared/limits';
 import { parseServiceRunConfig } from './run-validation';
 import { isPrototypeKey } from '../shared/untrusted-json';
-import { ConfigError, defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../shared/run-config';
+import { ConfigError, configLeaves, defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from '../shared/run-config';
 import { plural } from '../shared/format';
 
 export interface SweepPoint {
@@ -72,6 +72,7 @@ export function gridSize(grid: Record<string, unknown[]>): number {
 
 function checkAxes(grid: Record<string, unknown[]>): void {
   const defaults = defaultRunConfig();
+  const fields = new Set(configLeaves().map((leaf) => leaf.path));
   const issues: { path: string; message: string }[] = [];
   const axisValues = Object.values(grid).reduce((n, values) => n + (Array.isArray(values) ? values.length : 0), 0);
   checkLimit('MAX_SWEEP_AXIS_VALUES', axisValues, `The sweep grid (${axisValues} values over ${Object.keys(grid).length} axes)`);
@@ -81,9 +82,9 @@ function checkAxes(grid: Record<string, unknown[]>): void {
       continue;
     }
     if (!Array.isArray(values) || values.length === 0) issues.push({ path, message: 'a grid axis needs at least one value' });
-    // Kernel parameters exist only for some kernel types; everything else must exist in the defaulted config.
-    const isKernelParam = /^model\.kernel\.[a-z]+$/i.test(path);
-    if (getPath(defaults, path) === undefined && !isKernelParam) {
+    // A field of the schema (optional ones such as dataset.trainSubset, and every kernel's
+    // parameters, included) or a part of the defaulted config (model.kernel as a whole).
+    if (!fields.has(path) && getPath(defaults, path) === undefined) {
       issues.push({ path, message: 'not a run config field' });
     }
     if (path === 'seed') issues.push({ path, message: 'use repeats for seeds, not a grid axis' });

@@ -4,6 +4,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_CHANNELS } from '../../../src-main/shared/api';
+import { getPath } from '../../../src-main/shared/config-paths';
+import { defaultKernelSpec } from '../../../src-main/shared/kernels/index';
+import { KERNEL_TYPES, parseRunConfig } from '../../../src-main/shared/run-config';
+import { SWEEPABLE_FIELDS } from '../../../src-renderer/src/lib/config-fields';
 import { openTestBench, tinyConfig, type TestBench } from './helpers';
 
 let bench: TestBench | undefined;
@@ -106,6 +110,24 @@ describe('workbench requests', () => {
     expect(table).toMatchObject({ mime: 'application/json', extension: 'json' });
     await expect(wb.invoke('export:table', { groupIds: [99], format: 'csv' })).rejects.toMatchObject({ code: 'not_found', message: 'Group 99 not found.' });
     await expect(wb.invoke('sweeps:start', { base: {}, grid: { 'model.kernel.type': [] } })).rejects.toThrow(/grid/);
+  });
+
+  it("issue 22: every field the New Run form offers as a sweep axis is one the service sweeps (dataset.trainSubset was refused as 'not a run config field')", async () => {
+    bench = await openTestBench({ startQueue: false });
+    const defaults = (await bench.wb.invoke('config:defaults', undefined)).config;
+    // The form's sweepable fields, optional ones (subsets, early stopping) included.
+    for (const field of SWEEPABLE_FIELDS) {
+      // A kernel parameter is swept on a kernel that has it, with that kernel's default.
+      const kernel = KERNEL_TYPES.map((type) => defaultKernelSpec(type)).find((k) => getPath({ model: { kernel: k } }, field.path) !== undefined) ?? defaults.model.kernel;
+      const base = tinyConfig({ model: { arch: 'lenet5', kernel } });
+      const value = getPath(base, field.path) ?? getPath(parseRunConfig({ ...base, earlyStopping: {} }), field.path);
+      expect([field.path, value]).not.toEqual([field.path, undefined]);
+      const { runIds } = await bench.wb.invoke('sweeps:start', { base, grid: { [field.path]: [value] } });
+      expect(runIds).toHaveLength(1);
+    }
+    const { runIds } = await bench.wb.invoke('sweeps:start', { base: tinyConfig(), grid: { 'dataset.trainSubset': [500, 1000] } });
+    const subsets = await Promise.all(runIds.map(async (id) => (await bench!.wb.invoke('runs:get', { id })).config.dataset.trainSubset));
+    expect(subsets).toEqual([500, 1000]);
   });
 
   it('updates name, tags and notes; rejects unknown fields in a request', async () => {
