@@ -4,7 +4,7 @@
 // values (see formatConfigError).
 import { z } from 'zod';
 import { WorkbenchError } from './errors';
-import { DATASETS } from './datasets';
+import { DATASET_SPECS, DATASETS } from './datasets';
 import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
 import { PARALLEL_MODES } from './parallelism';
 
@@ -87,7 +87,10 @@ export const datasetConfigSchema = z
     name: z.enum(DATASETS).default('fashion-mnist'),
     /** Folder (or archive) to read from instead of the cache; required for image-folder. */
     path: z.string().min(1).optional(),
-    /** image-folder only: images are resized to imageSize × imageSize. */
+    /**
+     * The side of the square images the model sees: an image folder's are resized
+     * to it; a dataset of fixed size always records its own (see below).
+     */
     imageSize: z.number().int().min(8).max(512).default(32),
     /** Use only the first N training images (after the seeded shuffle); for quick runs. */
     trainSubset: z.number().int().min(10).optional(),
@@ -100,7 +103,14 @@ export const datasetConfigSchema = z
     /** Per-channel normalisation with statistics computed on the training split. */
     normalize: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  // A dataset of fixed size (MNIST 28, CIFAR-10 32) is never resized, so its config
+  // records the size it really has, whatever was given or stored before (old rows
+  // said 32 for 28×28 images); only an image folder's imageSize is a choice.
+  .overwrite((dataset) => {
+    const fixed = DATASET_SPECS[dataset.name].inputShape;
+    return fixed ? { ...dataset, imageSize: fixed[0] } : dataset;
+  });
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
 
 /** model.kervNorm: batch norm after each selected convolution (engine/models/kernelize.ts). */

@@ -60,6 +60,24 @@ describe('workbench requests', () => {
     expect(bad.issues.map((i) => i.path).sort()).toEqual(['epochs', 'optimizer.lr']);
   });
 
+  it("issue 22: a run's stored config records the image size it really has (28 for Fashion-MNIST, whatever was sent); an image folder keeps its choice", async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { wb } = bench;
+    const stored = async (dataset: Record<string, unknown>) => {
+      const { id } = await wb.invoke('runs:start', { config: tinyConfig({ dataset: dataset as never }) });
+      return (await wb.invoke('runs:get', { id })).config.dataset.imageSize;
+    };
+    expect(await stored({ name: 'fashion-mnist' })).toBe(28);
+    // A config written before the fix (or by hand) said 32 for 28×28 images.
+    expect(await stored({ name: 'fashion-mnist', imageSize: 32 })).toBe(28);
+    expect(await stored({ name: 'mnist' })).toBe(28);
+    expect(await stored({ name: 'cifar10', imageSize: 64 })).toBe(32);
+    const folder = join(bench.dir, 'pictures');
+    expect(await stored({ name: 'image-folder', path: folder, imageSize: 48 })).toBe(48);
+    expect(await stored({ name: 'image-folder', path: folder })).toBe(32);
+    expect((await wb.invoke('config:defaults', undefined)).config.dataset.imageSize).toBe(28);
+  });
+
   it('describes a model from a config (layers, kernel, parameter count)', async () => {
     bench = await openTestBench({ startQueue: false });
     const d = await bench.wb.invoke('models:describe', { model: { arch: 'lenet5', kernel: { type: 'polynomial' } } });
