@@ -1,10 +1,13 @@
 // `kerv train` flags → a run config input. Flags override a --config file field by
-// field; everything is then validated by parseRunConfig, so a bad value is reported
-// with the config field it belongs to and what is allowed (exit code 2).
+// field; everything is then validated as the service validates a run's config
+// (parseServiceRunConfig: the schema, the architecture's convolutions, the
+// dataset's sizes), so a bad value is reported with the config field it belongs
+// to and what is allowed (exit code 2).
 import { readRegularFile } from '../engine/safe-files';
 import { assertPlainJson } from '../shared/untrusted-json';
 import { CliError, EXIT } from './command';
-import { ConfigError, parseRunConfig, type RunConfig } from '../shared/run-config';
+import { ConfigError, type RunConfig } from '../shared/run-config';
+import { parseServiceRunConfig } from '../service/run-validation';
 import { describeParamField, KERNEL_TYPES, kernelDeclaration, kernelParamFields, kernelsWithLearnableParams } from '../shared/kernels/index';
 
 type Json = Record<string, unknown>;
@@ -171,7 +174,7 @@ export function buildRunConfig(base: Json, flags: ConfigFlagValues, env: NodeJS.
   if (flags['test-last-epoch']) setPath(input, ['earlyStopping', 'restoreBest'], false);
   applyKernelFlags(input, flags);
   try {
-    return parseRunConfig(input);
+    return parseServiceRunConfig(input);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
     throw error;

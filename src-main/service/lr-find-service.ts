@@ -8,7 +8,8 @@ import type { HandlerMap, ServiceContext } from './service-context';
 import type { LrFindPoint, LrFindResult } from '../shared/lr-find';
 import { lrFindOptionsSchema } from '../shared/lr-find';
 import { conflict, invalidInput, notFound } from '../shared/errors';
-import { ConfigError, parseRunConfig, type BackendChoice, type WebGpuOptions } from '../shared/run-config';
+import { ConfigError, type BackendChoice, type WebGpuOptions } from '../shared/run-config';
+import { parseServiceRunConfig } from './run-validation';
 import { availableCores } from '../engine/backend/cores';
 import type { WorkerHandle, WorkerLauncher } from './worker/launcher';
 import { isProcessAlive } from './process-alive';
@@ -60,7 +61,7 @@ export class LrFindService {
 
   private start(configInput: unknown, finderInput: unknown): { id: number } {
     if (this.active) throw conflict(`A learning-rate finder is already running (#${this.active.id}): wait for it, or cancel it.`);
-    const config = parseRunConfig(configInput);
+    const config = parseServiceRunConfig(configInput);
     const parsed = lrFindOptionsSchema.safeParse(finderInput ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: `finder.${i.path.join('.')}`, message: i.message }));

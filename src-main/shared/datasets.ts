@@ -50,6 +50,8 @@ export interface DatasetSpec {
   needsPath: boolean;
   /** Natural photographs: 'auto' augmentation crops and flips them (a mirrored digit is another picture). */
   naturalImages: boolean;
+  /** Images in the published training and test splits (a download is checked against them); null when read from disk. */
+  splitSizes: { train: number; test: number } | null;
 }
 
 export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
@@ -61,6 +63,7 @@ export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
     classNames: MNIST_CLASS_NAMES,
     needsPath: false,
     naturalImages: false,
+    splitSizes: { train: 60_000, test: 10_000 },
   },
   'fashion-mnist': {
     name: 'fashion-mnist',
@@ -70,6 +73,7 @@ export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
     classNames: FASHION_MNIST_CLASS_NAMES,
     needsPath: false,
     naturalImages: false,
+    splitSizes: { train: 60_000, test: 10_000 },
   },
   cifar10: {
     name: 'cifar10',
@@ -79,6 +83,7 @@ export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
     classNames: CIFAR10_CLASS_NAMES,
     needsPath: false,
     naturalImages: true,
+    splitSizes: { train: 50_000, test: 10_000 },
   },
   'image-folder': {
     name: 'image-folder',
@@ -88,6 +93,7 @@ export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
     classNames: null,
     needsPath: true,
     naturalImages: true,
+    splitSizes: null,
   },
 };
 
@@ -102,4 +108,35 @@ export function isDatasetName(value: unknown): value is DatasetName {
 export function datasetInputShape(config: { name: DatasetName; imageSize: number }): [number, number, number] {
   const fixed = DATASET_SPECS[config.name].inputShape;
   return fixed ? [fixed[0], fixed[1], fixed[2]] : [config.imageSize, config.imageSize, 3];
+}
+
+/**
+ * The training images a run can train on: the training split less the share
+ * dataset.validationFraction holds out of it. engine/data/prepare.ts splits by it,
+ * and the service refuses a larger dataset.trainSubset by it.
+ */
+export function trainableCount(trainImages: number, validationFraction: number): number {
+  return trainImages - Math.round(trainImages * validationFraction);
+}
+
+/**
+ * dataset.trainSubset and testSubset against the dataset's split sizes: a subset
+ * larger than the split would otherwise train or test on fewer images than the
+ * stored config says. An image folder's splits are counted only when it is read,
+ * so it is not checked here (its run uses the whole split).
+ */
+export function subsetIssues(config: { name: DatasetName; trainSubset?: number; testSubset?: number; validationFraction: number }): { path: string; message: string }[] {
+  const { label, splitSizes } = DATASET_SPECS[config.name];
+  if (!splitSizes) return [];
+  const issues: { path: string; message: string }[] = [];
+  const trainable = trainableCount(splitSizes.train, config.validationFraction);
+  if (config.trainSubset !== undefined && config.trainSubset > trainable) {
+    const heldOut = splitSizes.train - trainable;
+    const why = heldOut > 0 ? ` (${splitSizes.train}, less the ${heldOut} that dataset.validationFraction ${config.validationFraction} holds out for validation)` : '';
+    issues.push({ path: 'dataset.trainSubset', message: `${config.trainSubset} is more than ${label}'s ${trainable} training images${why}` });
+  }
+  if (config.testSubset !== undefined && config.testSubset > splitSizes.test) {
+    issues.push({ path: 'dataset.testSubset', message: `${config.testSubset} is more than ${label}'s ${splitSizes.test} test images` });
+  }
+  return issues;
 }

@@ -82,6 +82,9 @@ export const kervLayersSchema = z.union([
 ]);
 export type KervLayers = z.infer<typeof kervLayersSchema>;
 
+/** A subset's bound before any dataset is known: the engine indexes images with Int32Array. */
+export const MAX_SUBSET = 2 ** 31 - 1;
+
 export const datasetConfigSchema = z
   .object({
     name: z.enum(DATASETS).default('fashion-mnist'),
@@ -92,10 +95,13 @@ export const datasetConfigSchema = z
      * to it; a dataset of fixed size always records its own (see below).
      */
     imageSize: z.number().int().min(8).max(512).default(32),
-    /** Use only the first N training images (after the seeded shuffle); for quick runs. */
-    trainSubset: z.number().int().min(10).optional(),
+    /**
+     * Use only the first N training images (after the seeded shuffle); for quick runs.
+     * The service refuses more than the dataset has (subsetIssues in shared/datasets.ts).
+     */
+    trainSubset: z.number().int().min(10).max(MAX_SUBSET).optional(),
     /** Use only the first N test images. */
-    testSubset: z.number().int().min(10).optional(),
+    testSubset: z.number().int().min(10).max(MAX_SUBSET).optional(),
     /** Fraction of the training set held out for validation (seeded split). */
     validationFraction: z.number().min(0).max(0.5).default(0.1),
     /** 'auto' = random crop + horizontal flip for natural images, none for digits and clothing. */

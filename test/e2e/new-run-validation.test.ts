@@ -4,7 +4,9 @@
 //   Start is pressed at once after typing (the form validates before it starts);
 // - run numbers are never reused: after the newest run is deleted, the next run
 //   the form creates gets a new number;
-// - issue 22 bug 1: every preset fills the form with its values.
+// - issue 22 bug 1: every preset fills the form with its values;
+// - issue 22's low: a train or test subset larger than Fashion-MNIST's split is
+//   named next to its field with the split's size, and no run is created.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -125,6 +127,28 @@ describe('the New Run form and run numbers in Chromium', () => {
       }
     }
     await page.screenshot({ path: join(RESULTS, 'new-run-preset.png') });
+    expect(ui.pageErrors).toEqual([]);
+  });
+
+  it("issue 22: a train subset of 999,999,999 is refused next to its field with Fashion-MNIST's size, and no run is created", async () => {
+    const before = (await apiCall(serve, 'runs:list', {})).total;
+    await openForm();
+    await page.selectOption('[name="dataset.name"]', 'fashion-mnist');
+    await page.fill('[name="dataset.trainSubset"]', '999999999');
+    await page.fill('[name="dataset.testSubset"]', '20000');
+    await page.click('button.primary:has-text("Start now")');
+    const train = page.locator('[data-field="dataset.trainSubset"] .issue');
+    await train.waitFor();
+    expect(await train.textContent()).toBe("999999999 is more than Fashion-MNIST's 54000 training images (60000, less the 6000 that dataset.validationFraction 0.1 holds out for validation)");
+    expect(await page.locator('[data-field="dataset.testSubset"] .issue').textContent()).toBe("20000 is more than Fashion-MNIST's 10000 test images");
+    await page.screenshot({ path: join(RESULTS, 'new-run-subset-too-large.png') });
+    expect(page.url()).not.toMatch(/#\/runs\/\d+$/);
+    expect((await apiCall(serve, 'runs:list', {})).total).toBe(before);
+    // The whole split is allowed; the issues go.
+    await page.fill('[name="dataset.trainSubset"]', '54000');
+    await page.fill('[name="dataset.testSubset"]', '10000');
+    await train.waitFor({ state: 'detached' });
+    await page.locator('[data-field="dataset.testSubset"] .issue').waitFor({ state: 'detached' });
     expect(ui.pageErrors).toEqual([]);
   });
 

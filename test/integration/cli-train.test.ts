@@ -93,6 +93,13 @@ describe('kerv train', () => {
     const env = kerv([], { KERV_BACKEND: 'quantum' });
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(/backend: must be one of "auto", .*"wasm"/);
+    // Issue 22: a subset larger than the dataset is refused before a run exists, naming the dataset's size.
+    const tooMany = kerv(['--train-subset', '999999999']);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toContain("dataset.trainSubset: 999999999 is more than Fashion-MNIST's 54000 training images");
+    const tooManyTests = kerv(['--dataset', 'mnist', '--test-subset', '10001']);
+    expect(tooManyTests.code).toBe(2);
+    expect(tooManyTests.stderr).toContain("dataset.testSubset: 10001 is more than MNIST's 10000 test images");
     const noValidation = kerv(['--early-stopping', '3', '--val-fraction', '0']);
     expect(noValidation.code).toBe(2);
     expect(noValidation.stderr).toContain('earlyStopping: needs a validation split to watch: dataset.validationFraction is 0');

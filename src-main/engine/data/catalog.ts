@@ -78,12 +78,5 @@ export const DOWNLOAD_SOURCES: Partial<Record<DatasetName, DownloadSource>> = {
   },
 };
 
-/** Image and label counts of the published datasets, checked after a download. */
-export const PUBLISHED_COUNTS: Partial<Record<DatasetName, { train: number; test: number }>> = {
-  mnist: { train: 60_000, test: 10_000 },
-  'fashion-mnist': { train: 60_000, test: 10_000 },
-  cifar10: { train: 50_000, test: 10_000 },
-};
-
 /** Debian's dataset packages install here (dataset-fashion-mnist → fashion-mnist/). */
 export const SYSTEM_DATASET_ROOTS = ['/usr/share/datasets'];

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DatasetStatus } from '../../shared/api';
-import type { DatasetName } from '../../shared/datasets';
-import { DOWNLOAD_SOURCES, PUBLISHED_COUNTS, type DownloadFile } from './catalog';
+import { DATASET_SPECS, type DatasetName } from '../../shared/datasets';
+import { DOWNLOAD_SOURCES, type DownloadFile } from './catalog';
 import { DatasetError } from './errors';
 import { readDataFile } from './file-bytes';
 import { formatOf } from './formats/registry';
@@ -129,7 +129,7 @@ async function stageVerified(name: DatasetName, downloads: string, staging: stri
     await rm(downloads, { recursive: true, force: true });
     if (hashed) return;
     const data = await format.decode(await requireAt(name, staging), { name, imageSize: 32 });
-    const published = PUBLISHED_COUNTS[name];
+    const published = DATASET_SPECS[name].splitSizes;
     if (published && (data.train.count !== published.train || data.test.count !== published.test)) {
       throw new DatasetError(`expected ${published.train} training and ${published.test} test images, found ${data.train.count} and ${data.test.count}`);
     }

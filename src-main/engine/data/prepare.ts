@@ -11,6 +11,7 @@
 //   of the dataset, whatever its seed, kernel or sweep, and never trained on;
 // - any prefix holds the classes in their dataset proportions, so small subsets and
 //   the sample grid are balanced.
+import { trainableCount } from '../../shared/datasets';
 import type { DatasetInfo } from '../../shared/progress';
 import { MAX_SAMPLE_COUNT, type DatasetConfig } from '../../shared/run-config';
 import { Rng } from '../random';
@@ -144,7 +145,7 @@ export function orderWithSamplePool(labels: Uint8Array, seed: number, poolSize: 
 export function prepareData(dataset: LoadedDataset, config: DatasetConfig, seed: number): PreparedData {
   const channels = dataset.inputShape[2];
   const total = dataset.train.count;
-  const fullValidation = Math.round(total * config.validationFraction);
+  const fullValidation = total - trainableCount(total, config.validationFraction);
   // Room for the most samples a run may show, rounded up to whole rounds of the classes so the
   // pool and the splits after it stay exactly stratified; a trainSubset shrinks validation to no less.
   const classes = Math.max(1, dataset.classNames.length);

@@ -60,6 +60,30 @@ describe('workbench requests', () => {
     expect(bad.issues.map((i) => i.path).sort()).toEqual(['epochs', 'optimizer.lr']);
   });
 
+  it("issue 22: a subset larger than the dataset's split is refused by every entry point, naming the field, the value and the split's size", async () => {
+    bench = await openTestBench({ startQueue: false });
+    const { wb } = bench;
+    const train = "dataset.trainSubset: 999999999 is more than Fashion-MNIST's 54000 training images (60000, less the 6000 that dataset.validationFraction 0.1 holds out for validation)";
+    const tooMany = tinyConfig({ dataset: { name: 'fashion-mnist', trainSubset: 999_999_999 } });
+    await expect(wb.invoke('runs:start', { config: tooMany })).rejects.toThrow(train);
+    expect(await wb.invoke('config:validate', tooMany)).toEqual({ ok: false, issues: [{ path: 'dataset.trainSubset', message: train.replace('dataset.trainSubset: ', '') }] });
+    await expect(wb.invoke('sweeps:start', { base: tinyConfig(), grid: { 'dataset.trainSubset': [500, 999_999_999] } })).rejects.toThrow(train);
+    await expect(wb.invoke('lrFind:start', { config: tooMany })).rejects.toThrow(train);
+    await expect(wb.invoke('runs:start', { config: tinyConfig({ dataset: { name: 'cifar10', testSubset: 10_001 } }) })).rejects.toThrow(
+      "dataset.testSubset: 10001 is more than CIFAR-10's 10000 test images",
+    );
+    await expect(wb.invoke('runs:start', { config: tinyConfig({ dataset: { name: 'mnist', trainSubset: 60_001, validationFraction: 0 } }) })).rejects.toThrow(
+      "dataset.trainSubset: 60001 is more than MNIST's 60000 training images",
+    );
+    // The schema's own bound, before any dataset is known.
+    expect((await wb.invoke('config:validate', { dataset: { trainSubset: 2 ** 31 } })).issues.map((i) => i.path)).toEqual(['dataset.trainSubset']);
+    expect((await wb.invoke('runs:list', {})).total).toBe(0);
+    // The whole split is allowed.
+    for (const dataset of [{ name: 'fashion-mnist', trainSubset: 54_000, testSubset: 10_000 }, { name: 'cifar10', trainSubset: 50_000, validationFraction: 0 }] as const) {
+      expect(await wb.invoke('config:validate', tinyConfig({ dataset }))).toEqual({ ok: true, issues: [] });
+    }
+  });
+
   it("issue 22: a run's stored config records the image size it really has (28 for Fashion-MNIST, whatever was sent); an image folder keeps its choice", async () => {
     bench = await openTestBench({ startQueue: false });
     const { wb } = bench;
