@@ -8,6 +8,7 @@ import type { HandlerMap, ServiceContext } from './service-context';
 import type { LrFindPoint, LrFindResult } from '../shared/lr-find';
 import { lrFindOptionsSchema } from '../shared/lr-find';
 import { conflict, invalidInput, notFound } from '../shared/errors';
+import { issueList, readableIssue } from '../shared/issue-text';
 import { ConfigError, type BackendChoice, type WebGpuOptions } from '../shared/run-config';
 import { parseServiceRunConfig } from './run-validation';
 import { availableCores } from '../engine/backend/cores';
@@ -62,9 +63,9 @@ export class LrFindService {
   private start(configInput: unknown, finderInput: unknown): { id: number } {
     if (this.active) throw conflict(`A learning-rate finder is already running (#${this.active.id}): wait for it, or cancel it.`);
     const config = parseServiceRunConfig(configInput);
-    const parsed = lrFindOptionsSchema.safeParse(finderInput ?? {});
+    const parsed = lrFindOptionsSchema.safeParse(finderInput ?? {}, { error: readableIssue });
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: `finder.${i.path.join('.')}`, message: i.message }));
+      const issues = issueList(parsed.error).map((i) => ({ path: `finder.${i.path}`, message: i.message }));
       throw new ConfigError(`Invalid finder options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
     }
     if (config.dataset.name === 'image-folder' && !config.dataset.path) throw invalidInput('dataset.path: an image folder needs its path');

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { ashaOptionsSchema } from '../shared/asha';
 import { FILTER_OPS, RUN_STATUSES, type ApiChannel } from '../shared/api';
 import { invalidInput } from '../shared/errors';
+import { issueList, readableIssue, wholeNumber } from '../shared/issue-text';
 import { limitValue, limitVariable, type LimitName } from '../shared/limits';
-import { BACKENDS, ConfigError, DAWN_BACKENDS, MAX_GPU_SLOTS, WEBGPU_SUBMIT_BATCH } from '../shared/run-config';
+import { BACKENDS, ConfigError, DAWN_BACKENDS, MAX_CONCURRENCY, MAX_GPU_SLOTS, WEBGPU_SUBMIT_BATCH } from '../shared/run-config';
 import { isFieldName, isSortField } from '../shared/run-fields';
 import { EXPORT_FORMATS } from '../shared/table-format';
 import { assertPlainJson } from '../shared/untrusted-json';
@@ -36,13 +37,13 @@ export const REQUEST_SCHEMAS: Record<ApiChannel, z.ZodType> = {
       webgpuAdapter: z.string().max(200).optional(),
       webgpuBackend: z.enum(['', ...DAWN_BACKENDS]).optional(),
       webgpuSpeedToggles: z.boolean().optional(),
-      webgpuSubmitBatch: z.number().int().min(WEBGPU_SUBMIT_BATCH.min).max(WEBGPU_SUBMIT_BATCH.max).optional(),
-      concurrency: z.number().int().min(1).max(64).optional(),
-      gpuSlots: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_GPU_SLOTS)]).optional(),
+      webgpuSubmitBatch: wholeNumber(WEBGPU_SUBMIT_BATCH.min, WEBGPU_SUBMIT_BATCH.max).optional(),
+      concurrency: wholeNumber(1, MAX_CONCURRENCY).optional(),
+      gpuSlots: z.union([z.literal('auto'), wholeNumber(1, MAX_GPU_SLOTS)], { error: `must be "auto" or a whole number from 1 to ${MAX_GPU_SLOTS}` }).optional(),
       redisUrl: z
         .string()
         .max(2000)
-        .regex(/^rediss?:\/\/\S+$/, 'a Redis URL: redis://[user:password@]host[:port][/db], or rediss://… for TLS')
+        .regex(/^rediss?:\/\/\S+$/, 'must be a Redis URL: redis://[user:password@]host[:port][/db], or rediss://… for TLS')
         .nullable()
         .optional(),
     })
@@ -128,8 +129,8 @@ export function parseRequest(channel: ApiChannel, arg: unknown): unknown {
   if (!schema) throw invalidInput(`Unknown request '${String(channel)}'.`);
   // Before any schema or handler walks it: no key may reach a prototype, at any depth.
   assertPlainJson(arg, `Invalid argument for '${channel}'`);
-  const result = schema.safeParse(arg);
+  const result = schema.safeParse(arg, { error: readableIssue });
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(argument)', message: i.message }));
+  const issues = issueList(result.error, '(argument)');
   throw new ConfigError(`Invalid argument for '${channel}': ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
 }

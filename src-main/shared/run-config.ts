@@ -4,6 +4,7 @@
 // values (see formatConfigError).
 import { z } from 'zod';
 import { WorkbenchError } from './errors';
+import { readableIssue } from './issue-text';
 import { DATASET_SPECS, DATASETS } from './datasets';
 import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
 import { PARALLEL_MODES } from './parallelism';
@@ -66,6 +67,8 @@ export interface WebGpuOptions {
 export const WEBGPU_SUBMIT_BATCH = { default: 64, min: 1, max: 1024 } as const;
 /** The most runs that may share one GPU. */
 export const MAX_GPU_SLOTS = 8;
+/** The most runs a machine trains at once (the Concurrency setting). */
+export const MAX_CONCURRENCY = 64;
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 /** The most fixed sample images a run shows: the size of every dataset's held-out sample pool. */
@@ -303,15 +306,11 @@ export class ConfigError extends WorkbenchError {
   }
 }
 
-/** Describes one zod issue as "field: problem (allowed: ...)". */
+/** Describes one zod issue as "field: problem (allowed: ...)"; the message is readableIssue's unless a union needs the config's own words. */
 function describeIssue(issue: z.core.$ZodIssue): { path: string; message: string } {
   const path = issue.path.map(String).join('.') || '(root)';
   let message = issue.message;
-  if (issue.code === 'invalid_value' && 'values' in issue) {
-    message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  } else if (issue.code === 'unrecognized_keys') {
-    message = `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-  } else if (issue.code === 'invalid_union' && path.endsWith('kernel')) {
+  if (issue.code === 'invalid_union' && path.endsWith('kernel')) {
     message = `must be a kernel spec with type one of ${KERNEL_TYPES.join(', ')}`;
   } else if (issue.code === 'invalid_union' && path.endsWith('kervLayers')) {
     message = 'must be "all", "stem", a number N >= 1 (the first N convolutions) or a list of 0-based convolution indices';
@@ -327,7 +326,7 @@ export function formatConfigError(error: z.ZodError): ConfigError {
 
 /** Parses and defaults a run config; throws ConfigError naming every bad field. */
 export function parseRunConfig(input: unknown): RunConfig {
-  const result = runConfigSchema.safeParse(input ?? {});
+  const result = runConfigSchema.safeParse(input ?? {}, { error: readableIssue });
   if (!result.success) throw formatConfigError(result.error);
   return result.data;
 }

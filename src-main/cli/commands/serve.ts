@@ -10,6 +10,7 @@ import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command
 import { startServer } from '../../server/server';
 import { Workbench } from '../../service/workbench';
 import { resolveDataDir } from '../../service/paths';
+import { MAX_CONCURRENCY } from '../../shared/run-config';
 import packageJson from '../../../package.json';
 
 const usage = `Usage: kerv serve [options]
@@ -57,7 +58,7 @@ const serve: CliCommand = {
       'no-local-worker': { type: 'boolean' },
     });
     const port = intFlag('port', values.port, 0, 65535) ?? 5317;
-    const concurrency = intFlag('concurrency', values.concurrency, 1, 64);
+    const concurrency = intFlag('concurrency', values.concurrency, 1, MAX_CONCURRENCY);
     if (values.token !== undefined && values.token.length < 16) throw new CliError('--token must be at least 16 characters');
     const staticDir = rendererDir();
     const dataDir = resolveDataDir(values['data-dir']);

@@ -2,6 +2,7 @@
 // and download progress pushed while a dataset downloads.
 import type { ApiEvents, DatasetStatus, Settings, SystemInfo } from '../../../src-main/shared/api';
 import { api } from '../lib/api';
+import { settingsProblem } from '../lib/settings-problem';
 import { toasts } from './toasts.svelte';
 
 class SystemState {
@@ -37,7 +38,7 @@ class SystemState {
       this.info = await api.invoke('system:info', undefined);
       toasts.show('Settings saved');
     } catch (error) {
-      toasts.error(error);
+      toasts.show(settingsProblem(error), 'error');
     }
   }
 
