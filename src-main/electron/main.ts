@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { API_EVENT_NAMES } from '../shared/api';
 import { invokeToEnvelope, toEnvelope } from '../shared/envelope';
+import { MIN_WINDOW_SIZE } from '../shared/window';
 import { Workbench } from '../service/workbench';
 import { resolveDataDir } from '../service/paths';
 import { choosePathArg, openPathArg, saveTextArg } from './dialog-requests';
@@ -48,8 +49,8 @@ function createWindow(): BrowserWindow {
   const state = loadWindowState(app.getPath('userData'));
   const window = new BrowserWindow({
     ...(state.positioned ? state.bounds : { width: state.bounds.width, height: state.bounds.height }),
-    minWidth: 900,
-    minHeight: 600,
+    minWidth: MIN_WINDOW_SIZE.width,
+    minHeight: MIN_WINDOW_SIZE.height,
     show: false,
     title: 'Kervolution Workbench',
     backgroundColor: '#f3f4f6',

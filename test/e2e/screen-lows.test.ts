@@ -1,13 +1,32 @@
 // Issue 22's lows on the Runs and Settings screens, in Chromium against a real
 // `kerv serve`:
+// - the Runs screen's search and filter boxes show their whole placeholder at the
+//   app's smallest window (it was cut off);
 // - a setting the service refuses is a sentence naming the setting as the screen
 //   labels it and what it may be, not zod's text ("Too small: expected number to be >=1").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { MIN_WINDOW_SIZE } from '../../src-main/shared/window';
 import { recordRun } from '../integration/server/recorded-run';
 import { RESULTS, type ServeProcess } from './harness';
 import { openUiSession, type UiSession } from './ui-session';
+
+/** How wide an input's placeholder is drawn, and the room its content box has for it (px). */
+function placeholderFit(page: Page, selector: string): Promise<{ placeholder: string; textPx: number; roomPx: number }> {
+  return page.locator(selector).evaluate((element) => {
+    const input = element as HTMLInputElement;
+    const style = getComputedStyle(input, '::placeholder');
+    const context = document.createElement('canvas').getContext('2d')!;
+    context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const box = getComputedStyle(input);
+    return {
+      placeholder: input.placeholder,
+      textPx: context.measureText(input.placeholder).width,
+      roomPx: input.clientWidth - parseFloat(box.paddingLeft) - parseFloat(box.paddingRight),
+    };
+  });
+}
 
 describe("issue 22's lows on the Runs and Settings screens", () => {
   let ui: UiSession;
@@ -23,6 +42,22 @@ describe("issue 22's lows on the Runs and Settings screens", () => {
 
   afterAll(async () => {
     await ui?.close();
+  });
+
+  it("the Runs screen's search and filter placeholders fit at the smallest window", async () => {
+    await page.setViewportSize(MIN_WINDOW_SIZE);
+    try {
+      await page.goto(`${serve.origin}/#/runs`);
+      await page.waitForSelector('.runs-table');
+      await page.screenshot({ path: join(RESULTS, 'runs-smallest-window.png') });
+      for (const selector of ['[aria-label="Filter runs"]', '[aria-label="Filter expression"]']) {
+        const fit = await placeholderFit(page, selector);
+        expect(fit.placeholder.length).toBeGreaterThan(10);
+        expect(fit.textPx, `${selector}: "${fit.placeholder}" needs ${fit.textPx} px, has ${fit.roomPx}`).toBeLessThanOrEqual(fit.roomPx);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 960 });
+    }
   });
 
   it('a refused setting reads as a sentence naming the setting and what it may be', async () => {
