@@ -108,6 +108,15 @@ export function resolveField(name: string, fields: readonly RunField[]): RunFiel
   throw invalidInput(`Unknown field '${name}'; try a column (best val acc, kernel, epochs, optimizer.lr, tag).`);
 }
 
+/**
+ * A field by its key: one of `fields`, or a config path or summary metric they do not
+ * list (a saved view's column from configs no run on this page has), labelled by its
+ * path as the column picker labels config fields; undefined for a name the store cannot query.
+ */
+export function fieldByKey(key: string, fields: readonly RunField[]): RunField | undefined {
+  return fields.find((f) => f.key === key) ?? (FIELD_NAME.test(key) ? configOrSummary(key) : undefined);
+}
+
 function configOrSummary(key: string): RunField {
   return { key, label: key.replace(/^config\./, ''), type: 'number' };
 }

@@ -2,6 +2,9 @@
 // `kerv serve`:
 // - the Runs screen's search and filter boxes show their whole placeholder at the
 //   app's smallest window (it was cut off);
+// - a saved view names its columns as the column picker does, even a config path
+//   no run on the page has (it showed the raw key 'config.…'), and drops a name the
+//   store cannot query;
 // - a setting the service refuses is a sentence naming the setting as the screen
 //   labels it and what it may be, not zod's text ("Too small: expected number to be >=1").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +61,21 @@ describe("issue 22's lows on the Runs and Settings screens", () => {
     } finally {
       await page.setViewportSize({ width: 1440, height: 960 });
     }
+  });
+
+  it("a saved view's header names every column as the picker does, never a raw key", async () => {
+    await page.goto(`${serve.origin}/#/runs`);
+    await page.waitForSelector('tr[data-run-id]');
+    // A view saved when runs with an older config field were on the page, and a name from another version.
+    const view = { name: 'older view', columns: ['id', 'name', 'config.dataset.cropSize', 'config.model.kernel.gamma', 'bogus'], filter: '', sortBy: 'id', sortDir: 'desc' };
+    await page.evaluate((views) => localStorage.setItem('kerv.run-views', JSON.stringify(views)), [view]);
+    await page.reload();
+    await page.waitForSelector('tr[data-run-id]');
+    await page.selectOption('[aria-label="Saved views"]', 'older view');
+    await page.locator('td[data-column="config.model.kernel.gamma"]').first().waitFor();
+    const headers = (await page.locator('thead th').allTextContents()).map((t) => t.replace(/[▲▼]/g, '').trim()).filter(Boolean);
+    expect(headers).toEqual(['#', 'Name', 'dataset.cropSize', 'model.kernel.gamma']);
+    await page.evaluate(() => localStorage.clear());
   });
 
   it('a refused setting reads as a sentence naming the setting and what it may be', async () => {
