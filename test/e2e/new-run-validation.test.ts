@@ -172,6 +172,12 @@ describe('the New Run form and run numbers in Chromium', () => {
       await page.locator('.toast', { hasText: 'Nothing started' }).waitFor();
     }
     expect(await page.locator('.toast', { hasText: 'Nothing started' }).count()).toBe(1);
+    // Another refusal replaces it, rather than stacking a second "Nothing started".
+    await page.fill('[name="batchSize"]', '0');
+    await page.locator('[data-field="batchSize"] .issue').waitFor();
+    await page.click('button.primary:has-text("Start now")');
+    await page.locator('.toast', { hasText: 'Nothing started: 2 fields need fixing' }).waitFor();
+    expect(await page.locator('.toast', { hasText: 'Nothing started' }).allTextContents()).toEqual(['Nothing started: 2 fields need fixing (marked in the form).']);
     expect(ui.pageErrors).toEqual([]);
   });
 });

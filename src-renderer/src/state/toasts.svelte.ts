@@ -3,17 +3,23 @@ export interface Toast {
   id: number;
   kind: 'info' | 'error';
   text: string;
+  /** What the toast is about; a newer toast about the same thing replaces it. Its text by default. */
+  topic: string;
 }
 
 class Toasts {
   items = $state<Toast[]>([]);
   private next = 1;
 
-  /** Shows a message; the same message already on screen is shown once, for the new time. */
-  show(text: string, kind: Toast['kind'] = 'info', timeoutMs = kind === 'error' ? 8000 : 3500) {
+  /**
+   * Shows a message; one already on screen about the same topic (by default the same
+   * text) is replaced, so a repeated or updated refusal ("Nothing started: 2 fields…",
+   * then "…1 field…") is one toast, for the new time.
+   */
+  show(text: string, kind: Toast['kind'] = 'info', topic = text) {
     const id = this.next++;
-    this.items = [...this.items.filter((t) => t.text !== text || t.kind !== kind), { id, kind, text }];
-    setTimeout(() => this.dismiss(id), timeoutMs);
+    this.items = [...this.items.filter((t) => t.topic !== topic || t.kind !== kind), { id, kind, text, topic }];
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 8000 : 3500);
   }
 
   error(error: unknown) {
