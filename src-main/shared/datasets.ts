@@ -104,6 +104,14 @@ export function isDatasetName(value: unknown): value is DatasetName {
   return typeof value === 'string' && (DATASETS as readonly string[]).includes(value);
 }
 
+/** The side an image folder's images are resized to unless dataset.imageSize says otherwise. */
+export const DEFAULT_IMAGE_SIZE = 32;
+
+/** dataset.imageSize as a dataset has it: a fixed dataset's own side, an image folder's default. */
+export function defaultImageSize(name: DatasetName): number {
+  return DATASET_SPECS[name].inputShape?.[0] ?? DEFAULT_IMAGE_SIZE;
+}
+
 /** The input shape a config gives this dataset: the dataset's own, or imageSize × imageSize × 3 for image folders. */
 export function datasetInputShape(config: { name: DatasetName; imageSize: number }): [number, number, number] {
   const fixed = DATASET_SPECS[config.name].inputShape;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { WorkbenchError } from './errors';
 import { readableIssue } from './issue-text';
-import { DATASET_SPECS, DATASETS } from './datasets';
+import { DATASET_SPECS, DATASETS, DEFAULT_IMAGE_SIZE, defaultImageSize } from './datasets';
 import { KERNEL_TYPES, kernelSpecSchema } from './kernels/index';
 import { PARALLEL_MODES } from './parallelism';
 
@@ -97,7 +97,7 @@ export const datasetConfigSchema = z
      * The side of the square images the model sees: an image folder's are resized
      * to it; a dataset of fixed size always records its own (see below).
      */
-    imageSize: z.number().int().min(8).max(512).default(32),
+    imageSize: z.number().int().min(8).max(512).default(DEFAULT_IMAGE_SIZE),
     /**
      * Use only the first N training images (after the seeded shuffle); for quick runs.
      * The service refuses more than the dataset has (subsetIssues in shared/datasets.ts).
@@ -116,10 +116,7 @@ export const datasetConfigSchema = z
   // A dataset of fixed size (MNIST 28, CIFAR-10 32) is never resized, so its config
   // records the size it really has, whatever was given or stored before (old rows
   // said 32 for 28×28 images); only an image folder's imageSize is a choice.
-  .overwrite((dataset) => {
-    const fixed = DATASET_SPECS[dataset.name].inputShape;
-    return fixed ? { ...dataset, imageSize: fixed[0] } : dataset;
-  });
+  .overwrite((dataset) => (DATASET_SPECS[dataset.name].inputShape ? { ...dataset, imageSize: defaultImageSize(dataset.name) } : dataset));
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;
 
 /** model.kervNorm: batch norm after each selected convolution (engine/models/kernelize.ts). */

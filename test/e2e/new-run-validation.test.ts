@@ -144,6 +144,10 @@ describe('the New Run form and run numbers in Chromium', () => {
     await page.screenshot({ path: join(RESULTS, 'new-run-subset-too-large.png') });
     expect(page.url()).not.toMatch(/#\/runs\/\d+$/);
     expect((await apiCall(serve, 'runs:list', {})).total).toBe(before);
+    // An image folder's size is a choice, 32 by default, whatever Fashion-MNIST's 28 was.
+    await page.selectOption('[name="dataset.name"]', 'image-folder');
+    expect(await page.locator('[name="dataset.imageSize"]').inputValue()).toBe('32');
+    await page.selectOption('[name="dataset.name"]', 'fashion-mnist');
     // The whole split is allowed; the issues go.
     await page.fill('[name="dataset.trainSubset"]', '54000');
     await page.fill('[name="dataset.testSubset"]', '10000');

@@ -4,6 +4,7 @@
 import type { ModelDescription, Preset } from '../../../src-main/shared/api';
 import { ashaEpochBudget, ashaRungs, type AshaMetric } from '../../../src-main/shared/asha';
 import type { RunConfig } from '../../../src-main/shared/run-config';
+import { defaultImageSize, type DatasetName } from '../../../src-main/shared/datasets';
 import { api, ApiError, type Issue } from '../lib/api';
 import { FIELD_PATHS, defaultKernel, type FieldSpec, parseSweepValues, sweepRunCount } from '../lib/config-fields';
 import { getPath, setPath } from '../../../src-main/shared/config-paths';
@@ -69,6 +70,9 @@ export class NewRunForm {
     if (path === 'model.kernel.type') {
       // A new kernel brings its own parameters with their defaults.
       this.config = setPath(this.config, 'model.kernel', defaultKernel(value as never));
+    } else if (path === 'dataset.name') {
+      // The image size follows the dataset: a fixed one's own side (28 for Fashion-MNIST), an image folder's default.
+      this.config = setPath(setPath(this.config, path, value), 'dataset.imageSize', defaultImageSize(value as DatasetName));
     } else {
       this.config = setPath(this.config, path, value);
     }
