@@ -4,11 +4,13 @@
 // conv. Both gradients are rewritten here as XNNPACK forward operations:
 //   input gradient  = conv(dy spread by the stride and padded, filter flipped in
 //                     space with in/out channels swapped)
-//   filter gradient = colsᵀ · dy, one matrix product, with the columns of x
-//                     (im2col) gathered by the SIMD module; where that module is
-//                     missing, a conv over transposed tensors: x as
-//                     [inC, h, w, batch] with dy as a [outH, outW, batch, outC]
-//                     "filter" dilated by the stride.
+//   filter gradient = a product per tap row over x and dy in place, in the SIMD
+//                     module (filterGradient: no im2col, no packing) where outC
+//                     is a multiple of 8; else colsᵀ · dy, one XNNPACK product,
+//                     with the columns of x (im2col) gathered by the SIMD module;
+//                     where that module is missing, a conv over transposed
+//                     tensors: x as [inC, h, w, batch] with dy as a
+//                     [outH, outW, batch, outC] "filter" dilated by the stride.
 // The kernels call tf ops; inside a kernel the engine records no gradient tape, so
 // they behave exactly like built-in kernels. Every other kernel the training loop
 // needs (Conv2D, MaxPool/MaxPoolGrad, AvgPool/AvgPoolGrad, FusedBatchNorm and the
@@ -180,6 +182,49 @@ export function conv2dBackpropFilterAsMatMul(
   });
 }
 
+/**
+ * Pixels per block of the direct filter gradient (rounded to whole output rows): a
+ * block's strip of dy for 8 output channels is 16 KiB, held in L1 across every tap.
+ * 512 measured as fast as 256 on the reference CNN's layers and faster on the first
+ * (3 channels); 64, 1024 and 4096 slower.
+ */
+const BLOCK_PIXELS = 512;
+
+/**
+ * dw straight from x and dy by the SIMD module's filterGradient (simd/training.wat):
+ * a product per tap row read in place, blocked over the pixels. The XNNPACK product
+ * below first writes the columns of x (9× x's size for a 3×3 filter) and packs dy, its
+ * "weights", anew every call; measured on the reference CNN's layers (batch 32, same
+ * process, back to back) this is 1.1–1.45× faster (3.0 → 2.0, 10.3 → 7.8, 9.8 → 9.2 ms).
+ * Null where the SIMD module is missing or outC is not a multiple of 8.
+ */
+export function conv2dBackpropFilterDirect(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  attrs: ConvAttrs,
+  blockPixels = BLOCK_PIXELS,
+): tf.Tensor4D | null {
+  const [kh, kw, inC, outC] = filterShape;
+  if (outC % 8 !== 0 || dy.size === 0) return null;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const simd = simdFor(backend);
+  if (!simd) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { top, bottom, left, right } = info.padInfo;
+  return tf.tidy(() => {
+    const padded = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    const [batch, height, width] = padded.shape;
+    const dw = backend.makeOutput(filterShape, 'float32');
+    const blockRuns = Math.max(1, Math.round(blockPixels / info.outWidth));
+    simd.passes.filterGradient(
+      simd.address(padded), simd.address(dy), simd.address(dw), batch, height, width, inC,
+      kh, kw, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, outC, blockRuns,
+    );
+    return tf.engine().makeTensorFromTensorInfo(dw) as tf.Tensor4D;
+  });
+}
+
 const conv2dBackpropFilterKernel: KernelConfig = {
   kernelName: 'Conv2DBackpropFilter',
   backendName: BACKEND,
@@ -188,7 +233,7 @@ const conv2dBackpropFilterKernel: KernelConfig = {
     requireNhwc('Conv2DBackpropFilter', a);
     return tf.tidy(() => {
       const [x, dy] = [asTensor<tf.Rank.R4>(inputs.x as TensorInfo, backend), asTensor<tf.Rank.R4>(inputs.dy as TensorInfo, backend)];
-      return conv2dBackpropFilterAsMatMul(x, dy, a.filterShape, a) ?? conv2dBackpropFilterAsForwardConv(x, dy, a.filterShape, a);
+      return conv2dBackpropFilterDirect(x, dy, a.filterShape, a) ?? conv2dBackpropFilterAsMatMul(x, dy, a.filterShape, a) ?? conv2dBackpropFilterAsForwardConv(x, dy, a.filterShape, a);
     });
   },
 };
