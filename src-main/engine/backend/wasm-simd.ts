@@ -29,6 +29,7 @@ export interface TrainingPasses {
     xp: number, dy: number, dw: number, batch: number, height: number, width: number, channels: number,
     kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number, outC: number, blockRuns: number,
   ): void;
+  convStride1(x: number, w: number, y: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, outC: number): void;
 }
 
 /** What the SIMD kernels use of tfjs-backend-wasm's BackendWasm. */

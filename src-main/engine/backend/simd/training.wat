@@ -496,6 +496,121 @@
         (br_if $outChannels (i32.lt_u (local.tee $co (i32.add (local.get $co) (i32.const 8))) (local.get $outC))))
       (br_if $blocks (i32.lt_u (local.tee $r0 (i32.add (local.get $r0) (local.get $runs))) (local.get $totalRuns)))))
 
+  ;; One register tile of convStride1 (below): four output pixels side by side (tile 4)
+  ;; or one (tile 1), 8 output channels: y[m][0 .. 8] = Σ over the kh tap rows and the
+  ;; kw·channels values k of each of x[m][k] · w[k][0 .. 8]. $x: the first pixel's
+  ;; window, pixels $pixelBytes apart and tap rows $rowBytes apart; $w: the block of 8
+  ;; output channels, packed [kh·kw·channels][8]; $y: the first pixel's output, pixels
+  ;; $outCBytes apart.
+  (func $convTile4
+    (param $x i32) (param $pixelBytes i32) (param $rowBytes i32) (param $w i32) (param $rowTaps i32) (param $kh i32) (param $y i32) (param $outCBytes i32)
+    (local $i i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $stop i32) (local $a v128) (local $b0 v128) (local $b1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (loop $tapRows
+      (local.set $p0 (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+      (local.set $p1 (i32.add (local.get $p0) (local.get $pixelBytes)))
+      (local.set $p2 (i32.add (local.get $p1) (local.get $pixelBytes)))
+      (local.set $p3 (i32.add (local.get $p2) (local.get $pixelBytes)))
+      (local.set $stop (i32.add (local.get $p0) (i32.shl (local.get $rowTaps) (i32.const 2))))
+      (loop $taps
+        (local.set $b0 (v128.load (local.get $w)))
+        (local.set $b1 (v128.load offset=16 (local.get $w)))
+        (local.set $a (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat (local.get $p1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat (local.get $p2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat (local.get $p3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+        (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
+        (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
+        (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
+        (br_if $taps (i32.lt_u (local.get $p0) (local.get $stop))))
+      (br_if $tapRows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh))))
+    (v128.store (local.get $y) (local.get $c00))
+    (v128.store offset=16 (local.get $y) (local.get $c01))
+    (v128.store (i32.add (local.get $y) (local.get $outCBytes)) (local.get $c10))
+    (v128.store offset=16 (i32.add (local.get $y) (local.get $outCBytes)) (local.get $c11))
+    (v128.store (i32.add (local.get $y) (i32.mul (i32.const 2) (local.get $outCBytes))) (local.get $c20))
+    (v128.store offset=16 (i32.add (local.get $y) (i32.mul (i32.const 2) (local.get $outCBytes))) (local.get $c21))
+    (v128.store (i32.add (local.get $y) (i32.mul (i32.const 3) (local.get $outCBytes))) (local.get $c30))
+    (v128.store offset=16 (i32.add (local.get $y) (i32.mul (i32.const 3) (local.get $outCBytes))) (local.get $c31)))
+
+  (func $convTile1
+    (param $x i32) (param $pixelBytes i32) (param $rowBytes i32) (param $w i32) (param $rowTaps i32) (param $kh i32) (param $y i32) (param $outCBytes i32)
+    (local $i i32) (local $p0 i32)  (local $stop i32) (local $a v128) (local $b0 v128) (local $b1 v128) (local $c00 v128) (local $c01 v128)
+    (loop $tapRows
+      (local.set $p0 (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+
+      (local.set $stop (i32.add (local.get $p0) (i32.shl (local.get $rowTaps) (i32.const 2))))
+      (loop $taps
+        (local.set $b0 (v128.load (local.get $w)))
+        (local.set $b1 (v128.load offset=16 (local.get $w)))
+        (local.set $a (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+        (br_if $taps (i32.lt_u (local.get $p0) (local.get $stop))))
+      (br_if $tapRows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh))))
+    (v128.store (local.get $y) (local.get $c00))
+    (v128.store offset=16 (local.get $y) (local.get $c01)))
+
+  ;; A convolution with stride 1 and no padding (x already padded), the input gradient's
+  ;; (wasm-kernels.ts: dy spread and padded, with the filter flipped): y[n, oh, ow, o] =
+  ;; Σ x[n, oh + i, ow + j, c] · f[i, j, c, o], in 4×8 register tiles (pixels × output
+  ;; channels) with a broadcast of x and two vectors of the filter per tap, the filter
+  ;; packed by blocks of 8 output channels: w[o / 8][(i·kw + j)·channels + c][o % 8]
+  ;; (outC a multiple of 8). Per output row, each block of the filter sweeps the row's
+  ;; pixels, so the block (kh·kw·channels·32 bytes) and the row's window stay in cache.
+  ;; x: [batch, height, width, channels]; y: [batch, outH, outW, outC], overwritten.
+  (func (export "convStride1")
+    (param $x i32) (param $w i32) (param $y i32) (param $batch i32) (param $height i32) (param $width i32) (param $channels i32)
+    (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $outC i32)
+    (local $pixelBytes i32) (local $rowBytes i32) (local $rowTaps i32) (local $outCBytes i32) (local $blockBytes i32)
+    (local $n i32) (local $oh i32) (local $ob i32) (local $ow i32) (local $xRow i32) (local $yRow i32) (local $wBlock i32)
+    (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixelBytes)))
+    (local.set $rowTaps (i32.mul (local.get $kw) (local.get $channels)))
+    (local.set $outCBytes (i32.shl (local.get $outC) (i32.const 2)))
+    (local.set $blockBytes (i32.shl (i32.mul (local.get $kh) (local.get $rowTaps)) (i32.const 5)))
+    (loop $images
+      (local.set $oh (i32.const 0))
+      (loop $outRows
+        (local.set $xRow (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $n) (local.get $height)) (local.get $oh)) (local.get $rowBytes))))
+        (local.set $yRow (i32.add (local.get $y) (i32.mul (i32.mul (i32.add (i32.mul (local.get $n) (local.get $outH)) (local.get $oh)) (local.get $outW)) (local.get $outCBytes))))
+        (local.set $ob (i32.const 0))
+        (loop $outBlocks
+          (local.set $wBlock (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $ob) (i32.const 3)) (local.get $blockBytes))))
+          (local.set $ow (i32.const 0))
+          (block $fourDone
+            (loop $fours
+              (br_if $fourDone (i32.gt_u (i32.add (local.get $ow) (i32.const 4)) (local.get $outW)))
+              (call $convTile4
+                (i32.add (local.get $xRow) (i32.mul (local.get $ow) (local.get $pixelBytes))) (local.get $pixelBytes) (local.get $rowBytes)
+                (local.get $wBlock) (local.get $rowTaps) (local.get $kh)
+                (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ow) (local.get $outCBytes))) (i32.shl (local.get $ob) (i32.const 2))) (local.get $outCBytes))
+              (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+              (br $fours)))
+          (block $oneDone
+            (loop $ones
+              (br_if $oneDone (i32.ge_u (local.get $ow) (local.get $outW)))
+              (call $convTile1
+                (i32.add (local.get $xRow) (i32.mul (local.get $ow) (local.get $pixelBytes))) (local.get $pixelBytes) (local.get $rowBytes)
+                (local.get $wBlock) (local.get $rowTaps) (local.get $kh)
+                (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ow) (local.get $outCBytes))) (i32.shl (local.get $ob) (i32.const 2))) (local.get $outCBytes))
+              (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+              (br $ones)))
+          (br_if $outBlocks (i32.lt_u (local.tee $ob (i32.add (local.get $ob) (i32.const 8))) (local.get $outC))))
+        (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
+      (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch)))))
+
   ;; The optimiser's update (ops/optimizer-update.ts has the rules) over the first
   ;; $n elements, $n a multiple of 4; the caller does the rest with the reference.
   ;; Adam / AdamW: g = grad + coupled·param; m' = β1·m + (1 − β1)·g;

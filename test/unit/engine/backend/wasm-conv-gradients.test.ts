@@ -27,14 +27,16 @@ const cases: Case[] = [
   { name: '5×3 mixed strides 1×2 same', x: [1, 7, 9, 2], w: [5, 3, 2, 2], strides: [1, 2], pad: 'same' },
   { name: '3×3 stride 2 explicit padding', x: [1, 6, 6, 2], w: [3, 3, 2, 2], strides: [2, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
   // Output channels in multiples of 8 take the direct filter gradient (simd/training.wat's
-  // filterGradient); kw·inC of 9, 6, 12, 4, 10 and 8 exercise its 4-wide tiles and the 1-wide rest.
+  // filterGradient), input channels in multiples of 8 the direct input gradient (its
+  // convStride1); kw·inC of 9, 24, 8, 15 and 32 exercise the filter gradient's 4-wide
+  // tiles and its 1-wide rest, output widths of 5, 7 and 3 the input gradient's.
   { name: 'direct: 3×3 stride 1 same, 3 channels (the first layer)', x: [2, 6, 6, 3], w: [3, 3, 3, 8], strides: [1, 1], pad: 'same' },
-  { name: 'direct: 3×3 stride 1 valid, 16 output channels', x: [2, 6, 5, 4], w: [3, 3, 4, 16], strides: [1, 1], pad: 'valid' },
-  { name: 'direct: 3×3 stride 2 same, odd input', x: [2, 7, 7, 2], w: [3, 3, 2, 8], strides: [2, 2], pad: 'same' },
-  { name: 'direct: 3×3 stride 2 valid, leftover row', x: [1, 8, 8, 2], w: [3, 3, 2, 8], strides: [2, 2], pad: 'valid' },
-  { name: 'direct: 1×1 stride 2 valid (resnet shortcut)', x: [2, 6, 6, 4], w: [1, 1, 4, 8], strides: [2, 2], pad: 'valid' },
+  { name: 'direct: 3×3 stride 1 valid, 8 → 16 channels', x: [2, 6, 5, 8], w: [3, 3, 8, 16], strides: [1, 1], pad: 'valid' },
+  { name: 'direct: 3×3 stride 2 same, odd input', x: [2, 7, 7, 8], w: [3, 3, 8, 8], strides: [2, 2], pad: 'same' },
+  { name: 'direct: 3×3 stride 2 valid, leftover row', x: [1, 8, 8, 8], w: [3, 3, 8, 8], strides: [2, 2], pad: 'valid' },
+  { name: 'direct: 1×1 stride 2 valid (resnet shortcut)', x: [2, 6, 6, 8], w: [1, 1, 8, 8], strides: [2, 2], pad: 'valid' },
   { name: 'direct: 5×3 mixed strides 1×2 same', x: [1, 7, 9, 5], w: [5, 3, 5, 8], strides: [1, 2], pad: 'same' },
-  { name: 'direct: 2×2 stride 2 explicit padding', x: [1, 6, 6, 4], w: [2, 2, 4, 8], strides: [2, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { name: 'direct: 2×2 stride 2 explicit padding', x: [1, 6, 3, 16], w: [2, 2, 16, 8], strides: [2, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
 ];
 
 describe('wasm conv2d gradient kernels', () => {
