@@ -142,9 +142,9 @@ export function conv2dBackpropInputAsForwardConv(
  * The same convolution by the SIMD module's convStride1 (simd/training.wat), with the
  * flipped filter packed by blocks of 8 channels: the same arithmetic in the same order
  * as XNNPACK's (equal results on the reference CNN's layers), without its operator
- * set-up and packing per call; measured 1.0–1.3× faster there (batch 32, same process,
- * interleaved). Null where the SIMD module is missing or the layer's input channels are
- * not a multiple of 8.
+ * set-up and packing per call; measured 1.2–1.3× faster there (batch 32, same process,
+ * interleaved: 18.8 → 15.5, 15.4 → 11.6 ms). Null where the SIMD module is missing or
+ * the layer's input channels are not a multiple of 8.
  */
 export function conv2dBackpropInputDirect(
   dy: tf.Tensor4D,
@@ -260,7 +260,7 @@ const BLOCK_PIXELS = 512;
  * a product per tap row read in place, blocked over the pixels. The XNNPACK product
  * below first writes the columns of x (9× x's size for a 3×3 filter) and packs dy, its
  * "weights", anew every call; measured on the reference CNN's layers (batch 32, same
- * process, back to back) this is 1.1–1.45× faster (3.0 → 2.0, 10.3 → 7.8, 9.8 → 9.2 ms).
+ * process, back to back) this is 1.07–1.4× faster (2.8 → 2.0, 10.3 → 7.8, 9.8 → 9.2 ms).
  * Null where the SIMD module is missing or outC is not a multiple of 8.
  */
 export function conv2dBackpropFilterDirect(
