@@ -1,7 +1,7 @@
 // Flags of `kerv train` and `kerv worker` as a user types them, through the
 // bundled CLI (out/node/kerv.js, built by the global setup) in child processes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,5 +35,39 @@ describe('kerv worker --backend', () => {
     expect(webgpu.code).toBe(2);
     expect(webgpu.err).toMatch(/^kerv: --redis: /);
     expect(webgpu.err).not.toContain('--backend');
+  });
+});
+
+describe('kerv train --kerv-layers', () => {
+  it('"1," makes convolution 1 alone a kervolution; a bare "1" still means the first one', () => {
+    const layersOf = (value: string) => {
+      const summaryFile = join(tmp, `layers-${value.replace(/\W/g, '_')}.json`);
+      const r = kerv(
+        'train', '--arch', 'convnet', '--width', '0.25', '--kernel', 'polynomial', '--kerv-layers', value,
+        '--train-subset', '64', '--test-subset', '32', '--batch-size', '32', '--epochs', '1', '--backend', 'wasm',
+        '--no-record', '--summary-json', summaryFile,
+      );
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(readFileSync(summaryFile, 'utf8')).config.model.kervLayers as unknown;
+    };
+    expect(layersOf('1,')).toEqual([1]);
+    expect(layersOf('1')).toBe(1);
+    expect(layersOf('0, 2')).toEqual([0, 2]);
+  });
+
+  it('says what is allowed when the value is none of the forms, and shows the forms in --help', () => {
+    const forms = 'all | stem | N (the first N convs) | i,j,k (conv indices, 0-based) | i, (conv i alone)';
+    expect(kerv('train', '--help').out).toContain(`--kerv-layers L        ${forms}`);
+    // --epochs 0 is refused too, but after --kerv-layers: a value taken by mistake fails at once instead of training.
+    const refuse = (value: string) => kerv('train', '--kerv-layers', value, '--epochs', '0', '--no-record');
+    for (const bad of ['1,,2', ',', 'first', '1.5']) {
+      const r = refuse(bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.err.trim(), bad).toBe(`kerv: --kerv-layers must be one of: ${forms}; got '${bad}'`);
+    }
+    const zero = refuse('0');
+    expect(zero.code).toBe(2);
+    expect(zero.err).toContain(`got '0' (N counts convolutions from the first, so it is at least 1; convolution 0 alone is "0,")`);
   });
 });

@@ -11,7 +11,7 @@ import { dataPaths, resolveDataDir } from '../../service/paths';
 import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
 import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
-import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, KERV_LAYERS_HELP, kernelFlagsHelp, readConfigFile } from '../train-flags';
 import { epochLine, formatPercent, plural, summaryLine } from '../../shared/format';
 import { describeThreadLayout } from '../../shared/parallelism';
 
@@ -36,7 +36,7 @@ Config (flags override --config; every value is checked against the run-config s
   --arch NAME            ${ARCHITECTURES.join(' | ')}
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
-  --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
+  --kerv-layers L        ${KERV_LAYERS_HELP}
   --kerv-norm N          none | batch: batch norm after each of those convs (default none)
   --kerv-activation A    arch | none | tanh | relu: the activation right after each of them
                          (default arch: the architecture's own)
