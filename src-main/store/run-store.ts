@@ -9,6 +9,7 @@ import type { RunConfig } from '../shared/run-config';
 import type { ParallelMode } from '../shared/parallelism';
 import type { Db } from './database';
 import { experimentHash } from './experiment-hash';
+import { readStoredConfig } from './stored-config';
 
 /** The transitions a run may take; anything else is a bug or a stale request. */
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
@@ -173,7 +174,7 @@ function toStoredRun(row: RunDbRow): StoredRun {
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
     error: row.error,
-    config: JSON.parse(row.config_json) as RunConfig,
+    config: readStoredConfig(row.config_json),
     notes: row.notes,
     parameterCount: row.parameter_count,
     summary: row.summary_json ? (JSON.parse(row.summary_json) as TrainSummary) : null,
