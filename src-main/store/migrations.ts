@@ -269,4 +269,8 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX asha_rungs_group ON asha_rungs (group_id, epoch);
   `,
   normaliseStoredConfigs,
+  /* 11: where \`kerv train --checkpoint-dir\` wrote a recorded run's checkpoints (absolute), so \`kerv train --resume\` of that folder continues the run; NULL: the workbench's own run folder */ `
+  ALTER TABLE runs ADD COLUMN checkpoint_dir TEXT;
+  CREATE INDEX runs_checkpoint_dir ON runs (checkpoint_dir) WHERE checkpoint_dir IS NOT NULL;
+  `,
 ];
