@@ -4,7 +4,7 @@
 // reads with the defaults (the behaviour it trained with) and groups with a new
 // run of the same settings.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src-main/shared/table-format';
 import { configHash } from '../../src-main/service/run-identity';
 import { experimentHash } from '../../src-main/store/experiment-hash';
-import type { RunConfig } from '../../src-main/shared/run-config';
+import { defaultRunConfig, type RunConfig } from '../../src-main/shared/run-config';
+import { MIGRATIONS } from '../../src-main/store/migrations';
 
 const KERV = resolve('out/node/kerv.js');
 const tmp = mkdtempSync(join(os.tmpdir(), 'kerv-old-configs-'));
@@ -28,17 +29,26 @@ function kerv(...args: string[]) {
   return r.stdout;
 }
 
-/** Rewrites run `id` as the versions before model.kervNorm / model.kervActivation wrote it; the schema as they left it. */
-function writeTheOldWay(id: number): void {
+/** The schema version of the releases before stored configs were normalised (migration 10). */
+const OLD_SCHEMA = 9;
+
+/** A data folder as those releases left it: one completed run, seed 0, its config written before model.kervNorm / kervActivation. */
+function writeOldDataFolder(): void {
+  mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, 'workbench.sqlite'));
   try {
-    const row = db.prepare('SELECT config_json FROM runs WHERE id = ?').get(id) as { config_json: string };
-    const { model, ...rest } = JSON.parse(row.config_json) as RunConfig;
+    for (const migration of MIGRATIONS.slice(0, OLD_SCHEMA)) {
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+    }
+    db.pragma(`user_version = ${OLD_SCHEMA}`);
+    const { model, ...rest } = defaultRunConfig();
     const { kervNorm: _norm, kervActivation: _activation, ...oldModel } = model;
     const config = { ...rest, model: oldModel } as RunConfig;
-    db.prepare('UPDATE runs SET config_json = ?, config_hash = ?, experiment_hash = ? WHERE id = ?').run(JSON.stringify(config), configHash(config), experimentHash(config), id);
-    // The schema version of the releases before stored configs were normalised (migration 10).
-    db.pragma('user_version = 9');
+    db.prepare(
+      `INSERT INTO runs (id, name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, search_text, created_at)
+       VALUES (1, 'old', 'completed', ?, ?, ?, ?, ?, ?, 0, '', '2026-11-01T00:00:00.000Z')`,
+    ).run(JSON.stringify(config), configHash(config), experimentHash(config), config.dataset.name, config.model.arch, config.model.kernel.type);
   } finally {
     db.close();
   }
@@ -46,9 +56,9 @@ function writeTheOldWay(id: number): void {
 
 describe('a run stored before kervNorm and kervActivation existed', () => {
   it('reads with their defaults and groups by config, experiment and seed with a new run of the same settings', () => {
-    // Two seeds of one configuration, queued only (nothing to train for grouping).
-    kerv('sweep', '--grid', 'optimizer.lr=0.01', '--repeats', '2', '--detach');
-    writeTheOldWay(1);
+    writeOldDataFolder();
+    // A new run of the same settings, seed 1 (queued only: nothing to train for grouping).
+    kerv('sweep', '--grid', `optimizer.lr=${defaultRunConfig().optimizer.lr}`, '--seed', '1', '--detach');
 
     const old = JSON.parse(kerv('runs', 'show', '1', '--json'));
     expect(old.run.config.model).toMatchObject({ kervNorm: 'none', kervActivation: 'arch' });
@@ -59,7 +69,7 @@ describe('a run stored before kervNorm and kervActivation existed', () => {
     expect(rows[0].experimentHash).toBe(rows[1].experimentHash);
     expect(rows[0].configHash).not.toBe(rows[1].configHash); // seeds 0 and 1
 
-    const table = parseCsv(kerv('export', '--group', '1', '--group-by', 'config', '--columns', 'testAccuracy'));
+    const table = parseCsv(kerv('export', '--runs', '1,2', '--group-by', 'config', '--columns', 'testAccuracy'));
     expect(table).toEqual([['test acc', 'n'], ['', '2']]);
   });
 });
