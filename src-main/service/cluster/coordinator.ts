@@ -280,8 +280,9 @@ export class ClusterCoordinator implements RunPlacement {
   private failUnrecorded(batch: { entry: StreamEntry }[], refused: StoreError): void {
     const { store, emit } = this.o;
     const error = `could not record progress: ${refused.message}`;
-    for (const runId of new Set(batch.map(({ entry }) => entry.runId))) {
-      if (store.runs.get(runId)?.status !== 'running' || !store.cluster.get(runId)?.open) continue;
+    // Runs already ended by an earlier try of this batch show their end: only the others stop.
+    const stopping = [...new Set(batch.map(({ entry }) => entry.runId))].filter((id) => store.runs.get(id)?.status === 'running' && store.cluster.get(id)?.open);
+    for (const runId of stopping) {
       let unsaved = '';
       try {
         store.endRun(runId, 'failed', error);
@@ -291,7 +292,7 @@ export class ClusterCoordinator implements RunPlacement {
       emit('run:status', { id: runId, status: 'failed', error: `${error}${unsaved}` });
       this.cancel(runId);
     }
-    this.o.onChange();
+    if (stopping.length > 0) this.o.onChange();
   }
 
   /**
