@@ -93,6 +93,10 @@ export async function measureEngineVariant(variant: ConvVariant, options: BenchO
 
   // Where the time goes: one step of the whole batch on one engine, under tf.profile
   // (a data-parallel step is the same ops on shards, on several threads at once).
+  // Warm steps first: the first ones pay for V8 compiling the wasm kernels and for
+  // first-use allocations (batch norm's and max-pool's gradients read 10-20x their
+  // steady time there), which is not where a training run's time goes.
+  for (let i = 0; i < 2; i++) singleStep();
   // The step runs the forward exactly as below (logits, accuracy, loss) before any
   // gradient kernel, so its first `forward.kernels.length` kernels are the forward.
   const forward = await profileKernels(() =>

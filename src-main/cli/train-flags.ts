@@ -82,11 +82,20 @@ function numeric(text: string): number | string {
   return trimmed !== '' && Number.isFinite(value) ? value : text;
 }
 
-/** all | stem | N (the first N) | i,j,k (indices). */
-export function parseKervLayers(text: string): unknown {
-  if (text === 'all' || text === 'stem') return text;
-  if (text.includes(',')) return text.split(',').map((part) => numeric(part));
-  return numeric(text);
+export const KERV_LAYERS_HELP = 'all | stem | N (the first N convs) | i,j,k (conv indices, 0-based) | i, (conv i alone)';
+
+/**
+ * all | stem | N (the first N) | i,j,k (indices). A comma makes a list, so one index
+ * is written with a trailing comma ("2,", like Python's one-element tuple): a bare
+ * "2" keeps meaning the first two, as it always has.
+ */
+export function parseKervLayers(text: string): 'all' | 'stem' | number | number[] {
+  const flat = text.replace(/\s+/g, '');
+  if (flat === 'all' || flat === 'stem') return flat;
+  if (/^\d+$/.test(flat) && Number(flat) >= 1) return Number(flat);
+  if (flat.includes(',') && /^\d+(,\d+)*,?$/.test(flat)) return flat.split(',').filter(Boolean).map(Number);
+  const hint = flat === '0' ? ' (N counts convolutions from the first, so it is at least 1; convolution 0 alone is "0,")' : '';
+  throw new CliError(`--kerv-layers must be one of: ${KERV_LAYERS_HELP}; got '${text}'${hint}`);
 }
 
 function setPath(target: Json, path: string[], value: unknown): void {

@@ -1,14 +1,8 @@
 // How a run is named and identified.
-import { createHash } from 'node:crypto';
-import { replicateKey, type RunConfig } from '../shared/run-config';
+import type { RunConfig } from '../shared/run-config';
 
-/**
- * sha256 of the canonical config (sorted keys), without the free-text name and the
- * thread count and layout (which change the speed, not the result): equal settings, equal hash.
- */
-export function configHash(config: RunConfig): string {
-  return createHash('sha256').update(replicateKey(config)).digest('hex');
-}
+/** sha256 of the config without name, threads and layout: the store derives it (store/experiment-hash.ts). */
+export { configHash } from '../store/experiment-hash';
 
 /** "lenet5 polynomial fashion-mnist seed 0" when the config has no name. */
 export function defaultRunName(config: RunConfig): string {

@@ -3,10 +3,11 @@
 // metrics, and order the queue. Training itself is the scheduler's (scheduler.ts);
 // this module decides what may happen to a run and records it.
 import { rmSync } from 'node:fs';
-import { checkpointPosition, discardCheckpointsAfter } from '../engine/train/checkpoint-folders';
+import { relative, resolve } from 'node:path';
+import { checkpointPosition, discardCheckpointsAfter, type CheckpointOnDisk } from '../engine/train/checkpoint-folders';
 import type { RunDetail } from '../shared/api';
 import { conflict, notFound, runNotFound } from '../shared/errors';
-import type { RunConfig } from '../shared/run-config';
+import { replicateKey, type RunConfig } from '../shared/run-config';
 import type { StoredRun } from '../store/store';
 import { chooseResumeCheckpoint, resumeCheckpoint } from './checkpoints';
 import { compareRuns } from './compare';
@@ -74,16 +75,42 @@ export class RunService {
    * A run this process trains itself, outside the queue (`kerv train`): created
    * 'running' and owned by this process in one transaction (no other workbench on
    * the folder can start it), then recorded through the returned RunRecording.
+   * `checkpointDir`: where it checkpoints when not in its run folder (--checkpoint-dir),
+   * kept so that `kerv train --resume` of that folder continues this run.
    */
-  recordRun(config: RunConfig, origin: string): RunRecording {
+  recordRun(config: RunConfig, origin: string, checkpointDir?: string): RunRecording {
     const { store, paths, emit } = this.ctx;
+    const external = checkpointDir ? resolve(checkpointDir) : null;
     const id = store.transaction(() => {
-      const newId = store.runs.insert({ name: config.name ?? defaultRunName(config), config, configHash: configHash(config), origin });
+      const newId = store.runs.insert({ name: config.name ?? defaultRunName(config), config, configHash: configHash(config), origin, checkpointDir: external });
       store.runs.transition(newId, 'running');
       return newId;
     });
     emit('run:status', { id, status: 'running', error: null });
-    return new RunRecording(store, emit, id, paths.checkpointDir(id));
+    return new RunRecording(store, emit, id, external ?? paths.checkpointDir(id));
+  }
+
+  /** The recorded run whose checkpoints `dir` holds: its run folder's, or the --checkpoint-dir it was recorded with; null when none. */
+  runOfCheckpointDir(dir: string): StoredRun | null {
+    const { store, paths } = this.ctx;
+    const absolute = resolve(dir);
+    const own = /^(\d+)[\\/]checkpoint$/.exec(relative(paths.runsDir, absolute));
+    const id = own ? Number(own[1]) : store.runs.idWithCheckpointDir(absolute);
+    return id === null ? null : store.runs.get(id);
+  }
+
+  /**
+   * Continues a recorded run in this process (`kerv train --resume`): the queue's
+   * resume (the same checks and rewind, to the newest good checkpoint in
+   * `checkpointDir` at or before `upToStep`), claimed 'running' by this process and
+   * recorded through the returned RunRecording. `config` may differ from the
+   * stored one where the engine allows it on resume (more epochs, another backend).
+   */
+  continueRun(id: number, checkpointDir: string, config: RunConfig, upToStep: number): { recording: RunRecording; resumeFrom: string | null } {
+    const { store, emit } = this.ctx;
+    const checkpoint = this.rewind(id, checkpointDir, { claim: true, upToStep, config });
+    emit('run:status', { id, status: 'running', error: null });
+    return { recording: new RunRecording(store, emit, id, checkpointDir), resumeFrom: checkpoint?.path ?? null };
   }
 
   /** Creates a queued run; `first` puts it at the front of the queue. */
@@ -106,12 +133,23 @@ export class RunService {
   }
 
   private resume(id: number): void {
-    const { store, paths } = this.ctx;
+    this.rewind(id, this.ctx.paths.checkpointDir(id));
+    this.ctx.emit('run:status', { id, status: 'queued', error: null });
+    this.ctx.scheduler.pump();
+  }
+
+  /**
+   * What resuming a run means, wherever it then trains: only a failed, cancelled or
+   * interrupted run; from the newest good checkpoint (at or before `upToStep`),
+   * with the curve after it and the checkpoints after it discarded; queued, or with
+   * `claim`, running in this process at once. Returns the checkpoint, or null (from step 0).
+   */
+  private rewind(id: number, checkpointDir: string, options: { claim?: boolean; upToStep?: number; config?: RunConfig } = {}): CheckpointOnDisk | null {
+    const { store } = this.ctx;
     const run = this.requireRun(id);
     if (!RESUMABLE.has(run.status)) throw conflict(`Run ${id} is ${run.status}; only failed, cancelled or interrupted runs can be resumed.`);
-    const checkpointDir = paths.checkpointDir(id);
     // Verify before deleting anything: a damaged newest checkpoint falls back to the previous good one.
-    const { checkpoint, corrupt } = chooseResumeCheckpoint(checkpointDir, store.metrics.lastStep(id));
+    const { checkpoint, corrupt } = chooseResumeCheckpoint(checkpointDir, Math.min(store.metrics.lastStep(id), options.upToStep ?? Infinity));
     if (!checkpoint && corrupt.length > 0) {
       throw conflict(`Run ${id} cannot resume: ${corrupt.map((c) => c.problem).join('; ')}; there is no earlier good checkpoint. Nothing was deleted; re-run it instead.`);
     }
@@ -121,7 +159,9 @@ export class RunService {
       // The curve continues from the checkpoint: steps recorded after it are trained again, so they go.
       store.metrics.truncateAfter(id, fromStep);
       store.runs.setProgressFields(id, { step: fromStep, bestValidationAccuracy: store.metrics.bestValidationAccuracy(id) });
+      if (options.config && replicateKey(options.config) !== replicateKey(run.config)) store.runs.updateConfig(id, options.config);
       store.runs.transition(id, 'queued');
+      if (options.claim) store.runs.transition(id, 'running');
       store.runs.log(
         id,
         'info',
@@ -129,8 +169,7 @@ export class RunService {
       );
     });
     discardCheckpointsAfter(checkpointDir, fromStep);
-    this.ctx.emit('run:status', { id, status: 'queued', error: null });
-    this.ctx.scheduler.pump();
+    return checkpoint;
   }
 
   private deleteRuns(ids: number[]): void {

@@ -177,8 +177,7 @@ export class RunScheduler {
     const { store, emit } = this.o;
     const run = store.runs.get(id);
     if (!run || run.status === to) return;
-    if (run.status === 'running' && to !== 'running') store.endRun(id, to, error);
-    else store.runs.transition(id, to, { error });
+    store.setRunStatus(id, to, error);
     emit('run:status', { id, status: to, error });
   }
 

@@ -18,6 +18,7 @@ import type { ApiArg, ApiChannel, ApiEventName, ApiEvents, ApiResult, ClusterSta
 import { invalidInput } from '../shared/errors';
 import type { RunConfig, WebGpuOptions } from '../shared/run-config';
 import { Store } from '../store/store';
+import type { StoredRun } from '../store/store';
 import type { ClusterCoordinator } from './cluster/coordinator';
 import type { ClusterWorker } from './cluster/cluster-worker';
 import { configHandlers } from './config-service';
@@ -269,8 +270,18 @@ export class Workbench {
    * A run this process trains itself, outside the queue (`kerv train`): created
    * 'running' and recorded through the returned RunRecording (see RunService.recordRun).
    */
-  recordRun(config: RunConfig, origin: string): RunRecording {
-    return this.runs.recordRun(config, origin);
+  recordRun(config: RunConfig, origin: string, checkpointDir?: string): RunRecording {
+    return this.runs.recordRun(config, origin, checkpointDir);
+  }
+
+  /** The recorded run whose checkpoints a folder holds, or null (see RunService.runOfCheckpointDir). */
+  runOfCheckpointDir(dir: string): StoredRun | null {
+    return this.runs.runOfCheckpointDir(dir);
+  }
+
+  /** Continues a recorded run in this process (`kerv train --resume`; see RunService.continueRun). */
+  continueRun(id: number, checkpointDir: string, config: RunConfig, upToStep: number): { recording: RunRecording; resumeFrom: string | null } {
+    return this.runs.continueRun(id, checkpointDir, config, upToStep);
   }
 
   /** Lets the queue run (after open with startQueue: false) and starts what fits. */

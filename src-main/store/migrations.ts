@@ -8,11 +8,28 @@
 //
 // A migration is SQL, or a function for steps SQL cannot do alone (hashing every
 // stored config); either runs inside the migration's transaction.
-import type { RunConfig } from '../shared/run-config';
+import { canonicalJson, type RunConfig } from '../shared/run-config';
 import type { Db } from './database';
-import { experimentHash } from './experiment-hash';
+import { configHash, experimentHash } from './experiment-hash';
+import { readStoredConfig } from './stored-config';
 
 export type Migration = string | ((db: Db) => void);
+
+/**
+ * 10: configs written before a field existed (model.kervNorm, model.kervActivation)
+ * are stored with the schema's defaults filled in (store/stored-config.ts), and
+ * their hashes re-derived, so "group by config", experiment and seed counts, and
+ * filters on those fields treat them like new runs of the same settings.
+ */
+function normaliseStoredConfigs(db: Db): void {
+  const rows = db.prepare('SELECT id, config_json FROM runs').all() as { id: number; config_json: string }[];
+  const update = db.prepare('UPDATE runs SET config_json = ?, config_hash = ?, experiment_hash = ? WHERE id = ?');
+  for (const row of rows) {
+    const config = readStoredConfig(row.config_json);
+    if (canonicalJson(config) === canonicalJson(JSON.parse(row.config_json))) continue;
+    update.run(JSON.stringify(config), configHash(config), experimentHash(config), row.id);
+  }
+}
 
 /** 2: runs.experiment_hash (the config without name and seed, for "group by config"), backfilled and indexed. */
 function addExperimentHash(db: Db): void {
@@ -250,5 +267,10 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (run_id, epoch)
   );
   CREATE INDEX asha_rungs_group ON asha_rungs (group_id, epoch);
+  `,
+  normaliseStoredConfigs,
+  /* 11: where \`kerv train --checkpoint-dir\` wrote a recorded run's checkpoints (absolute), so \`kerv train --resume\` of that folder continues the run; NULL: the workbench's own run folder */ `
+  ALTER TABLE runs ADD COLUMN checkpoint_dir TEXT;
+  CREATE INDEX runs_checkpoint_dir ON runs (checkpoint_dir) WHERE checkpoint_dir IS NOT NULL;
   `,
 ];

@@ -8,7 +8,8 @@ import type { DatasetInfo, RunEnvironment, TrainSummary } from '../shared/progre
 import type { RunConfig } from '../shared/run-config';
 import type { ParallelMode } from '../shared/parallelism';
 import type { Db } from './database';
-import { experimentHash } from './experiment-hash';
+import { configHash, experimentHash } from './experiment-hash';
+import { readStoredConfig } from './stored-config';
 
 /** The transitions a run may take; anything else is a bug or a stale request. */
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
@@ -45,6 +46,8 @@ export interface NewRun {
   notes?: string;
   origin?: string | null;
   status?: RunStatus;
+  /** Where the run writes its checkpoints when not in the workbench's run folder (`kerv train --checkpoint-dir`): absolute. */
+  checkpointDir?: string | null;
 }
 
 interface RunDbRow {
@@ -173,7 +176,7 @@ function toStoredRun(row: RunDbRow): StoredRun {
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
     error: row.error,
-    config: JSON.parse(row.config_json) as RunConfig,
+    config: readStoredConfig(row.config_json),
     notes: row.notes,
     parameterCount: row.parameter_count,
     summary: row.summary_json ? (JSON.parse(row.summary_json) as TrainSummary) : null,
@@ -220,8 +223,8 @@ export class RunStore {
     const info = this.db
       .prepare(
         `INSERT INTO runs (id, name, status, config_json, config_hash, experiment_hash, dataset, arch, kernel, seed, group_id, tags_json, notes,
-           search_text, queue_position, created_at, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           search_text, queue_position, created_at, origin, checkpoint_dir)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -241,8 +244,22 @@ export class RunStore {
         status === 'queued' ? this.nextQueuePosition() : null,
         nowIso(),
         run.origin ?? null,
+        run.checkpointDir ?? null,
       );
     return Number(info.lastInsertRowid);
+  }
+
+  /** The newest run recorded with its checkpoints in `dir` (an absolute path, as inserted), or null. */
+  idWithCheckpointDir(dir: string): number | null {
+    const row = this.db.prepare('SELECT id FROM runs WHERE checkpoint_dir = ? ORDER BY id DESC LIMIT 1').get(dir) as { id: number } | undefined;
+    return row?.id ?? null;
+  }
+
+  /** Replaces a run's config (a resume that trains it for more epochs), with the hashes derived from it. */
+  updateConfig(id: number, config: RunConfig): void {
+    this.db
+      .prepare('UPDATE runs SET config_json = ?, config_hash = ?, experiment_hash = ? WHERE id = ?')
+      .run(JSON.stringify(config), configHash(config), experimentHash(config), id);
   }
 
   get(id: number): StoredRun | null {

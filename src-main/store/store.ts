@@ -52,6 +52,16 @@ export class Store {
     }
   }
 
+  /**
+   * Moves a run to `to`. A run leaving 'running' ends through endRun, so whoever
+   * moves it (the local queue, the cluster coordinator) gets the same guarantee:
+   * an end the database refuses still shows at once and is written when it can.
+   */
+  setRunStatus(id: number, to: RunStatus, error: string | null): void {
+    if (this.runs.get(id)?.status === 'running' && to !== 'running') this.endRun(id, to, error);
+    else this.runs.transition(id, to, { error });
+  }
+
   /** How many run ends still wait to be written. */
   unsavedEndCount(): number {
     return this.unsavedEnds.size;

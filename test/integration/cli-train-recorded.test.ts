@@ -3,7 +3,7 @@
 // `kerv runs`, exported, and resumable after Ctrl+C — through the bundled CLI in
 // child processes, on a real Fashion-MNIST subset.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,4 +82,57 @@ describe('kerv train records its run in the workbench', () => {
     expect(done.status).toBe('completed');
     expect(done.step).toBe(done.totalSteps);
   });
+
+  it('kerv train --resume of a recorded run’s checkpoints continues that run: its number, its curve so far, "resumed" in its log', async () => {
+    const checkpoints = join(tmp, 'recorded-checkpoints');
+    const { code, stdout, stderr } = await trainThenCtrlC(['--data-dir', dataDir, '--checkpoint-dir', checkpoints], env());
+    expect(code).toBe(130);
+    const id = Number(/^Recorded as run (\d+) in /m.exec(stdout)![1]);
+    expect(stderr).toMatch(new RegExp(`Resume with: kerv train --resume ${checkpoints}$`, 'm'));
+    const lossesSoFar = stepLosses(id);
+    expect(lossesSoFar.map(([step]) => step)).toEqual([1, 2, 3, 4, 5]);
+    const runsBefore = JSON.parse(kerv('runs', 'list', '--data-dir', dataDir, '--json').out).total;
+
+    // As the message says, with one more epoch.
+    const resumed = kerv('train', '--resume', checkpoints, '--epochs', '2', '--data-dir', dataDir);
+    // The engine's one warning about the longer run (its schedule stretches); nothing else.
+    expect(resumed.err).toMatch(/^warn: epochs changed from 1 to 2: [^\n]+\n$/);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain(`Continuing run ${id} in ${dataDir}, from ${join(checkpoints, `step-0000000${INTERRUPTED_AT_STEP}-partial`)}`);
+    expect(resumed.out).not.toContain('Recorded as run');
+    expect(resumed.out).toMatch(new RegExp(`^Resumed from .+ at epoch 1, step ${INTERRUPTED_AT_STEP}\\.$`, 'm'));
+
+    expect(JSON.parse(kerv('runs', 'list', '--data-dir', dataDir, '--json').out).total).toBe(runsBefore);
+    const shown = JSON.parse(kerv('runs', 'show', String(id), '--data-dir', dataDir, '--json').out);
+    expect(shown.run).toMatchObject({ status: 'completed', error: null, config: { epochs: 2 } });
+    expect(shown.run.step).toBe(shown.run.totalSteps);
+    expect(shown.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+    const log = shown.log.map((l: { message: string }) => l.message);
+    expect(log).toContainEqual(`resume requested from the checkpoint at step ${INTERRUPTED_AT_STEP} (in epoch 1)`);
+    expect(log).toContainEqual(expect.stringMatching(new RegExp(`^Resumed from .+ at epoch 1, step ${INTERRUPTED_AT_STEP}\\.$`)));
+    // The steps before the checkpoint are the ones first recorded, not trained again; the rest follow on.
+    const losses = stepLosses(id);
+    expect(losses.slice(0, INTERRUPTED_AT_STEP)).toEqual(lossesSoFar);
+    expect(losses.map(([step]) => step)).toEqual(Array.from({ length: shown.run.totalSteps }, (_, i) => i + 1));
+  });
+
+  it('kerv train --resume of checkpoints no recorded run wrote records a new run, and says so', async () => {
+    const checkpoints = join(tmp, 'unrecorded-checkpoints');
+    expect((await trainThenCtrlC(['--no-record', '--checkpoint-dir', checkpoints], env())).code).toBe(130);
+    const runsBefore = JSON.parse(kerv('runs', 'list', '--data-dir', dataDir, '--json').out).total;
+    const resumed = kerv('train', '--resume', checkpoints, '--data-dir', dataDir);
+    expect(resumed.err).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain(`Recorded as run ${runsBefore + 1} in ${dataDir}: a new run, since ${checkpoints} holds no recorded run’s checkpoints`);
+    expect(resumed.out).toMatch(new RegExp(`^Resumed from .+ at epoch 1, step ${INTERRUPTED_AT_STEP}\\.$`, 'm'));
+  });
 });
+
+/** [step, loss] of every recorded step of run `id`, from `kerv export --series`. */
+function stepLosses(id: number): [number, number][] {
+  const out = join(tmp, `series-${id}.csv`);
+  expect(kerv('export', '--series', '--runs', String(id), '--out', out, '--data-dir', dataDir).code).toBe(0);
+  return parseCsv(readFileSync(out, 'utf8'))
+    .filter((r) => r[5] === 'loss')
+    .map((r) => [Number(r[2]), Number(r[6])]);
+}

@@ -8,10 +8,12 @@ import { ARCHITECTURES, AUGMENTATIONS, BACKENDS, DAWN_BACKENDS, defaultRunConfig
 import { train } from '../../engine/train/train';
 import { readCheckpointState } from '../../engine/train/checkpoint';
 import { dataPaths, resolveDataDir } from '../../service/paths';
-import { CliError, EXIT, parseFlags, type CliCommand } from '../command';
+import { CliError, EXIT, exitCodeOf, parseFlags, type CliCommand } from '../command';
+import type { Workbench } from '../../service/workbench';
+import type { RunRecording } from '../../service/run-recording';
 import { openWorkbench } from '../workbench-session';
 import { ProgressBar } from '../progress-bar';
-import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, kernelFlagsHelp, readConfigFile } from '../train-flags';
+import { buildRunConfig, CONFIG_FLAG_OPTIONS, KERNEL_PARAM_FLAG_OPTIONS, KERV_LAYERS_HELP, kernelFlagsHelp, readConfigFile } from '../train-flags';
 import { epochLine, formatPercent, plural, summaryLine } from '../../shared/format';
 import { describeThreadLayout } from '../../shared/parallelism';
 
@@ -36,7 +38,7 @@ Config (flags override --config; every value is checked against the run-config s
   --arch NAME            ${ARCHITECTURES.join(' | ')}
   --width F              width multiplier (default 1)
 ${kernelFlagsHelp()}
-  --kerv-layers L        all | stem | N (first N convs) | i,j,k (conv indices)
+  --kerv-layers L        ${KERV_LAYERS_HELP}
   --kerv-norm N          none | batch: batch norm after each of those convs (default none)
   --kerv-activation A    arch | none | tanh | relu: the activation right after each of them
                          (default arch: the architecture's own)
@@ -174,7 +176,16 @@ class TrainPrinter {
   }
 }
 
-async function resolveResume(resume: string | undefined, checkpointDir: string | undefined): Promise<{ base: Record<string, unknown> | null; checkpointDir?: string }> {
+interface Resumed {
+  /** The checkpoint's config, the base the flags override. */
+  base: Record<string, unknown> | null;
+  /** Where this run writes its checkpoints: --checkpoint-dir, else where the resumed ones are. */
+  checkpointDir?: string;
+  /** The folder of step-N checkpoints DIR names or is, and the step of the checkpoint it resolves to. */
+  source?: { dir: string; step: number };
+}
+
+async function resolveResume(resume: string | undefined, checkpointDir: string | undefined): Promise<Resumed> {
   if (!resume) return { base: null, checkpointDir };
   let found: Awaited<ReturnType<typeof readCheckpointState>>;
   try {
@@ -182,9 +193,44 @@ async function resolveResume(resume: string | undefined, checkpointDir: string |
   } catch (error) {
     throw new CliError(`--resume: ${(error as Error).message.replace(/^resumeFrom: /, '')}`);
   }
+  const source = resolve(found.path) === resolve(resume) ? dirname(found.path) : resume;
   // --resume DIR continues writing checkpoints where they were, unless told otherwise.
-  const dir = checkpointDir ?? (resolve(found.path) === resolve(resume) ? dirname(found.path) : resume);
-  return { base: found.state.config as unknown as Record<string, unknown>, checkpointDir: dir };
+  return { base: found.state.config as unknown as Record<string, unknown>, checkpointDir: checkpointDir ?? source, source: { dir: resolve(source), step: found.state.step } };
+}
+
+/**
+ * The run's record. `--resume DIR` of a run recorded in this data folder continues
+ * that run (its number, its history up to the checkpoint, through the service's
+ * resume); a DIR that no recorded run checkpoints in, or a completed run's, is
+ * recorded as a new run. The terminal says which.
+ */
+function startRecording(workbench: Workbench, config: RunConfig, resume: string | undefined, checkpointDirFlag: string | undefined, resumed: Resumed): { recording: RunRecording; resumeFrom?: string } {
+  const root = workbench.paths.root;
+  if (!resume || !resumed.source) {
+    const recording = workbench.recordRun(config, 'kerv train', checkpointDirFlag);
+    console.log(`Recorded as run ${recording.id} in ${root}`);
+    return { recording };
+  }
+  const { dir, step } = resumed.source;
+  const owner = workbench.runOfCheckpointDir(dir);
+  if (owner && owner.status !== 'completed') {
+    if (checkpointDirFlag && resolve(checkpointDirFlag) !== dir) {
+      throw new CliError(`--checkpoint-dir: run ${owner.id} keeps its checkpoints in ${dir}; leave --checkpoint-dir out to continue it there`);
+    }
+    let continued: ReturnType<Workbench['continueRun']>;
+    try {
+      continued = workbench.continueRun(owner.id, dir, config, step);
+    } catch (error) {
+      throw new CliError(`--resume: ${(error as Error).message}`, exitCodeOf(error));
+    }
+    const from = continued.resumeFrom ? `from ${continued.resumeFrom}` : 'from step 0: it has no usable checkpoint at or before its recorded progress';
+    console.log(`Continuing run ${owner.id} in ${root}, ${from}`);
+    return { recording: continued.recording, resumeFrom: continued.resumeFrom ?? undefined };
+  }
+  const recording = workbench.recordRun(config, `kerv train --resume ${resume}`, resumed.checkpointDir);
+  const why = owner ? `run ${owner.id}, whose checkpoints these are, is completed` : `${dir} holds no recorded run’s checkpoints`;
+  console.log(`Recorded as run ${recording.id} in ${root}: a new run, since ${why}`);
+  return { recording, resumeFrom: resume };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -212,11 +258,18 @@ async function run(argv: string[]): Promise<number> {
   console.log(`kerv train: ${describeRun(config)}`);
   // Recorded like any other run (issue: CLI runs were invisible to the workbench), unless --no-record.
   const workbench = values['no-record'] ? null : await openWorkbench(values['data-dir'], { redisUrl: null });
-  const recording = workbench?.recordRun(config, values.resume ? `kerv train --resume ${values.resume}` : 'kerv train') ?? null;
+  let recorded: ReturnType<typeof startRecording> | null;
+  try {
+    recorded = workbench ? startRecording(workbench, config, values.resume, values['checkpoint-dir'], resumed) : null;
+  } catch (error) {
+    await workbench?.close();
+    throw error;
+  }
+  const recording = recorded?.recording ?? null;
+  const resumeFrom = recorded ? recorded.resumeFrom : values.resume;
   // Without --checkpoint-dir a recorded run checkpoints where the workbench keeps its runs' (`kerv runs resume` finds them).
   const checkpointDir = resumed.checkpointDir ?? recording?.checkpointDir;
   if (checkpointDir) mkdirSync(checkpointDir, { recursive: true });
-  if (workbench && recording) console.log(`Recorded as run ${recording.id} in ${workbench.paths.root}`);
   const printer = new TrainPrinter(config);
   const controller = new AbortController();
   const onSigint = () => {
@@ -235,7 +288,7 @@ async function run(argv: string[]): Promise<number> {
       },
       signal: controller.signal,
       checkpointDir,
-      resumeFrom: values.resume,
+      resumeFrom,
       cacheDir,
       backend: { webgpu },
     });

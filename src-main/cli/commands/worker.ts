@@ -7,9 +7,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { CliError, EXIT, intFlag, parseFlags, type CliCommand } from '../command';
 import { resolveDataDir } from '../../service/paths';
+import { BACKENDS } from '../../shared/run-config';
 import packageJson from '../../../package.json';
-
-const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 const usage = `Usage: kerv worker --redis URL [options]
 
@@ -51,7 +50,7 @@ const command: CliCommand = {
     if (!redisUrl) throw new CliError('kerv worker needs --redis URL (or KERV_REDIS_URL), e.g. --redis redis://coordinator-host:6379');
     const name = values.name ?? os.hostname();
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new CliError(`--name must be 1–64 letters, digits, '.', '_' or '-', got '${name}'`);
-    if (values.backend !== undefined && !BACKENDS.includes(values.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got '${values.backend}'`);
+    if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got '${values.backend}'`);
     const concurrency = intFlag('concurrency', values.concurrency, 1, 64) ?? 1;
     const stallS = intFlag('stall-timeout', values['stall-timeout'], 2, 3600) ?? 30;
     const maxMb = intFlag('max-checkpoint-mb', values['max-checkpoint-mb'], 1, 4096) ?? 256;

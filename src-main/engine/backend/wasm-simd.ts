@@ -25,6 +25,11 @@ export interface TrainingPasses {
   exp(x: number, y: number, n: number): void;
   tanhGrad(dy: number, y: number, dx: number, n: number): void;
   im2colTransposed(xp: number, cols: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number): void;
+  filterGradient(
+    xp: number, dy: number, dw: number, batch: number, height: number, width: number, channels: number,
+    kh: number, kw: number, outH: number, outW: number, strideH: number, strideW: number, outC: number, blockRuns: number,
+  ): void;
+  convStride1(x: number, w: number, y: number, batch: number, height: number, width: number, channels: number, kh: number, kw: number, outH: number, outW: number, outC: number): void;
 }
 
 /** What the SIMD kernels use of tfjs-backend-wasm's BackendWasm. */

@@ -24,6 +24,7 @@ import type { RungVerdict } from '../../shared/asha';
 import { judgeRung, rungPlan } from '../asha';
 import type { TrainProgress } from '../../shared/progress';
 import type { Store } from '../../store/store';
+import { StoreError } from '../../store/database';
 import { resumeCheckpoint } from '../checkpoints';
 import type { DataPaths } from '../paths';
 import { emitProgressEvents, outcomeStatus, type Emit, type RunPlacement } from '../scheduler';
@@ -95,6 +96,8 @@ export class ClusterCoordinator implements RunPlacement {
   private readonly handing = new Set<number>();
   private readonly handed = new Set<number>();
   private stopped = false;
+  /** A batch was read but not written (the database refused it): it is read again, from the pending entries. */
+  private unwritten = false;
   private loop: Promise<void> | null = null;
   /** This workbench's id in the cluster (made once, kept in its database): its runs' keys are under it. */
   readonly id: string;
@@ -196,7 +199,7 @@ export class ClusterCoordinator implements RunPlacement {
       } else if (run.status === 'running') {
         const error = `Redis no longer holds this run's job (restarted without persistence?) at step ${run.step}; resume the run to continue from its last checkpoint`;
         store.transaction(() => {
-          store.runs.transition(id, 'interrupted', { error });
+          store.setRunStatus(id, 'interrupted', error);
           store.cluster.close(id);
         });
         settled.push({ id, error });
@@ -208,12 +211,22 @@ export class ClusterCoordinator implements RunPlacement {
 
   /** Reads, stores and acknowledges one batch; returns how many entries it read. */
   private async readBatch(from: '0' | '>', blockMs: number): Promise<number> {
+    // Entries read but not written (the database refused them) come first, until none is left.
+    if (this.unwritten) [from, blockMs] = ['0', 0];
     const args = ['GROUP', COORDINATOR_GROUP, CONSUMER, 'COUNT', String(this.o.batchSize ?? 500)];
     if (blockMs > 0) args.push('BLOCK', String(blockMs));
     const reply = (await this.reader.call('XREADGROUP', ...args, 'STREAMS', this.keys.progress, from)) as StreamReply;
     const raw = reply?.[0]?.[1] ?? [];
-    if (raw.length === 0) return 0;
-    await this.ingest(raw.map(([id, fields]) => ({ id, entry: decodeEntry(fields ?? []) })));
+    if (raw.length === 0) {
+      if (from === '0') this.unwritten = false;
+      return 0;
+    }
+    try {
+      await this.ingest(raw.map(([id, fields]) => ({ id, entry: decodeEntry(fields ?? []) })));
+    } catch (error) {
+      this.unwritten = true;
+      throw error;
+    }
     const ids = raw.map(([id]) => id);
     await this.redis.call('XACK', this.keys.progress, COORDINATOR_GROUP, ...ids);
     await this.redis.call('XDEL', this.keys.progress, ...ids);
@@ -242,13 +255,44 @@ export class ClusterCoordinator implements RunPlacement {
     const after: (() => void)[] = [];
     const verdicts: { runId: number; verdict: RungVerdict }[] = [];
     let settled = false;
-    store.transaction(() => {
-      for (const { id, entry } of fresh) settled = this.apply(id, entry, localCheckpoint, after, verdicts) || settled;
-      store.cluster.setState(LAST_ENTRY, fresh[fresh.length - 1].id);
-    }, 'record cluster progress in');
+    try {
+      store.transaction(() => {
+        for (const { id, entry } of fresh) settled = this.apply(id, entry, localCheckpoint, after, verdicts) || settled;
+        store.cluster.setState(LAST_ENTRY, fresh[fresh.length - 1].id);
+      }, 'record cluster progress in');
+    } catch (error) {
+      if (error instanceof StoreError) this.failUnrecorded(fresh, error);
+      throw error; // the batch stays pending in the stream and is read again (readBatch)
+    }
     for (const f of after) f();
     if (settled) this.o.onChange();
     for (const { runId, verdict } of verdicts) await this.sendVerdict(runId, verdict);
+  }
+
+  /**
+   * The database refused a batch (disk full, read-only folder). As on the local
+   * queue, a run whose progress cannot be recorded stops rather than train on
+   * unrecorded: it fails through the store's endRun, which shows the end to every
+   * reader at once and writes it as soon as the database accepts writes again,
+   * and its worker is told to stop. The batch is read again until it is written,
+   * which closes the cluster's record of the run.
+   */
+  private failUnrecorded(batch: { entry: StreamEntry }[], refused: StoreError): void {
+    const { store, emit } = this.o;
+    const error = `could not record progress: ${refused.message}`;
+    // Runs already ended by an earlier try of this batch show their end: only the others stop.
+    const stopping = [...new Set(batch.map(({ entry }) => entry.runId))].filter((id) => store.runs.get(id)?.status === 'running' && store.cluster.get(id)?.open);
+    for (const runId of stopping) {
+      let unsaved = '';
+      try {
+        store.endRun(runId, 'failed', error);
+      } catch (writeError) {
+        unsaved = ` (not saved yet: ${(writeError as Error).message})`;
+      }
+      emit('run:status', { id: runId, status: 'failed', error: `${error}${unsaved}` });
+      this.cancel(runId);
+    }
+    if (stopping.length > 0) this.o.onChange();
   }
 
   /**
@@ -278,7 +322,7 @@ export class ClusterCoordinator implements RunPlacement {
     const setStatus = (status: typeof run.status, error: string | null = null) => {
       const current = store.runs.get(runId)!;
       if (current.status === status) return;
-      store.runs.transition(runId, status, { error });
+      store.setRunStatus(runId, status, error);
       after.push(() => emit('run:status', { id: runId, status, error }));
     };
     switch (message.kind) {

@@ -207,6 +207,35 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     }
   }, 300_000);
 
+  it('a coordinator database that refuses every write (disk full) still ends a remote run: failed at once for every reader, its worker stopped, written when it can be', async () => {
+    await ensureWorkers();
+    bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
+    const wb = bench.wb;
+    hold.at(5);
+    const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
+    await stepReached(wb, id, 5);
+    const db = (storeOf(wb) as unknown as { db: { pragma(s: string): unknown; prepare(s: string): { get(...a: unknown[]): unknown } } }).db;
+    const storedStatus = () => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status;
+    db.pragma('query_only = 1'); // from now on every write fails: the worker's next progress, and the run's end
+    hold.release();
+
+    expect((await settled(wb, [id])).get(id)!.status).toBe('failed');
+    const run = await wb.invoke('runs:get', { id });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/could not record progress: .*workbench database/);
+    expect((await wb.invoke('runs:list', {})).rows.find((r) => r.id === id)!.status).toBe('failed');
+    expect(storedStatus()).toBe('running'); // not written yet: the disk is still "full"
+    // It does not go on training unrecorded.
+    await waitFor('its worker to stop it', () => Object.values(workers).some((w) => w?.output().includes(`run ${id} cancelled by the coordinator`)));
+
+    db.pragma('query_only = 0'); // space freed
+    await waitFor('the end to be written', () => storedStatus() === 'failed');
+    // The batch it could not write is read again: the cluster lets go of the run, and the workbench is idle.
+    await waitFor('the cluster to let go of the run', () => !storeOf(wb).cluster.get(id)?.open);
+    await wb.whenIdle();
+    expect(storeOf(wb).runs.get(id)!.error).toMatch(/could not record progress/);
+  }, 300_000);
+
   it('wrong password and unreachable Redis: clear errors, and the workbench trains locally', async () => {
     const guarded = await startRedis({ password: 'right-password' });
     try {

@@ -341,6 +341,276 @@
         (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
       (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch)))))
 
+  ;; One register tile of filterGradient (below): dw[k .. k + 4][co .. co + 8] += Σ over $runs
+  ;; output rows of A[p][k .. k + 4] · dy[p][co .. co + 8], the 4×8 block in 8 registers, per
+  ;; pixel four broadcasts of A and two vectors of dy. $aRow: A[p][k] of the first pixel
+  ;; of the first row (row $oh of its image); dy, dw: the tile's first values; outC floats
+  ;; from one pixel of dy, and from one row of dw, to the next.
+  (func $filterGradTile4
+    (param $aRow i32) (param $oh i32) (param $runs i32) (param $dy i32) (param $dw i32)
+    (param $outH i32) (param $rowStep i32) (param $imageSkip i32) (param $runBytes i32) (param $pixelStep i32) (param $outCBytes i32)
+    (local $at i32) (local $p i32) (local $stop i32) (local $a v128) (local $b0 v128) (local $b1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $at (local.get $dw))
+    (local.set $c00 (v128.load (local.get $at)))
+    (local.set $c01 (v128.load offset=16 (local.get $at)))
+    (local.set $at (i32.add (local.get $at) (local.get $outCBytes)))
+    (local.set $c10 (v128.load (local.get $at)))
+    (local.set $c11 (v128.load offset=16 (local.get $at)))
+    (local.set $at (i32.add (local.get $at) (local.get $outCBytes)))
+    (local.set $c20 (v128.load (local.get $at)))
+    (local.set $c21 (v128.load offset=16 (local.get $at)))
+    (local.set $at (i32.add (local.get $at) (local.get $outCBytes)))
+    (local.set $c30 (v128.load (local.get $at)))
+    (local.set $c31 (v128.load offset=16 (local.get $at)))
+    (loop $runLoop
+      (local.set $p (local.get $aRow))
+      (local.set $stop (i32.add (local.get $aRow) (local.get $runBytes)))
+      (loop $pixels
+        (local.set $b0 (v128.load (local.get $dy)))
+        (local.set $b1 (v128.load offset=16 (local.get $dy)))
+        (local.set $a (v128.load32_splat (local.get $p)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat offset=4 (local.get $p)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat offset=8 (local.get $p)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat offset=12 (local.get $p)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $dy (i32.add (local.get $dy) (local.get $outCBytes)))
+        (local.set $p (i32.add (local.get $p) (local.get $pixelStep)))
+        (br_if $pixels (i32.lt_u (local.get $p) (local.get $stop))))
+      (local.set $aRow (i32.add (local.get $aRow) (local.get $rowStep)))
+      (if (i32.eq (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))
+        (then
+          (local.set $oh (i32.const 0))
+          (local.set $aRow (i32.add (local.get $aRow) (local.get $imageSkip)))))
+      (br_if $runLoop (local.tee $runs (i32.sub (local.get $runs) (i32.const 1)))))
+    (local.set $at (local.get $dw))
+    (v128.store (local.get $at) (local.get $c00))
+    (v128.store offset=16 (local.get $at) (local.get $c01))
+    (local.set $at (i32.add (local.get $at) (local.get $outCBytes)))
+    (v128.store (local.get $at) (local.get $c10))
+    (v128.store offset=16 (local.get $at) (local.get $c11))
+    (local.set $at (i32.add (local.get $at) (local.get $outCBytes)))
+    (v128.store (local.get $at) (local.get $c20))
+    (v128.store offset=16 (local.get $at) (local.get $c21))
+    (local.set $at (i32.add (local.get $at) (local.get $outCBytes)))
+    (v128.store (local.get $at) (local.get $c30))
+    (v128.store offset=16 (local.get $at) (local.get $c31)))
+
+  ;; The same for one k: the last kw·channels % 4 of a tap row.
+  (func $filterGradTile1
+    (param $aRow i32) (param $oh i32) (param $runs i32) (param $dy i32) (param $dw i32)
+    (param $outH i32) (param $rowStep i32) (param $imageSkip i32) (param $runBytes i32) (param $pixelStep i32) (param $outCBytes i32)
+    (local $p i32) (local $stop i32) (local $a v128) (local $b0 v128) (local $b1 v128) (local $c00 v128) (local $c01 v128)
+    (local.set $c00 (v128.load (local.get $dw)))
+    (local.set $c01 (v128.load offset=16 (local.get $dw)))
+    (loop $runLoop
+      (local.set $p (local.get $aRow))
+      (local.set $stop (i32.add (local.get $aRow) (local.get $runBytes)))
+      (loop $pixels
+        (local.set $b0 (v128.load (local.get $dy)))
+        (local.set $b1 (v128.load offset=16 (local.get $dy)))
+        (local.set $a (v128.load32_splat (local.get $p)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $dy (i32.add (local.get $dy) (local.get $outCBytes)))
+        (local.set $p (i32.add (local.get $p) (local.get $pixelStep)))
+        (br_if $pixels (i32.lt_u (local.get $p) (local.get $stop))))
+      (local.set $aRow (i32.add (local.get $aRow) (local.get $rowStep)))
+      (if (i32.eq (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))
+        (then
+          (local.set $oh (i32.const 0))
+          (local.set $aRow (i32.add (local.get $aRow) (local.get $imageSkip)))))
+      (br_if $runLoop (local.tee $runs (i32.sub (local.get $runs) (i32.const 1)))))
+    (v128.store (local.get $dw) (local.get $c00))
+    (v128.store offset=16 (local.get $dw) (local.get $c01)))
+
+  ;; The filter gradient of a convolution, dw[i, j, c, co] = Σ over pixels p = (n, oh, ow) of
+  ;; xp[n, oh·sh + i, ow·sw + j, c] · dy[p, co], straight from the tensors: no im2col, no
+  ;; packing. For one tap row i, the kw·channels values j·channels + c of a pixel are
+  ;; contiguous in xp (a row of a matrix A_i[p][k]), so each tap row is a product
+  ;; dw_i = A_iᵀ · dy summed over p, the long axis. It is blocked over p (blockRuns output
+  ;; rows of outW pixels, so a block's strip of dy, 32 bytes a pixel, stays in L1 across
+  ;; every tap, and the block's x in L2), and within a block computed in 4×8 register tiles (k × co), plus
+  ;; 1×8 tiles for the last kw·channels % 4 values of k. outC must be a multiple of 8.
+  ;; xp: [batch, height, width, channels], already padded; dy: [batch, outH, outW, outC];
+  ;; dw: [kh, kw, channels, outC], overwritten.
+  (func (export "filterGradient")
+    (param $xp i32) (param $dy i32) (param $dw i32) (param $batch i32) (param $height i32) (param $width i32) (param $channels i32)
+    (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $strideH i32) (param $strideW i32) (param $outC i32) (param $blockRuns i32)
+    (local $pixelBytes i32) (local $rowStep i32) (local $imageBytes i32) (local $imageSkip i32) (local $pixelStep i32) (local $runBytes i32)
+    (local $rowBytes i32) (local $outCBytes i32) (local $taps i32) (local $totalRuns i32)
+    (local $r0 i32) (local $runs i32) (local $n i32) (local $oh i32) (local $dyBlock i32) (local $co i32) (local $i i32) (local $k i32) (local $aBase i32)
+    (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixelBytes)))
+    (local.set $rowStep (i32.mul (local.get $strideH) (local.get $rowBytes)))
+    (local.set $imageBytes (i32.mul (local.get $height) (local.get $rowBytes)))
+    (local.set $imageSkip (i32.sub (local.get $imageBytes) (i32.mul (local.get $outH) (local.get $rowStep))))
+    (local.set $pixelStep (i32.mul (local.get $strideW) (local.get $pixelBytes)))
+    (local.set $runBytes (i32.mul (local.get $outW) (local.get $pixelStep)))
+    (local.set $outCBytes (i32.shl (local.get $outC) (i32.const 2)))
+    ;; k's range for one tap row: kw·channels.
+    (local.set $taps (i32.mul (local.get $kw) (local.get $channels)))
+    (local.set $totalRuns (i32.mul (local.get $batch) (local.get $outH)))
+    (memory.fill (local.get $dw) (i32.const 0) (i32.mul (i32.mul (local.get $kh) (local.get $taps)) (local.get $outCBytes)))
+    (loop $blocks
+      (local.set $runs (select (local.get $blockRuns) (i32.sub (local.get $totalRuns) (local.get $r0))
+        (i32.lt_u (local.get $blockRuns) (i32.sub (local.get $totalRuns) (local.get $r0)))))
+      (local.set $n (i32.div_u (local.get $r0) (local.get $outH)))
+      (local.set $oh (i32.rem_u (local.get $r0) (local.get $outH)))
+      (local.set $dyBlock (i32.add (local.get $dy) (i32.mul (i32.mul (local.get $r0) (local.get $outW)) (local.get $outCBytes))))
+      (local.set $co (i32.const 0))
+      (loop $outChannels
+        (local.set $i (i32.const 0))
+        (loop $tapRows
+          ;; Row oh·sh + i of image n, pixel 0.
+          (local.set $aBase (i32.add (i32.add (local.get $xp) (i32.mul (local.get $n) (local.get $imageBytes)))
+            (i32.mul (i32.add (i32.mul (local.get $oh) (local.get $strideH)) (local.get $i)) (local.get $rowBytes))))
+          (local.set $k (i32.const 0))
+          (block $fourDone
+            (loop $fours
+              (br_if $fourDone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $taps)))
+              (call $filterGradTile4
+                (i32.add (local.get $aBase) (i32.shl (local.get $k) (i32.const 2))) (local.get $oh) (local.get $runs)
+                (i32.add (local.get $dyBlock) (i32.shl (local.get $co) (i32.const 2)))
+                (i32.add (local.get $dw) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $taps)) (local.get $k)) (local.get $outC)) (local.get $co)) (i32.const 2)))
+                (local.get $outH) (local.get $rowStep) (local.get $imageSkip) (local.get $runBytes) (local.get $pixelStep) (local.get $outCBytes))
+              (local.set $k (i32.add (local.get $k) (i32.const 4)))
+              (br $fours)))
+          (block $oneDone
+            (loop $ones
+              (br_if $oneDone (i32.ge_u (local.get $k) (local.get $taps)))
+              (call $filterGradTile1
+                (i32.add (local.get $aBase) (i32.shl (local.get $k) (i32.const 2))) (local.get $oh) (local.get $runs)
+                (i32.add (local.get $dyBlock) (i32.shl (local.get $co) (i32.const 2)))
+                (i32.add (local.get $dw) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $taps)) (local.get $k)) (local.get $outC)) (local.get $co)) (i32.const 2)))
+                (local.get $outH) (local.get $rowStep) (local.get $imageSkip) (local.get $runBytes) (local.get $pixelStep) (local.get $outCBytes))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $ones)))
+          (br_if $tapRows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh))))
+        (br_if $outChannels (i32.lt_u (local.tee $co (i32.add (local.get $co) (i32.const 8))) (local.get $outC))))
+      (br_if $blocks (i32.lt_u (local.tee $r0 (i32.add (local.get $r0) (local.get $runs))) (local.get $totalRuns)))))
+
+  ;; One register tile of convStride1 (below): four output pixels side by side (tile 4)
+  ;; or one (tile 1), 8 output channels: y[m][0 .. 8] = Σ over the kh tap rows and the
+  ;; kw·channels values k of each of x[m][k] · w[k][0 .. 8]. $x: the first pixel's
+  ;; window, pixels $pixelBytes apart and tap rows $rowBytes apart; $w: the block of 8
+  ;; output channels, packed [kh·kw·channels][8]; $y: the first pixel's output, pixels
+  ;; $outCBytes apart.
+  (func $convTile4
+    (param $x i32) (param $pixelBytes i32) (param $rowBytes i32) (param $w i32) (param $rowTaps i32) (param $kh i32) (param $y i32) (param $outCBytes i32)
+    (local $i i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $stop i32) (local $a v128) (local $b0 v128) (local $b1 v128) (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (loop $tapRows
+      (local.set $p0 (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+      (local.set $p1 (i32.add (local.get $p0) (local.get $pixelBytes)))
+      (local.set $p2 (i32.add (local.get $p1) (local.get $pixelBytes)))
+      (local.set $p3 (i32.add (local.get $p2) (local.get $pixelBytes)))
+      (local.set $stop (i32.add (local.get $p0) (i32.shl (local.get $rowTaps) (i32.const 2))))
+      (loop $taps
+        (local.set $b0 (v128.load (local.get $w)))
+        (local.set $b1 (v128.load offset=16 (local.get $w)))
+        (local.set $a (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat (local.get $p1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat (local.get $p2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $a (v128.load32_splat (local.get $p3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+        (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
+        (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
+        (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
+        (br_if $taps (i32.lt_u (local.get $p0) (local.get $stop))))
+      (br_if $tapRows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh))))
+    (v128.store (local.get $y) (local.get $c00))
+    (v128.store offset=16 (local.get $y) (local.get $c01))
+    (v128.store (i32.add (local.get $y) (local.get $outCBytes)) (local.get $c10))
+    (v128.store offset=16 (i32.add (local.get $y) (local.get $outCBytes)) (local.get $c11))
+    (v128.store (i32.add (local.get $y) (i32.mul (i32.const 2) (local.get $outCBytes))) (local.get $c20))
+    (v128.store offset=16 (i32.add (local.get $y) (i32.mul (i32.const 2) (local.get $outCBytes))) (local.get $c21))
+    (v128.store (i32.add (local.get $y) (i32.mul (i32.const 3) (local.get $outCBytes))) (local.get $c30))
+    (v128.store offset=16 (i32.add (local.get $y) (i32.mul (i32.const 3) (local.get $outCBytes))) (local.get $c31)))
+
+  (func $convTile1
+    (param $x i32) (param $pixelBytes i32) (param $rowBytes i32) (param $w i32) (param $rowTaps i32) (param $kh i32) (param $y i32) (param $outCBytes i32)
+    (local $i i32) (local $p0 i32)  (local $stop i32) (local $a v128) (local $b0 v128) (local $b1 v128) (local $c00 v128) (local $c01 v128)
+    (loop $tapRows
+      (local.set $p0 (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+
+      (local.set $stop (i32.add (local.get $p0) (i32.shl (local.get $rowTaps) (i32.const 2))))
+      (loop $taps
+        (local.set $b0 (v128.load (local.get $w)))
+        (local.set $b1 (v128.load offset=16 (local.get $w)))
+        (local.set $a (v128.load32_splat (local.get $p0)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+        (br_if $taps (i32.lt_u (local.get $p0) (local.get $stop))))
+      (br_if $tapRows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $kh))))
+    (v128.store (local.get $y) (local.get $c00))
+    (v128.store offset=16 (local.get $y) (local.get $c01)))
+
+  ;; A convolution with stride 1 and no padding (x already padded), the input gradient's
+  ;; (wasm-kernels.ts: dy spread and padded, with the filter flipped): y[n, oh, ow, o] =
+  ;; Σ x[n, oh + i, ow + j, c] · f[i, j, c, o], in 4×8 register tiles (pixels × output
+  ;; channels) with a broadcast of x and two vectors of the filter per tap, the filter
+  ;; packed by blocks of 8 output channels: w[o / 8][(i·kw + j)·channels + c][o % 8]
+  ;; (outC a multiple of 8). Per output row, each block of the filter sweeps the row's
+  ;; pixels, so the block (kh·kw·channels·32 bytes) and the row's window stay in cache.
+  ;; x: [batch, height, width, channels]; y: [batch, outH, outW, outC], overwritten.
+  (func (export "convStride1")
+    (param $x i32) (param $w i32) (param $y i32) (param $batch i32) (param $height i32) (param $width i32) (param $channels i32)
+    (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $outC i32)
+    (local $pixelBytes i32) (local $rowBytes i32) (local $rowTaps i32) (local $outCBytes i32) (local $blockBytes i32)
+    (local $n i32) (local $oh i32) (local $ob i32) (local $ow i32) (local $xRow i32) (local $yRow i32) (local $wBlock i32)
+    (local.set $pixelBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixelBytes)))
+    (local.set $rowTaps (i32.mul (local.get $kw) (local.get $channels)))
+    (local.set $outCBytes (i32.shl (local.get $outC) (i32.const 2)))
+    (local.set $blockBytes (i32.shl (i32.mul (local.get $kh) (local.get $rowTaps)) (i32.const 5)))
+    (loop $images
+      (local.set $oh (i32.const 0))
+      (loop $outRows
+        (local.set $xRow (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $n) (local.get $height)) (local.get $oh)) (local.get $rowBytes))))
+        (local.set $yRow (i32.add (local.get $y) (i32.mul (i32.mul (i32.add (i32.mul (local.get $n) (local.get $outH)) (local.get $oh)) (local.get $outW)) (local.get $outCBytes))))
+        (local.set $ob (i32.const 0))
+        (loop $outBlocks
+          (local.set $wBlock (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $ob) (i32.const 3)) (local.get $blockBytes))))
+          (local.set $ow (i32.const 0))
+          (block $fourDone
+            (loop $fours
+              (br_if $fourDone (i32.gt_u (i32.add (local.get $ow) (i32.const 4)) (local.get $outW)))
+              (call $convTile4
+                (i32.add (local.get $xRow) (i32.mul (local.get $ow) (local.get $pixelBytes))) (local.get $pixelBytes) (local.get $rowBytes)
+                (local.get $wBlock) (local.get $rowTaps) (local.get $kh)
+                (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ow) (local.get $outCBytes))) (i32.shl (local.get $ob) (i32.const 2))) (local.get $outCBytes))
+              (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+              (br $fours)))
+          (block $oneDone
+            (loop $ones
+              (br_if $oneDone (i32.ge_u (local.get $ow) (local.get $outW)))
+              (call $convTile1
+                (i32.add (local.get $xRow) (i32.mul (local.get $ow) (local.get $pixelBytes))) (local.get $pixelBytes) (local.get $rowBytes)
+                (local.get $wBlock) (local.get $rowTaps) (local.get $kh)
+                (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ow) (local.get $outCBytes))) (i32.shl (local.get $ob) (i32.const 2))) (local.get $outCBytes))
+              (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+              (br $ones)))
+          (br_if $outBlocks (i32.lt_u (local.tee $ob (i32.add (local.get $ob) (i32.const 8))) (local.get $outC))))
+        (br_if $outRows (i32.lt_u (local.tee $oh (i32.add (local.get $oh) (i32.const 1))) (local.get $outH))))
+      (br_if $images (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $batch)))))
+
   ;; The optimiser's update (ops/optimizer-update.ts has the rules) over the first
   ;; $n elements, $n a multiple of 4; the caller does the rest with the reference.
   ;; Adam / AdamW: g = grad + coupled·param; m' = β1·m + (1 − β1)·g;

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../../src-main/engine/backend/select-backend';
-import { conv2dBackpropFilterAsForwardConv, conv2dBackpropFilterAsMatMul, WASM_TRAINING_KERNELS } from '../../../../src-main/engine/backend/wasm-kernels';
+import { conv2dBackpropFilterAsForwardConv, conv2dBackpropFilterAsMatMul, conv2dBackpropFilterDirect, WASM_TRAINING_KERNELS } from '../../../../src-main/engine/backend/wasm-kernels';
 import { maxRelativeError, randomValues, runOn } from './backend-helpers';
 
 type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
@@ -26,6 +26,17 @@ const cases: Case[] = [
   { name: '1×1 stride 2 valid (resnet shortcut)', x: [2, 6, 6, 4], w: [1, 1, 4, 5], strides: [2, 2], pad: 'valid' },
   { name: '5×3 mixed strides 1×2 same', x: [1, 7, 9, 2], w: [5, 3, 2, 2], strides: [1, 2], pad: 'same' },
   { name: '3×3 stride 2 explicit padding', x: [1, 6, 6, 2], w: [3, 3, 2, 2], strides: [2, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  // Output channels in multiples of 8 take the direct filter gradient (simd/training.wat's
+  // filterGradient), input channels in multiples of 8 the direct input gradient (its
+  // convStride1); kw·inC of 9, 24, 8, 15 and 32 exercise the filter gradient's 4-wide
+  // tiles and its 1-wide rest, output widths of 5, 7 and 3 the input gradient's.
+  { name: 'direct: 3×3 stride 1 same, 3 channels (the first layer)', x: [2, 6, 6, 3], w: [3, 3, 3, 8], strides: [1, 1], pad: 'same' },
+  { name: 'direct: 3×3 stride 1 valid, 8 → 16 channels', x: [2, 6, 5, 8], w: [3, 3, 8, 16], strides: [1, 1], pad: 'valid' },
+  { name: 'direct: 3×3 stride 2 same, odd input', x: [2, 7, 7, 8], w: [3, 3, 8, 8], strides: [2, 2], pad: 'same' },
+  { name: 'direct: 3×3 stride 2 valid, leftover row', x: [1, 8, 8, 8], w: [3, 3, 8, 8], strides: [2, 2], pad: 'valid' },
+  { name: 'direct: 1×1 stride 2 valid (resnet shortcut)', x: [2, 6, 6, 8], w: [1, 1, 8, 8], strides: [2, 2], pad: 'valid' },
+  { name: 'direct: 5×3 mixed strides 1×2 same', x: [1, 7, 9, 5], w: [5, 3, 5, 8], strides: [1, 2], pad: 'same' },
+  { name: 'direct: 2×2 stride 2 explicit padding', x: [1, 6, 3, 16], w: [2, 2, 16, 8], strides: [2, 2], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
 ];
 
 describe('wasm conv2d gradient kernels', () => {
@@ -73,6 +84,22 @@ describe('wasm conv2d gradient kernels', () => {
       ];
     });
     expect(maxRelativeError(chunked, reference)).toBeLessThan(1e-4);
+    expect(maxRelativeError(whole, reference)).toBeLessThan(1e-4);
+  });
+
+  it('computes the direct filter gradient in blocks of output rows that straddle images, to the same result', async () => {
+    const [blocked, whole, reference] = await runOn('wasm', () => {
+      const x = tf.tensor4d(randomValues(3 * 7 * 6 * 5, 6), [3, 7, 6, 5]);
+      const dy = tf.tensor4d(randomValues(3 * 7 * 6 * 16, 7), [3, 7, 6, 16]);
+      const attrs = { strides: 1 as const, pad: 'same' as const, dataFormat: 'NHWC' as const };
+      // 12 pixels a block: 2 output rows of 6, so 21 rows in blocks of 2, one of them across images (7 rows each).
+      return [
+        conv2dBackpropFilterDirect(x, dy, [3, 3, 5, 16], attrs, 12)!,
+        conv2dBackpropFilterDirect(x, dy, [3, 3, 5, 16], attrs)!,
+        conv2dBackpropFilterAsForwardConv(x, dy, [3, 3, 5, 16], attrs),
+      ];
+    });
+    expect(maxRelativeError(blocked, reference)).toBeLessThan(1e-4);
     expect(maxRelativeError(whole, reference)).toBeLessThan(1e-4);
   });
 });
