@@ -49,6 +49,9 @@ import {
 } from './protocol';
 import { createRedisClient, describeRedisError, maskRedisUrl, probeRedis, type RedisClient } from './redis';
 
+/** How long the cluster's status waits for Redis before it says Redis is not answering. */
+const STATUS_TIMEOUT_MS = 3000;
+
 export interface ClusterCoordinatorOptions {
   redisUrl: string;
   store: Store;
@@ -458,13 +461,27 @@ export class ClusterCoordinator implements RunPlacement {
     return alive.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * The cluster as the Workers screen shows it. Bounded: the client queues commands
+   * while it reconnects (BullMQ needs maxRetriesPerRequest: null), so a Redis that
+   * died before the client saw its socket close, or one that stopped answering,
+   * would otherwise leave this call, and the screen that asked, waiting forever.
+   */
   async status(): Promise<ClusterStatus> {
     const base = { redisUrl: maskRedisUrl(this.o.redisUrl), connected: this.connected, error: this.lastError };
     if (!this.connected) return { ...base, workers: [] };
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${STATUS_TIMEOUT_MS / 1000} s`)), STATUS_TIMEOUT_MS);
+    });
     try {
-      return { ...base, workers: await this.workers() };
+      return { ...base, workers: await Promise.race([this.workers(), silence]) };
     } catch (error) {
-      return { ...base, error: describeRedisError(this.o.redisUrl, error), workers: [] };
+      const silent = error instanceof Error && error.message.startsWith('no answer within');
+      const why = silent ? `Redis at ${maskRedisUrl(this.o.redisUrl)} gave no answer within ${STATUS_TIMEOUT_MS / 1000} s` : describeRedisError(this.o.redisUrl, error);
+      return { ...base, connected: silent ? false : base.connected, error: why, workers: [] };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

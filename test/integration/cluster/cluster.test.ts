@@ -151,8 +151,11 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
     await stepReached(wb, id, 5);
     await redis.stop();
-    await waitFor('the coordinator to notice', async () => !(await wb.invoke('cluster:status', undefined)).connected);
-    await redis.start();
+    try {
+      await waitFor('the coordinator to notice', async () => !(await wb.invoke('cluster:status', undefined)).connected);
+    } finally {
+      await redis.start(); // the later tests share this server
+    }
     hold.release();
     const outcome = await settled(wb, [id]);
     expect(outcome.get(id)).toEqual({ status: 'completed', error: null });
@@ -202,6 +205,29 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     } finally {
       probe.disconnect();
       await bench.dispose();
+      bench = null;
+      await own.dispose();
+    }
+  }, 300_000);
+
+  it('a Redis that stops answering: the cluster status says so within seconds, and connected again once it answers', async () => {
+    // Its own Redis, paused with SIGSTOP: its sockets stay open, so the client cannot see it go and queues
+    // its commands (BullMQ's connections retry forever). Before, cluster:status, and the Workers screen, waited
+    // for it forever; a Redis that dies before the client sees its socket close is the same race, under load.
+    const own = await startRedis();
+    try {
+      bench = await openTestBench({ redisUrl: own.url, clusterLocalWorker: false });
+      const wb = bench.wb;
+      await waitFor('the coordinator to connect', async () => (await wb.invoke('cluster:status', undefined)).connected);
+      own.signal('SIGSTOP');
+      const status = await wb.invoke('cluster:status', undefined);
+      expect(status).toMatchObject({ connected: false, workers: [] });
+      expect(status.error).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ gave no answer within 3 s$/);
+      own.signal('SIGCONT');
+      await waitFor('the status to say connected again', async () => (await wb.invoke('cluster:status', undefined)).connected);
+    } finally {
+      own.signal('SIGCONT');
+      await bench?.dispose();
       bench = null;
       await own.dispose();
     }

@@ -49,6 +49,8 @@ export interface RedisInstance {
   stop(): Promise<void>;
   /** Starts it again on the same port and folder. */
   start(): Promise<void>;
+  /** Sends the server a signal: SIGSTOP pauses it with its sockets open (a Redis that stops answering), SIGCONT resumes it. */
+  signal(signal: NodeJS.Signals): void;
   /** Stops it and removes its folder. */
   dispose(): Promise<void>;
 }
@@ -77,7 +79,11 @@ export async function startRedis(options: { password?: string; persistent?: bool
         c.kill('SIGTERM');
       });
     },
+    signal(signal) {
+      child?.kill(signal);
+    },
     async dispose() {
+      instance.signal('SIGCONT'); // a paused server exits on SIGTERM only once it runs again
       await instance.stop();
       rmSync(dir, { recursive: true, force: true });
     },
