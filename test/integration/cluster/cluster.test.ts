@@ -57,6 +57,17 @@ describe('cluster: BullMQ on Redis, real workers', () => {
     }
   }
 
+  /** A run on the shared Redis's workers, held at step 5: the test acts while it is training. */
+  async function remoteRunHeldAtStep5() {
+    await ensureWorkers();
+    bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
+    const wb = bench.wb;
+    hold.at(5);
+    const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
+    await stepReached(wb, id, 5);
+    return { wb, id };
+  }
+
   beforeAll(async () => {
     redis = await startRedis({ persistent: true });
   });
@@ -144,12 +155,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
   }, 300_000);
 
   it('Redis restarted mid-run: worker and coordinator reconnect and nothing is lost', async () => {
-    await ensureWorkers();
-    bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
-    const wb = bench.wb;
-    hold.at(5);
-    const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-    await stepReached(wb, id, 5);
+    const { wb, id } = await remoteRunHeldAtStep5();
     await redis.stop();
     try {
       await waitFor('the coordinator to notice', async () => !(await wb.invoke('cluster:status', undefined)).connected);
@@ -234,12 +240,7 @@ describe('cluster: BullMQ on Redis, real workers', () => {
   }, 300_000);
 
   it('a coordinator database that refuses every write (disk full) still ends a remote run: failed at once for every reader, its worker stopped, written when it can be', async () => {
-    await ensureWorkers();
-    bench = await openTestBench({ redisUrl: redis.url, clusterLocalWorker: false });
-    const wb = bench.wb;
-    hold.at(5);
-    const { id } = await wb.invoke('runs:start', { config: longerConfig() as never });
-    await stepReached(wb, id, 5);
+    const { wb, id } = await remoteRunHeldAtStep5();
     const db = (storeOf(wb) as unknown as { db: { pragma(s: string): unknown; prepare(s: string): { get(...a: unknown[]): unknown } } }).db;
     const storedStatus = () => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status;
     db.pragma('query_only = 1'); // from now on every write fails: the worker's next progress, and the run's end
