@@ -83,8 +83,9 @@ function bundleRun(store: Store, checkpointDir: string, id: number): BundledRun 
 /**
  * Writes the runs to `path` (already confined by the caller): into a temporary
  * file beside it, renamed over the target, so a failed export never leaves half a file.
+ * `checkpointDir(id)`: where run `id` keeps its checkpoints (checkpoints.ts's runCheckpointDir).
  */
-export function exportBundle(store: Store, ids: number[], path: string, checkpointDir: (id: number) => string = (id) => join(dirname(store.file), 'runs', String(id), 'checkpoint')): { path: string; bytes: number } {
+export function exportBundle(store: Store, ids: number[], path: string, checkpointDir: (id: number) => string): { path: string; bytes: number } {
   if (existsSync(path) && !statSync(path).isFile()) throw invalidInput(`path: ${path} exists and is not a regular file; choose a file name.`);
   const bundle: Bundle = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, exportedAt: new Date().toISOString(), runs: ids.map((id) => bundleRun(store, checkpointDir(id), id)) };
   const bytes = gzipSync(Buffer.from(JSON.stringify(bundle)));

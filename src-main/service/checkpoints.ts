@@ -10,6 +10,19 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointsOnDisk, type CheckpointOnDisk } from '../engine/train/checkpoint-folders';
 import { verifyCheckpoint, type CheckpointVerdict } from '../engine/train/checkpoint-manifest';
+import type { Store } from '../store/store';
+import type { DataPaths } from './paths';
+
+/**
+ * Where run `id` keeps its checkpoints: the folder `kerv train --checkpoint-dir`
+ * recorded it with, else its run folder's. Everything that reads or continues a
+ * run's checkpoints (resume, the run page's Resume, model export, bundles, the
+ * cluster) asks here, so a run trained with --checkpoint-dir is not taken for one
+ * without checkpoints (and resumed from step 0).
+ */
+export function runCheckpointDir(store: Store, paths: DataPaths, id: number): string {
+  return store.runs.externalCheckpointDir(id) ?? paths.checkpointDir(id);
+}
 
 // Verifying hashes every byte (tens of MB for a big model); the run page asks often,
 // so verdicts are kept while no file of the folder changed (size and mtime).

@@ -6,6 +6,7 @@ import { TABLE_FORMATS } from '../shared/table-format';
 import { exportBundle, importBundle } from './bundle';
 import { buildExportTable, exportColumns, type ExportRun } from './export-table';
 import { formatSeriesCsv, formatSeriesJson } from './export-series';
+import { runCheckpointDir } from './checkpoints';
 import { exportModel } from './model-export';
 import type { RunService } from './run-service';
 import type { HandlerMap, ServiceContext } from './service-context';
@@ -56,11 +57,11 @@ export class ExportService {
       'export:columns': () => exportColumns(),
       'runs:exportModel': ({ id, which, path }) => {
         const run = this.runs.requireRun(id);
-        return exportModel(id, paths.checkpointDir(id), run.step, which ?? 'last', this.ctx.requestPath(path, 'path'));
+        return exportModel(id, runCheckpointDir(store, paths, id), run.step, which ?? 'last', this.ctx.requestPath(path, 'path'));
       },
       'runs:exportBundle': ({ ids, path }) => {
         ids.forEach((id) => this.runs.requireRun(id));
-        return exportBundle(store, ids, this.ctx.requestPath(path, 'path'), (id) => paths.checkpointDir(id));
+        return exportBundle(store, ids, this.ctx.requestPath(path, 'path'), (id) => runCheckpointDir(store, paths, id));
       },
       'runs:importBundle': ({ path }) => this.importBundle(path),
     };

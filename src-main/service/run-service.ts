@@ -9,7 +9,7 @@ import type { RunDetail } from '../shared/api';
 import { conflict, notFound, runNotFound } from '../shared/errors';
 import { replicateKey, type RunConfig } from '../shared/run-config';
 import type { StoredRun } from '../store/store';
-import { chooseResumeCheckpoint, resumeCheckpoint } from './checkpoints';
+import { chooseResumeCheckpoint, resumeCheckpoint, runCheckpointDir } from './checkpoints';
 import { compareRuns } from './compare';
 import { configHash, defaultRunName } from './run-identity';
 import { RunRecording } from './run-recording';
@@ -66,7 +66,7 @@ export class RunService {
       ...run,
       environment: env?.environment ?? null,
       dataset_info: env?.dataset ?? null,
-      resumable: RESUMABLE.has(run.status) && resumeCheckpoint(paths.checkpointDir(id), run.step) !== null,
+      resumable: RESUMABLE.has(run.status) && resumeCheckpoint(runCheckpointDir(store, paths, id), run.step) !== null,
       ranOn: store.cluster.worker(id),
     };
   }
@@ -133,7 +133,7 @@ export class RunService {
   }
 
   private resume(id: number): void {
-    this.rewind(id, this.ctx.paths.checkpointDir(id));
+    this.rewind(id, runCheckpointDir(this.ctx.store, this.ctx.paths, id));
     this.ctx.emit('run:status', { id, status: 'queued', error: null });
     this.ctx.scheduler.pump();
   }

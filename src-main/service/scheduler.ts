@@ -12,7 +12,7 @@ import type { GpuSlotPlanner } from './gpu-slots';
 import { TransitionError, type Store } from '../store/store';
 import type { RungVerdict } from '../shared/asha';
 import { judgeRung, rungPlan } from './asha';
-import { resumeCheckpoint } from './checkpoints';
+import { resumeCheckpoint, runCheckpointDir } from './checkpoints';
 import { availableCores, coreShare } from '../engine/backend/cores';
 import type { DataPaths } from './paths';
 import type { FromWorker } from './worker/messages';
@@ -195,7 +195,7 @@ export class RunScheduler {
   private launchRun(id: number, onGpu: boolean): void {
     const { store, paths, launcher } = this.o;
     const run = store.runs.get(id)!;
-    const checkpointDir = paths.checkpointDir(id);
+    const checkpointDir = runCheckpointDir(store, paths, id);
     let handle: WorkerHandle;
     try {
       // Claim the run first: another workbench on the same folder may have started it a moment ago.

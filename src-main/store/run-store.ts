@@ -255,6 +255,12 @@ export class RunStore {
     return row?.id ?? null;
   }
 
+  /** The folder `kerv train --checkpoint-dir` recorded run `id` with (absolute), or null: it checkpoints in its run folder. */
+  externalCheckpointDir(id: number): string | null {
+    const row = this.db.prepare('SELECT checkpoint_dir FROM runs WHERE id = ?').get(id) as { checkpoint_dir: string | null } | undefined;
+    return row?.checkpoint_dir ?? null;
+  }
+
   /** Replaces a run's config (a resume that trains it for more epochs), with the hashes derived from it. */
   updateConfig(id: number, config: RunConfig): void {
     this.db

@@ -3,7 +3,7 @@
 // `kerv runs`, exported, and resumable after Ctrl+C — through the bundled CLI in
 // child processes, on a real Fashion-MNIST subset.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,39 @@ describe('kerv train records its run in the workbench', () => {
     const losses = stepLosses(id);
     expect(losses.slice(0, INTERRUPTED_AT_STEP)).toEqual(lossesSoFar);
     expect(losses.map(([step]) => step)).toEqual(Array.from({ length: shown.run.totalSteps }, (_, i) => i + 1));
+  });
+
+  it('a run recorded with --checkpoint-dir is resumed by `kerv runs resume` from there, and its model and bundle come from there', async () => {
+    const checkpoints = join(tmp, 'kept-elsewhere');
+    const { code, stdout } = await trainThenCtrlC(['--data-dir', dataDir, '--checkpoint-dir', checkpoints], env());
+    expect(code).toBe(130);
+    const id = String(/^Recorded as run (\d+) in /m.exec(stdout)![1]);
+    const lossesSoFar = stepLosses(Number(id));
+    // Its checkpoints are outside the run folder; the workbench still finds them.
+    expect(JSON.parse(kerv('runs', 'show', id, '--data-dir', dataDir, '--json').out).run.resumable).toBe(true);
+
+    const resumed = kerv('runs', 'resume', id, '--data-dir', dataDir);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain(`run ${id}: queued to resume from step ${INTERRUPTED_AT_STEP} (was interrupted)`);
+    const losses = stepLosses(Number(id));
+    expect(losses.slice(0, INTERRUPTED_AT_STEP)).toEqual(lossesSoFar);
+    expect(losses.map(([step]) => step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // It went on checkpointing where it was told to: the epoch's end is there too.
+    expect(readdirSync(checkpoints)).toContain('step-00000008');
+
+    const model = join(tmp, 'elsewhere-model', 'model.json');
+    expect(kerv('export', '--model', id, '--out', model, '--data-dir', dataDir).code).toBe(0);
+    expect(statSync(join(tmp, 'elsewhere-model', 'model.weights.bin')).size).toBeGreaterThan(0);
+
+    // The bundle carries those checkpoints: the imported run exports the same weights.
+    const bundle = join(tmp, 'elsewhere.kervrun');
+    expect(kerv('runs', 'export', id, '--out', bundle, '--data-dir', dataDir).code).toBe(0);
+    const otherDir = join(tmp, 'other-data');
+    const imported = kerv('runs', 'import', bundle, '--data-dir', otherDir);
+    expect(imported.out).toBe('Imported 1 run: 1.\n');
+    const again = join(tmp, 'imported-model', 'model.json');
+    expect(kerv('export', '--model', '1', '--out', again, '--data-dir', otherDir).code).toBe(0);
+    expect(readFileSync(join(tmp, 'imported-model', 'model.weights.bin')).equals(readFileSync(join(tmp, 'elsewhere-model', 'model.weights.bin')))).toBe(true);
   });
 
   it('kerv train --resume of checkpoints no recorded run wrote records a new run, and says so', async () => {

@@ -25,7 +25,7 @@ import { judgeRung, rungPlan } from '../asha';
 import type { TrainProgress } from '../../shared/progress';
 import type { Store } from '../../store/store';
 import { StoreError } from '../../store/database';
-import { resumeCheckpoint } from '../checkpoints';
+import { resumeCheckpoint, runCheckpointDir } from '../checkpoints';
 import type { DataPaths } from '../paths';
 import { emitProgressEvents, outcomeStatus, type Emit, type RunPlacement } from '../scheduler';
 import { DEFAULT_MAX_CHECKPOINT_BYTES, deleteCheckpoint, downloadCheckpoint, uploadCheckpoint } from './checkpoint-transfer';
@@ -249,7 +249,7 @@ export class ClusterCoordinator implements RunPlacement {
       if (m.kind !== 'progress' || m.progress.type !== 'checkpoint') continue;
       const held = store.cluster.get(entry.runId);
       if (!held || entry.attempt < held.attempt) continue;
-      const got = await downloadCheckpoint(this.redis, this.keys, entry.runId, this.o.paths.checkpointDir(entry.runId), {
+      const got = await downloadCheckpoint(this.redis, this.keys, entry.runId, runCheckpointDir(this.o.store, this.o.paths, entry.runId), {
         expectStep: m.progress.step,
         maxBytes: this.o.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES,
       }).catch(() => null);
@@ -406,7 +406,7 @@ export class ClusterCoordinator implements RunPlacement {
       // A new hand-over: Redis must describe this run as the workbench has it (a resumed run's checkpoint, no stale cancel).
       const keys = this.keys;
       await this.redis.call('DEL', keys.cancel(id));
-      const checkpoint = run.step > 0 ? resumeCheckpoint(paths.checkpointDir(id), run.step) : null;
+      const checkpoint = run.step > 0 ? resumeCheckpoint(runCheckpointDir(store, paths, id), run.step) : null;
       if (checkpoint) await uploadCheckpoint(this.redis, keys, id, checkpoint.path, checkpoint, this.o.maxCheckpointBytes);
       else await deleteCheckpoint(this.redis, keys, id);
       const fingerprint = store.runs.getEnvironment(id)?.dataset?.fingerprint;
