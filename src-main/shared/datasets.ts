@@ -127,15 +127,23 @@ export function trainableCount(trainImages: number, validationFraction: number):
   return trainImages - Math.round(trainImages * validationFraction);
 }
 
+type SubsetConfig = { name: DatasetName; trainSubset?: number; testSubset?: number; validationFraction: number };
+
 /**
  * dataset.trainSubset and testSubset against the dataset's split sizes: a subset
  * larger than the split would otherwise train or test on fewer images than the
  * stored config says. An image folder's splits are counted only when it is read,
- * so it is not checked here (its run uses the whole split).
+ * so the service cannot check it here; engine/data/prepare.ts does, with
+ * splitSubsetIssues, when the run loads it.
  */
-export function subsetIssues(config: { name: DatasetName; trainSubset?: number; testSubset?: number; validationFraction: number }): { path: string; message: string }[] {
-  const { label, splitSizes } = DATASET_SPECS[config.name];
-  if (!splitSizes) return [];
+export function subsetIssues(config: SubsetConfig): { path: string; message: string }[] {
+  const { splitSizes } = DATASET_SPECS[config.name];
+  return splitSizes ? splitSubsetIssues(config, splitSizes) : [];
+}
+
+/** subsetIssues against split sizes known some other way (an image folder's, once read). */
+export function splitSubsetIssues(config: SubsetConfig, splitSizes: { train: number; test: number }): { path: string; message: string }[] {
+  const { label } = DATASET_SPECS[config.name];
   const issues: { path: string; message: string }[] = [];
   const trainable = trainableCount(splitSizes.train, config.validationFraction);
   if (config.trainSubset !== undefined && config.trainSubset > trainable) {

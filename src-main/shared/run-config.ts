@@ -100,7 +100,8 @@ export const datasetConfigSchema = z
     imageSize: z.number().int().min(8).max(512).default(DEFAULT_IMAGE_SIZE),
     /**
      * Use only the first N training images (after the seeded shuffle); for quick runs.
-     * The service refuses more than the dataset has (subsetIssues in shared/datasets.ts).
+     * More than the dataset has is refused: by the service for the built-in datasets
+     * (subsetIssues in shared/datasets.ts), when the run loads it for an image folder.
      */
     trainSubset: z.number().int().min(10).max(MAX_SUBSET).optional(),
     /** Use only the first N test images. */

@@ -11,11 +11,12 @@
 //   of the dataset, whatever its seed, kernel or sweep, and never trained on;
 // - any prefix holds the classes in their dataset proportions, so small subsets and
 //   the sample grid are balanced.
-import { trainableCount } from '../../shared/datasets';
+import { splitSubsetIssues, trainableCount } from '../../shared/datasets';
 import type { DatasetInfo } from '../../shared/progress';
 import { MAX_SAMPLE_COUNT, type DatasetConfig } from '../../shared/run-config';
 import { Rng } from '../random';
 import { resolveAugmentation } from './augment';
+import { DatasetError } from './errors';
 import type { Augmentation, DataSplit, ImageSet, LoadedDataset, NormalizationStats } from './types';
 
 /** A trainSubset shrinks validation in proportion (a quick run should validate quickly), but never below this, nor below the sample pool. */
@@ -143,6 +144,9 @@ export function orderWithSamplePool(labels: Uint8Array, seed: number, poolSize: 
 }
 
 export function prepareData(dataset: LoadedDataset, config: DatasetConfig, seed: number): PreparedData {
+  // The service checks the built-in datasets' subsets up front; an image folder's splits are counted only now.
+  const issues = splitSubsetIssues(config, { train: dataset.train.count, test: dataset.test.count });
+  if (issues.length) throw new DatasetError(`${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}; lower it or leave it out to use the whole split`, dataset.source);
   const channels = dataset.inputShape[2];
   const total = dataset.train.count;
   const fullValidation = total - trainableCount(total, config.validationFraction);
@@ -152,7 +156,7 @@ export function prepareData(dataset: LoadedDataset, config: DatasetConfig, seed:
   const poolSize = Math.min(fullValidation, Math.ceil(MAX_SAMPLE_COUNT / classes) * classes);
   const order = orderWithSamplePool(dataset.train.labels, seed, poolSize);
   const trainPool = order.subarray(fullValidation);
-  const trainCount = Math.min(trainPool.length, config.trainSubset ?? trainPool.length);
+  const trainCount = config.trainSubset ?? trainPool.length;
   let validationCount = fullValidation;
   if (config.trainSubset !== undefined && config.validationFraction < 1) {
     const proportional = Math.ceil((trainCount * config.validationFraction) / (1 - config.validationFraction));
@@ -162,7 +166,7 @@ export function prepareData(dataset: LoadedDataset, config: DatasetConfig, seed:
   const validation = split('validation', dataset.train, order.slice(0, validationCount));
 
   const testOrder = stratifiedOrder(dataset.test.labels, Rng.derive(TEST_ORDER_SEED, 'data:test-order'));
-  const test = split('test', dataset.test, testOrder.slice(0, Math.min(testOrder.length, config.testSubset ?? testOrder.length)));
+  const test = split('test', dataset.test, testOrder.slice(0, config.testSubset ?? testOrder.length));
 
   const normalization: NormalizationStats = config.normalize
     ? channelStats(train, channels)

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDataset, previewDataset } from '../../../../src-main/engine/data';
+import { loadDataset, prepareData, previewDataset } from '../../../../src-main/engine/data';
 import { resizeRgbaToRgb } from '../../../../src-main/engine/data/resize';
 import { datasetConfigSchema } from '../../../../src-main/shared/run-config';
 import { jpegBytes, pngBytes, tempDir, writeFile } from './fixtures';
@@ -101,6 +101,21 @@ describe('image-folder datasets', () => {
     const data = await load(folder, 8);
     expect(data.classNames).toEqual(['x', 'y']);
     expect([data.train.count, data.test.count]).toEqual([8, 2]);
+  });
+
+  it('a subset larger than the folder holds is refused when the run loads it, naming the folder, the field and the count (was: trained on fewer, silently)', async () => {
+    const folder = newFolder();
+    for (const cls of ['x', 'y']) for (let i = 0; i < 10; i++) writeFile(join(folder, 'train', cls, `${i}.png`), pngBytes(4, 4, solid(i, 0, 0)));
+    const data = await load(folder, 8);
+    expect([data.train.count, data.test.count]).toEqual([16, 4]);
+    const config = (subsets: object) => datasetConfigSchema.parse({ name: 'image-folder', path: folder, imageSize: 8, ...subsets });
+    // 16 training images less the 2 that validation holds out: 14 to train on, 4 to test on.
+    expect(() => prepareData(data, config({ trainSubset: 15, testSubset: 10 }), 1)).toThrow(
+      `${folder}: dataset.trainSubset: 15 is more than Image folder's 14 training images (16, less the 2 that dataset.validationFraction 0.1 holds out for validation); ` +
+        "dataset.testSubset: 10 is more than Image folder's 4 test images; lower it or leave it out to use the whole split",
+    );
+    const fits = prepareData(data, config({ trainSubset: 14 }), 1);
+    expect([fits.train.count, fits.test.count]).toEqual([14, 4]);
   });
 
   describe('bad folders', () => {
