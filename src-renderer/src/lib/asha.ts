@@ -9,8 +9,14 @@ export interface RungRow {
   epoch: number;
   /** Runs that recorded a value at this rung. */
   reached: number;
+  /** Runs that went on: a 'continue' verdict, or a 'stop' that came too late (below). */
   continued: number;
   stopped: number;
+  /**
+   * 'stop' verdicts the run never obeyed: it stopped waiting for one (a cluster
+   * worker waits 5 minutes) and trained past the rung before the verdict came.
+   */
+  stoppedTooLate: number;
   /** The line a run arriving at the rung now must reach; null before any value. */
   cutoffNow: number | null;
   /** The best value recorded at the rung (highest accuracy, lowest loss). */
@@ -41,18 +47,30 @@ export interface AshaOverview {
 }
 
 /** The screen's ASHA panel, from the sweep's runs and its rung records. */
+/** Whether the run trained beyond epoch `epoch`: its summary's epochs once it ended, else its steps so far. */
+function trainedPast(row: RunRow | undefined, epoch: number): boolean {
+  if (!row) return false;
+  if (row.summary) return row.summary.epochs > epoch;
+  const epochs = row.config?.epochs;
+  return epochs !== undefined && row.totalSteps !== null && row.step > (epoch * row.totalSteps) / epochs;
+}
+
 export function ashaOverview(rows: readonly RunRow[], records: readonly RungRecord[], options: AshaOptions): AshaOverview {
   const maxEpochs = Math.max(0, ...rows.map((r) => r.config?.epochs ?? 0));
   const rungs = ashaRungs(options, maxEpochs);
+  const rowById = new Map(rows.map((r) => [r.id, r]));
   const byRung = rungs.map((epoch): RungRow => {
     const here = records.filter((r) => r.epoch === epoch);
     const values = here.flatMap((r) => (r.value === null ? [] : [r.value]));
     const best = values.length === 0 ? null : options.metric === 'validationLoss' ? Math.min(...values) : Math.max(...values);
+    const stops = here.filter((r) => r.verdict === 'stop');
+    const stoppedTooLate = stops.filter((r) => trainedPast(rowById.get(r.runId), epoch)).length;
     return {
       epoch,
       reached: here.length,
-      continued: here.filter((r) => r.verdict === 'continue').length,
-      stopped: here.filter((r) => r.verdict === 'stop').length,
+      continued: here.length - stops.length + stoppedTooLate,
+      stopped: stops.length - stoppedTooLate,
+      stoppedTooLate,
       cutoffNow: decideRung(null, values, options).cutoff,
       best,
     };

@@ -27,9 +27,9 @@ describe('the ASHA panel', () => {
     const view = ashaOverview(rows, records, { minEpochs: 1, eta: 3, metric: 'validationAccuracy' });
     expect(view.rungs).toEqual([1, 3]);
     expect(view.maxEpochs).toBe(9);
-    expect(view.rows.map((r) => [r.epoch, r.reached, r.continued, r.stopped, r.best])).toEqual([
-      [1, 3, 2, 1, 0.55],
-      [3, 2, 1, 1, 0.7],
+    expect(view.rows.map((r) => [r.epoch, r.reached, r.continued, r.stopped, r.stoppedTooLate, r.best])).toEqual([
+      [1, 3, 2, 1, 0, 0.55],
+      [3, 2, 1, 1, 0, 0.7],
     ]);
     // A run arriving at rung 1 now must reach the 2/3 quantile of 0.2, 0.5, 0.55.
     expect(view.rows[0].cutoffNow).toBeCloseTo(0.5 + 0.05 / 3, 6);
@@ -38,6 +38,16 @@ describe('the ASHA panel', () => {
       [3, 3, 0.6, 0.7],
     ]);
     expect(view).toMatchObject({ trainedFully: 1, unfinished: 1, epochsTrained: 13, fullEpochs: 27 });
+  });
+
+  it('counts a stop verdict that came after its run had trained past the rung as went on, and says so (was: counted as stopped)', () => {
+    // Run 2 got "stop" at rung 1 too late: it trained all 9 epochs. Run 3 got it too late while still training (step 40 of 90 is epoch 4).
+    const rows = [run(1, 'completed', 9), run(2, 'completed', 9), { ...run(3, 'running', null), summary: null, step: 40, totalSteps: 90 }, { ...run(4, 'running', null), summary: null, step: 10, totalSteps: 90 }];
+    const records = [record(1, 1, 0.5, 'continue', null), record(2, 1, 0.2, 'stop', 0.5), record(3, 1, 0.1, 'stop', 0.5), record(4, 1, 0.1, 'stop', 0.5)];
+    const view = ashaOverview(rows, records, { minEpochs: 1, eta: 3, metric: 'validationAccuracy' });
+    expect(view.rows[0]).toMatchObject({ reached: 4, continued: 3, stopped: 1, stoppedTooLate: 2 });
+    expect(view.stopped).toEqual([]);
+    expect(view.trainedFully).toBe(2);
   });
 
   it('takes the lowest loss as a rung’s best', () => {
