@@ -15,17 +15,10 @@ import { configHash } from '../../src-main/service/run-identity';
 import { parseRunConfig, type RunConfigInput } from '../../src-main/shared/run-config';
 import { recordRun } from '../integration/server/recorded-run';
 import { apiCall, RESULTS, type ServeProcess } from './harness';
+import { tinyConfig } from '../tiny-config';
 import { openUiSession, type UiSession } from './ui-session';
 
-const tiny = (name: string): RunConfigInput => ({
-  name,
-  backend: 'wasm',
-  dataset: { name: 'fashion-mnist', trainSubset: 500, testSubset: 200 },
-  model: { arch: 'mlp', widthMultiplier: 0.25 },
-  epochs: 1,
-  batchSize: 64,
-  sampleCount: 8,
-});
+const tiny = (name: string): RunConfigInput => tinyConfig({ name });
 
 describe('managing runs in Chromium', () => {
   let ui: UiSession;

@@ -17,18 +17,7 @@ import type { RunHold } from '../../hold';
  */
 export const storeOf = (wb: Workbench): Store => wb['store'];
 
-/** A run that trains in a few seconds on 2 cores: a quarter-width MLP on 500 Fashion-MNIST images. */
-export function tinyConfig(overrides: RunConfigInput = {}): RunConfigInput {
-  return {
-    backend: 'wasm',
-    dataset: { name: 'fashion-mnist', trainSubset: 500, testSubset: 200 },
-    model: { arch: 'mlp', widthMultiplier: 0.25 },
-    epochs: 1,
-    batchSize: 64,
-    sampleCount: 8,
-    ...overrides,
-  };
-}
+export { tinyConfig } from '../../tiny-config';
 
 /** The real fork launcher, keeping each worker handle so a test can find and kill its process. */
 export class ObservedLauncher implements WorkerLauncher {
