@@ -177,6 +177,7 @@ export class RunService {
       if (this.requireRun(id).status === 'running') throw conflict(`Run ${id} is running; cancel it before deleting it.`);
     }
     this.ctx.store.transaction(() => this.ctx.store.runs.delete(ids));
+    // The run folder only: checkpoints `kerv train --checkpoint-dir` wrote elsewhere are the user's folder, not ours to delete.
     for (const id of ids) rmSync(this.ctx.paths.runDir(id), { recursive: true, force: true });
   }
 

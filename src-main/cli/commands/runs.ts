@@ -19,7 +19,8 @@ const usage = `Usage: kerv runs <list|show|rm|resume|export|import> [options]
   kerv runs show ID [--json]
       Config, environment, per-epoch metrics and the log of one run.
   kerv runs rm ID[,ID...]
-      Deletes runs, their metrics and their checkpoints (not running ones).
+      Deletes runs, their metrics and their checkpoints (not running ones);
+      checkpoints that kerv train --checkpoint-dir put elsewhere stay there.
   kerv runs resume ID[,ID...] [--detach] [--concurrency N]
       Continues failed, cancelled or interrupted runs from their last checkpoint
       (the curve continues: steps after the checkpoint are trained again). Trains
